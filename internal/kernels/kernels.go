@@ -59,9 +59,9 @@ var generic = &impl{
 	f32ToF16:  f32ToF16Generic,
 }
 
-// available lists the implementations this machine can run, best first;
-// the platform file prepends its SIMD ones.
-var available = []*impl{generic}
+// available lists the implementations this machine can run, best first:
+// the platform's SIMD sets, then the generic one.
+var available = append(simdImpls(), generic)
 
 var current atomic.Pointer[impl]
 

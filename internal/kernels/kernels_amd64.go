@@ -41,9 +41,10 @@ func bf16ToF32AVX2(dst *float32, src *uint16, n int)
 //go:noescape
 func f16ToF32AVX2(dst *float32, src *uint16, n int)
 
-func init() {
+// simdImpls returns the assembly kernel sets this CPU supports, best first.
+func simdImpls() []*impl {
 	if !cpu.X86.HasAVX2 || !cpu.X86.HasFMA {
-		return
+		return nil
 	}
 	avx2 := &impl{
 		name: "avx2",
@@ -67,9 +68,8 @@ func init() {
 		f32ToBF16: f32ToBF16Generic,
 		f32ToF16:  f32ToF16Generic,
 	}
-	available = append([]*impl{avx2}, available...)
 	if !cpu.X86.HasAVX512F || !cpu.X86.HasAVX512BW || !cpu.X86.HasAVX512VL {
-		return
+		return []*impl{avx2}
 	}
 	avx512 := &impl{
 		name: "avx512",
@@ -93,7 +93,7 @@ func init() {
 		f32ToBF16: narrow(16, f32ToBF16AVX512, f32ToBF16Generic),
 		f32ToF16:  narrow(16, f32ToF16AVX512, f32ToF16Generic),
 	}
-	available = append([]*impl{avx512}, available...)
+	return []*impl{avx512, avx2}
 }
 
 // foldLanes folds the [3][W] lane states an assembly stats kernel left after

@@ -267,3 +267,9 @@ func TestBFloat16Widen(t *testing.T) {
 		}
 	})
 }
+
+func TestBestImplementationIsActive(t *testing.T) {
+	if got, want := Active(), Implementations()[0]; got != want {
+		t.Fatalf("active kernels %q, want the best available %q", got, want)
+	}
+}

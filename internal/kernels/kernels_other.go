@@ -1,0 +1,6 @@
+//go:build !amd64
+
+package kernels
+
+// simdImpls: no assembly kernels on this architecture; the generic Go path runs.
+func simdImpls() []*impl { return nil }

@@ -1,0 +1,60 @@
+package loss
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/xent-dev/xent/internal/kernels"
+)
+
+// BenchmarkCrossEntropy measures the fused forward+backward, in place over
+// the logits (the training path: the logits buffer becomes dlogits). MB/s
+// count N·V·4 bytes, the size of float32 logits, whatever the dtype.
+func BenchmarkCrossEntropy(b *testing.B) {
+	cases := []struct {
+		n, v  int
+		dtype DType
+		ls    float32
+	}{
+		{4096, 50257, Float32, 0},
+		{4096, 50257, Float32, 0.1},
+		{2048, 128256, BFloat16, 0},
+	}
+	for _, c := range cases {
+		name := fmt.Sprintf("N=%d,V=%d,dtype=%s", c.n, c.v, map[DType]string{Float32: "f32", BFloat16: "bf16"}[c.dtype])
+		if c.ls != 0 {
+			name += fmt.Sprintf(",ls=%g", c.ls)
+		}
+		b.Run(name, func(b *testing.B) {
+			x, targets := benchInput(c.n, c.v, c.dtype)
+			opt := Options{LabelSmoothing: c.ls}
+			up := []float32{1}
+			b.SetBytes(int64(c.n) * int64(c.v) * 4)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := CrossEntropyForwardBackward(x, targets, opt, up, x); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func benchInput(n, v int, dtype DType) (Matrix, Targets) {
+	r := rand.New(rand.NewPCG(1, 1))
+	f := make([]float32, n*v)
+	for i := range f {
+		f[i] = float32(r.NormFloat64() * 2)
+	}
+	t := make([]int32, n)
+	for i := range t {
+		t[i] = int32(r.IntN(v))
+	}
+	if dtype == BFloat16 {
+		bits := make([]uint16, len(f))
+		kernels.F32ToBF16(bits, f)
+		return BF16(bits, n, v), Targets{Index: t}
+	}
+	return F32(f, n, v), Targets{Index: t}
+}
