@@ -217,6 +217,12 @@ func (j *ceJob) forwardRow(i int, ws *workspace) error {
 		if err := nonFinite(x, i); err != nil {
 			return err
 		}
+		// Only -Inf logits, or finite ones whose float32 lane sums overflowed:
+		// take Σx again in float64.
+		st.Sum = 0
+		for _, v := range x {
+			st.Sum += float64(v)
+		}
 	}
 	lse := st.LogSumExp()
 	j.lse[i] = lse
