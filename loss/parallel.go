@@ -9,13 +9,15 @@ type workspace struct {
 	in   []float32 // converted or soft-capped logits of the current row
 	grad []float32 // float32 gradient row before it is stored as 16-bit
 	aux  []float32 // soft-cap derivative of the current row
+	f64  []float64 // float64 rows of the divergences
 }
 
 var workspaces = sync.Pool{New: func() any { return new(workspace) }}
 
-func grow(buf []float32, n int) []float32 {
+// grow returns buf resized to n, reallocated only when it is too small.
+func grow[T any](buf []T, n int) []T {
 	if cap(buf) < n {
-		return make([]float32, n)
+		return make([]T, n)
 	}
 	return buf[:n]
 }
