@@ -91,7 +91,11 @@ func (o Options) threads() int {
 	return runtime.GOMAXPROCS(0)
 }
 
-func (o Options) check(v int) error {
+// Validate reports options that no input could make valid: smoothing
+// outside [0, 1], a negative or non-finite z-loss or soft-cap, an unknown
+// reduction, negative threads, non-finite class weights. (The weights'
+// length is checked against V by each call.)
+func (o Options) Validate() error {
 	if !(o.LabelSmoothing >= 0 && o.LabelSmoothing <= 1) {
 		return fmt.Errorf("loss: label smoothing %g is outside [0, 1]", o.LabelSmoothing)
 	}
@@ -104,15 +108,23 @@ func (o Options) check(v int) error {
 	if o.Reduction > None {
 		return fmt.Errorf("loss: unknown reduction %v", o.Reduction)
 	}
-	if o.Weights != nil {
-		if len(o.Weights) != v {
-			return fmt.Errorf("loss: %d class weights for V = %d classes", len(o.Weights), v)
+	if o.Threads < 0 {
+		return fmt.Errorf("loss: threads %d must be ≥ 0 (0: GOMAXPROCS)", o.Threads)
+	}
+	for c, w := range o.Weights {
+		if math.IsNaN(float64(w)) || math.IsInf(float64(w), 0) {
+			return fmt.Errorf("loss: class weight %d is %g", c, w)
 		}
-		for c, w := range o.Weights {
-			if math.IsNaN(float64(w)) || math.IsInf(float64(w), 0) {
-				return fmt.Errorf("loss: class weight %d is %g", c, w)
-			}
-		}
+	}
+	return nil
+}
+
+func (o Options) check(v int) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	if o.Weights != nil && len(o.Weights) != v {
+		return fmt.Errorf("loss: %d class weights for V = %d classes", len(o.Weights), v)
 	}
 	return nil
 }

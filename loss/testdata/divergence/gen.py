@@ -1,9 +1,9 @@
-"""Generate testdata/divergence/divergence.json: float64 reference values for
+"""Generate loss/testdata/divergence/divergence.json: float64 reference values for
 entropy, cross-entropy, KL, reverse KL, Jensen-Shannon and distillation loss.
 
 Run from the repository root with Debian's PyTorch:
 
-    /usr/bin/python3 testdata/divergence/gen.py
+    /usr/bin/python3 loss/testdata/divergence/gen.py
 
 Inputs are generated in float32 (fixed seed) and written exactly; all math is
 done in float64 with torch on those exact float32 values.  The output is
@@ -219,8 +219,8 @@ def build():
     cases.append(make_case("probs_n4_v24_peaked", softmax32(4, 24, 4.0), softmax32(4, 24, 4.0), "probs"))
     cases.append(probs_zero_case())
     return {
-        "generator": "testdata/divergence/gen.py (PyTorch %s, float64 math on float32 inputs, seed %d); "
-                     "regenerate with: /usr/bin/python3 testdata/divergence/gen.py" % (torch.__version__, SEED),
+        "generator": "loss/testdata/divergence/gen.py (PyTorch %s, float64 math on float32 inputs, seed %d); "
+                     "regenerate with: /usr/bin/python3 loss/testdata/divergence/gen.py" % (torch.__version__, SEED),
         "conventions": CONVENTIONS,
         "cases": cases,
     }

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+
+	"github.com/xent-dev/xent/format/npy"
+)
+
+// jsonFloat is a float64 that JSON-encodes the non-finite values JSON has
+// no number for as the strings "inf", "-inf" and "nan", the convention of
+// the loss goldens (loss/testdata/cross_entropy.json).
+type jsonFloat float64
+
+func (f jsonFloat) MarshalJSON() ([]byte, error) {
+	x := float64(f)
+	switch {
+	case math.IsInf(x, 1):
+		return []byte(`"inf"`), nil
+	case math.IsInf(x, -1):
+		return []byte(`"-inf"`), nil
+	case math.IsNaN(x):
+		return []byte(`"nan"`), nil
+	}
+	return json.Marshal(x)
+}
+
+// jsonFloats converts a slice; the result is never nil, so an empty slice
+// encodes as [] rather than null.
+func jsonFloats(xs []float64) []jsonFloat {
+	out := make([]jsonFloat, len(xs))
+	for i, x := range xs {
+		out[i] = jsonFloat(x)
+	}
+	return out
+}
+
+// npyTypeName names an npy dtype the NumPy way (float32, int64, ...)
+// followed by its descr, e.g. "float64 (<f8)".
+func npyTypeName(d npy.DType) string {
+	names := map[npy.DType]string{
+		npy.Float32: "float32",
+		npy.Float16: "float16",
+		npy.Float64: "float64",
+		npy.Int32:   "int32",
+		npy.Int64:   "int64",
+		npy.Uint16:  "uint16",
+		npy.Uint8:   "uint8",
+		npy.Int8:    "int8",
+		npy.Bool:    "bool",
+	}
+	if name, ok := names[d]; ok {
+		return fmt.Sprintf("%s (%s)", name, string(d))
+	}
+	return fmt.Sprintf("%q", string(d))
+}
