@@ -69,7 +69,7 @@ func TestBenchErrors(t *testing.T) {
 		{[]string{"--n", "0"}, "--n 0"},
 		{[]string{"--v", "-1"}, "--v -1"},
 		{[]string{"--iters", "0"}, "--iters 0"},
-		{[]string{"--threads", "-1"}, "--threads -1"},
+		{[]string{"--threads", "-1"}, "threads -1"},
 		{[]string{"--label-smoothing", "2"}, "label smoothing 2 is outside [0, 1]"},
 		{[]string{"--seed", "-1"}, "--seed"},
 	}
