@@ -3,6 +3,7 @@ package loss
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -446,4 +447,25 @@ func toDType(x []float32, n, v int, dt DType) Matrix {
 		return BF16(bits, n, v)
 	}
 	return F32(slices.Clone(x), n, v)
+}
+
+// The in-place training path allocates O(N) (row losses and lse), never
+// O(N·V): a [256, 8192] call must allocate far less than its 8 MB of logits.
+func TestInPlaceAllocatesNoLogitsSizedBuffers(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	for _, dt := range []DType{Float32, BFloat16} {
+		p := randProblem(r, 256, 8192, false, 2)
+		x := toDType(p.x, p.n, p.v, dt)
+		opt := Options{LabelSmoothing: 0.1, SoftCap: 30}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		if _, err := CrossEntropyForwardBackward(x, p.targets, opt, []float32{1}, x); err != nil {
+			t.Fatal(err)
+		}
+		runtime.ReadMemStats(&after)
+		logitsBytes := uint64(p.n * p.v * 4)
+		if got := after.TotalAlloc - before.TotalAlloc; got > logitsBytes/16 {
+			t.Errorf("%v: allocated %d bytes for %d bytes of logits", dt, got, logitsBytes)
+		}
+	}
 }

@@ -1,0 +1,42 @@
+package gemm
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// BenchmarkSgemm times C = A·B (no transposes, beta = 0) on GOMAXPROCS
+// goroutines for the shapes a GPT-2-small step needs, named M×K×N, and
+// reports GFLOPS = 2·M·N·K / time.
+func BenchmarkSgemm(b *testing.B) {
+	shapes := []struct {
+		name    string
+		m, k, n int
+	}{
+		{"2048x2048x2048", 2048, 2048, 2048},
+		{"256x768x2304", 256, 768, 2304},
+		{"256x768x3072", 256, 768, 3072},
+		{"256x3072x768", 256, 3072, 768},
+		{"256x768x50257", 256, 768, 50257},
+	}
+	for _, sh := range shapes {
+		b.Run(sh.name, func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 1))
+			x := make([]float32, sh.m*sh.k)
+			w := make([]float32, sh.k*sh.n)
+			for i := range x {
+				x[i] = r.Float32() - 0.5
+			}
+			for i := range w {
+				w[i] = r.Float32() - 0.5
+			}
+			c := make([]float32, sh.m*sh.n)
+			b.ResetTimer()
+			for b.Loop() {
+				Sgemm(false, false, sh.m, sh.n, sh.k, 1, x, sh.k, w, sh.n, 0, c, sh.n, 0)
+			}
+			flops := 2 * float64(sh.m) * float64(sh.n) * float64(sh.k)
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
+		})
+	}
+}

@@ -1,0 +1,7 @@
+//go:build !amd64
+
+package gemm
+
+// simdImpls: no assembly micro-kernels on this architecture; the generic Go
+// kernel runs.
+func simdImpls() []*impl { return nil }
