@@ -34,6 +34,7 @@ type kernel struct {
 	mr    int
 	vecs  int
 	zero  string // instruction that zeroes an accumulator
+	bcst  bool   // FMA with an embedded {1to16} broadcast of A instead of VBROADCASTSS
 }
 
 func (k kernel) acc(i, v int) string { return fmt.Sprintf("%s%d", k.reg, i*k.vecs+v) }
@@ -51,8 +52,12 @@ func (k kernel) gen() {
 	}
 	const unroll = 4
 	fmt.Fprintf(&out, "\n// func %s(k int, a, b, c *float32, ldc int, alpha, beta float32)\n", k.name)
-	fmt.Fprintf(&out, "// %d×%d tile: accumulators %s0–%s%d, B in %s%d–%s%d, broadcast A in %s%d.\n",
-		k.mr, nr, k.reg, k.reg, nacc-1, k.reg, bReg, k.reg, bReg+k.vecs-1, k.reg, bc)
+	fmt.Fprintf(&out, "// %d×%d tile: accumulators %s0–%s%d, B in %s%d–%s%d", k.mr, nr, k.reg, k.reg, nacc-1, k.reg, bReg, k.reg, bReg+k.vecs-1)
+	if k.bcst {
+		fmt.Fprintf(&out, ", A by embedded broadcast.\n")
+	} else {
+		fmt.Fprintf(&out, ", A broadcast into %s%d.\n", k.reg, bc)
+	}
 	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-48\n", k.name)
 	p("MOVQ k+0(FP), CX")
 	p("MOVQ a+8(FP), AX")
@@ -79,6 +84,12 @@ func (k kernel) gen() {
 			p("VMOVUPS %d(BX), %s", u*nr*4+v*vb, k.r(bReg+v))
 		}
 		for i := 0; i < k.mr; i++ {
+			if k.bcst {
+				for v := 0; v < k.vecs; v++ {
+					p("VFMADD231PS.BCST %d(AX), %s, %s", (u*k.mr+i)*4, k.r(bReg+v), k.acc(i, v))
+				}
+				continue
+			}
 			p("VBROADCASTSS %d(AX), %s", (u*k.mr+i)*4, k.r(bc))
 			for v := 0; v < k.vecs; v++ {
 				p("VFMADD231PS %s, %s, %s", k.r(bc), k.r(bReg+v), k.acc(i, v))
@@ -147,6 +158,9 @@ func main() {
 		{name: "kernel14x32AVX512", reg: "Z", lanes: 16, mr: 14, vecs: 2, zero: "VPXORD"},
 		{name: "kernel12x32AVX512", reg: "Z", lanes: 16, mr: 12, vecs: 2, zero: "VPXORD"},
 		{name: "kernel6x64AVX512", reg: "Z", lanes: 16, mr: 6, vecs: 4, zero: "VPXORD"},
+		{name: "kernel15x32AVX512B", reg: "Z", lanes: 16, mr: 15, vecs: 2, zero: "VPXORD", bcst: true},
+		{name: "kernel14x32AVX512B", reg: "Z", lanes: 16, mr: 14, vecs: 2, zero: "VPXORD", bcst: true},
+		{name: "kernel7x64AVX512B", reg: "Z", lanes: 16, mr: 7, vecs: 4, zero: "VPXORD", bcst: true},
 		{name: "kernel6x16AVX2", reg: "Y", lanes: 8, mr: 6, vecs: 2, zero: "VXORPS"},
 	}
 	for _, k := range kernels {

@@ -145,30 +145,15 @@ func Float32ToFloat16(f float32) uint16 {
 	return sign | uint16(r)
 }
 
-func bf16ToF32Generic(dst []float32, src []uint16) {
+// convert applies an element conversion over src[:len(dst)].
+func convert[S, D any](dst []D, src []S, f func(S) D) {
 	src = src[:len(dst)]
-	for i, h := range src {
-		dst[i] = BFloat16ToFloat32(h)
+	for i, v := range src {
+		dst[i] = f(v)
 	}
 }
 
-func f16ToF32Generic(dst []float32, src []uint16) {
-	src = src[:len(dst)]
-	for i, h := range src {
-		dst[i] = Float16ToFloat32(h)
-	}
-}
-
-func f32ToBF16Generic(dst []uint16, src []float32) {
-	src = src[:len(dst)]
-	for i, f := range src {
-		dst[i] = Float32ToBFloat16(f)
-	}
-}
-
-func f32ToF16Generic(dst []uint16, src []float32) {
-	src = src[:len(dst)]
-	for i, f := range src {
-		dst[i] = Float32ToFloat16(f)
-	}
-}
+func bf16ToF32Generic(dst []float32, src []uint16) { convert(dst, src, BFloat16ToFloat32) }
+func f16ToF32Generic(dst []float32, src []uint16)  { convert(dst, src, Float16ToFloat32) }
+func f32ToBF16Generic(dst []uint16, src []float32) { convert(dst, src, Float32ToBFloat16) }
+func f32ToF16Generic(dst []uint16, src []float32)  { convert(dst, src, Float32ToFloat16) }
