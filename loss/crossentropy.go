@@ -79,19 +79,43 @@ func newJob(x Matrix, t Targets, opt Options, dloss []float32, grad Matrix, lseI
 	if err := x.check("logits"); err != nil {
 		return nil, err
 	}
-	n, v := x.Rows, x.Cols
+	j, err := newTargetsJob(x.Rows, x.Cols, t, opt)
+	if err != nil {
+		return nil, err
+	}
+	j.x, j.lseIn = x, lseIn
+	if dloss != nil {
+		if err := grad.check("gradient"); err != nil {
+			return nil, err
+		}
+		if grad.Rows != j.n || grad.Cols != j.v {
+			return nil, fmt.Errorf("loss: gradient is [%d, %d], logits are [%d, %d]", grad.Rows, grad.Cols, j.n, j.v)
+		}
+		if grad.aliases(x) && grad.DType != x.DType {
+			return nil, fmt.Errorf("loss: in-place gradient must keep the logits' dtype %v, not %v", x.DType, grad.DType)
+		}
+		if err := j.setUpstream(dloss); err != nil {
+			return nil, err
+		}
+		j.grad = grad
+	}
+	return j, nil
+}
+
+// newTargetsJob validates the options and targets of N rows over V classes
+// and counts the kept rows; the logits come later.
+func newTargetsJob(n, v int, t Targets, opt Options) (*ceJob, error) {
 	if err := opt.check(v); err != nil {
 		return nil, err
 	}
 	j := &ceJob{
-		x: x, t: t, opt: opt, n: n, v: v,
+		t: t, opt: opt, n: n, v: v,
 		ignore: opt.ignoreIndex(),
 		eps:    float64(opt.LabelSmoothing),
 		z:      float64(opt.ZLoss),
 		capAt:  opt.SoftCap,
 		w:      opt.Weights,
 		wSum:   float64(v),
-		lseIn:  lseIn,
 	}
 	if err := t.check(n, v, j.ignore); err != nil {
 		return nil, err
@@ -102,43 +126,46 @@ func newJob(x Matrix, t Targets, opt Options, dloss []float32, grad Matrix, lseI
 			j.wSum += float64(w)
 		}
 	}
-	if t.Index != nil {
-		for _, c := range t.Index {
-			if int(c) != j.ignore {
-				j.count++
-				j.denom += float64(j.weight(int(c)))
-			}
-		}
-		if opt.Reduction == Mean && j.count > 0 && j.denom == 0 {
-			return nil, fmt.Errorf("loss: mean reduction: the class weights of the %d kept targets sum to 0", j.count)
-		}
-	} else {
-		j.count, j.denom = n, float64(n)
-	}
-	if dloss != nil {
-		if err := grad.check("gradient"); err != nil {
-			return nil, err
-		}
-		if grad.Rows != n || grad.Cols != v {
-			return nil, fmt.Errorf("loss: gradient is [%d, %d], logits are [%d, %d]", grad.Rows, grad.Cols, n, v)
-		}
-		switch {
-		case len(dloss) == 1:
-		case len(dloss) == n && opt.Reduction == None:
-		default:
-			return nil, fmt.Errorf("loss: %d upstream gradients for %v reduction of %d rows (want 1, or N for none)", len(dloss), opt.Reduction, n)
-		}
-		for i, g := range dloss {
-			if math.IsNaN(float64(g)) || math.IsInf(float64(g), 0) {
-				return nil, fmt.Errorf("loss: upstream gradient %d is %g", i, g)
-			}
-		}
-		if grad.aliases(x) && grad.DType != x.DType {
-			return nil, fmt.Errorf("loss: in-place gradient must keep the logits' dtype %v, not %v", x.DType, grad.DType)
-		}
-		j.grad, j.hasGrad, j.up = grad, true, dloss
+	if err := j.countTargets(); err != nil {
+		return nil, err
 	}
 	return j, nil
+}
+
+// setUpstream checks and keeps the upstream gradient: [1], or [N] for None.
+func (j *ceJob) setUpstream(dloss []float32) error {
+	switch {
+	case len(dloss) == 1:
+	case len(dloss) == j.n && j.opt.Reduction == None:
+	default:
+		return fmt.Errorf("loss: %d upstream gradients for %v reduction of %d rows (want 1, or N for none)", len(dloss), j.opt.Reduction, j.n)
+	}
+	for i, g := range dloss {
+		if math.IsNaN(float64(g)) || math.IsInf(float64(g), 0) {
+			return fmt.Errorf("loss: upstream gradient %d is %g", i, g)
+		}
+	}
+	j.hasGrad, j.up = true, dloss
+	return nil
+}
+
+// countTargets sets the kept-row count and Mean's denominator.
+func (j *ceJob) countTargets() error {
+	if j.t.Index == nil {
+		j.count, j.denom = j.n, float64(j.n)
+		return nil
+	}
+	j.count, j.denom = 0, 0
+	for _, c := range j.t.Index {
+		if int(c) != j.ignore {
+			j.count++
+			j.denom += float64(j.weight(int(c)))
+		}
+	}
+	if j.opt.Reduction == Mean && j.count > 0 && j.denom == 0 {
+		return fmt.Errorf("loss: mean reduction: the class weights of the %d kept targets sum to 0", j.count)
+	}
+	return nil
 }
 
 func (j *ceJob) weight(c int) float32 {
@@ -155,6 +182,11 @@ func (j *ceJob) run() (Result, error) {
 	if err := forRows(j.n, j.v, j.opt.threads(), j.forwardRow); err != nil {
 		return Result{}, err
 	}
+	return j.reduce(), nil
+}
+
+// reduce combines rowLoss and lse into the Result, in row order.
+func (j *ceJob) reduce() Result {
 	res := Result{Count: j.count, Denominator: j.denom, RowLoss: j.rowLoss, LSE: j.lse}
 	var total, zTotal float64
 	for i, l := range j.rowLoss {
@@ -170,7 +202,7 @@ func (j *ceJob) run() (Result, error) {
 		res.ZLoss = zTotal / float64(j.count)
 		res.Loss = (total-zTotal)/j.denom + res.ZLoss
 	}
-	return res, nil
+	return res
 }
 
 func (j *ceJob) kept(i int) bool {
