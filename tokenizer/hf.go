@@ -1,0 +1,293 @@
+package tokenizer
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// Hugging Face's tokenizer.json, the parts a byte-level BPE uses.
+type hfFile struct {
+	Version       string          `json:"version"`
+	Truncation    json.RawMessage `json:"truncation"`
+	Padding       json.RawMessage `json:"padding"`
+	AddedTokens   []hfAddedToken  `json:"added_tokens"`
+	Normalizer    json.RawMessage `json:"normalizer"`
+	PreTokenizer  json.RawMessage `json:"pre_tokenizer"`
+	PostProcessor json.RawMessage `json:"post_processor"`
+	Decoder       json.RawMessage `json:"decoder"`
+	Model         hfModel         `json:"model"`
+}
+
+type hfAddedToken struct {
+	ID         int32  `json:"id"`
+	Content    string `json:"content"`
+	SingleWord bool   `json:"single_word"`
+	LStrip     bool   `json:"lstrip"`
+	RStrip     bool   `json:"rstrip"`
+	Normalized bool   `json:"normalized"`
+	Special    bool   `json:"special"`
+}
+
+type hfModel struct {
+	Type                    string          `json:"type"`
+	Dropout                 *float64        `json:"dropout"`
+	UnkToken                *string         `json:"unk_token"`
+	ContinuingSubwordPrefix *string         `json:"continuing_subword_prefix"`
+	EndOfWordSuffix         *string         `json:"end_of_word_suffix"`
+	FuseUnk                 bool            `json:"fuse_unk"`
+	ByteFallback            bool            `json:"byte_fallback"`
+	IgnoreMerges            bool            `json:"ignore_merges"`
+	Vocab                   hfVocab         `json:"vocab"`
+	Merges                  json.RawMessage `json:"merges"`
+}
+
+// hfVocab is the model's vocabulary; it encodes in id order.
+type hfVocab map[string]int32
+
+func (v hfVocab) MarshalJSON() ([]byte, error) {
+	keys := make([]string, 0, len(v))
+	for k := range v {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b string) int { return cmp.Compare(v[a], v[b]) })
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	buf.WriteByte('{')
+	for i, k := range keys {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		if err := enc.Encode(k); err != nil {
+			return nil, err
+		}
+		buf.Truncate(buf.Len() - 1) // Encode's newline
+		fmt.Fprintf(&buf, ":%d", v[k])
+	}
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
+}
+
+// hfPreTokenizer is a pre_tokenizer entry: ByteLevel, Split or Sequence.
+type hfPreTokenizer struct {
+	Type           string           `json:"type"`
+	AddPrefixSpace *bool            `json:"add_prefix_space,omitempty"`
+	TrimOffsets    *bool            `json:"trim_offsets,omitempty"`
+	UseRegex       *bool            `json:"use_regex,omitempty"`
+	Pattern        *hfSplitPattern  `json:"pattern,omitempty"`
+	Behavior       string           `json:"behavior,omitempty"`
+	Invert         *bool            `json:"invert,omitempty"`
+	PreTokenizers  []hfPreTokenizer `json:"pretokenizers,omitempty"`
+}
+
+type hfSplitPattern struct {
+	Regex string `json:"Regex"`
+}
+
+// LoadHF reads a Hugging Face tokenizer.json holding a BPE model with a
+// byte-level pre-tokenizer: either ByteLevel with its regex (GPT-2's
+// pattern), or a Sequence of a Split by the cl100k or o200k (or GPT-2)
+// regexp, Isolated, and a ByteLevel without regex. The added tokens are the
+// special tokens. Anything else (a normalizer, add_prefix_space, byte
+// fallback, an unknown regexp, a non-BPE model) is an error that names it;
+// post-processors and decoders, which do not change the ids, are ignored.
+func LoadHF(r io.Reader) (*Tokenizer, error) {
+	var f hfFile
+	if err := json.NewDecoder(r).Decode(&f); err != nil {
+		return nil, fmt.Errorf("tokenizer: tokenizer.json: %w", err)
+	}
+	m := f.Model
+	switch {
+	case m.Type != "BPE":
+		return nil, fmt.Errorf("tokenizer: tokenizer.json: model type %q, want \"BPE\"", m.Type)
+	case len(f.Normalizer) > 0 && string(f.Normalizer) != "null":
+		return nil, fmt.Errorf("tokenizer: tokenizer.json: normalizer %s is not supported", f.Normalizer)
+	case m.ByteFallback:
+		return nil, fmt.Errorf("tokenizer: tokenizer.json: byte_fallback is not supported (byte-level BPE has no unknown bytes)")
+	case m.ContinuingSubwordPrefix != nil && *m.ContinuingSubwordPrefix != "" || m.EndOfWordSuffix != nil && *m.EndOfWordSuffix != "":
+		return nil, fmt.Errorf("tokenizer: tokenizer.json: continuing_subword_prefix and end_of_word_suffix are not supported")
+	}
+	pattern, err := hfPattern(f.PreTokenizer)
+	if err != nil {
+		return nil, err
+	}
+	var mergeList [][2]string
+	if err := json.Unmarshal(m.Merges, &mergeList); err != nil {
+		var lines []string // the older spelling: "left right"
+		if err2 := json.Unmarshal(m.Merges, &lines); err2 != nil {
+			return nil, fmt.Errorf("tokenizer: tokenizer.json: model.merges: %w", err)
+		}
+		mergeList = make([][2]string, len(lines))
+		for i, line := range lines {
+			left, right, ok := strings.Cut(line, " ")
+			if !ok || left == "" || right == "" || strings.Contains(right, " ") {
+				return nil, fmt.Errorf("tokenizer: tokenizer.json: merge %d %q is not \"left right\"", i, line)
+			}
+			mergeList[i] = [2]string{left, right}
+		}
+	}
+	vocab := map[string]int32(m.Vocab)
+	special := map[string]int32{}
+	for _, a := range f.AddedTokens {
+		special[a.Content] = a.ID
+		if id, ok := vocab[a.Content]; ok && id == a.ID {
+			delete(vocab, a.Content) // listed twice, as in GPT-2's tokenizer.json
+		}
+	}
+	return fromMerges(pattern, vocab, mergeList, special, m.IgnoreMerges)
+}
+
+// hfPattern recognises the byte-level pre-tokenizers LoadHF supports.
+func hfPattern(raw json.RawMessage) (Pattern, error) {
+	var p hfPreTokenizer
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return 0, fmt.Errorf("tokenizer: tokenizer.json: pre_tokenizer: %w", err)
+	}
+	isTrue := func(b *bool, def bool) bool { return b == nil && def || b != nil && *b }
+	byteLevel := func(q hfPreTokenizer, regex bool) error {
+		if q.Type != "ByteLevel" || isTrue(q.UseRegex, true) != regex {
+			return fmt.Errorf("tokenizer: tokenizer.json: pre_tokenizer %s is not a byte-level one this package supports", raw)
+		}
+		if isTrue(q.AddPrefixSpace, false) {
+			return fmt.Errorf("tokenizer: tokenizer.json: ByteLevel add_prefix_space is not supported")
+		}
+		return nil
+	}
+	if p.Type == "ByteLevel" {
+		return GPT2, byteLevel(p, true)
+	}
+	if p.Type != "Sequence" || len(p.PreTokenizers) != 2 {
+		return 0, fmt.Errorf("tokenizer: tokenizer.json: pre_tokenizer %s is not a byte-level one this package supports", raw)
+	}
+	split := p.PreTokenizers[0]
+	if split.Type != "Split" || split.Pattern == nil || split.Behavior != "Isolated" || isTrue(split.Invert, false) {
+		return 0, fmt.Errorf("tokenizer: tokenizer.json: pre_tokenizer %s: want a Split by a regexp, Isolated, not inverted, then ByteLevel", raw)
+	}
+	pattern, err := PatternOf(split.Pattern.Regex)
+	if err != nil {
+		return 0, err
+	}
+	return pattern, byteLevel(p.PreTokenizers[1], false)
+}
+
+// LoadHFFile loads a tokenizer.json file.
+func LoadHFFile(path string) (*Tokenizer, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer: %w", err)
+	}
+	defer f.Close()
+	t, err := LoadHF(bufio.NewReader(f))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return t, nil
+}
+
+// SaveHF writes t as a Hugging Face tokenizer.json that LoadHF, and
+// Hugging Face's tokenizers, read back to the same tokenizer: the vocabulary
+// in the byte-level alphabet, the merges in priority order (for a tiktoken
+// encoding, every split of every token, with ignore_merges set), the special
+// tokens as added tokens, and the pattern as the pre-tokenizer.
+func (t *Tokenizer) SaveHF(w io.Writer) error {
+	f := hfFile{
+		Version:       "1.0",
+		Truncation:    json.RawMessage("null"),
+		Padding:       json.RawMessage("null"),
+		AddedTokens:   []hfAddedToken{},
+		Normalizer:    json.RawMessage("null"),
+		PostProcessor: json.RawMessage(`{"type":"ByteLevel","add_prefix_space":false,"trim_offsets":false,"use_regex":false}`),
+		Decoder:       json.RawMessage(`{"type":"ByteLevel","add_prefix_space":false,"trim_offsets":false,"use_regex":false}`),
+		Model: hfModel{
+			Type:         "BPE",
+			IgnoreMerges: t.wholePieces != nil,
+			Vocab:        hfVocab{},
+		},
+	}
+	for _, name := range t.SpecialTokens() {
+		f.AddedTokens = append(f.AddedTokens, hfAddedToken{ID: t.special[name], Content: name, Special: true})
+	}
+	slices.SortFunc(f.AddedTokens, func(a, b hfAddedToken) int { return cmp.Compare(a.ID, b.ID) })
+	no, yes := false, true
+	bl := hfPreTokenizer{Type: "ByteLevel", AddPrefixSpace: &no, TrimOffsets: &yes, UseRegex: &yes}
+	pre := bl
+	if t.pattern != GPT2 {
+		bl.UseRegex = &no
+		pre = hfPreTokenizer{Type: "Sequence", PreTokenizers: []hfPreTokenizer{
+			{Type: "Split", Pattern: &hfSplitPattern{Regex: t.pattern.String()}, Behavior: "Isolated", Invert: &no},
+			bl,
+		}}
+	}
+	var err error
+	if f.PreTokenizer, err = json.Marshal(pre); err != nil {
+		return err
+	}
+	for id, b := range t.tokens {
+		if b != nil && !t.isSpecial(int32(id)) {
+			f.Model.Vocab[byteLevelEncode(b)] = int32(id)
+		}
+	}
+	type merge struct{ key, val uint64 }
+	all := make([]merge, 0, len(t.merges.table))
+	for k, v := range t.merges.table {
+		all = append(all, merge{k, v})
+	}
+	slices.SortFunc(all, func(a, b merge) int { return cmp.Or(cmp.Compare(a.val>>32, b.val>>32), cmp.Compare(a.key, b.key)) })
+	list := make([][2]string, len(all))
+	for i, m := range all {
+		list[i] = [2]string{byteLevelEncode(t.tokens[int32(m.key>>32)]), byteLevelEncode(t.tokens[int32(uint32(m.key))])}
+	}
+	if f.Model.Merges, err = json.Marshal(list); err != nil {
+		return err
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", " ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(f)
+}
+
+func (t *Tokenizer) isSpecial(id int32) bool {
+	got, ok := t.special[string(t.tokens[id])]
+	return ok && got == id
+}
+
+// SaveHFFile writes t to path as tokenizer.json, atomically: into a
+// temporary file in the same folder, renamed over path only once complete.
+func (t *Tokenizer) SaveHFFile(path string) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("tokenizer: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+			err = fmt.Errorf("tokenizer: writing %s: %w", path, err)
+		}
+	}()
+	w := bufio.NewWriter(tmp)
+	if err := t.SaveHF(w); err != nil {
+		return err
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
