@@ -83,6 +83,7 @@ BenchmarkCrossEntropy in package loss does. Progress goes to stderr.`,
 	fl.IntVar(&f.threads, "threads", 0, "most `goroutines` to spread rows over (default 0: GOMAXPROCS)")
 	fl.Uint64Var(&f.seed, "seed", 1, "seed of the random logits and targets")
 	fl.BoolVar(&f.json, "json", false, "print one JSON object instead of a table (default false)")
+	cmd.AddCommand(newBenchKernelsCmd())
 	return cmd
 }
 

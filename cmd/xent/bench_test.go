@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -78,5 +79,26 @@ func TestBenchErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("bench %v: error %v, want one containing %q", c.args, err, c.want)
 		}
+	}
+}
+
+func TestBenchKernels(t *testing.T) {
+	out, _, err := runXent(t, "bench", "kernels", "--only", "sgemm/256x768x2304", "--iters", "1", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ms []struct {
+		Name  string
+		Value float64
+		Unit  string
+	}
+	if err := json.Unmarshal([]byte(out), &ms); err != nil {
+		t.Fatalf("%v in %q", err, out)
+	}
+	if len(ms) != 1 || ms[0].Unit != "GFLOPS" || !(ms[0].Value > 0) {
+		t.Fatalf("got %+v", ms)
+	}
+	if _, _, err := runXent(t, "bench", "kernels", "--only", "nothing-matches"); err == nil || !strings.Contains(err.Error(), "matches no measurement") {
+		t.Fatalf("error %v", err)
 	}
 }

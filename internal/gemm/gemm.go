@@ -18,7 +18,16 @@ type impl struct {
 	name       string
 	mr, nr     int
 	mc, kc, nc int
+	aOuter     bool // macro-kernel loop order: A slivers outer, B slivers inner
 	kernel     kernelFunc
+	// gather, if set, packs strided runs (A without transpose, B
+	// transposed): dst[p·ld+j] = src[j·stride+p] for p < kc, j < w, and 0
+	// for w ≤ j < width ≤ 16. Only called when 16·stride < 2³¹.
+	gather func(dst, src *float32, kc, ld, stride, w, width int)
+	// copy, if set, packs contiguous runs (A transposed, B without
+	// transpose): dst[p·ldd+j] = src[p·ld+j] for p < kc and the lanes
+	// j < 32 in lmask, 0 for the other lanes in smask.
+	copy func(dst, src *float32, kc, ld, ldd int, lmask, smask uint32)
 }
 
 var generic = &impl{name: "generic", mr: 4, nr: 4, mc: 128, kc: 256, nc: 1024, kernel: kernelGeneric}
@@ -99,20 +108,24 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		threads = runtime.GOMAXPROCS(0)
 	}
 	// Below about a megaflop per goroutine the start-up costs more than it saves.
-	threads = min(threads, max(1, m*n*k>>19))
+	threads = max(1, min(threads, m*n*k>>19))
+	jb := &job{im: im, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}
+	if sharedPacking {
+		jb.runShared(threads)
+		return
+	}
 	tm, tn := grid(im, m, n, threads)
 	mp := ceilDiv(ceilDiv(m, im.mr), tm) * im.mr // rows per part, a multiple of mr
 	np := ceilDiv(ceilDiv(n, im.nr), tn) * im.nr
-	job := &job{im: im, transA: transA, transB: transB, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}
 	if tm*tn == 1 {
-		job.run(0, m, 0, n)
+		jb.run(0, m, 0, n)
 		return
 	}
 	var wg sync.WaitGroup
 	for i0 := 0; i0 < m; i0 += mp {
 		for j0 := 0; j0 < n; j0 += np {
 			i1, j1 := min(i0+mp, m), min(j0+np, n)
-			wg.Go(func() { job.run(i0, i1, j0, j1) })
+			wg.Go(func() { jb.run(i0, i1, j0, j1) })
 		}
 	}
 	wg.Wait()
@@ -133,6 +146,9 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 		}
 	}
 }
+
+// lanes is the mask of the first n ≤ 32 lanes.
+func lanes(n int) uint32 { return uint32(1<<n - 1) }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
@@ -155,48 +171,162 @@ func grid(im *impl, m, n, threads int) (tm, tn int) {
 	return tm, tn
 }
 
+// sharedPacking selects the parallel scheme: true, goroutines pack each B
+// panel and A block together and split the tiles of each block (BLIS);
+// false, each goroutine owns a rectangle of C and packs its own operands.
+var sharedPacking = true
+
 // job holds the arguments of one Sgemm call.
 type job struct {
 	im             *impl
 	transA, transB bool
-	k              int
+	m, n, k        int
 	alpha, beta    float32
 	a, b, c        []float32
 	lda, ldb, ldc  int
 }
 
-// workspace is one goroutine's packing buffers, aligned to 64 bytes.
+// r16 rounds x up to a multiple of 16 floats (64 bytes).
+func r16(x int) int { return (x + 15) &^ 15 }
+
+// aligned returns a 64-byte aligned slice of n floats inside *buf, growing it.
+func aligned(buf *[]float32, n int) []float32 {
+	if cap(*buf) < n+16 {
+		*buf = make([]float32, n+16)
+	}
+	b := (*buf)[:n+16]
+	off := int((64 - uintptr(unsafe.Pointer(&b[0]))%64) % 64 / 4)
+	return b[off : off+n]
+}
+
+// workspace holds packing buffers: two A blocks, two B panels (double
+// buffered in the shared scheme) and a scratch tile per goroutine.
 type workspace struct {
-	buf        []float32
-	ap, bp, tp []float32
+	buf, tbuf []float32
+	ap, bp    [2][]float32
+	tp        []float32 // scratch tiles, r16(MR·NR) floats apart
 }
 
 var workspaces sync.Pool
 
-func getWorkspace(im *impl) *workspace {
-	na, nb, nt := im.mc*im.kc, im.kc*im.nc, im.mr*im.nr
-	// Each buffer is rounded up to 16 floats (64 bytes) so all stay aligned.
-	r16 := func(x int) int { return (x + 15) &^ 15 }
-	need := r16(na) + r16(nb) + r16(nt) + 16
+func getWorkspace(im *impl, threads int) *workspace {
+	na, nb, nt := r16(im.mc*im.kc), r16(im.kc*im.nc), r16(im.mr*im.nr)
 	w, _ := workspaces.Get().(*workspace)
-	if w == nil || cap(w.buf) < need {
-		w = &workspace{buf: make([]float32, need)}
+	if w == nil {
+		w = new(workspace)
 	}
-	buf := w.buf[:need]
-	off := int((64 - uintptr(unsafe.Pointer(&buf[0]))%64) % 64 / 4)
-	buf = buf[off:]
-	w.ap = buf[:na]
-	w.bp = buf[r16(na) : r16(na)+nb]
-	w.tp = buf[r16(na)+r16(nb) : r16(na)+r16(nb)+nt]
+	buf := aligned(&w.buf, 2*na+2*nb)
+	w.ap = [2][]float32{buf[:na], buf[na : 2*na]}
+	w.bp = [2][]float32{buf[2*na : 2*na+nb], buf[2*na+nb : 2*na+2*nb]}
+	w.tp = aligned(&w.tbuf, nt*threads)
 	return w
 }
 
-// run computes rows [i0,i1) × columns [j0,j1) of C. i0 is a multiple of mr
-// and j0 of nr, so every tile sits where it would in a one-goroutine run.
+// scratch is goroutine t's MR×NR scratch tile.
+func (w *workspace) scratch(im *impl, t int) []float32 {
+	nt := r16(im.mr * im.nr)
+	return w.tp[t*nt : t*nt+im.mr*im.nr]
+}
+
+// barrier lets n goroutines wait for each other, spinning briefly first.
+type barrier struct {
+	n     int32
+	count atomic.Int32
+	gen   atomic.Uint32
+}
+
+func (b *barrier) wait() {
+	if b.n == 1 {
+		return
+	}
+	g := b.gen.Load()
+	if b.count.Add(1) == b.n {
+		b.count.Store(0)
+		b.gen.Add(1)
+		return
+	}
+	for i := 0; b.gen.Load() == g; i++ {
+		if i > 64 {
+			runtime.Gosched()
+		}
+	}
+}
+
+// share is goroutine t's part [lo, hi) of n items split evenly among T.
+func share(n, t, T int) (lo, hi int) { return n * t / T, n * (t + 1) / T }
+
+// runShared runs the BLIS loop nest on T goroutines. All of them pack each B
+// panel and each A block together (a share of the slivers each), meet at a
+// barrier, then compute a share of the block's tiles: B slivers split among
+// them when there are enough, else A slivers. Panels and blocks are double
+// buffered, so one barrier per A block suffices: a goroutine that reaches
+// the barrier of block i has finished computing block i−1, and the buffer it
+// packs next was last read for block i−1 too.
+func (jb *job) runShared(T int) {
+	im := jb.im
+	mr, nr := im.mr, im.nr
+	// Never more goroutines than tiles along the split dimension.
+	T = max(1, min(T, max(ceilDiv(min(jb.n, im.nc), nr), ceilDiv(min(jb.m, im.mc), mr))))
+	w := getWorkspace(im, T)
+	defer workspaces.Put(w)
+	bar := &barrier{n: int32(T)}
+	worker := func(t int) {
+		tp := w.scratch(im, t)
+		step, astep := 0, 0
+		for jc := 0; jc < jb.n; jc += im.nc {
+			nc := min(im.nc, jb.n-jc)
+			nsl := ceilDiv(nc, nr)
+			for pc := 0; pc < jb.k; pc += im.kc {
+				kc := min(im.kc, jb.k-pc)
+				beta := jb.beta
+				if pc > 0 {
+					beta = 1
+				}
+				bp := w.bp[step%2]
+				step++
+				if lo, hi := share(nsl, t, T); lo < hi {
+					packB(im, bp[lo*kc*nr:], jb.b, jb.ldb, jb.transB, pc, kc, jc+lo*nr, min(nc, hi*nr)-lo*nr, nr)
+				}
+				for ic := 0; ic < jb.m; ic += im.mc {
+					mc := min(im.mc, jb.m-ic)
+					msl := ceilDiv(mc, mr)
+					ap := w.ap[astep%2]
+					astep++
+					if lo, hi := share(msl, t, T); lo < hi {
+						packA(im, ap[lo*kc*mr:], jb.a, jb.lda, jb.transA, ic+lo*mr, min(mc, hi*mr)-lo*mr, pc, kc, mr)
+					}
+					bar.wait()
+					if nsl >= 2*T || nsl >= msl {
+						lo, hi := share(nsl, t, T)
+						jb.macro(ap, bp, tp, ic, mc, 0, mc, jc, nc, lo*nr, min(nc, hi*nr), kc, beta)
+					} else {
+						lo, hi := share(msl, t, T)
+						jb.macro(ap, bp, tp, ic, mc, lo*mr, min(mc, hi*mr), jc, nc, 0, nc, kc, beta)
+					}
+				}
+			}
+		}
+	}
+	if T == 1 {
+		worker(0)
+		return
+	}
+	var wg sync.WaitGroup
+	for t := 1; t < T; t++ {
+		wg.Go(func() { worker(t) })
+	}
+	worker(0)
+	wg.Wait()
+}
+
+// run computes rows [i0,i1) × columns [j0,j1) of C on one goroutine (the
+// rectangle scheme). i0 is a multiple of mr and j0 of nr, so every tile
+// sits where it would in a one-goroutine run.
 func (jb *job) run(i0, i1, j0, j1 int) {
 	im := jb.im
-	w := getWorkspace(im)
+	w := getWorkspace(im, 1)
 	defer workspaces.Put(w)
+	ap, bp, tp := w.ap[0], w.bp[0], w.scratch(im, 0)
 	for jc := j0; jc < j1; jc += im.nc {
 		nc := min(im.nc, j1-jc)
 		for pc := 0; pc < jb.k; pc += im.kc {
@@ -205,56 +335,76 @@ func (jb *job) run(i0, i1, j0, j1 int) {
 			if pc > 0 {
 				beta = 1
 			}
-			packB(w.bp, jb.b, jb.ldb, jb.transB, pc, kc, jc, nc, im.nr)
+			packB(im, bp, jb.b, jb.ldb, jb.transB, pc, kc, jc, nc, im.nr)
 			for ic := i0; ic < i1; ic += im.mc {
 				mc := min(im.mc, i1-ic)
-				packA(w.ap, jb.a, jb.lda, jb.transA, ic, mc, pc, kc, im.mr)
-				jb.macro(w, ic, mc, jc, nc, kc, beta)
+				packA(im, ap, jb.a, jb.lda, jb.transA, ic, mc, pc, kc, im.mr)
+				jb.macro(ap, bp, tp, ic, mc, 0, mc, jc, nc, 0, nc, kc, beta)
 			}
 		}
 	}
 }
 
-// macro runs the micro-kernel over the mc×nc block of C at (ic, jc) from the
-// packed A block and B panel.
-func (jb *job) macro(w *workspace, ic, mc, jc, nc, kc int, beta float32) {
+// macro runs the micro-kernel over the tiles in rows [ir0,ir1) and columns
+// [jr0,jr1) of the mc×nc block of C at (ic, jc), from the packed A block ap
+// and B panel bp (ir0 a multiple of MR, jr0 of NR). B slivers are the outer
+// loop (each stays in L1 while the A slivers stream from L2), or A slivers
+// when im.aOuter.
+func (jb *job) macro(ap, bp, tp []float32, ic, mc, ir0, ir1, jc, nc, jr0, jr1, kc int, beta float32) {
 	im := jb.im
-	mr, nr, ldc := im.mr, im.nr, jb.ldc
-	c, tp := jb.c, w.tp
-	for jr := 0; jr < nc; jr += nr {
-		nb := min(nr, nc-jr)
-		bp := &w.bp[jr*kc]
-		for ir := 0; ir < mc; ir += mr {
-			mb := min(mr, mc-ir)
-			ap := &w.ap[ir*kc]
-			ci := (ic+ir)*ldc + jc + jr
-			if mb == mr && nb == nr {
-				im.kernel(kc, ap, bp, &c[ci], ldc, jb.alpha, beta)
-				continue
-			}
-			// Edge tile: run the same kernel on a scratch copy.
-			if beta != 0 {
-				for i := range mb {
-					copy(tp[i*nr:i*nr+nb], c[ci+i*ldc:ci+i*ldc+nb])
-				}
-			}
-			im.kernel(kc, ap, bp, &tp[0], nr, jb.alpha, beta)
-			for i := range mb {
-				copy(c[ci+i*ldc:ci+i*ldc+nb], tp[i*nr:i*nr+nb])
+	if im.aOuter {
+		for ir := ir0; ir < ir1; ir += im.mr {
+			for jr := jr0; jr < jr1; jr += im.nr {
+				jb.tile(ap, bp, tp, ic, ir, mc, jc, jr, nc, kc, beta)
 			}
 		}
+		return
+	}
+	for jr := jr0; jr < jr1; jr += im.nr {
+		for ir := ir0; ir < ir1; ir += im.mr {
+			jb.tile(ap, bp, tp, ic, ir, mc, jc, jr, nc, kc, beta)
+		}
+	}
+}
+
+// tile computes the MR×NR tile at row ic+ir, column jc+jr of C from the
+// packed slivers; a tile cut by the edge of the block goes through the
+// scratch tile tp so that it gets the same kernel arithmetic.
+func (jb *job) tile(ap, bp, tp []float32, ic, ir, mc, jc, jr, nc, kc int, beta float32) {
+	im := jb.im
+	mr, nr, ldc := im.mr, im.nr, jb.ldc
+	mb, nb := min(mr, mc-ir), min(nr, nc-jr)
+	a, b := &ap[ir*kc], &bp[jr*kc]
+	ci := (ic+ir)*ldc + jc + jr
+	c := jb.c
+	if mb == mr && nb == nr {
+		im.kernel(kc, a, b, &c[ci], ldc, jb.alpha, beta)
+		return
+	}
+	if beta != 0 {
+		for i := range mb {
+			copy(tp[i*nr:i*nr+nb], c[ci+i*ldc:ci+i*ldc+nb])
+		}
+	}
+	im.kernel(kc, a, b, &tp[0], nr, jb.alpha, beta)
+	for i := range mb {
+		copy(c[ci+i*ldc:ci+i*ldc+nb], tp[i*nr:i*nr+nb])
 	}
 }
 
 // packA packs op(A)[i0:i0+mc, p0:p0+kc] into ceil(mc/mr) slivers, sliver s
 // at dst[s·kc·mr:] laid out [kc][mr]; rows past mc are zero.
-func packA(dst, a []float32, lda int, trans bool, i0, mc, p0, kc, mr int) {
+func packA(im *impl, dst, a []float32, lda int, trans bool, i0, mc, p0, kc, mr int) {
 	for s := 0; s*mr < mc; s++ {
 		d := dst[s*kc*mr : (s+1)*kc*mr]
 		rows := min(mr, mc-s*mr)
 		r0 := i0 + s*mr
 		if trans {
 			// op(A)(i,p) = a[p·lda+i]: each p is a contiguous run of rows.
+			if im.copy != nil && mr <= 32 {
+				im.copy(&d[0], &a[p0*lda+r0], kc, lda, mr, lanes(rows), lanes(mr))
+				continue
+			}
 			for p := range kc {
 				src := a[(p0+p)*lda+r0:]
 				dp := d[p*mr : p*mr+mr]
@@ -264,6 +414,10 @@ func packA(dst, a []float32, lda int, trans bool, i0, mc, p0, kc, mr int) {
 			continue
 		}
 		// op(A)(i,p) = a[i·lda+p]: each row is strided into the sliver.
+		if im.gather != nil && mr <= 16 && lda < 1<<27 {
+			im.gather(&d[0], &a[r0*lda+p0], kc, mr, lda, rows, mr)
+			continue
+		}
 		for i := range rows {
 			src := a[(r0+i)*lda+p0:]
 			src = src[:kc]
@@ -281,13 +435,24 @@ func packA(dst, a []float32, lda int, trans bool, i0, mc, p0, kc, mr int) {
 
 // packB packs op(B)[p0:p0+kc, j0:j0+nc] into ceil(nc/nr) slivers, sliver s
 // at dst[s·kc·nr:] laid out [kc][nr]; columns past nc are zero.
-func packB(dst, b []float32, ldb int, trans bool, p0, kc, j0, nc, nr int) {
+func packB(im *impl, dst, b []float32, ldb int, trans bool, p0, kc, j0, nc, nr int) {
 	for s := 0; s*nr < nc; s++ {
 		d := dst[s*kc*nr : (s+1)*kc*nr]
 		cols := min(nr, nc-s*nr)
 		c0 := j0 + s*nr
 		if !trans {
 			// op(B)(p,j) = b[p·ldb+j]: contiguous runs of columns.
+			if im.copy != nil {
+				for h := 0; h < nr; h += 32 {
+					w := min(max(cols-h, 0), 32)
+					src := &b[0] // not read when w == 0
+					if w > 0 {
+						src = &b[p0*ldb+c0+h]
+					}
+					im.copy(&d[h], src, kc, ldb, nr, lanes(w), lanes(min(32, nr-h)))
+				}
+				continue
+			}
 			for p := range kc {
 				src := b[(p0+p)*ldb+c0:]
 				dp := d[p*nr : p*nr+nr]
@@ -297,6 +462,17 @@ func packB(dst, b []float32, ldb int, trans bool, p0, kc, j0, nc, nr int) {
 			continue
 		}
 		// op(B)(p,j) = b[j·ldb+p]: each column of op(B) is a row of b.
+		if im.gather != nil && nr%16 == 0 && ldb < 1<<27 {
+			for h := 0; h < nr; h += 16 {
+				w := min(max(cols-h, 0), 16)
+				src := &b[0] // not read when w == 0
+				if w > 0 {
+					src = &b[(c0+h)*ldb+p0]
+				}
+				im.gather(&d[h], src, kc, nr, ldb, w, 16)
+			}
+			continue
+		}
 		for j := range cols {
 			src := b[(c0+j)*ldb+p0:]
 			src = src[:kc]

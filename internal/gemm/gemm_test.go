@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
-// forEachImpl runs f once under every micro-kernel this machine supports.
+// forEachImpl runs f once under every micro-kernel this machine supports,
+// and again with tiny blocks (and the other macro-kernel loop order) so that
+// small shapes cross every MC, KC and NC boundary and odd KC tails.
 func forEachImpl(t *testing.T, f func(t *testing.T)) {
 	t.Helper()
 	defer Use(Implementations()[0])
@@ -16,6 +19,10 @@ func forEachImpl(t *testing.T, f func(t *testing.T)) {
 			t.Fatalf("Use(%q) = false", name)
 		}
 		t.Run(name, f)
+		small := *current.Load()
+		small.mc, small.kc, small.nc, small.aOuter = 2*small.mr, 7, 3*small.nr, !small.aOuter
+		current.Store(&small)
+		t.Run(name+"/small-blocks", f)
 	}
 }
 
@@ -77,56 +84,72 @@ func reference(transA, transB bool, m, n, k int, alpha float32, a, b mat, beta f
 func TestSgemmMatchesFloat64(t *testing.T) {
 	shapes := []struct{ m, n, k int }{ // M×N×K
 		{1, 1, 1}, {7, 13, 5}, {1000, 3, 1}, {3, 1000, 7}, {33, 65, 129},
-		{15, 33, 400}, {29, 70, 5}, {130, 150, 200}, // more than one KC block; edge tiles; several goroutines
+		{15, 33, 400}, {29, 70, 5}, // more than one KC block; edge tiles
+		{130, 150, 200}, {700, 20, 100}, // several goroutines, splitting B slivers or A slivers
 	}
 	scalars := []struct{ alpha, beta float32 }{{1, 0}, {1, 1}, {-0.5, 2}, {2, -1}, {1, float32(math.Copysign(0, -1))}}
-	forEachImpl(t, func(t *testing.T) {
-		r := rand.New(rand.NewPCG(1, 2))
-		for _, sh := range shapes {
-			for ta := range 2 {
-				for tb := range 2 {
-					for si, sc := range scalars {
-						transA, transB := ta == 1, tb == 1
-						pad := 3 * si // lda, ldb, ldc from tight to wider than the rows
-						var a, b mat
-						if transA {
-							a = newMat(r, sh.k, sh.m, pad)
-						} else {
-							a = newMat(r, sh.m, sh.k, pad)
-						}
-						if transB {
-							b = newMat(r, sh.n, sh.k, pad+1)
-						} else {
-							b = newMat(r, sh.k, sh.n, pad+1)
-						}
-						c := newMat(r, sh.m, sh.n, pad+2)
-						if sc.beta == 0 {
-							for i := range sh.m {
-								for j := range sh.n {
-									c.x[i*c.ld+j] = float32(math.NaN())
-								}
-							}
-						}
-						ref, mag := reference(transA, transB, sh.m, sh.n, sh.k, sc.alpha, a, b, sc.beta, c)
-						Sgemm(transA, transB, sh.m, sh.n, sh.k, sc.alpha, a.x, a.ld, b.x, b.ld, sc.beta, c.x, c.ld, 2)
-						tol := 1e-5 * math.Sqrt(float64(sh.k))
-						name := fmt.Sprintf("%dx%dx%d tA=%v tB=%v alpha=%v beta=%v", sh.m, sh.n, sh.k, transA, transB, sc.alpha, sc.beta)
-						bad := 0
+	type testCase struct {
+		name           string
+		transA, transB bool
+		m, n, k        int
+		alpha, beta    float32
+		a, b, c        mat
+		ref, mag       []float64
+	}
+	// The inputs and float64 references are built once and shared by all
+	// implementations.
+	var cases []testCase
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, sh := range shapes {
+		for ta := range 2 {
+			for tb := range 2 {
+				for si, sc := range scalars {
+					tc := testCase{transA: ta == 1, transB: tb == 1, m: sh.m, n: sh.n, k: sh.k, alpha: sc.alpha, beta: sc.beta}
+					tc.name = fmt.Sprintf("%dx%dx%d tA=%v tB=%v alpha=%v beta=%v", sh.m, sh.n, sh.k, tc.transA, tc.transB, sc.alpha, sc.beta)
+					pad := 3 * si // lda, ldb, ldc from tight to wider than the rows
+					if tc.transA {
+						tc.a = newMat(r, sh.k, sh.m, pad)
+					} else {
+						tc.a = newMat(r, sh.m, sh.k, pad)
+					}
+					if tc.transB {
+						tc.b = newMat(r, sh.n, sh.k, pad+1)
+					} else {
+						tc.b = newMat(r, sh.k, sh.n, pad+1)
+					}
+					tc.c = newMat(r, sh.m, sh.n, pad+2)
+					if sc.beta == 0 { // must be overwritten, not read
 						for i := range sh.m {
 							for j := range sh.n {
-								got := float64(c.at(i, j))
-								if !(math.Abs(got-ref[i*sh.n+j]) <= tol*mag[i*sh.n+j]+1e-30) {
-									if bad++; bad <= 3 {
-										t.Errorf("%s: C[%d,%d] = %v, want %v", name, i, j, got, ref[i*sh.n+j])
-									}
-								}
-							}
-							for j := sh.n; j < c.ld && i*c.ld+j < len(c.x); j++ {
-								if !math.IsInf(float64(c.x[i*c.ld+j]), 1) {
-									t.Fatalf("%s: C padding [%d,%d] overwritten", name, i, j)
-								}
+								tc.c.x[i*tc.c.ld+j] = float32(math.NaN())
 							}
 						}
+					}
+					tc.ref, tc.mag = reference(tc.transA, tc.transB, sh.m, sh.n, sh.k, sc.alpha, tc.a, tc.b, sc.beta, tc.c)
+					cases = append(cases, tc)
+				}
+			}
+		}
+	}
+	forEachImpl(t, func(t *testing.T) {
+		for _, tc := range cases {
+			c := tc.c
+			c.x = slices.Clone(tc.c.x)
+			Sgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, tc.a.x, tc.a.ld, tc.b.x, tc.b.ld, tc.beta, c.x, c.ld, 2)
+			tol := 1e-5 * math.Sqrt(float64(tc.k))
+			bad := 0
+			for i := range tc.m {
+				for j := range tc.n {
+					got, want := float64(c.at(i, j)), tc.ref[i*tc.n+j]
+					if !(math.Abs(got-want) <= tol*tc.mag[i*tc.n+j]+1e-30) {
+						if bad++; bad <= 3 {
+							t.Errorf("%s: C[%d,%d] = %v, want %v", tc.name, i, j, got, want)
+						}
+					}
+				}
+				for j := tc.n; j < c.ld && i*c.ld+j < len(c.x); j++ {
+					if !math.IsInf(float64(c.x[i*c.ld+j]), 1) {
+						t.Fatalf("%s: C padding [%d,%d] overwritten", tc.name, i, j)
 					}
 				}
 			}
@@ -186,22 +209,25 @@ func TestSgemmZeroAlphaOrK(t *testing.T) {
 }
 
 func TestSgemmDeterministic(t *testing.T) {
-	const m, n, k = 203, 517, 700
+	// Wide (goroutines split B slivers) and tall (they split A slivers).
+	shapes := []struct{ m, n, k int }{{131, 301, 150}, {600, 10, 200}}
 	forEachImpl(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(5, 6))
-		a := newMat(r, m, k, 0)
-		b := newMat(r, n, k, 0)
-		run := func(threads int) []float32 {
-			c := make([]float32, m*n)
-			Sgemm(false, true, m, n, k, 1, a.x, a.ld, b.x, b.ld, 0, c, n, threads)
-			return c
-		}
-		want := run(2)
-		for _, threads := range []int{2, 2, 1, 3, 4} {
-			got := run(threads)
-			for i := range got {
-				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-					t.Fatalf("threads=%d: C[%d] = %v, first run with 2 threads gave %v", threads, i, got[i], want[i])
+		for _, sh := range shapes {
+			a := newMat(r, sh.m, sh.k, 0)
+			b := newMat(r, sh.n, sh.k, 0)
+			run := func(threads int) []float32 {
+				c := make([]float32, sh.m*sh.n)
+				Sgemm(false, true, sh.m, sh.n, sh.k, 1, a.x, a.ld, b.x, b.ld, 0, c, sh.n, threads)
+				return c
+			}
+			want := run(2)
+			for _, threads := range []int{2, 2, 1, 3, 4} {
+				got := run(threads)
+				for i := range got {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%v, threads=%d: C[%d] = %v, first run with 2 threads gave %v", sh, threads, i, got[i], want[i])
+					}
 				}
 			}
 		}

@@ -47,7 +47,11 @@ func (k kernel) gen() {
 	bReg := nacc        // first B register
 	bc := nacc + k.vecs // broadcast register
 	alphaR, betaR := bc, bc+1
-	if betaR >= map[string]int{"Z": 32, "Y": 16}[k.reg] {
+	if k.bcst {
+		// No broadcast register; alpha and beta reuse the B registers.
+		alphaR, betaR = bReg, bReg+1
+	}
+	if max(betaR, bReg+k.vecs-1) >= map[string]int{"Z": 32, "Y": 16}[k.reg] {
 		panic("too many registers")
 	}
 	const unroll = 4
@@ -79,11 +83,21 @@ func (k kernel) gen() {
 			p("ADDQ DX, R8")
 		}
 	}
-	step := func(u int) {
+	// step emits k-step u of the unrolled loop; with pf it also prefetches
+	// the A and B data pfDist steps ahead (the line of A and the NR·4 bytes
+	// of B that step will read), spread between the FMAs.
+	const pfDist = 8
+	step := func(u int, pf bool) {
 		for v := 0; v < k.vecs; v++ {
 			p("VMOVUPS %d(BX), %s", u*nr*4+v*vb, k.r(bReg+v))
 		}
 		for i := 0; i < k.mr; i++ {
+			if pf && i == k.mr/2 {
+				p("PREFETCHT0 %d(AX)", (u+pfDist)*k.mr*4)
+				for off := 0; off < nr*4; off += 64 {
+					p("PREFETCHT0 %d(BX)", (u+pfDist)*nr*4+off)
+				}
+			}
 			if k.bcst {
 				for v := 0; v < k.vecs; v++ {
 					p("VFMADD231PS.BCST %d(AX), %s, %s", (u*k.mr+i)*4, k.r(bReg+v), k.acc(i, v))
@@ -101,10 +115,8 @@ func (k kernel) gen() {
 	p("JZ %s_tail", k.name)
 	label(k.name + "_loop4")
 	for u := 0; u < unroll; u++ {
-		step(u)
+		step(u, true)
 	}
-	p("PREFETCHT0 %d(AX)", unroll*k.mr*4*4)
-	p("PREFETCHT0 %d(BX)", unroll*nr*4*2)
 	p("ADDQ $%d, AX", unroll*k.mr*4)
 	p("ADDQ $%d, BX", unroll*nr*4)
 	p("DECQ R9")
@@ -113,7 +125,7 @@ func (k kernel) gen() {
 	p("ANDQ $%d, CX", unroll-1)
 	p("JZ %s_done", k.name)
 	label(k.name + "_loop1")
-	step(0)
+	step(0, false)
 	p("ADDQ $%d, AX", k.mr*4)
 	p("ADDQ $%d, BX", nr*4)
 	p("DECQ CX")

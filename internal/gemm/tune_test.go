@@ -1,0 +1,67 @@
+package gemm
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestTune (skipped unless GEMM_TUNE is set) times blocking choices:
+// GEMM_TUNE="name mc kc nc aOuter [shared];…", GEMM_SHAPES="m k n;…".
+func TestTune(t *testing.T) {
+	spec := os.Getenv("GEMM_TUNE")
+	if spec == "" {
+		t.Skip("GEMM_TUNE not set")
+	}
+	type shape struct{ m, k, n int }
+	var shapes []shape
+	for _, s := range strings.Split(os.Getenv("GEMM_SHAPES"), ";") {
+		var sh shape
+		if _, err := fmt.Sscan(s, &sh.m, &sh.k, &sh.n); err == nil {
+			shapes = append(shapes, sh)
+		}
+	}
+	r := rand.New(rand.NewPCG(1, 1))
+	rnd := func(n int) []float32 {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = r.Float32() - 0.5
+		}
+		return x
+	}
+	defer current.Store(available[0])
+	defer func() { sharedPacking = true }()
+	for _, cfg := range strings.Split(spec, ";") {
+		var name string
+		var mc, kc, nc int
+		var aOuter bool
+		sharedPacking = true
+		if _, err := fmt.Sscan(cfg, &name, &mc, &kc, &nc, &aOuter, &sharedPacking); err != nil && !strings.Contains(err.Error(), "EOF") {
+			t.Fatalf("%q: %v", cfg, err)
+		}
+		var base *impl
+		for _, im := range available {
+			if im.name == name {
+				base = im
+			}
+		}
+		im := *base
+		im.mc, im.kc, im.nc, im.aOuter = mc/im.mr*im.mr, kc, nc/im.nr*im.nr, aOuter
+		current.Store(&im)
+		line := fmt.Sprintf("%-14s mc=%4d kc=%4d nc=%5d aOuter=%-5v shared=%-5v", name, im.mc, kc, im.nc, aOuter, sharedPacking)
+		for _, sh := range shapes {
+			a, b, c := rnd(sh.m*sh.k), rnd(sh.k*sh.n), make([]float32, sh.m*sh.n)
+			best := time.Duration(1 << 62)
+			for range 4 {
+				t0 := time.Now()
+				Sgemm(false, false, sh.m, sh.n, sh.k, 1, a, sh.k, b, sh.n, 0, c, sh.n, 0)
+				best = min(best, time.Since(t0))
+			}
+			line += fmt.Sprintf("  %dx%dx%d %6.1f", sh.m, sh.k, sh.n, 2*float64(sh.m)*float64(sh.n)*float64(sh.k)/best.Seconds()/1e9)
+		}
+		fmt.Println(line)
+	}
+}

@@ -1,0 +1,249 @@
+package loss
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/xent-dev/xent/internal/gemm"
+	"github.com/xent-dev/xent/internal/kernels"
+)
+
+// Head is an output projection W [V, C]: logits = h·Wᵀ. A tied head is the
+// token embedding itself.
+type Head struct {
+	V, C int
+	W    []float32 // [V, C] float32, or
+	BF16 []uint16  // [V, C] bfloat16 bits; the math is float32
+}
+
+func (hd Head) check() error {
+	if hd.V <= 0 || hd.C <= 0 {
+		return fmt.Errorf("loss: head has shape [%d, %d]; need V ≥ 1 and C ≥ 1", hd.V, hd.C)
+	}
+	size := int64(hd.V) * int64(hd.C)
+	switch {
+	case (hd.W == nil) == (hd.BF16 == nil):
+		return fmt.Errorf("loss: head needs exactly one of float32 or bfloat16 weights")
+	case hd.W != nil && int64(len(hd.W)) != size:
+		return fmt.Errorf("loss: head is [%d, %d] but holds %d float32 values", hd.V, hd.C, len(hd.W))
+	case hd.BF16 != nil && int64(len(hd.BF16)) != size:
+		return fmt.Errorf("loss: head is [%d, %d] but holds %d bfloat16 values", hd.V, hd.C, len(hd.BF16))
+	}
+	return nil
+}
+
+// LinearOptions configure LinearCrossEntropy.
+type LinearOptions struct {
+	Options // the cross-entropy's options, all of them apply
+	// ChunkBytes bounds the logits buffer of one chunk of tokens,
+	// chunk·V·4 bytes; 0 means DefaultChunkBytes. At least one row is used.
+	ChunkBytes int
+	// FilterBelow > 0 turns on gradient filtering, after Cut Cross-Entropy
+	// (Wijmans et al. 2024): a block of FilterBlock vocabulary entries whose
+	// |softmax − target| is below FilterBelow for every token of the chunk
+	// is left out of dh and dW. It approximates the gradient, so it is off
+	// by default; BENCHMARKS.md has its speed-up and error.
+	FilterBelow float32
+}
+
+// FilterBlock is the width, in vocabulary entries, of the blocks gradient
+// filtering keeps or skips.
+const FilterBlock = 256
+
+// DefaultChunkBytes is the default bound on a chunk's logits: 32 MiB, 166
+// tokens of a 50257-entry vocabulary.
+const DefaultChunkBytes = 32 << 20
+
+// blockRows is how many vocabulary rows of a bfloat16 head are widened to
+// float32 at a time (4096·C floats: 12 MiB at C = 768).
+const blockRows = 4096
+
+// LinearCrossEntropy is the output head and its cross-entropy in one call,
+// for hidden states h [N, C] and a head W [V, C]:
+//
+//	loss = CE(h·Wᵀ, targets)       with every option of CrossEntropy
+//	dh   = dlogits·W               [N, C], overwritten
+//	dW  += dlogitsᵀ·h              [V, C], accumulated in float32
+//
+// The [N, V] logits never exist. Tokens go in chunks whose logits fit in
+// ChunkBytes: for each chunk, one sgemm makes the chunk's logits, the
+// cross-entropy kernel turns them into dlogits in place (scaled by the
+// whole batch's denominator, so chunks add up to the unchunked result), and
+// two sgemms take dh and dW from them. That is the three matrix products of
+// the unfused path and no recomputation: the logits a chunk's gradient uses
+// are the ones its loss used.
+//
+// dW is accumulated (+=) so that a tied head can pass its embedding's
+// gradient directly; zero it first otherwise. dloss == nil computes the
+// loss alone (dh and dW untouched, may be nil); otherwise dloss is the
+// upstream gradient as in CrossEntropyForwardBackward, and either of dh, dW
+// may be nil to skip it.
+func LinearCrossEntropy(h []float32, n int, head Head, targets Targets, opt LinearOptions, dloss []float32, dh, dW []float32) (Result, error) {
+	if err := head.check(); err != nil {
+		return Result{}, err
+	}
+	v, c := head.V, head.C
+	if n < 0 || int64(len(h)) != int64(n)*int64(c) {
+		return Result{}, fmt.Errorf("loss: hidden states hold %d values, want N·C = %d·%d", len(h), n, c)
+	}
+	j, err := newTargetsJob(n, v, targets, opt.Options)
+	if err != nil {
+		return Result{}, err
+	}
+	if dloss != nil {
+		if err := j.setUpstream(dloss); err != nil {
+			return Result{}, err
+		}
+		if dh != nil && len(dh) != len(h) {
+			return Result{}, fmt.Errorf("loss: dh holds %d values, want N·C = %d", len(dh), len(h))
+		}
+		if dW != nil && int64(len(dW)) != int64(v)*int64(c) {
+			return Result{}, fmt.Errorf("loss: dW holds %d values, want V·C = %d", len(dW), v*c)
+		}
+	}
+	j.rowLoss, j.lse = make([]float64, n), make([]float64, n)
+
+	bound := opt.ChunkBytes
+	if bound <= 0 {
+		bound = DefaultChunkBytes
+	}
+	chunk := max(1, min(n, bound/(4*v)))
+	logits := make([]float32, chunk*v)
+	w := newHeadBlocks(head)
+	threads := opt.threads()
+	for lo := 0; lo < n; lo += chunk {
+		hi := min(n, lo+chunk)
+		m := hi - lo
+		x := logits[:m*v]
+		hc := h[lo*c : hi*c]
+		// logits [m, V] = h [m, C] · Wᵀ
+		w.each(func(v0 int, wb []float32) {
+			gemm.Sgemm(false, true, m, len(wb)/c, c, 1, hc, c, wb, c, 0, x[v0:], v, threads)
+		})
+		cj := j.chunk(lo, hi, F32(x, m, v))
+		if err := forRows(m, v, threads, cj.forwardRow); err != nil {
+			return Result{}, fmt.Errorf("%w (in the chunk of rows %d to %d)", err, lo, hi)
+		}
+		if dloss == nil {
+			continue
+		}
+		// x now holds dlogits [m, V]: dh and dW from the kept columns.
+		runs := [][2]int{{0, v}}
+		if opt.FilterBelow > 0 {
+			runs = keptRuns(x, m, v, float32(float64(opt.FilterBelow)*j.maxScale()))
+		}
+		if dh != nil {
+			// dh [m, C] = Σ_runs dlogits [m, run] · W [run, C]
+			dhc := dh[lo*c : hi*c]
+			clear(dhc)
+			w.each(func(v0 int, wb []float32) {
+				v1 := v0 + len(wb)/c
+				for _, r := range runs {
+					a, b := max(r[0], v0), min(r[1], v1)
+					if a < b {
+						gemm.Sgemm(false, false, m, c, b-a, 1, x[a:], v, wb[(a-v0)*c:], c, 1, dhc, c, threads)
+					}
+				}
+			})
+		}
+		if dW != nil {
+			// dW [run, C] += dlogitsᵀ [run, m] · h [m, C]
+			for _, r := range runs {
+				gemm.Sgemm(true, false, r[1]-r[0], c, m, 1, x[r[0]:], v, hc, c, 1, dW[r[0]*c:], c, threads)
+			}
+		}
+	}
+	return j.reduce(), nil
+}
+
+// maxScale is the largest factor the reduction and upstream gradient put
+// on a row's |softmax − target|.
+func (j *ceJob) maxScale() float64 {
+	var up float64
+	for _, u := range j.up {
+		up = max(up, math.Abs(float64(u)))
+	}
+	if j.opt.Reduction == Mean && j.denom > 0 {
+		return up / j.denom
+	}
+	return up
+}
+
+// keptRuns returns the column ranges of dlogits x [m, V] to use: the
+// FilterBlock-wide blocks holding some |x| ≥ thr, adjacent ones merged.
+func keptRuns(x []float32, m, v int, thr float32) [][2]int {
+	var runs [][2]int
+	for b0 := 0; b0 < v; b0 += FilterBlock {
+		b1 := min(v, b0+FilterBlock)
+		if !blockAbove(x, m, v, b0, b1, thr) {
+			continue
+		}
+		if k := len(runs) - 1; k >= 0 && runs[k][1] == b0 {
+			runs[k][1] = b1
+		} else {
+			runs = append(runs, [2]int{b0, b1})
+		}
+	}
+	return runs
+}
+
+func blockAbove(x []float32, m, v, b0, b1 int, thr float32) bool {
+	for i := range m {
+		for _, g := range x[i*v+b0 : i*v+b1] {
+			if g >= thr || g <= -thr {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// chunk is the job of rows [lo, hi) with logits x, in place, sharing the
+// whole batch's count, denominator and outputs.
+func (j *ceJob) chunk(lo, hi int, x Matrix) *ceJob {
+	cj := *j
+	cj.n, cj.x = hi-lo, x
+	if j.t.Index != nil {
+		cj.t.Index = j.t.Index[lo:hi]
+	} else {
+		cj.t.Probs = j.t.Probs[lo*j.v : hi*j.v]
+	}
+	cj.rowLoss, cj.lse = j.rowLoss[lo:hi], j.lse[lo:hi]
+	if j.hasGrad {
+		cj.grad = x
+		if len(j.up) > 1 {
+			cj.up = j.up[lo:hi]
+		}
+	}
+	return &cj
+}
+
+// headBlocks hands out W as float32 row blocks: all of a float32 head at
+// once, a bfloat16 head blockRows rows at a time, widened into a buffer.
+type headBlocks struct {
+	head Head
+	buf  []float32
+}
+
+func newHeadBlocks(h Head) *headBlocks {
+	b := &headBlocks{head: h}
+	if h.BF16 != nil {
+		b.buf = make([]float32, min(h.V, blockRows)*h.C)
+	}
+	return b
+}
+
+// each calls f(first row, rows [r, C] flattened) over the head in order.
+func (b *headBlocks) each(f func(v0 int, w []float32)) {
+	if b.head.W != nil {
+		f(0, b.head.W)
+		return
+	}
+	c := b.head.C
+	for v0 := 0; v0 < b.head.V; v0 += blockRows {
+		v1 := min(b.head.V, v0+blockRows)
+		w := b.buf[:(v1-v0)*c]
+		kernels.BF16ToF32(w, b.head.BF16[v0*c:v1*c])
+		f(v0, w)
+	}
+}
