@@ -5,7 +5,6 @@ import (
 	"math"
 
 	"github.com/xent-dev/xent/internal/gemm"
-	"github.com/xent-dev/xent/internal/kernels"
 )
 
 // Head is an output projection W [V, C]: logits = h·Wᵀ. A tied head is the
@@ -53,10 +52,6 @@ const FilterBlock = 256
 // DefaultChunkBytes is the default bound on a chunk's logits: 32 MiB, 166
 // tokens of a 50257-entry vocabulary.
 const DefaultChunkBytes = 32 << 20
-
-// blockRows is how many vocabulary rows of a bfloat16 head are widened to
-// float32 at a time (4096·C floats: 12 MiB at C = 768).
-const blockRows = 4096
 
 // LinearCrossEntropy is the output head and its cross-entropy in one call,
 // for hidden states h [N, C] and a head W [V, C]:
@@ -109,7 +104,6 @@ func LinearCrossEntropy(h []float32, n int, head Head, targets Targets, opt Line
 	}
 	chunk := max(1, min(n, bound/(4*v)))
 	logits := make([]float32, chunk*v)
-	w := newHeadBlocks(head)
 	threads := opt.threads()
 	for lo := 0; lo < n; lo += chunk {
 		hi := min(n, lo+chunk)
@@ -117,9 +111,7 @@ func LinearCrossEntropy(h []float32, n int, head Head, targets Targets, opt Line
 		x := logits[:m*v]
 		hc := h[lo*c : hi*c]
 		// logits [m, V] = h [m, C] · Wᵀ
-		w.each(func(v0 int, wb []float32) {
-			gemm.Sgemm(false, true, m, len(wb)/c, c, 1, hc, c, wb, c, 0, x[v0:], v, threads)
-		})
+		head.times(true, m, v, c, hc, c, 0, 0, x, v, threads)
 		cj := j.chunk(lo, hi, F32(x, m, v))
 		if err := forRows(m, v, threads, cj.forwardRow); err != nil {
 			return Result{}, fmt.Errorf("%w (in the chunk of rows %d to %d)", err, lo, hi)
@@ -135,16 +127,16 @@ func LinearCrossEntropy(h []float32, n int, head Head, targets Targets, opt Line
 		if dh != nil {
 			// dh [m, C] = Σ_runs dlogits [m, run] · W [run, C]
 			dhc := dh[lo*c : hi*c]
-			clear(dhc)
-			w.each(func(v0 int, wb []float32) {
-				v1 := v0 + len(wb)/c
-				for _, r := range runs {
-					a, b := max(r[0], v0), min(r[1], v1)
-					if a < b {
-						gemm.Sgemm(false, false, m, c, b-a, 1, x[a:], v, wb[(a-v0)*c:], c, 1, dhc, c, threads)
-					}
+			for k, r := range runs {
+				beta := float32(1)
+				if k == 0 {
+					beta = 0
 				}
-			})
+				head.times(false, m, c, r[1]-r[0], x[r[0]:], v, r[0], beta, dhc, c, threads)
+			}
+			if len(runs) == 0 {
+				clear(dhc)
+			}
 		}
 		if dW != nil {
 			// dW [run, C] += dlogitsᵀ [run, m] · h [m, C]
@@ -218,32 +210,13 @@ func (j *ceJob) chunk(lo, hi int, x Matrix) *ceJob {
 	return &cj
 }
 
-// headBlocks hands out W as float32 row blocks: all of a float32 head at
-// once, a bfloat16 head blockRows rows at a time, widened into a buffer.
-type headBlocks struct {
-	head Head
-	buf  []float32
-}
-
-func newHeadBlocks(h Head) *headBlocks {
-	b := &headBlocks{head: h}
-	if h.BF16 != nil {
-		b.buf = make([]float32, min(h.V, blockRows)*h.C)
-	}
-	return b
-}
-
-// each calls f(first row, rows [r, C] flattened) over the head in order.
-func (b *headBlocks) each(f func(v0 int, w []float32)) {
-	if b.head.W != nil {
-		f(0, b.head.W)
+// times is the sgemm with W (float32 or bfloat16) as the B operand, rows
+// from row0 on: C [m, n] = op(A)·op(W[row0:]) + beta·C, op(W) = Wᵀ when
+// transW.
+func (hd Head) times(transW bool, m, n, k int, a []float32, lda, row0 int, beta float32, c []float32, ldc, threads int) {
+	if hd.W != nil {
+		gemm.Sgemm(false, transW, m, n, k, 1, a, lda, hd.W[row0*hd.C:], hd.C, beta, c, ldc, threads)
 		return
 	}
-	c := b.head.C
-	for v0 := 0; v0 < b.head.V; v0 += blockRows {
-		v1 := min(b.head.V, v0+blockRows)
-		w := b.buf[:(v1-v0)*c]
-		kernels.BF16ToF32(w, b.head.BF16[v0*c:v1*c])
-		f(v0, w)
-	}
+	gemm.SgemmBF16(false, transW, m, n, k, 1, a, lda, hd.BF16[row0*hd.C:], hd.C, beta, c, ldc, threads)
 }
