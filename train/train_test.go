@@ -1,0 +1,106 @@
+package train
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"testing"
+)
+
+func TestAdamWMatchesPyTorch(t *testing.T) {
+	raw, err := os.ReadFile("testdata/adamw.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g struct {
+		N, Decayed  int
+		WeightDecay float64 `json:"weight_decay"`
+		LRs         []float64
+		Params      []float32
+		Grads       [][]float32
+		After       [][]float32
+		Clip        struct {
+			MaxNorm float64 `json:"max_norm"`
+			Grad    []float32
+			Norm    float64
+			Clipped []float32
+		}
+	}
+	if err := json.Unmarshal(raw, &g); err != nil {
+		t.Fatal(err)
+	}
+	params := append([]float32(nil), g.Params...)
+	opt := NewAdamW(g.N, g.WeightDecay, []Range{{0, g.Decayed}})
+	for s, lr := range g.LRs {
+		if err := opt.Update(params, g.Grads[s], lr); err != nil {
+			t.Fatal(err)
+		}
+		for i, p := range params {
+			if want := g.After[s][i]; math.Abs(float64(p-want)) > 1e-6*math.Max(1, math.Abs(float64(want))) {
+				t.Fatalf("step %d param %d: %.9g, PyTorch %.9g", s+1, i, p, want)
+			}
+		}
+	}
+	grad := append([]float32(nil), g.Clip.Grad...)
+	norm := ClipGlobalNorm(grad, g.Clip.MaxNorm)
+	if math.Abs(norm-g.Clip.Norm) > 1e-6*g.Clip.Norm {
+		t.Errorf("norm %.9g, PyTorch %.9g", norm, g.Clip.Norm)
+	}
+	for i := range grad {
+		if math.Abs(float64(grad[i]-g.Clip.Clipped[i])) > 1e-6 {
+			t.Fatalf("clipped[%d] %.9g, PyTorch %.9g", i, grad[i], g.Clip.Clipped[i])
+		}
+	}
+}
+
+func TestAdamWRejectsBadInput(t *testing.T) {
+	o := NewAdamW(4, 0.1, []Range{{2, 5}})
+	if err := o.Update(make([]float32, 4), make([]float32, 4), 1e-3); err == nil {
+		t.Error("a decay range past the buffer was accepted")
+	}
+	o = NewAdamW(4, 0.1, nil)
+	if err := o.Update(make([]float32, 4), make([]float32, 3), 1e-3); err == nil {
+		t.Error("mismatched gradients were accepted")
+	}
+	if err := o.Update(make([]float32, 4), make([]float32, 4), math.NaN()); err == nil {
+		t.Error("a NaN learning rate was accepted")
+	}
+}
+
+func TestSchedules(t *testing.T) {
+	c := Cosine{Peak: 1, Warmup: 10, Total: 110, MinRatio: 0.1}
+	for _, tc := range []struct {
+		step int
+		want float64
+	}{{0, 0.1}, {9, 1}, {10, 1}, {60, 0.55}, {110, 0.1}, {500, 0.1}} {
+		if got := c.LR(tc.step); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("cosine step %d: %g, want %g", tc.step, got, tc.want)
+		}
+	}
+	w := WSD{Peak: 1, Warmup: 10, Total: 100, DecayFrac: 0.2, MinRatio: 0, Sqrt: false}
+	for _, tc := range []struct {
+		step int
+		want float64
+	}{{4, 0.5}, {50, 1}, {79, 1}, {80, 1}, {90, 0.5}, {100, 0}} {
+		if got := w.LR(tc.step); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("wsd step %d: %g, want %g", tc.step, got, tc.want)
+		}
+	}
+	w.Sqrt = true
+	if got := w.LR(85); math.Abs(got-(1-math.Sqrt(0.25))) > 1e-12 {
+		t.Errorf("wsd 1−√x at step 85: %g", got)
+	}
+	if _, err := ParseSchedule("linear", 1, 0, 10, 0); err == nil {
+		t.Error("unknown schedule accepted")
+	}
+	if _, err := ParseSchedule("cosine", -1, 0, 10, 0); err == nil {
+		t.Error("negative learning rate accepted")
+	}
+}
+
+func TestClipLeavesSmallGradients(t *testing.T) {
+	g := []float32{0.3, 0.4}
+	if n := ClipGlobalNorm(g, 1); math.Abs(n-0.5) > 1e-7 || g[0] != 0.3 || g[1] != 0.4 {
+		t.Errorf("norm %g, grads %v", n, g)
+	}
+}
