@@ -1,0 +1,167 @@
+package data
+
+import (
+	"bufio"
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+)
+
+//go:embed corpus/opticks.txt
+var opticks []byte
+
+// Corpus names the built-in corpora.
+var Corpora = []string{"opticks", "gosrc"}
+
+// Builtin returns a built-in corpus: "opticks" (Newton's Opticks, 567 KB,
+// embedded) or "gosrc" (every .go file under $GOROOT/src, in path order,
+// each followed by a blank line).
+func Builtin(name string) ([]byte, error) {
+	switch name {
+	case "opticks":
+		return opticks, nil
+	case "gosrc":
+		return goSource(filepath.Join(runtime.GOROOT(), "src"))
+	}
+	return nil, fmt.Errorf("data: unknown corpus %q (want one of %s)", name, strings.Join(Corpora, ", "))
+}
+
+func goSource(root string) ([]byte, error) {
+	var buf bytes.Buffer
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		buf.Write(b)
+		buf.WriteString("\n\n")
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("data: reading the Go source under %s: %w", root, err)
+	}
+	if buf.Len() == 0 {
+		return nil, fmt.Errorf("data: no .go files under %s", root)
+	}
+	return buf.Bytes(), nil
+}
+
+// Files reads the text of a file, a directory (every regular file below
+// it, in path order) or a glob. Files ending in .jsonl are JSON lines whose
+// "text" field is the document; others are plain text. Documents are
+// joined with a blank line between them.
+func Files(spec string) ([]byte, error) {
+	paths, err := expand(spec)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	for _, p := range paths {
+		if err := appendFile(&buf, p); err != nil {
+			return nil, err
+		}
+	}
+	if buf.Len() == 0 {
+		return nil, fmt.Errorf("data: %s holds no text", spec)
+	}
+	return buf.Bytes(), nil
+}
+
+// expand turns a file, directory or glob into a sorted list of files.
+func expand(spec string) ([]string, error) {
+	if st, err := os.Stat(spec); err == nil {
+		if !st.IsDir() {
+			return []string{spec}, nil
+		}
+		var paths []string
+		err := filepath.WalkDir(spec, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.Type().IsRegular() {
+				paths = append(paths, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("data: %w", err)
+		}
+		if len(paths) == 0 {
+			return nil, fmt.Errorf("data: directory %s has no files", spec)
+		}
+		return paths, nil
+	}
+	paths, err := filepath.Glob(spec)
+	if err != nil {
+		return nil, fmt.Errorf("data: bad pattern %q: %w", spec, err)
+	}
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("data: %s: no such file, directory or match", spec)
+	}
+	slices.Sort(paths)
+	return paths, nil
+}
+
+func appendFile(buf *bytes.Buffer, path string) error {
+	if !strings.HasSuffix(path, ".jsonl") {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("data: %w", err)
+		}
+		if len(b) > 0 {
+			buf.Write(b)
+			buf.WriteString("\n\n")
+		}
+		return nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("data: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<30)
+	for line := 1; sc.Scan(); line++ {
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		var doc struct {
+			Text *string `json:"text"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &doc); err != nil {
+			return fmt.Errorf("data: %s:%d: %w", path, line, err)
+		}
+		if doc.Text == nil {
+			return fmt.Errorf("data: %s:%d: no \"text\" field", path, line)
+		}
+		buf.WriteString(*doc.Text)
+		buf.WriteString("\n\n")
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("data: %s: %w", path, err)
+	}
+	return nil
+}
+
+// Split cuts text into the training part and the held-out part, the last
+// 10% of the bytes, moved forward to the next UTF-8 character boundary.
+func Split(text []byte) (trainPart, heldOut []byte) {
+	cut := len(text) - len(text)/10
+	for cut < len(text) && text[cut]&0xc0 == 0x80 {
+		cut++
+	}
+	return text[:cut], text[cut:]
+}

@@ -1,0 +1,7 @@
+// Package data is where training text comes from and how it becomes
+// batches: the embedded default corpus (Newton's Opticks, public domain,
+// the copy in Go's own source tree), the Go standard library's source as a
+// code corpus, the user's files (plain text or JSONL with a "text" field,
+// by file, directory or glob), the held-out split (the last 10% of the
+// bytes), and [B, T+1] windows of tokens for teacher forcing.
+package data

@@ -1,0 +1,80 @@
+package model
+
+import (
+	"fmt"
+
+	"github.com/xent-dev/xent/loss"
+)
+
+// ForwardBackward is Forward followed by the backward pass: it returns the
+// loss and adds its gradient with respect to every parameter to the
+// gradient buffer (call ZeroGrads first unless accumulating). The output
+// head's logits, loss and gradient come from one fused call, so the head
+// costs three matrix products and never holds [N, V].
+func (m *Model) ForwardBackward(tokens []int32, B, T int, targets []int32) (float64, error) {
+	if targets == nil {
+		return 0, fmt.Errorf("model: ForwardBackward needs targets")
+	}
+	if err := m.checkBatch(tokens, B, T, targets); err != nil {
+		return 0, err
+	}
+	a := m.body(tokens, B, T)
+	d, N, th := m.d, B*T, m.threads()
+	// dlnf [N, C] into a.dln; the head's gradient into its weight's (the embedding's when tied).
+	res, err := loss.LinearCrossEntropy(a.lnf, N, m.lossHead(), loss.Targets{Index: targets}, m.lossOptions(), []float32{1}, a.dln, m.head.dw)
+	if err != nil {
+		return 0, fmt.Errorf("model: %w", err)
+	}
+	clear(a.dres)
+	m.lnf.backward(a.res[d.L], a.dln, a.dres, a.lnfMean, a.lnfRstd, N, a.scratch, a.ones, th)
+	for l := d.L - 1; l >= 0; l-- {
+		m.blockBackward(&m.blocks[l], &a.layers[l], a.res[l], B, T)
+	}
+	// Embeddings, in row order (rows may share a token).
+	for i, tok := range a.tokens {
+		g := a.dres[i*d.C : (i+1)*d.C]
+		addTo(m.dwte[int(tok)*d.C:], g)
+		if m.dwpe != nil {
+			addTo(m.dwpe[(i%T)*d.C:], g)
+		}
+	}
+	return res.Loss, nil
+}
+
+// blockBackward takes a.dres from the gradient of the layer's output to
+// that of its input x [N, C], adding the layer's parameter gradients.
+func (m *Model) blockBackward(blk *block, la *layerActs, x []float32, B, T int) {
+	a, d, N, th := m.a, m.d, B*T, m.threads()
+	// out = res2 + down(act): dres carries on to res2 unchanged.
+	blk.down.backward(la.act, N, a.dres, d.C, a.dact, false, a.ones, th)
+	if d.llama {
+		swigluBackward(la.fc, la.up, a.dact, a.dfc, a.dup, N, d.F, th)
+	} else {
+		geluBackward(la.fc, a.dact, a.dfc, N, d.F, th)
+	}
+	for i, l := range blk.up {
+		dy := a.dfc
+		if i > 0 {
+			dy = a.dup
+		}
+		l.backward(la.ln2, N, dy, d.F, a.dln, i > 0, a.ones, th)
+	}
+	blk.ln2.backward(la.res2, a.dln, a.dres, la.ln2Mean, la.ln2Rstd, N, a.scratch, a.ones, th)
+	// res2 = x + proj(atty): dres carries on to x.
+	blk.proj.backward(la.atty, N, a.dres, d.C, a.datty, false, a.ones, th)
+	m.attnBackward(la.qkv, la.att, a.datty, a.dqkv, B, T)
+	W := d.qkv()
+	if d.llama {
+		parallel(N, th, func(_, lo, hi int) {
+			for i := lo; i < hi; i++ {
+				m.rope.rotate(a.dqkv[i*W:], d.H+d.K, i%T, true)
+			}
+		})
+	}
+	off := 0
+	for i, l := range blk.qkv {
+		l.backward(la.ln1, N, a.dqkv[off:], W, a.dln, i > 0, a.ones, th)
+		off += l.out
+	}
+	blk.ln1.backward(x, a.dln, a.dres, la.ln1Mean, la.ln1Rstd, N, a.scratch, a.ones, th)
+}

@@ -1,0 +1,220 @@
+package model
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/xent-dev/xent/format/safetensors"
+)
+
+func TestConfigErrors(t *testing.T) {
+	gpt := tinyConfigs[0].cfg
+	llama := tinyConfigs[1].cfg
+	with := func(c Config, f func(*Config)) Config { f(&c); return c }
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"family", with(gpt, func(c *Config) { c.ModelType = "bert" }), `model_type "bert"`},
+		{"vocab", with(gpt, func(c *Config) { c.VocabSize = 0 }), "vocab_size is 0"},
+		{"layers", with(llama, func(c *Config) { c.NumHiddenLayers = -1 }), "layers is -1"},
+		{"heads", with(gpt, func(c *Config) { c.NHead = 5 }), "not a multiple of the 5 heads"},
+		{"kv heads", with(llama, func(c *Config) { c.NumKeyValueHeads = 3 }), "not a multiple of the 3 key/value heads"},
+		{"odd rope", with(llama, func(c *Config) { c.NumAttentionHeads, c.NumKeyValueHeads = 16, 16 }), "even head size"},
+		{"context", with(llama, func(c *Config) { c.MaxPositionEmbeddings = 0 }), "context length is 0"},
+		{"eps", with(gpt, func(c *Config) { c.LayerNormEpsilon = -1 }), "epsilon"},
+		{"activation", with(gpt, func(c *Config) { c.ActivationFunction = "relu" }), `activation_function "relu"`},
+		{"hidden act", with(llama, func(c *Config) { c.HiddenAct = "gelu" }), `hidden_act "gelu"`},
+		{"rope scaling", with(llama, func(c *Config) { c.RopeScaling = []byte(`{"type": "linear"}`) }), "rope_scaling"},
+		{"bias", with(llama, func(c *Config) { c.AttentionBias = true }), "attention_bias"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := New(tc.cfg, 1)
+			if err == nil || m != nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("New = %v, %v; want an error mentioning %q", m, err, tc.want)
+			}
+		})
+	}
+
+	dir := t.TempDir()
+	// Hugging Face's own config files, abridged, read as they are.
+	for name, js := range map[string]string{
+		"gpt2": `{"activation_function": "gelu_new", "architectures": ["GPT2LMHeadModel"], "layer_norm_epsilon": 1e-05,
+			"model_type": "gpt2", "n_ctx": 1024, "n_embd": 768, "n_head": 12, "n_inner": null, "n_layer": 12,
+			"n_positions": 1024, "vocab_size": 50257}`,
+		"smollm2": `{"architectures": ["LlamaForCausalLM"], "hidden_act": "silu", "hidden_size": 576, "intermediate_size": 1536,
+			"max_position_embeddings": 8192, "model_type": "llama", "num_attention_heads": 9, "num_hidden_layers": 30,
+			"num_key_value_heads": 3, "rms_norm_eps": 1e-05, "rope_scaling": null, "rope_theta": 100000,
+			"tie_word_embeddings": true, "vocab_size": 49152}`,
+	} {
+		path := filepath.Join(dir, name+".json")
+		os.WriteFile(path, []byte(js), 0o644)
+		if _, err := ReadConfig(path); err != nil {
+			t.Errorf("ReadConfig(%s): %v", name, err)
+		}
+	}
+	bad := filepath.Join(dir, "config.json")
+	os.WriteFile(bad, []byte(`{"model_type": "gpt2", "n_embd": "wide"}`), 0o644)
+	if _, err := ReadConfig(bad); err == nil || !strings.Contains(err.Error(), bad) {
+		t.Errorf("ReadConfig of malformed JSON: %v", err)
+	}
+	os.WriteFile(bad, []byte(`{"model_type": "gpt2"}`), 0o644)
+	if _, err := ReadConfig(bad); err == nil || !strings.Contains(err.Error(), bad) {
+		t.Errorf("ReadConfig of an incomplete config: %v", err)
+	}
+}
+
+func TestBatchErrors(t *testing.T) {
+	m, err := New(tinyConfigs[0].cfg, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := randomTokens(8, 37, 1)
+	long := randomTokens(17, 37, 1)
+	for _, tc := range []struct {
+		name          string
+		tokens        []int32
+		B, T          int
+		targets, want string
+	}{
+		{"token too big", []int32{1, 2, 37, 4}, 2, 2, "", "token 37 at batch 1, position 0 is outside the vocabulary [0, 37)"},
+		{"negative token", []int32{1, -2, 3, 4}, 1, 4, "", "token -2 at batch 0, position 1"},
+		{"too long", long, 1, 17, "", "sequence of 17 tokens is longer than the context of 16"},
+		{"count", ok, 3, 3, "", "8 tokens for a batch [3, 3]"},
+		{"empty", nil, 0, 4, "", "empty"},
+		{"bad target", ok, 2, 4, "bad", "target 40 at batch 1, position 3"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			targets := make([]int32, len(tc.tokens))
+			if tc.targets == "bad" {
+				targets[len(targets)-1] = 40
+			}
+			if _, err := m.Forward(tc.tokens, tc.B, tc.T, targets); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Forward: %v; want %q", err, tc.want)
+			}
+			if _, err := m.ForwardBackward(tc.tokens, tc.B, tc.T, targets); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("ForwardBackward: %v; want %q", err, tc.want)
+			}
+			if tc.targets == "" {
+				if _, err := m.Logits(tc.tokens, tc.B, tc.T); err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Errorf("Logits: %v; want %q", err, tc.want)
+				}
+			}
+		})
+	}
+	if _, err := m.Forward(ok, 2, 4, nil); err == nil {
+		t.Error("Forward without targets succeeded")
+	}
+	dec := NewDecoder(m)
+	if _, err := dec.Step(99); err == nil || !strings.Contains(err.Error(), "token 99 at position 0") {
+		t.Errorf("Step(99): %v", err)
+	}
+}
+
+func TestSaveLoad(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range tinyConfigs {
+		t.Run(tc.name, func(t *testing.T) {
+			m, _ := New(tc.cfg, 5)
+			path := filepath.Join(dir, tc.name+".safetensors")
+			if err := m.Save(path); err != nil {
+				t.Fatal(err)
+			}
+			back, err := Load(tc.cfg, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if maxAbsDiff(m.params, back.params) != 0 {
+				t.Error("Save then Load changed the parameters")
+			}
+		})
+	}
+}
+
+// TestLoadErrors: every mismatch between a file and a config is an error
+// naming the file and the tensor.
+func TestLoadErrors(t *testing.T) {
+	dir := t.TempDir()
+	cfg := tinyConfigs[0].cfg
+	m, _ := New(cfg, 5)
+	params := func() []safetensors.Tensor {
+		var ts []safetensors.Tensor
+		for _, p := range m.Params() {
+			ts = append(ts, safetensors.FromFloat32(p.Name, p.Shape, p.Data))
+		}
+		return ts
+	}
+	write := func(name string, ts []safetensors.Tensor) string {
+		path := filepath.Join(dir, name)
+		if err := safetensors.WriteFile(path, ts, nil); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	good := write("good.safetensors", params())
+	raw, _ := os.ReadFile(good)
+	truncated := filepath.Join(dir, "truncated.safetensors")
+	os.WriteFile(truncated, raw[:len(raw)-10], 0o644)
+
+	missing := params()[1:]
+	reshaped := params()
+	reshaped[4].Shape = []int{reshaped[4].Len()} // h.0.attn.c_attn.weight
+	extra := append(params(), safetensors.FromFloat32("h.2.ln_1.weight", []int{16}, make([]float32, 16)))
+	ints := params()
+	ints[0] = safetensors.Tensor{Name: ints[0].Name, DType: safetensors.I32, Shape: ints[0].Shape, Data: ints[0].Data}
+	// What Hugging Face checkpoints carry besides the parameters loads.
+	hf := params()
+	for i := range hf {
+		hf[i].Name = "transformer." + hf[i].Name
+	}
+	hf = append(hf, safetensors.FromFloat32("h.0.attn.bias", []int{1}, []float32{1}),
+		safetensors.FromFloat32("lm_head.weight", []int{37, 16}, m.wte))
+	if _, err := Load(cfg, write("hf.safetensors", hf)); err != nil {
+		t.Errorf("Load of a Hugging Face style file: %v", err)
+	}
+	for _, tc := range []struct {
+		name, path, want string
+	}{
+		{"truncated", truncated, `truncated.safetensors: tensor "ln_f.bias": truncated`},
+		{"missing", write("missing.safetensors", missing), `missing.safetensors: no tensor "wte.weight"`},
+		{"shape", write("shape.safetensors", reshaped), `tensor "h.0.attn.c_attn.weight" has shape [768], the config needs [16 48]`},
+		{"extra", write("extra.safetensors", extra), `tensor "h.2.ln_1.weight" has no place`},
+		{"dtype", write("dtype.safetensors", ints), `"wte.weight" has dtype I32`},
+		{"no file", filepath.Join(dir, "nope"), "nope"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := Load(cfg, tc.path)
+			if err == nil || m != nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Load = %v; want an error mentioning %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestDeterministic: the same seed and batch give the same bits, run after
+// run and for every thread count.
+func TestDeterministic(t *testing.T) {
+	for _, tc := range tinyConfigs {
+		var ref []float32
+		var refLoss float64
+		for _, threads := range []int{1, 1, 2, 3} {
+			m, _ := New(tc.cfg, 11)
+			m.Threads = threads
+			tokens := randomTokens(3*10, tc.cfg.VocabSize, 4)
+			l, err := m.ForwardBackward(tokens, 3, 10, nextTokens(tokens, 3, 10))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ref == nil {
+				ref, refLoss = m.grads, l
+				continue
+			}
+			if l != refLoss || maxAbsDiff(m.grads, ref) != 0 {
+				t.Errorf("%s: %d threads: loss %v vs %v, gradients differ by %g", tc.name, threads, l, refLoss, maxAbsDiff(m.grads, ref))
+			}
+		}
+	}
+}

@@ -1,0 +1,161 @@
+package model
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+)
+
+// Family names an architecture, as Hugging Face's model_type does.
+const (
+	GPT2  = "gpt2"
+	Llama = "llama"
+)
+
+// Config is a model's shape in Hugging Face config.json fields; each family
+// reads its own.
+type Config struct {
+	ModelType string `json:"model_type"` // GPT2 or Llama
+	VocabSize int    `json:"vocab_size"`
+
+	// GPT-2 (the head is tied).
+	NEmbd            int     `json:"n_embd,omitempty"`
+	NInner           int     `json:"n_inner,omitempty"` // MLP width; 0 (null): 4·n_embd
+	NLayer           int     `json:"n_layer,omitempty"`
+	NHead            int     `json:"n_head,omitempty"`
+	NPositions       int     `json:"n_positions,omitempty"`
+	LayerNormEpsilon float64 `json:"layer_norm_epsilon,omitempty"`
+
+	// Llama.
+	HiddenSize            int     `json:"hidden_size,omitempty"`
+	IntermediateSize      int     `json:"intermediate_size,omitempty"`
+	NumHiddenLayers       int     `json:"num_hidden_layers,omitempty"`
+	NumAttentionHeads     int     `json:"num_attention_heads,omitempty"`
+	NumKeyValueHeads      int     `json:"num_key_value_heads,omitempty"` // 0: as many as attention heads
+	RMSNormEps            float64 `json:"rms_norm_eps,omitempty"`
+	RopeTheta             float64 `json:"rope_theta,omitempty"`
+	MaxPositionEmbeddings int     `json:"max_position_embeddings,omitempty"`
+	TieWordEmbeddings     bool    `json:"tie_word_embeddings"`
+
+	// Variants this package does not implement; a config that asks for one
+	// is rejected rather than run wrongly.
+	ActivationFunction string          `json:"activation_function,omitempty"` // GPT-2: gelu_new (tanh GELU) only
+	HiddenAct          string          `json:"hidden_act,omitempty"`          // Llama: silu only
+	RopeScaling        json.RawMessage `json:"rope_scaling,omitempty"`        // null only
+	AttentionBias      bool            `json:"attention_bias,omitempty"`      // false only
+	MLPBias            bool            `json:"mlp_bias,omitempty"`            // false only
+}
+
+// checkSupported rejects the config fields that ask for a variant this
+// package does not implement.
+func (c Config) checkSupported() error {
+	switch {
+	case c.ModelType == GPT2 && c.ActivationFunction != "" && c.ActivationFunction != "gelu_new" && c.ActivationFunction != "gelu_pytorch_tanh":
+		return fmt.Errorf("model: activation_function %q is not supported (only the tanh GELU, gelu_new)", c.ActivationFunction)
+	case c.ModelType == Llama && c.HiddenAct != "" && c.HiddenAct != "silu":
+		return fmt.Errorf("model: hidden_act %q is not supported (only silu)", c.HiddenAct)
+	case len(c.RopeScaling) > 0 && string(c.RopeScaling) != "null":
+		return fmt.Errorf("model: rope_scaling %s is not supported", c.RopeScaling)
+	case c.AttentionBias || c.MLPBias:
+		return fmt.Errorf("model: attention_bias and mlp_bias are not supported")
+	}
+	return nil
+}
+
+// ReadConfig reads a Hugging Face config.json and validates it.
+func ReadConfig(path string) (Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("model: %w", err)
+	}
+	var c Config
+	if err := json.Unmarshal(b, &c); err != nil {
+		return Config{}, fmt.Errorf("model: %s: %w", path, err)
+	}
+	if _, err := c.dims(); err != nil {
+		return Config{}, fmt.Errorf("%w (in %s)", err, path)
+	}
+	return c, nil
+}
+
+// Validate reports a config that cannot describe a model.
+func (c Config) Validate() error {
+	_, err := c.dims()
+	return err
+}
+
+// dims is a validated config in the package's notation.
+type dims struct {
+	llama bool
+	V     int // vocabulary
+	L     int // layers
+	C     int // channels
+	H, K  int // query heads, key/value heads
+	D     int // channels per head
+	F     int // MLP hidden units
+	maxT  int // context length
+	eps   float32
+	theta float64
+	tied  bool
+}
+
+// qkv is the width of a row of queries, keys and values.
+func (d dims) qkv() int { return (d.H + 2*d.K) * d.D }
+
+func (c Config) dims() (dims, error) {
+	var d dims
+	switch c.ModelType {
+	case GPT2:
+		eps := c.LayerNormEpsilon
+		if eps == 0 {
+			eps = 1e-5
+		}
+		f := c.NInner
+		if f == 0 {
+			f = 4 * c.NEmbd
+		}
+		d = dims{V: c.VocabSize, L: c.NLayer, C: c.NEmbd, H: c.NHead, K: c.NHead, F: f,
+			maxT: c.NPositions, eps: float32(eps), tied: true}
+	case Llama:
+		eps, theta, k := c.RMSNormEps, c.RopeTheta, c.NumKeyValueHeads
+		if eps == 0 {
+			eps = 1e-6
+		}
+		if theta == 0 {
+			theta = 10000
+		}
+		if k == 0 {
+			k = c.NumAttentionHeads
+		}
+		d = dims{llama: true, V: c.VocabSize, L: c.NumHiddenLayers, C: c.HiddenSize, H: c.NumAttentionHeads, K: k,
+			F: c.IntermediateSize, maxT: c.MaxPositionEmbeddings, eps: float32(eps), theta: theta, tied: c.TieWordEmbeddings}
+	default:
+		return dims{}, fmt.Errorf("model: model_type %q is neither %q nor %q", c.ModelType, GPT2, Llama)
+	}
+	if err := c.checkSupported(); err != nil {
+		return dims{}, err
+	}
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"vocab_size", d.V}, {"layers", d.L}, {"width", d.C}, {"attention heads", d.H}, {"key/value heads", d.K}, {"MLP width", d.F}, {"context length", d.maxT}} {
+		if f.v <= 0 {
+			return dims{}, fmt.Errorf("model: %s config: %s is %d, must be ≥ 1", c.ModelType, f.name, f.v)
+		}
+	}
+	if d.C%d.H != 0 {
+		return dims{}, fmt.Errorf("model: width %d is not a multiple of the %d heads", d.C, d.H)
+	}
+	if d.H%d.K != 0 {
+		return dims{}, fmt.Errorf("model: %d attention heads are not a multiple of the %d key/value heads", d.H, d.K)
+	}
+	d.D = d.C / d.H
+	if d.llama && d.D%2 != 0 {
+		return dims{}, fmt.Errorf("model: RoPE needs an even head size, have %d", d.D)
+	}
+	if !(d.eps > 0) || math.IsInf(float64(d.eps), 0) || !(d.theta >= 0) || math.IsInf(d.theta, 0) {
+		return dims{}, fmt.Errorf("model: norm epsilon %g and rope_theta %g must be positive and finite", d.eps, d.theta)
+	}
+	return d, nil
+}

@@ -1,0 +1,40 @@
+// Package model is a decoder-only transformer in two families, GPT-2 and
+// Llama, with an explicit forward and backward per layer (llm.c style, no
+// autograd) and incremental decoding with a KV cache.
+//
+// # Teacher forcing
+//
+// Training scores every next token of a sequence in one parallel pass: the
+// causal mask lets position t attend to positions ≤ t only, so the logits
+// at t are exactly what token-by-token decoding would compute after seeing
+// tokens 0..t. Forward and ForwardBackward run that parallel pass over a
+// batch [B, T]; a Decoder runs the sequential one, one token per Step,
+// keeping each layer's keys and values in a cache. The tests check that
+// the two agree at every position.
+//
+// # Memory
+//
+// Parameters live in one flat []float32 buffer, gradients in a second one
+// with the same layout, and Params and Grads hand out named views into
+// them, in Hugging Face naming, so that a checkpoint maps one to one onto
+// a .safetensors file. Activations live in buffers allocated for the
+// last batch shape and reused while it stays the same. Every matrix
+// product, attention's included, runs on internal/gemm's sgemm; row-wise
+// work (norms, activations, attention heads) is spread over goroutines.
+// Work is split so that each output element is computed by one fixed
+// sequence of operations: results are bit-identical run after run and for
+// every thread count (the tests check 1, 2 and 3).
+//
+// # Layout
+//
+// Shapes are row-major; N = B·T rows of the residual stream, C channels,
+// H query heads, K key/value heads (K = H for GPT-2, K divides H for
+// grouped-query attention), D = C/H per head, F hidden units of the MLP.
+// The queries, keys and values of a row sit side by side in one [N, (H+2K)·D]
+// buffer, as GPT-2's fused c_attn writes them; Llama's q, k and v
+// projections write their column ranges of it.
+//
+// The output head and its cross-entropy run fused through
+// loss.LinearCrossEntropy: the [N, V] logits are never held, and the tied
+// head's gradient accumulates straight into the embedding's.
+package model

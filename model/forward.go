@@ -1,0 +1,226 @@
+package model
+
+import (
+	"fmt"
+
+	"github.com/xent-dev/xent/loss"
+)
+
+// layerActs are what one layer's forward saves for its backward; N = B·T.
+type layerActs struct {
+	ln1, ln2         []float32 // [N, C] normalised inputs of attention and MLP
+	ln1Mean, ln2Mean []float32 // [N]; GPT-2 only
+	ln1Rstd, ln2Rstd []float32 // [N]
+	qkv              []float32 // [N, (H+2K)·D] queries, keys, values (Llama: after RoPE)
+	att              []float32 // [B, H, T, T] attention probabilities
+	atty             []float32 // [N, H·D] attention output per head
+	res2             []float32 // [N, C] residual stream after attention
+	fc, up           []float32 // [N, F] GPT-2: c_fc output (fc); Llama: gate (fc), up
+	act              []float32 // [N, F] GELU(fc) or SiLU(gate)·up
+}
+
+func newLayerActs(d dims, B, T int) layerActs {
+	N := B * T
+	f := func(n int) []float32 { return make([]float32, n) }
+	la := layerActs{ln1: f(N * d.C), ln2: f(N * d.C), ln1Rstd: f(N), ln2Rstd: f(N),
+		qkv: f(N * d.qkv()), att: f(B * d.H * T * T), atty: f(N * d.H * d.D), res2: f(N * d.C),
+		fc: f(N * d.F), act: f(N * d.F)}
+	if d.llama {
+		la.up = f(N * d.F)
+	} else {
+		la.ln1Mean, la.ln2Mean = f(N), f(N)
+	}
+	return la
+}
+
+// acts are the activation buffers of a batch [B, T] and the backward's
+// scratch, allocated once per batch shape.
+type acts struct {
+	B, T    int
+	tokens  []int32     // [N]
+	res     [][]float32 // L+1 × [N, C]: the embeddings, then each layer's output
+	layers  []layerActs
+	lnf     []float32 // [N, C]
+	lnfMean []float32 // [N]; GPT-2 only
+	lnfRstd []float32 // [N]
+
+	dres, dln []float32   // [N, C] residual-stream and norm-output gradients
+	dqkv      []float32   // [N, (H+2K)·D]
+	datty     []float32   // [N, H·D]
+	dfc, dup  []float32   // [N, F]
+	dact      []float32   // [N, F]
+	scratch   []float32   // [N, C]
+	ones      []float32   // [N] ones, for column sums
+	dscores   [][]float32 // per worker [T, T]
+	threads   int
+}
+
+// acts returns the buffers for [B, T], reallocating on a new shape.
+func (m *Model) acts(B, T int) *acts {
+	if a := m.a; a != nil && a.B == B && a.T == T && a.threads == m.threads() {
+		return a
+	}
+	m.a = nil // let the old buffers go before the new ones are made
+	d, N := m.d, B*T
+	f := func(n int) []float32 { return make([]float32, n) }
+	a := &acts{B: B, T: T, tokens: make([]int32, N), lnf: f(N * d.C), lnfRstd: f(N),
+		dres: f(N * d.C), dln: f(N * d.C), dqkv: f(N * d.qkv()), datty: f(N * d.H * d.D),
+		dfc: f(N * d.F), dact: f(N * d.F), scratch: f(N * d.C), ones: f(N), threads: m.threads()}
+	if d.llama {
+		a.dup = f(N * d.F)
+	} else {
+		a.lnfMean = f(N)
+	}
+	for i := range a.ones {
+		a.ones[i] = 1
+	}
+	a.res = make([][]float32, d.L+1)
+	for i := range a.res {
+		a.res[i] = f(N * d.C)
+	}
+	a.layers = make([]layerActs, d.L)
+	for i := range a.layers {
+		a.layers[i] = newLayerActs(d, B, T)
+	}
+	a.dscores = make([][]float32, a.threads)
+	for i := range a.dscores {
+		a.dscores[i] = f(T * T)
+	}
+	m.a = a
+	return a
+}
+
+// checkBatch validates a batch of tokens [B, T] and, if not nil, its
+// targets [B, T] (class ids or the loss's ignore index).
+func (m *Model) checkBatch(tokens []int32, B, T int, targets []int32) error {
+	if B < 1 || T < 1 {
+		return fmt.Errorf("model: batch [%d, %d] is empty", B, T)
+	}
+	if T > m.d.maxT {
+		return fmt.Errorf("model: sequence of %d tokens is longer than the context of %d", T, m.d.maxT)
+	}
+	if len(tokens) != B*T {
+		return fmt.Errorf("model: %d tokens for a batch [%d, %d]", len(tokens), B, T)
+	}
+	for i, tok := range tokens {
+		if tok < 0 || int(tok) >= m.d.V {
+			return fmt.Errorf("model: token %d at batch %d, position %d is outside the vocabulary [0, %d)", tok, i/T, i%T, m.d.V)
+		}
+	}
+	if targets == nil {
+		return nil
+	}
+	if len(targets) != B*T {
+		return fmt.Errorf("model: %d targets for a batch [%d, %d]", len(targets), B, T)
+	}
+	ignore := loss.DefaultIgnoreIndex
+	if m.Loss.IgnoreIndex != nil {
+		ignore = *m.Loss.IgnoreIndex
+	}
+	for i, tok := range targets {
+		if int(tok) != ignore && (tok < 0 || int(tok) >= m.d.V) {
+			return fmt.Errorf("model: target %d at batch %d, position %d is outside the vocabulary [0, %d)", tok, i/T, i%T, m.d.V)
+		}
+	}
+	return nil
+}
+
+// body runs the transformer over a checked batch up to the final norm,
+// whose output it leaves in a.lnf [N, C].
+func (m *Model) body(tokens []int32, B, T int) *acts {
+	a, d, th := m.acts(B, T), m.d, m.threads()
+	copy(a.tokens, tokens)
+	x := a.res[0]
+	for i, tok := range tokens {
+		row := x[i*d.C : (i+1)*d.C]
+		copy(row, m.wte[int(tok)*d.C:])
+		if m.wpe != nil {
+			addTo(row, m.wpe[(i%T)*d.C:(i%T+1)*d.C])
+		}
+	}
+	W := d.qkv()
+	for l := range m.blocks {
+		m.blockForward(&m.blocks[l], &a.layers[l], a.res[l], a.res[l+1], B*T, func(qkv, y []float32) {
+			if d.llama {
+				parallel(B*T, th, func(_, lo, hi int) {
+					for i := lo; i < hi; i++ {
+						m.rope.rotate(qkv[i*W:], d.H+d.K, i%T, false)
+					}
+				})
+			}
+			m.attnForward(qkv, a.layers[l].att, y, B, T)
+		})
+	}
+	m.lnf.forward(a.res[d.L], a.lnf, a.lnfMean, a.lnfRstd, B*T, th)
+	return a
+}
+
+// blockForward runs one layer over n rows, x [n, C] to out [n, C]. attend
+// turns the layer's queries, keys and values [n, (H+2K)·D] into the
+// attention output y [n, H·D]: the whole causal batch, or one decoding step.
+func (m *Model) blockForward(blk *block, la *layerActs, x, out []float32, n int, attend func(qkv, y []float32)) {
+	d, th := m.d, m.threads()
+	blk.ln1.forward(x, la.ln1, la.ln1Mean, la.ln1Rstd, n, th)
+	off := 0
+	for _, l := range blk.qkv {
+		l.forward(la.ln1, n, la.qkv[off:], d.qkv(), false, th)
+		off += l.out
+	}
+	attend(la.qkv, la.atty)
+	copy(la.res2, x[:n*d.C])
+	blk.proj.forward(la.atty, n, la.res2, d.C, true, th)
+	blk.ln2.forward(la.res2, la.ln2, la.ln2Mean, la.ln2Rstd, n, th)
+	for i, l := range blk.up {
+		dst := la.fc
+		if i > 0 {
+			dst = la.up
+		}
+		l.forward(la.ln2, n, dst, d.F, false, th)
+	}
+	if d.llama {
+		swiglu(la.fc, la.up, la.act, n, d.F, th)
+	} else {
+		gelu(la.fc, la.act, n, d.F, th)
+	}
+	copy(out, la.res2[:n*d.C])
+	blk.down.forward(la.act, n, out, d.C, true, th)
+}
+
+// Forward scores a batch of tokens [B, T] against targets [B, T] (usually
+// the tokens shifted by one) in one causal pass and returns the loss under
+// m.Loss, by default the mean next-token cross-entropy in nats. The logits
+// are never materialised. Gradients are untouched.
+func (m *Model) Forward(tokens []int32, B, T int, targets []int32) (float64, error) {
+	if targets == nil {
+		return 0, fmt.Errorf("model: Forward needs targets")
+	}
+	if err := m.checkBatch(tokens, B, T, targets); err != nil {
+		return 0, err
+	}
+	a := m.body(tokens, B, T)
+	res, err := loss.LinearCrossEntropy(a.lnf, B*T, m.lossHead(), loss.Targets{Index: targets}, m.lossOptions(), nil, nil, nil)
+	if err != nil {
+		return 0, fmt.Errorf("model: %w", err)
+	}
+	return res.Loss, nil
+}
+
+// Logits returns the logits [B, T, V] of a batch of tokens [B, T]: at
+// position t, the scores of the token that follows tokens 0..t.
+func (m *Model) Logits(tokens []int32, B, T int) ([]float32, error) {
+	if err := m.checkBatch(tokens, B, T, nil); err != nil {
+		return nil, err
+	}
+	a := m.body(tokens, B, T)
+	logits := make([]float32, B*T*m.d.V)
+	m.head.forward(a.lnf, B*T, logits, m.d.V, false, m.threads())
+	return logits, nil
+}
+
+func (m *Model) lossHead() loss.Head { return loss.Head{V: m.d.V, C: m.d.C, W: m.head.w} }
+
+func (m *Model) lossOptions() loss.LinearOptions {
+	o := m.Loss
+	o.Threads = m.threads()
+	return loss.LinearOptions{Options: o}
+}

@@ -1,0 +1,169 @@
+package model
+
+import (
+	"math"
+	"sync"
+
+	"github.com/xent-dev/xent/internal/gemm"
+)
+
+// parallel splits [0, n) into at most threads contiguous parts and runs
+// f(worker, lo, hi) on each concurrently; worker < threads.
+func parallel(n, threads int, f func(worker, lo, hi int)) {
+	parts := min(threads, n)
+	if parts <= 1 {
+		f(0, 0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := range parts {
+		lo, hi := n*w/parts, n*(w+1)/parts
+		wg.Go(func() { f(w, lo, hi) })
+	}
+	wg.Wait()
+}
+
+// addTo adds x to dst[:len(x)].
+func addTo(dst, x []float32) {
+	for j, v := range x {
+		dst[j] += v
+	}
+}
+
+// linear is a dense layer y = x·W + b, with W stored the Hugging Face way:
+// [in, out] for GPT-2's Conv1D, [out, in] for nn.Linear.
+type linear struct {
+	w, dw   []float32 // [in, out] if conv, else [out, in]
+	b, db   []float32 // [out]; nil without bias
+	in, out int
+	conv    bool
+}
+
+// forward sets y [n, out] (leading dimension ldy) to x [n, in]·W + b, or
+// adds that to y when acc (a residual connection).
+func (l linear) forward(x []float32, n int, y []float32, ldy int, acc bool, threads int) {
+	beta := float32(0)
+	if acc {
+		beta = 1
+	}
+	if l.b != nil {
+		for i := range n {
+			row := y[i*ldy : i*ldy+l.out]
+			if acc {
+				addTo(row, l.b)
+			} else {
+				copy(row, l.b)
+			}
+		}
+		beta = 1
+	}
+	if l.conv {
+		gemm.Sgemm(false, false, n, l.out, l.in, 1, x, l.in, l.w, l.out, beta, y, ldy, threads)
+	} else {
+		gemm.Sgemm(false, true, n, l.out, l.in, 1, x, l.in, l.w, l.in, beta, y, ldy, threads)
+	}
+}
+
+// backward takes dy [n, out] (leading dimension lddy) for the input x
+// [n, in]: dx [n, in] = dy·Wᵀ, added to dx when acc; dW += and db += the
+// weight and bias gradients. ones holds at least n ones.
+func (l linear) backward(x []float32, n int, dy []float32, lddy int, dx []float32, acc bool, ones []float32, threads int) {
+	beta := float32(0)
+	if acc {
+		beta = 1
+	}
+	if l.conv {
+		gemm.Sgemm(false, true, n, l.in, l.out, 1, dy, lddy, l.w, l.out, beta, dx, l.in, threads)
+		gemm.Sgemm(true, false, l.in, l.out, n, 1, x, l.in, dy, lddy, 1, l.dw, l.out, threads)
+	} else {
+		gemm.Sgemm(false, false, n, l.in, l.out, 1, dy, lddy, l.w, l.in, beta, dx, l.in, threads)
+		gemm.Sgemm(true, false, l.out, l.in, n, 1, dy, lddy, x, l.in, 1, l.dw, l.in, threads)
+	}
+	if l.db != nil {
+		colSums(l.db, dy, lddy, n, l.out, ones, threads)
+	}
+}
+
+// colSums adds the column sums of x [n, c] (leading dimension ld) to dst [c].
+func colSums(dst, x []float32, ld, n, c int, ones []float32, threads int) {
+	gemm.Sgemm(false, false, 1, c, n, 1, ones, n, x, ld, 1, dst, c, threads)
+}
+
+// norm is LayerNorm (GPT-2), y = (x − mean)·rstd·w + b, or RMSNorm
+// (Llama, b == nil), y = x·rstd·w, over each row's C channels, with
+// rstd = 1/√(variance + eps) (RMSNorm: the mean square).
+type norm struct {
+	w, dw []float32 // [C]
+	b, db []float32 // [C]; nil for RMSNorm
+	eps   float32
+}
+
+// forward normalises the rows of x [n, C] into y, saving mean [n] (nil
+// for RMSNorm) and rstd [n] for the backward.
+func (nm norm) forward(x, y, mean, rstd []float32, n, threads int) {
+	c := len(nm.w)
+	parallel(n, threads, func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			row := x[i*c : (i+1)*c]
+			var mu float64
+			if nm.b != nil {
+				for _, v := range row {
+					mu += float64(v)
+				}
+				mu /= float64(c)
+				mean[i] = float32(mu)
+			}
+			var ss float64
+			for _, v := range row {
+				dv := float64(v) - mu
+				ss += dv * dv
+			}
+			r := float32(1 / math.Sqrt(ss/float64(c)+float64(nm.eps)))
+			rstd[i] = r
+			out := y[i*c : (i+1)*c]
+			for j, v := range row {
+				out[j] = (v - float32(mu)) * r * nm.w[j]
+				if nm.b != nil {
+					out[j] += nm.b[j]
+				}
+			}
+		}
+	})
+}
+
+// backward adds to dx [n, C] the input gradient for dy [n, C] and adds the
+// weight and bias gradients to dw and db. scratch holds n·C values.
+func (nm norm) backward(x, dy, dx, mean, rstd []float32, n int, scratch, ones []float32, threads int) {
+	c := len(nm.w)
+	parallel(n, threads, func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			var mu float32
+			if nm.b != nil {
+				mu = mean[i]
+			}
+			r := rstd[i]
+			row, g, xg := x[i*c:(i+1)*c], dy[i*c:(i+1)*c], scratch[i*c:(i+1)*c]
+			var sg, sgx float64 // Σ g·w, Σ g·w·xhat
+			for j, v := range row {
+				xhat := (v - mu) * r
+				gw := g[j] * nm.w[j]
+				sg += float64(gw)
+				sgx += float64(gw * xhat)
+				xg[j] = g[j] * xhat
+			}
+			a, b := float32(sg/float64(c)), float32(sgx/float64(c))
+			if nm.b == nil {
+				a = 0
+			}
+			out := dx[i*c : (i+1)*c]
+			for j, v := range row {
+				xhat := (v - mu) * r
+				out[j] += r * (g[j]*nm.w[j] - a - xhat*b)
+			}
+		}
+	})
+	colSums(nm.dw, scratch, c, n, c, ones, threads)
+	if nm.b != nil {
+		colSums(nm.db, dy, c, n, c, ones, threads)
+	}
+}

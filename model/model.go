@@ -1,0 +1,169 @@
+package model
+
+import (
+	"fmt"
+	"runtime"
+	"strconv"
+
+	"github.com/xent-dev/xent/loss"
+)
+
+// Model is a transformer's parameters, gradients and activation buffers.
+// A Model is not safe for concurrent use; Decoders of one model may run
+// concurrently with each other while its parameters do not change.
+type Model struct {
+	Config Config // as given to New or Load; changing it changes nothing
+	// Threads bounds the goroutines of each step; 0 means GOMAXPROCS.
+	// Results are bit-identical across runs and thread counts.
+	Threads int
+	// Loss configures the cross-entropy of Forward and ForwardBackward
+	// (label smoothing, z-loss, ignore index...); its Threads is ignored.
+	Loss loss.Options
+
+	d             dims
+	specs         []spec
+	byName        map[string]spec
+	params, grads []float32
+
+	wte, dwte []float32 // [V, C] token embedding
+	wpe, dwpe []float32 // [maxT, C] GPT-2's position embedding
+	blocks    []block
+	lnf       norm
+	head      linear // [V, C]: the embedding itself when tied
+	rope      rope   // Llama
+	a         *acts  // for the last batch shape
+}
+
+// block is one transformer layer's parameter views.
+type block struct {
+	ln1, ln2 norm
+	qkv      []linear // their outputs, side by side, fill a row of queries, keys and values
+	proj     linear   // attention output projection
+	up       []linear // GPT-2: c_fc; Llama: gate_proj, up_proj
+	down     linear   // MLP output projection
+}
+
+// New returns a model of the given config with GPT-2-style random weights
+// (normal(0, 0.02), residual projections scaled by 1/√(2·layers), biases 0,
+// norm weights 1) drawn from seed, and zero gradients.
+func New(cfg Config, seed uint64) (*Model, error) {
+	m, err := alloc(cfg)
+	if err != nil {
+		return nil, err
+	}
+	initParams(m.specs, m.params, seed)
+	return m, nil
+}
+
+// alloc returns a model with zero parameters.
+func alloc(cfg Config) (*Model, error) {
+	d, err := cfg.dims()
+	if err != nil {
+		return nil, err
+	}
+	specs, total := layout(d)
+	if total > maxParams {
+		return nil, fmt.Errorf("model: %d parameters are more than the %d supported", total, maxParams)
+	}
+	m := &Model{Config: cfg, d: d, specs: specs, byName: map[string]spec{},
+		params: make([]float32, total), grads: make([]float32, total)}
+	for _, s := range specs {
+		m.byName[s.name] = s
+	}
+	m.bind()
+	return m, nil
+}
+
+// bind points the layer structs at their views of the two buffers.
+func (m *Model) bind() {
+	d := m.d
+	p := func(name string) []float32 { return m.view(m.params, name) }
+	g := func(name string) []float32 { return m.view(m.grads, name) }
+	lin := func(name string, in, out int, bias, conv bool) linear {
+		l := linear{w: p(name + ".weight"), dw: g(name + ".weight"), in: in, out: out, conv: conv}
+		if bias {
+			l.b, l.db = p(name+".bias"), g(name+".bias")
+		}
+		return l
+	}
+	nrm := func(name string, bias bool) norm {
+		n := norm{w: p(name + ".weight"), dw: g(name + ".weight"), eps: d.eps}
+		if bias {
+			n.b, n.db = p(name+".bias"), g(name+".bias")
+		}
+		return n
+	}
+	C, A, KV := d.C, d.H*d.D, d.K*d.D
+	m.blocks = make([]block, d.L)
+	if !d.llama {
+		m.wte, m.dwte = p("wte.weight"), g("wte.weight")
+		m.wpe, m.dwpe = p("wpe.weight"), g("wpe.weight")
+		for i := range m.blocks {
+			pre := "h." + strconv.Itoa(i) + "."
+			m.blocks[i] = block{
+				ln1:  nrm(pre+"ln_1", true),
+				qkv:  []linear{lin(pre+"attn.c_attn", C, 3*C, true, true)},
+				proj: lin(pre+"attn.c_proj", C, C, true, true),
+				ln2:  nrm(pre+"ln_2", true),
+				up:   []linear{lin(pre+"mlp.c_fc", C, d.F, true, true)},
+				down: lin(pre+"mlp.c_proj", d.F, C, true, true),
+			}
+		}
+		m.lnf = nrm("ln_f", true)
+	} else {
+		m.wte, m.dwte = p("model.embed_tokens.weight"), g("model.embed_tokens.weight")
+		for i := range m.blocks {
+			pre := "model.layers." + strconv.Itoa(i) + "."
+			m.blocks[i] = block{
+				ln1: nrm(pre+"input_layernorm", false),
+				qkv: []linear{
+					lin(pre+"self_attn.q_proj", C, A, false, false),
+					lin(pre+"self_attn.k_proj", C, KV, false, false),
+					lin(pre+"self_attn.v_proj", C, KV, false, false),
+				},
+				proj: lin(pre+"self_attn.o_proj", A, C, false, false),
+				ln2:  nrm(pre+"post_attention_layernorm", false),
+				up: []linear{
+					lin(pre+"mlp.gate_proj", C, d.F, false, false),
+					lin(pre+"mlp.up_proj", C, d.F, false, false),
+				},
+				down: lin(pre+"mlp.down_proj", d.F, C, false, false),
+			}
+		}
+		m.lnf = nrm("model.norm", false)
+		m.rope = newRope(d)
+	}
+	m.head = linear{w: m.wte, dw: m.dwte, in: C, out: d.V}
+	if !d.tied {
+		m.head = lin("lm_head", C, d.V, false, false)
+	}
+}
+
+// Params returns the named parameter views, in Hugging Face naming, in the
+// order of the flat buffer.
+func (m *Model) Params() []Tensor { return views(m.specs, m.params) }
+
+// Grads returns the gradient views, named and ordered as Params.
+func (m *Model) Grads() []Tensor { return views(m.specs, m.grads) }
+
+// ParamBuffer is the flat parameter buffer that Params views.
+func (m *Model) ParamBuffer() []float32 { return m.params }
+
+// GradBuffer is the flat gradient buffer that Grads views.
+func (m *Model) GradBuffer() []float32 { return m.grads }
+
+// ZeroGrads sets every gradient to zero; ForwardBackward accumulates.
+func (m *Model) ZeroGrads() { clear(m.grads) }
+
+// VocabSize is the number of token ids.
+func (m *Model) VocabSize() int { return m.d.V }
+
+// MaxSeqLen is the context length.
+func (m *Model) MaxSeqLen() int { return m.d.maxT }
+
+func (m *Model) threads() int {
+	if m.Threads > 0 {
+		return m.Threads
+	}
+	return runtime.GOMAXPROCS(0)
+}

@@ -1,0 +1,125 @@
+package model
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strconv"
+)
+
+// Tensor is a named view into the parameter or gradient buffer.
+type Tensor struct {
+	Name  string
+	Shape []int
+	Data  []float32 // aliases the model's buffer
+}
+
+// spec is one parameter's place in the flat buffer and how New fills it.
+type spec struct {
+	name   string
+	shape  []int
+	off    int
+	init   float64 // standard deviation of the normal init; 0: constant
+	filled float32 // the constant when init == 0 (1 for norm weights, else 0)
+}
+
+func (s spec) size() int {
+	n := 1
+	for _, d := range s.shape {
+		n *= d
+	}
+	return n
+}
+
+// layout lists the parameters of a config in Hugging Face naming, in the
+// order of the flat buffer, and returns their total size.
+func layout(d dims) ([]spec, int) {
+	var specs []spec
+	total := 0
+	add := func(name string, init float64, filled float32, shape ...int) {
+		s := spec{name: name, shape: shape, off: total, init: init, filled: filled}
+		specs = append(specs, s)
+		total += s.size()
+	}
+	const std = 0.02
+	resid := std / math.Sqrt(2*float64(d.L)) // projections into the residual stream
+	C, F, A, KV := d.C, d.F, d.H*d.D, d.K*d.D
+	if !d.llama {
+		add("wte.weight", std, 0, d.V, C)
+		add("wpe.weight", std, 0, d.maxT, C)
+		for i := range d.L {
+			p := "h." + strconv.Itoa(i) + "."
+			add(p+"ln_1.weight", 0, 1, C)
+			add(p+"ln_1.bias", 0, 0, C)
+			add(p+"attn.c_attn.weight", std, 0, C, 3*C) // Conv1D: [in, out]
+			add(p+"attn.c_attn.bias", 0, 0, 3*C)
+			add(p+"attn.c_proj.weight", resid, 0, C, C)
+			add(p+"attn.c_proj.bias", 0, 0, C)
+			add(p+"ln_2.weight", 0, 1, C)
+			add(p+"ln_2.bias", 0, 0, C)
+			add(p+"mlp.c_fc.weight", std, 0, C, F)
+			add(p+"mlp.c_fc.bias", 0, 0, F)
+			add(p+"mlp.c_proj.weight", resid, 0, F, C)
+			add(p+"mlp.c_proj.bias", 0, 0, C)
+		}
+		add("ln_f.weight", 0, 1, C)
+		add("ln_f.bias", 0, 0, C)
+		return specs, total
+	}
+	add("model.embed_tokens.weight", std, 0, d.V, C)
+	for i := range d.L {
+		p := "model.layers." + strconv.Itoa(i) + "."
+		add(p+"input_layernorm.weight", 0, 1, C)
+		add(p+"self_attn.q_proj.weight", std, 0, A, C) // nn.Linear: [out, in]
+		add(p+"self_attn.k_proj.weight", std, 0, KV, C)
+		add(p+"self_attn.v_proj.weight", std, 0, KV, C)
+		add(p+"self_attn.o_proj.weight", resid, 0, C, A)
+		add(p+"post_attention_layernorm.weight", 0, 1, C)
+		add(p+"mlp.gate_proj.weight", std, 0, F, C)
+		add(p+"mlp.up_proj.weight", std, 0, F, C)
+		add(p+"mlp.down_proj.weight", resid, 0, C, F)
+	}
+	add("model.norm.weight", 0, 1, C)
+	if !d.tied {
+		add("lm_head.weight", std, 0, d.V, C)
+	}
+	return specs, total
+}
+
+// maxParams bounds the parameter count New accepts (64 GiB of float32).
+const maxParams = 1 << 34
+
+// initParams fills the buffer GPT-2 style: weights normal(0, 0.02), the
+// projections into the residual stream normal(0, 0.02/√(2L)), biases 0,
+// norm weights 1. The same seed gives the same weights.
+func initParams(specs []spec, buf []float32, seed uint64) {
+	rng := rand.New(rand.NewPCG(seed, 0x78656e74)) // "xent"
+	for _, s := range specs {
+		view := buf[s.off : s.off+s.size()]
+		for i := range view {
+			if s.init == 0 {
+				view[i] = s.filled
+			} else {
+				view[i] = float32(rng.NormFloat64() * s.init)
+			}
+		}
+	}
+}
+
+// views returns the named views of buf.
+func views(specs []spec, buf []float32) []Tensor {
+	out := make([]Tensor, len(specs))
+	for i, s := range specs {
+		out[i] = Tensor{Name: s.name, Shape: s.shape, Data: buf[s.off : s.off+s.size() : s.off+s.size()]}
+	}
+	return out
+}
+
+// view returns the named slice of buf; the name must exist (a bug otherwise).
+func (m *Model) view(buf []float32, name string) []float32 {
+	s, ok := m.byName[name]
+	if !ok {
+		panic(fmt.Sprintf("model: no parameter %q", name))
+	}
+	return buf[s.off : s.off+s.size() : s.off+s.size()]
+}

@@ -1,0 +1,166 @@
+"""Generate model/testdata/<case>/golden.safetensors: PyTorch's logits, loss
+and parameter gradients for the tiny models the Go tests check.
+
+Run from the repository root with Debian's PyTorch (no transformers needed):
+
+    /usr/bin/python3 model/testdata/gen.py
+
+Each case directory holds what the Go side wrote (go test ./model -run
+TestPyTorchGoldens -update): config.json (Hugging Face fields),
+init.safetensors (the weights, Hugging Face naming) and batch.json (tokens
+and targets [B, T]). The models below are GPT-2 and Llama written in plain
+torch after Hugging Face's modeling_gpt2.py and modeling_llama.py; all math
+runs in float64 from the float32 weights. The output holds "logits"
+[B, T, V], "loss" [] (mean cross-entropy, ignore index -100) and
+"grad.<name>" for every parameter, as float32.
+"""
+
+import json
+import math
+import os
+import struct
+
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        b = f.read()
+    (n,) = struct.unpack("<Q", b[:8])
+    header = json.loads(b[8 : 8 + n])
+    data = b[8 + n :]
+    out = {}
+    for name, h in header.items():
+        if name == "__metadata__":
+            continue
+        assert h["dtype"] == "F32", (name, h["dtype"])
+        lo, hi = h["data_offsets"]
+        t = torch.frombuffer(bytearray(data[lo:hi]), dtype=torch.float32)
+        out[name] = t.reshape(h["shape"]).to(torch.float64)
+    return out
+
+
+def write_safetensors(path, tensors):
+    header, blobs, off = {}, [], 0
+    for name, t in tensors.items():
+        raw = t.detach().to(torch.float32).contiguous().numpy().tobytes()
+        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [off, off + len(raw)]}
+        blobs.append(raw)
+        off += len(raw)
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * (-len(h) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+
+
+def causal_attention(q, k, v):
+    """q [B, H, T, D], k and v [B, H, T, D]: softmax(q kᵀ/√D, causal) v."""
+    T, D = q.shape[2], q.shape[3]
+    s = q @ k.transpose(-1, -2) / math.sqrt(D)
+    mask = torch.ones(T, T, dtype=torch.bool).tril()
+    s = s.masked_fill(~mask, float("-inf"))
+    return torch.softmax(s, dim=-1) @ v
+
+
+def gpt2(cfg, p, tokens):
+    B, T = tokens.shape
+    C, H, L = cfg["n_embd"], cfg["n_head"], cfg["n_layer"]
+    eps = cfg.get("layer_norm_epsilon") or 1e-5
+    D = C // H
+    x = p["wte.weight"][tokens] + p["wpe.weight"][torch.arange(T)]
+
+    def ln(x, name):
+        return F.layer_norm(x, (C,), p[name + ".weight"], p[name + ".bias"], eps)
+
+    def conv1d(x, name):  # HF Conv1D: weight [in, out]
+        return x @ p[name + ".weight"] + p[name + ".bias"]
+
+    def heads(t):
+        return t.view(B, T, H, D).transpose(1, 2)
+
+    for i in range(L):
+        pre = f"h.{i}."
+        q, k, v = conv1d(ln(x, pre + "ln_1"), pre + "attn.c_attn").split(C, dim=2)
+        y = causal_attention(heads(q), heads(k), heads(v)).transpose(1, 2).reshape(B, T, C)
+        x = x + conv1d(y, pre + "attn.c_proj")
+        h = F.gelu(conv1d(ln(x, pre + "ln_2"), pre + "mlp.c_fc"), approximate="tanh")
+        x = x + conv1d(h, pre + "mlp.c_proj")
+    return ln(x, "ln_f") @ p["wte.weight"].T
+
+
+def rotate_half(x):
+    x1, x2 = x[..., : x.shape[-1] // 2], x[..., x.shape[-1] // 2 :]
+    return torch.cat((-x2, x1), dim=-1)
+
+
+def llama(cfg, p, tokens):
+    B, T = tokens.shape
+    C, L = cfg["hidden_size"], cfg["num_hidden_layers"]
+    H = cfg["num_attention_heads"]
+    K = cfg.get("num_key_value_heads") or H
+    eps = cfg.get("rms_norm_eps") or 1e-6
+    theta = cfg.get("rope_theta") or 10000.0
+    D = C // H
+
+    def rms(x, name):
+        var = x.pow(2).mean(-1, keepdim=True)
+        return p[name + ".weight"] * (x * torch.rsqrt(var + eps))
+
+    def lin(x, name):  # nn.Linear: weight [out, in]
+        return x @ p[name + ".weight"].T
+
+    inv_freq = 1.0 / (theta ** (torch.arange(0, D, 2, dtype=torch.float64) / D))
+    freqs = torch.outer(torch.arange(T, dtype=torch.float64), inv_freq)
+    emb = torch.cat((freqs, freqs), dim=-1)
+    cos, sin = emb.cos(), emb.sin()
+
+    x = p["model.embed_tokens.weight"][tokens]
+    for i in range(L):
+        pre = f"model.layers.{i}."
+        a = rms(x, pre + "input_layernorm")
+        q = lin(a, pre + "self_attn.q_proj").view(B, T, H, D).transpose(1, 2)
+        k = lin(a, pre + "self_attn.k_proj").view(B, T, K, D).transpose(1, 2)
+        v = lin(a, pre + "self_attn.v_proj").view(B, T, K, D).transpose(1, 2)
+        q = q * cos + rotate_half(q) * sin
+        k = k * cos + rotate_half(k) * sin
+        k = k.repeat_interleave(H // K, dim=1)  # HF repeat_kv
+        v = v.repeat_interleave(H // K, dim=1)
+        y = causal_attention(q, k, v).transpose(1, 2).reshape(B, T, H * D)
+        x = x + lin(y, pre + "self_attn.o_proj")
+        a = rms(x, pre + "post_attention_layernorm")
+        x = x + lin(F.silu(lin(a, pre + "mlp.gate_proj")) * lin(a, pre + "mlp.up_proj"), pre + "mlp.down_proj")
+    head = p["model.embed_tokens.weight"] if cfg.get("tie_word_embeddings") else p["lm_head.weight"]
+    return rms(x, "model.norm") @ head.T
+
+
+def main():
+    for case in sorted(os.listdir(HERE)):
+        d = os.path.join(HERE, case)
+        if not os.path.isdir(d):
+            continue
+        with open(os.path.join(d, "config.json")) as f:
+            cfg = json.load(f)
+        with open(os.path.join(d, "batch.json")) as f:
+            batch = json.load(f)
+        p = read_safetensors(os.path.join(d, "init.safetensors"))
+        for t in p.values():
+            t.requires_grad_(True)
+        B, T = batch["B"], batch["T"]
+        tokens = torch.tensor(batch["Tokens"]).view(B, T)
+        targets = torch.tensor(batch["Targets"]).view(B * T)
+        model = {"gpt2": gpt2, "llama": llama}[cfg["model_type"]]
+        logits = model(cfg, p, tokens)
+        loss = F.cross_entropy(logits.reshape(B * T, -1), targets, ignore_index=-100)
+        loss.backward()
+        out = {"logits": logits, "loss": loss}
+        for name, t in p.items():
+            out["grad." + name] = t.grad
+        write_safetensors(os.path.join(d, "golden.safetensors"), out)
+        print(f"{case}: loss {loss.item():.6f}")
+
+
+if __name__ == "__main__":
+    main()
