@@ -26,7 +26,7 @@ func TestBuiltinOpticks(t *testing.T) {
 
 func TestSplitKeepsCharactersWhole(t *testing.T) {
 	text := []byte(strings.Repeat("é", 50)) // 100 bytes: the cut at 90 falls on a boundary
-	text = append([]byte("x"), text...)      // now at 91 − 10: mid-character
+	text = append([]byte("x"), text...)     // now at 91 − 10: mid-character
 	train, held := Split(text)
 	if !utf8.Valid(train) || !utf8.Valid(held) {
 		t.Fatalf("split inside a character: %q | %q", train[len(train)-2:], held[:2])
