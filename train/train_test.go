@@ -5,6 +5,8 @@ import (
 	"math"
 	"os"
 	"testing"
+
+	"github.com/xent-dev/xent/model"
 )
 
 func TestAdamWMatchesPyTorch(t *testing.T) {
@@ -102,5 +104,32 @@ func TestClipLeavesSmallGradients(t *testing.T) {
 	g := []float32{0.3, 0.4}
 	if n := ClipGlobalNorm(g, 1); math.Abs(n-0.5) > 1e-7 || g[0] != 0.3 || g[1] != 0.4 {
 		t.Errorf("norm %g, grads %v", n, g)
+	}
+}
+
+func TestDecayRangesSkipNormsAndBiases(t *testing.T) {
+	m, err := model.New(model.Config{ModelType: "gpt2", VocabSize: 11, NEmbd: 8, NLayer: 1, NHead: 2, NPositions: 16}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ranges, err := DecayRanges(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decays := make([]bool, len(m.ParamBuffer()))
+	for _, r := range ranges {
+		for i := r.Lo; i < r.Hi; i++ {
+			decays[i] = true
+		}
+	}
+	off := 0
+	for _, p := range m.Params() {
+		want := len(p.Shape) >= 2
+		for i := range p.Data {
+			if decays[off+i] != want {
+				t.Fatalf("%s: decay %v, want %v", p.Name, decays[off+i], want)
+			}
+		}
+		off += len(p.Data)
 	}
 }
