@@ -1,0 +1,234 @@
+package train
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/xent-dev/xent/format/safetensors"
+	"github.com/xent-dev/xent/model"
+	"github.com/xent-dev/xent/tokenizer"
+)
+
+// A checkpoint is a directory:
+//
+//	config.json          the model's Hugging Face config, plus "xent": the Settings
+//	model.safetensors    the weights, Hugging Face naming
+//	tokenizer.json       the tokenizer, Hugging Face format
+//	optimizer.safetensors AdamW's moments
+//	state.json           the step and the batch generator's state
+//	metrics.jsonl        every step's and evaluation's numbers
+//	loss.svg             the loss curve
+//
+// It is written whole into a fresh directory beside the target and then
+// renamed into place; an earlier checkpoint at the target is moved aside
+// first and removed last. A crash or a full disk leaves the previous
+// checkpoint intact (at the target, or at TARGET.prev if the crash falls
+// between the two renames).
+const (
+	configFile    = "config.json"
+	weightsFile   = "model.safetensors"
+	tokenizerFile = "tokenizer.json"
+	optimizerFile = "optimizer.safetensors"
+	stateFile     = "state.json"
+	metricsFile   = "metrics.jsonl"
+	plotFile      = "loss.svg"
+)
+
+// state is what resuming needs beyond the weights and moments.
+type state struct {
+	Step    int    `json:"step"`
+	Batches []byte `json:"batches"` // the batch generator's PCG state
+}
+
+// Checkpoint is what SaveCheckpoint writes and LoadCheckpoint reads.
+type Checkpoint struct {
+	Trainer   *Trainer
+	Tokenizer *tokenizer.Tokenizer
+	Metrics   []json.RawMessage // one line each
+}
+
+// SaveCheckpoint writes the checkpoint directory dir atomically.
+func SaveCheckpoint(dir string, c Checkpoint) error {
+	t := c.Trainer
+	parent := filepath.Dir(filepath.Clean(dir))
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return fmt.Errorf("train: checkpoint: %w", err)
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
+	if err != nil {
+		return fmt.Errorf("train: checkpoint: %w", err)
+	}
+	defer os.RemoveAll(tmp) // nothing left after a successful rename
+	cfg, err := configJSON(t.Model.Config, t.Settings)
+	if err != nil {
+		return err
+	}
+	batches, err := t.batches.State()
+	if err != nil {
+		return err
+	}
+	st, _ := json.Marshal(state{Step: t.Step, Batches: batches})
+	var metrics []byte
+	for _, m := range c.Metrics {
+		metrics = append(append(metrics, m...), '\n')
+	}
+	steps := []func() error{
+		func() error { return writeSynced(filepath.Join(tmp, configFile), cfg) },
+		func() error { return t.Model.Save(filepath.Join(tmp, weightsFile)) },
+		func() error { return c.Tokenizer.SaveHFFile(filepath.Join(tmp, tokenizerFile)) },
+		func() error {
+			return safetensors.WriteFile(filepath.Join(tmp, optimizerFile), []safetensors.Tensor{
+				safetensors.FromFloat32("exp_avg", []int{len(t.Opt.M)}, t.Opt.M),
+				safetensors.FromFloat32("exp_avg_sq", []int{len(t.Opt.V)}, t.Opt.V),
+			}, map[string]string{"step": strconv.Itoa(t.Opt.Step)})
+		},
+		func() error { return writeSynced(filepath.Join(tmp, stateFile), st) },
+		func() error { return writeSynced(filepath.Join(tmp, metricsFile), metrics) },
+		func() error { return plotLoss(filepath.Join(tmp, plotFile), c.Metrics) },
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return fmt.Errorf("train: checkpoint %s: %w", dir, err)
+		}
+	}
+	prev := dir + ".prev"
+	if err := os.RemoveAll(prev); err != nil {
+		return fmt.Errorf("train: checkpoint: %w", err)
+	}
+	hadPrev := false
+	if _, err := os.Stat(dir); err == nil {
+		if err := os.Rename(dir, prev); err != nil {
+			return fmt.Errorf("train: checkpoint: %w", err)
+		}
+		hadPrev = true
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		if hadPrev {
+			os.Rename(prev, dir)
+		}
+		return fmt.Errorf("train: checkpoint: %w", err)
+	}
+	if hadPrev {
+		os.RemoveAll(prev)
+	}
+	return nil
+}
+
+// configJSON is the model config with the training settings under "xent".
+func configJSON(cfg model.Config, s Settings) ([]byte, error) {
+	raw, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, err
+	}
+	m["xent"] = s
+	return json.MarshalIndent(m, "", "  ")
+}
+
+func writeSynced(path string, b []byte) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// LoadCheckpoint reads a checkpoint directory and rebuilds its trainer over
+// tokens, positioned to continue exactly where it stopped.
+func LoadCheckpoint(dir string, tokens []int32) (Checkpoint, error) {
+	raw, err := os.ReadFile(filepath.Join(dir, configFile))
+	if err != nil {
+		return Checkpoint{}, fmt.Errorf("train: %w", err)
+	}
+	var cfg model.Config
+	var extra struct {
+		Xent *Settings `json:"xent"`
+	}
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		return Checkpoint{}, fmt.Errorf("train: %s: %w", filepath.Join(dir, configFile), err)
+	}
+	if err := json.Unmarshal(raw, &extra); err != nil || extra.Xent == nil {
+		return Checkpoint{}, fmt.Errorf("train: %s has no xent training settings: not an xent checkpoint", filepath.Join(dir, configFile))
+	}
+	m, err := model.Load(cfg, filepath.Join(dir, weightsFile))
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	tok, err := tokenizer.LoadHFFile(filepath.Join(dir, tokenizerFile))
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	t, err := NewTrainer(m, tokens, *extra.Xent)
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	opt, err := safetensors.ReadFile(filepath.Join(dir, optimizerFile))
+	if err != nil {
+		return Checkpoint{}, fmt.Errorf("train: %w", err)
+	}
+	for name, dst := range map[string][]float32{"exp_avg": t.Opt.M, "exp_avg_sq": t.Opt.V} {
+		ts, ok := opt.Tensor(name)
+		if !ok {
+			return Checkpoint{}, fmt.Errorf("train: %s has no tensor %s", filepath.Join(dir, optimizerFile), name)
+		}
+		vals, err := ts.Float32s()
+		if err != nil || len(vals) != len(dst) {
+			return Checkpoint{}, fmt.Errorf("train: %s: tensor %s holds %d values for %d parameters (%v)", filepath.Join(dir, optimizerFile), name, len(vals), len(dst), err)
+		}
+		copy(dst, vals)
+	}
+	if t.Opt.Step, err = strconv.Atoi(opt.Metadata["step"]); err != nil {
+		return Checkpoint{}, fmt.Errorf("train: %s: bad step %q", filepath.Join(dir, optimizerFile), opt.Metadata["step"])
+	}
+	var st state
+	if raw, err = os.ReadFile(filepath.Join(dir, stateFile)); err != nil {
+		return Checkpoint{}, fmt.Errorf("train: %w", err)
+	}
+	if err := json.Unmarshal(raw, &st); err != nil {
+		return Checkpoint{}, fmt.Errorf("train: %s: %w", filepath.Join(dir, stateFile), err)
+	}
+	if err := t.batches.Restore(st.Batches); err != nil {
+		return Checkpoint{}, fmt.Errorf("train: %s: batch state: %w", filepath.Join(dir, stateFile), err)
+	}
+	t.Step = st.Step
+	metrics, err := readLines(filepath.Join(dir, metricsFile))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return Checkpoint{}, err
+	}
+	return Checkpoint{Trainer: t, Tokenizer: tok, Metrics: metrics}, nil
+}
+
+func readLines(path string) ([]json.RawMessage, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	dec := json.NewDecoder(f)
+	var out []json.RawMessage
+	for {
+		var m json.RawMessage
+		if err := dec.Decode(&m); err == io.EOF {
+			return out, nil
+		} else if err != nil {
+			return nil, fmt.Errorf("train: %s: %w", path, err)
+		}
+		out = append(out, m)
+	}
+}

@@ -1,0 +1,80 @@
+package train
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/xent-dev/xent/tokenizer"
+)
+
+// Tokens encodes text with tok, through a cache: the ids of a (tokenizer,
+// text) pair are kept under the user's cache directory (xent/tokens/,
+// named by a SHA-256 of both), so a corpus is tokenized once. A cache that
+// cannot be read or written is skipped, never fatal.
+func Tokens(tok *tokenizer.Tokenizer, text []byte) ([]int32, error) {
+	var spec bytes.Buffer
+	if err := tok.SaveHF(&spec); err != nil {
+		return nil, err
+	}
+	h := sha256.New()
+	h.Write(spec.Bytes())
+	h.Write([]byte{0})
+	h.Write(text)
+	path := ""
+	if dir, err := os.UserCacheDir(); err == nil {
+		path = filepath.Join(dir, "xent", "tokens", hex.EncodeToString(h.Sum(nil))+".bin")
+		if b, err := os.ReadFile(path); err == nil && len(b)%4 == 0 {
+			ids := make([]int32, len(b)/4)
+			for i := range ids {
+				ids[i] = int32(binary.LittleEndian.Uint32(b[4*i:]))
+			}
+			return ids, nil
+		}
+	}
+	ids, err := tok.EncodeParallel(text, nil, 0)
+	if err != nil {
+		return nil, err
+	}
+	if path != "" {
+		b := make([]byte, 4*len(ids))
+		for i, id := range ids {
+			binary.LittleEndian.PutUint32(b[4*i:], uint32(id))
+		}
+		if os.MkdirAll(filepath.Dir(path), 0o755) == nil {
+			if f, err := os.CreateTemp(filepath.Dir(path), ".tokens-*"); err == nil {
+				_, werr := f.Write(b)
+				if cerr := f.Close(); werr == nil && cerr == nil {
+					os.Rename(f.Name(), path)
+				}
+				os.Remove(f.Name())
+			}
+		}
+	}
+	return ids, nil
+}
+
+// GzipBitsPerByte is the size of text compressed by gzip -9, in bits per
+// byte of text: the classical compressor a language model should beat.
+func GzipBitsPerByte(text []byte) (float64, error) {
+	var buf bytes.Buffer
+	w, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := w.Write(text); err != nil {
+		return 0, err
+	}
+	if err := w.Close(); err != nil {
+		return 0, err
+	}
+	if len(text) == 0 {
+		return 0, fmt.Errorf("train: no text to compress")
+	}
+	return 8 * float64(buf.Len()) / float64(len(text)), nil
+}

@@ -1,0 +1,172 @@
+package train
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/xent-dev/xent/data"
+	"github.com/xent-dev/xent/loss"
+	"github.com/xent-dev/xent/model"
+)
+
+// Settings are the training hyper-parameters; they are saved with every
+// checkpoint (config.json, "xent" field) so a run can resume.
+type Settings struct {
+	Batch          int     `json:"batch"`           // sequences per micro-batch, B
+	Context        int     `json:"context"`         // tokens per sequence, T
+	GradAccum      int     `json:"grad_accum"`      // micro-batches per optimizer step
+	Steps          int     `json:"steps"`           // optimizer steps
+	LR             float64 `json:"lr"`              // peak learning rate
+	MinLRRatio     float64 `json:"min_lr_ratio"`    // final learning rate / peak
+	Warmup         int     `json:"warmup"`          // warmup steps
+	Schedule       string  `json:"schedule"`        // cosine or wsd
+	WeightDecay    float64 `json:"weight_decay"`    // AdamW λ on matrices
+	Beta2          float64 `json:"beta2"`           // AdamW β₂
+	ClipNorm       float64 `json:"clip_norm"`       // global gradient-norm bound (0: none)
+	LabelSmoothing float32 `json:"label_smoothing"` // ε of the loss
+	ZLoss          float32 `json:"z_loss"`          // z-loss coefficient
+	Seed           uint64  `json:"seed"`            // initial weights and batch order
+	EvalEvery      int     `json:"eval_every"`      // steps between validations (0: only at the end)
+	Threads        int     `json:"threads"`         // 0: GOMAXPROCS
+}
+
+// Validate reports settings no run could use.
+func (s Settings) Validate() error {
+	switch {
+	case s.Batch < 1 || s.Context < 1 || s.GradAccum < 1:
+		return fmt.Errorf("train: batch %d × context %d × accumulation %d; each must be ≥ 1", s.Batch, s.Context, s.GradAccum)
+	case s.Steps < 1:
+		return fmt.Errorf("train: %d steps; need at least 1", s.Steps)
+	case !(s.Beta2 > 0 && s.Beta2 < 1):
+		return fmt.Errorf("train: β₂ %g is outside (0, 1)", s.Beta2)
+	case s.WeightDecay < 0 || s.ClipNorm < 0 || s.EvalEvery < 0 || s.Threads < 0:
+		return fmt.Errorf("train: weight decay, clip norm, eval interval and threads must be ≥ 0")
+	}
+	_, err := ParseSchedule(s.Schedule, s.LR, s.Warmup, s.Steps, s.MinLRRatio)
+	if err != nil {
+		return err
+	}
+	return loss.Options{LabelSmoothing: s.LabelSmoothing, ZLoss: s.ZLoss}.Validate()
+}
+
+// Trainer runs teacher-forced training of a model on a token stream.
+type Trainer struct {
+	Model    *model.Model
+	Opt      *AdamW
+	Settings Settings
+	Step     int // completed optimizer steps
+
+	sched           Schedule
+	batches         *data.Batches
+	inputs, targets []int32 // [B, T]
+}
+
+// StepStats is what one optimizer step reports.
+type StepStats struct {
+	Step     int     `json:"step"` // 1-based
+	Loss     float64 `json:"loss"` // mean over the micro-batches, nats/token
+	LR       float64 `json:"lr"`
+	GradNorm float64 `json:"grad_norm"` // before clipping
+}
+
+// NewTrainer prepares training of m on the token stream (its batches
+// seeded by s.Seed).
+func NewTrainer(m *model.Model, tokens []int32, s Settings) (*Trainer, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	if s.Context > m.MaxSeqLen() {
+		return nil, fmt.Errorf("train: context %d is longer than the model's %d positions", s.Context, m.MaxSeqLen())
+	}
+	batches, err := data.NewBatches(tokens, s.Batch, s.Context, s.Seed)
+	if err != nil {
+		return nil, err
+	}
+	decay, err := DecayRanges(m)
+	if err != nil {
+		return nil, err
+	}
+	sched, _ := ParseSchedule(s.Schedule, s.LR, s.Warmup, s.Steps, s.MinLRRatio)
+	opt := NewAdamW(len(m.ParamBuffer()), s.WeightDecay, decay)
+	opt.Beta2, opt.Threads = s.Beta2, s.Threads
+	m.Threads = s.Threads
+	m.Loss = loss.Options{LabelSmoothing: s.LabelSmoothing, ZLoss: s.ZLoss}
+	n := s.Batch * s.Context
+	return &Trainer{Model: m, Opt: opt, Settings: s, sched: sched, batches: batches, inputs: make([]int32, n), targets: make([]int32, n)}, nil
+}
+
+// Next runs one optimizer step: GradAccum micro-batches of forward and
+// backward, clipping, AdamW. A non-finite loss or gradient stops it with an
+// error before the weights change.
+func (t *Trainer) Next() (StepStats, error) {
+	s := t.Settings
+	m := t.Model
+	m.ZeroGrads()
+	var total float64
+	for range s.GradAccum {
+		t.batches.Next(t.inputs, t.targets)
+		l, err := m.ForwardBackward(t.inputs, s.Batch, s.Context, t.targets)
+		if err != nil {
+			return StepStats{}, err
+		}
+		total += l
+	}
+	mean := total / float64(s.GradAccum)
+	if math.IsNaN(mean) || math.IsInf(mean, 0) {
+		return StepStats{}, fmt.Errorf("train: loss is %g at step %d", mean, t.Step+1)
+	}
+	grads := m.GradBuffer()
+	if s.GradAccum > 1 {
+		inv := float32(1 / float64(s.GradAccum))
+		for i := range grads {
+			grads[i] *= inv
+		}
+	}
+	norm := ClipGlobalNorm(grads, s.ClipNorm)
+	if math.IsNaN(norm) || math.IsInf(norm, 0) {
+		return StepStats{}, fmt.Errorf("train: gradient norm is %g at step %d", norm, t.Step+1)
+	}
+	lr := t.sched.LR(t.Step)
+	if err := t.Opt.Update(m.ParamBuffer(), grads, lr); err != nil {
+		return StepStats{}, err
+	}
+	t.Step++
+	return StepStats{Step: t.Step, Loss: mean, LR: lr, GradNorm: norm}, nil
+}
+
+// Eval is a held-out measurement.
+type Eval struct {
+	Step       int     `json:"step"`
+	Loss       float64 `json:"val_loss"` // nats/token
+	Perplexity float64 `json:"val_perplexity"`
+	BPB        float64 `json:"val_bpb"` // bits per byte of the held-out text
+	Tokens     int     `json:"val_tokens"`
+}
+
+// Evaluate scores every token of the held-out stream once (disjoint
+// windows of the training context, each conditioned on the tokens before
+// it in its window), over bytes of held-out text.
+func (t *Trainer) Evaluate(tokens []int32, bytes int) (Eval, error) {
+	var tot loss.Totals
+	tot.Bytes = bytes
+	T := t.Settings.Context
+	saved := t.Model.Loss
+	t.Model.Loss = loss.Options{Reduction: loss.Sum} // plain NLL, no smoothing or z-loss
+	defer func() { t.Model.Loss = saved }()
+	for _, w := range data.Windows(tokens, T) {
+		n := len(w) - 1
+		l, err := t.Model.Forward(w[:n], 1, n, w[1:])
+		if err != nil {
+			return Eval{}, err
+		}
+		tot.Nats += l
+		tot.Tokens += n
+	}
+	mean, err := tot.MeanNLL()
+	if err != nil {
+		return Eval{}, err
+	}
+	ppl, _ := tot.Perplexity()
+	bpb, err := tot.BitsPerByte()
+	return Eval{Step: t.Step, Loss: mean, Perplexity: ppl, BPB: bpb, Tokens: tot.Tokens}, err
+}
