@@ -204,7 +204,9 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 		progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionShowElapsedTimeOnFinish(),
 		progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
 	bar.Set(t.Step)
-	save := func() error { return train.SaveCheckpoint(f.out, train.Checkpoint{Trainer: t, Tokenizer: tok, Metrics: metrics}) }
+	save := func() error {
+		return train.SaveCheckpoint(f.out, train.Checkpoint{Trainer: t, Tokenizer: tok, Metrics: metrics})
+	}
 	addMetric := func(v any) {
 		b, _ := json.Marshal(v)
 		metrics = append(metrics, b)
