@@ -1,0 +1,138 @@
+package train
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/xent-dev/xent/model"
+	"github.com/xent-dev/xent/tokenizer"
+)
+
+func tinySetup(t *testing.T) (*tokenizer.Tokenizer, []int32, Settings) {
+	t.Helper()
+	text := []byte(strings.Repeat("the quick brown fox jumps over the lazy dog. ", 60))
+	tok, err := tokenizer.Train([][]byte{text}, tokenizer.TrainOptions{VocabSize: 300, Pattern: tokenizer.GPT2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := tok.Encode(text)
+	s := Settings{Batch: 2, Context: 16, GradAccum: 2, Steps: 6, LR: 1e-2, Warmup: 2, Schedule: "cosine", MinLRRatio: 0.1,
+		WeightDecay: 0.1, Beta2: 0.99, ClipNorm: 1, LabelSmoothing: 0.05, Seed: 3, Threads: 2}
+	return tok, ids, s
+}
+
+func tinyModel(t *testing.T, vocab int, seed uint64) *model.Model {
+	t.Helper()
+	m, err := model.New(model.Config{ModelType: "llama", VocabSize: vocab, HiddenSize: 16, IntermediateSize: 32,
+		NumHiddenLayers: 1, NumAttentionHeads: 2, RMSNormEps: 1e-5, RopeTheta: 10000, MaxPositionEmbeddings: 16, TieWordEmbeddings: true}, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// A resumed run's losses equal the uninterrupted run's, bit for bit.
+func TestResumeIsExact(t *testing.T) {
+	tok, ids, s := tinySetup(t)
+	straight, err := NewTrainer(tinyModel(t, tok.VocabSize(), s.Seed), ids, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []float64
+	for range s.Steps {
+		st, err := straight.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, st.Loss)
+	}
+	if !(want[len(want)-1] < want[0]) {
+		t.Errorf("loss did not fall: %v", want)
+	}
+
+	first, err := NewTrainer(tinyModel(t, tok.VocabSize(), s.Seed), ids, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "ckpt")
+	for range 3 {
+		if _, err := first.Next(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := SaveCheckpoint(dir, Checkpoint{Trainer: first, Tokenizer: tok}); err != nil {
+		t.Fatal(err)
+	}
+	// Saving again over it replaces it atomically.
+	if err := SaveCheckpoint(dir, Checkpoint{Trainer: first, Tokenizer: tok}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{configFile, weightsFile, tokenizerFile, optimizerFile, stateFile, metricsFile, plotFile} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("checkpoint lacks %s: %v", name, err)
+		}
+	}
+	c, err := LoadCheckpoint(dir, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Trainer.Step != 3 {
+		t.Fatalf("resumed at step %d", c.Trainer.Step)
+	}
+	for k := 3; k < s.Steps; k++ {
+		st, err := c.Trainer.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Loss != want[k] {
+			t.Fatalf("step %d: resumed loss %v, uninterrupted %v", k+1, st.Loss, want[k])
+		}
+	}
+}
+
+func TestEvaluateAndUnwritableCheckpoint(t *testing.T) {
+	tok, ids, s := tinySetup(t)
+	tr, err := NewTrainer(tinyModel(t, tok.VocabSize(), 1), ids, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := tr.Evaluate(ids[:100], 400)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Tokens != 99 || math.Abs(ev.BPB-ev.Loss*99/400/math.Ln2) > 1e-9 || math.Abs(ev.Perplexity-math.Exp(ev.Loss)) > 1e-9 {
+		t.Errorf("eval %+v", ev)
+	}
+	blocker := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(blocker, []byte("x"), 0o644)
+	if err := SaveCheckpoint(filepath.Join(blocker, "ckpt"), Checkpoint{Trainer: tr, Tokenizer: tok}); err == nil {
+		t.Error("a checkpoint under a regular file was written")
+	}
+}
+
+func TestSettingsAndContextChecks(t *testing.T) {
+	tok, ids, s := tinySetup(t)
+	bad := s
+	bad.Context = 32 // longer than the model's 16 positions
+	if _, err := NewTrainer(tinyModel(t, tok.VocabSize(), 1), ids, bad); err == nil || !strings.Contains(err.Error(), "context 32") {
+		t.Errorf("long context: %v", err)
+	}
+	bad = s
+	bad.Schedule = "step"
+	if err := bad.Validate(); err == nil {
+		t.Error("unknown schedule accepted")
+	}
+	if _, err := NewTrainer(tinyModel(t, tok.VocabSize(), 1), ids[:10], s); err == nil {
+		t.Error("a corpus shorter than one window accepted")
+	}
+}
+
+func TestGzipBitsPerByte(t *testing.T) {
+	bpb, err := GzipBitsPerByte([]byte(strings.Repeat("ab", 5000)))
+	if err != nil || !(bpb > 0 && bpb < 0.2) {
+		t.Errorf("repetitive text: %v bits/byte, %v", bpb, err)
+	}
+}
