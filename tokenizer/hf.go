@@ -1,6 +1,8 @@
 package tokenizer
 
 import (
+	"github.com/xent-dev/xent/internal/atomicfile"
+
 	"bufio"
 	"bytes"
 	"cmp"
@@ -8,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 )
@@ -261,33 +262,9 @@ func (t *Tokenizer) isSpecial(id int32) bool {
 
 // SaveHFFile writes t to path as tokenizer.json, atomically: into a
 // temporary file in the same folder, renamed over path only once complete.
-func (t *Tokenizer) SaveHFFile(path string) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("tokenizer: %w", err)
+func (t *Tokenizer) SaveHFFile(path string) error {
+	if err := atomicfile.Write(path, t.SaveHF); err != nil {
+		return fmt.Errorf("tokenizer: writing %s: %w", path, err)
 	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-			err = fmt.Errorf("tokenizer: writing %s: %w", path, err)
-		}
-	}()
-	w := bufio.NewWriter(tmp)
-	if err := t.SaveHF(w); err != nil {
-		return err
-	}
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return nil
 }

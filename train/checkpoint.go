@@ -1,6 +1,8 @@
 package train
 
 import (
+	"github.com/xent-dev/xent/internal/atomicfile"
+
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -78,7 +80,7 @@ func SaveCheckpoint(dir string, c Checkpoint) error {
 		metrics = append(append(metrics, m...), '\n')
 	}
 	steps := []func() error{
-		func() error { return writeSynced(filepath.Join(tmp, configFile), cfg) },
+		func() error { return atomicfile.WriteBytes(filepath.Join(tmp, configFile), cfg) },
 		func() error { return t.Model.Save(filepath.Join(tmp, weightsFile)) },
 		func() error { return c.Tokenizer.SaveHFFile(filepath.Join(tmp, tokenizerFile)) },
 		func() error {
@@ -87,8 +89,8 @@ func SaveCheckpoint(dir string, c Checkpoint) error {
 				safetensors.FromFloat32("exp_avg_sq", []int{len(t.Opt.V)}, t.Opt.V),
 			}, map[string]string{"step": strconv.Itoa(t.Opt.Step)})
 		},
-		func() error { return writeSynced(filepath.Join(tmp, stateFile), st) },
-		func() error { return writeSynced(filepath.Join(tmp, metricsFile), metrics) },
+		func() error { return atomicfile.WriteBytes(filepath.Join(tmp, stateFile), st) },
+		func() error { return atomicfile.WriteBytes(filepath.Join(tmp, metricsFile), metrics) },
 		func() error { return plotLoss(filepath.Join(tmp, plotFile), c.Metrics) },
 	}
 	for _, step := range steps {
@@ -131,22 +133,6 @@ func configJSON(cfg model.Config, s Settings) ([]byte, error) {
 	}
 	m["xent"] = s
 	return json.MarshalIndent(m, "", "  ")
-}
-
-func writeSynced(path string, b []byte) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 // LoadCheckpoint reads a checkpoint directory and rebuilds its trainer over

@@ -1,6 +1,8 @@
 package train
 
 import (
+	"github.com/xent-dev/xent/internal/atomicfile"
+
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
@@ -47,13 +49,7 @@ func Tokens(tok *tokenizer.Tokenizer, text []byte) ([]int32, error) {
 			binary.LittleEndian.PutUint32(b[4*i:], uint32(id))
 		}
 		if os.MkdirAll(filepath.Dir(path), 0o755) == nil {
-			if f, err := os.CreateTemp(filepath.Dir(path), ".tokens-*"); err == nil {
-				_, werr := f.Write(b)
-				if cerr := f.Close(); werr == nil && cerr == nil {
-					os.Rename(f.Name(), path)
-				}
-				os.Remove(f.Name())
-			}
+			atomicfile.WriteBytes(path, b) // best effort: the ids are in hand either way
 		}
 	}
 	return ids, nil

@@ -1,14 +1,12 @@
 package npy
 
 import (
-	"bufio"
+	"github.com/xent-dev/xent/internal/atomicfile"
+
 	"encoding/binary"
 	"fmt"
 	"io"
-	"io/fs"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -158,65 +156,10 @@ func encodeHeader(dtype DType, shape []int) []byte {
 	return append(out, '\n')
 }
 
-// syncFile is replaced in tests to simulate a failing fsync.
-var syncFile = (*os.File).Sync
-
-// writeFileAtomic writes the output of fill to a temporary file next to path,
-// syncs it and renames it over path. On error it removes the temporary file.
-func writeFileAtomic(path string, fill func(io.Writer) error) (err error) {
-	defer func() {
-		if err != nil {
-			err = fmt.Errorf("npy: %s: %w", path, err)
-		}
-	}()
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	perm := fs.FileMode(0o644)
-	if fi, err := os.Lstat(path); err == nil && fi.Mode().IsRegular() {
-		perm = fi.Mode().Perm()
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	closed := false
-	defer func() {
-		if err != nil {
-			if !closed {
-				f.Close()
-			}
-			os.Remove(tmp)
-		}
-	}()
-	bw := bufio.NewWriterSize(f, 1<<20)
-	if err = fill(bw); err != nil {
-		return err
-	}
-	if err = bw.Flush(); err != nil {
-		return err
-	}
-	if err = f.Chmod(perm); err != nil {
-		return err
-	}
-	if err = syncFile(f); err != nil {
-		return err
-	}
-	closed = true
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	// Make the rename itself durable. Not every platform can sync a
-	// directory, and the data is already safely in place, so this is best
-	// effort.
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
+// writeFileAtomic writes fill's output to path atomically, naming path in errors.
+func writeFileAtomic(path string, fill func(io.Writer) error) error {
+	if err := atomicfile.Write(path, fill); err != nil {
+		return fmt.Errorf("npy: %s: %w", path, err)
 	}
 	return nil
 }

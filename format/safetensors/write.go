@@ -1,15 +1,13 @@
 package safetensors
 
 import (
-	"bufio"
+	"github.com/xent-dev/xent/internal/atomicfile"
+
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 )
 
 // Write writes the tensors, in the order given, and the metadata (may be
@@ -40,7 +38,7 @@ func WriteFile(path string, tensors []Tensor, metadata map[string]string) error 
 	if _, err := encodeHeader(tensors, metadata); err != nil {
 		return fmt.Errorf("safetensors: %s: %w", path, err)
 	}
-	if err := writeFileAtomic(path, func(w io.Writer) error { return Write(w, tensors, metadata) }); err != nil {
+	if err := atomicfile.Write(path, func(w io.Writer) error { return Write(w, tensors, metadata) }); err != nil {
 		return fmt.Errorf("safetensors: %s: %w", path, err)
 	}
 	return nil
@@ -96,61 +94,4 @@ func encodeHeader(tensors []Tensor, metadata map[string]string) ([]byte, error) 
 	}
 	out := binary.LittleEndian.AppendUint64(make([]byte, 0, 8+len(js)), uint64(len(js)))
 	return append(out, js...), nil
-}
-
-// syncFile is replaced in tests to simulate a failing fsync.
-var syncFile = (*os.File).Sync
-
-// writeFileAtomic writes fill's output to a temporary file beside path,
-// syncs it and renames it over path; on error it removes the temporary
-// file. A replaced regular file keeps its mode; a new one gets 0644.
-func writeFileAtomic(path string, fill func(io.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	perm := fs.FileMode(0o644)
-	if fi, err := os.Lstat(path); err == nil && fi.Mode().IsRegular() {
-		perm = fi.Mode().Perm()
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	closed := false
-	defer func() {
-		if err != nil {
-			if !closed {
-				f.Close()
-			}
-			os.Remove(tmp)
-		}
-	}()
-	bw := bufio.NewWriterSize(f, 1<<20)
-	if err = fill(bw); err != nil {
-		return err
-	}
-	if err = bw.Flush(); err != nil {
-		return err
-	}
-	if err = f.Chmod(perm); err != nil {
-		return err
-	}
-	if err = syncFile(f); err != nil {
-		return err
-	}
-	closed = true
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	// Make the rename durable where the platform can sync a directory.
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
 }
