@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/xent-dev/xent/data"
 	"github.com/xent-dev/xent/model"
@@ -199,8 +201,15 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 	logf("%s: %d training tokens, %d held-out tokens (%d bytes), vocabulary %d, %d parameters",
 		name, len(trainTokens), len(heldTokens), len(heldOut), tok.VocabSize(), len(t.Model.ParamBuffer()))
 
+	// The bar redraws in place on a terminal; piped or logged, it stays
+	// quiet and the evaluations are the progress.
+	isTerm := false
+	if f, ok := logw.(*os.File); ok {
+		isTerm = term.IsTerminal(int(f.Fd()))
+	}
 	bar := progressbar.NewOptions(s.Steps,
 		progressbar.OptionSetWriter(logw), progressbar.OptionSetDescription("training"),
+		progressbar.OptionSetVisibility(isTerm),
 		progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionShowElapsedTimeOnFinish(),
 		progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
 	bar.Set(t.Step)

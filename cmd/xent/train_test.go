@@ -1,0 +1,54 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestTrainTinyAndResume(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir()) // the token cache goes there
+	dir := t.TempDir()
+	out := filepath.Join(dir, "run")
+	corpus := filepath.Join(dir, "corpus.txt")
+	if err := os.WriteFile(corpus, []byte(strings.Repeat("Light is refracted by the prism. ", 300)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"train", "--data", corpus, "--vocab-size", "300", "--layers", "1", "--width", "32", "--heads", "2",
+		"--context", "16", "--batch", "2", "--warmup", "1", "--eval-every", "2", "--out", out, "--json"}
+	stdout, _, err := runXent(t, append(args, "--steps", "3")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Steps   int     `json:"steps"`
+		BPB     float64 `json:"val_bpb"`
+		GzipBPB float64 `json:"gzip9_bpb"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("%v in %q", err, stdout)
+	}
+	if rep.Steps != 3 || !(rep.BPB > 0) || !(rep.GzipBPB > 0) {
+		t.Fatalf("report %+v", rep)
+	}
+	for _, name := range []string{"config.json", "model.safetensors", "tokenizer.json", "optimizer.safetensors", "state.json", "metrics.jsonl", "loss.svg"} {
+		if _, err := os.Stat(filepath.Join(out, name)); err != nil {
+			t.Errorf("checkpoint lacks %s", name)
+		}
+	}
+	stdout, _, err = runXent(t, "train", "--data", corpus, "--resume", out, "--out", out, "--steps", "5", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || rep.Steps != 5 {
+		t.Fatalf("resumed report %+v, %v", rep, err)
+	}
+	if _, _, err := runXent(t, "train", "--data", filepath.Join(dir, "missing*"), "--out", out); err == nil {
+		t.Error("an empty corpus was accepted")
+	}
+	if _, _, err := runXent(t, append(args, "--steps", "1", "--arch", "rnn")...); err == nil || !strings.Contains(err.Error(), "--arch") {
+		t.Errorf("bad --arch: %v", err)
+	}
+}
