@@ -11,8 +11,10 @@ init.safetensors (the weights, Hugging Face naming) and batch.json (tokens
 and targets [B, T]). The models below are GPT-2 and Llama written in plain
 torch after Hugging Face's modeling_gpt2.py and modeling_llama.py; all math
 runs in float64 from the float32 weights. The output holds "logits"
-[B, T, V], "loss" [] (mean cross-entropy, ignore index -100) and
-"grad.<name>" for every parameter, as float32.
+[B, T, V], "loss" [] (mean cross-entropy, ignore index -100),
+"grad.<name>" for every parameter, and "after.<name>": the parameters after
+one torch.optim.AdamW step (lr 1e-2, weight decay 0.1 on matrices only), as
+float32.
 """
 
 import json
@@ -158,6 +160,16 @@ def main():
         out = {"logits": logits, "loss": loss}
         for name, t in p.items():
             out["grad." + name] = t.grad
+        # One AdamW step from these gradients: weight decay 0.1 on matrices
+        # (two or more dimensions), none on norms and biases.
+        named = list(p.items())
+        opt = torch.optim.AdamW(
+            [{"params": [t for _, t in named if t.dim() >= 2], "weight_decay": 0.1},
+             {"params": [t for _, t in named if t.dim() < 2], "weight_decay": 0.0}],
+            lr=1e-2, betas=(0.9, 0.999), eps=1e-8)
+        opt.step()
+        for name, t in named:
+            out["after." + name] = t.detach()
         write_safetensors(os.path.join(d, "golden.safetensors"), out)
         print(f"{case}: loss {loss.item():.6f}")
 
