@@ -129,6 +129,9 @@ type report struct {
 func runTrain(cmd *cobra.Command, f *trainFlags) error {
 	logw := cmd.ErrOrStderr()
 	logf := func(format string, args ...any) { fmt.Fprintf(logw, "xent train: "+format+"\n", args...) }
+	if err := checkWritable(f.out); err != nil {
+		return err
+	}
 	text, name, err := f.corpusText()
 	if err != nil {
 		return err
@@ -269,6 +272,21 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 		Params:     len(t.Model.ParamBuffer()), VocabSize: tok.VocabSize(), HeldOutByte: len(heldOut),
 		Eval: ev, GzipBPB: gz, Out: f.out}
 	return printTrainReport(cmd.OutOrStdout(), rep, f.json)
+}
+
+// checkWritable fails early, before any training, when the checkpoint
+// directory's parent cannot be created or written.
+func checkWritable(out string) error {
+	parent := filepath.Dir(filepath.Clean(out))
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return fmt.Errorf("--out %s: %w", out, err)
+	}
+	probe, err := os.CreateTemp(parent, ".xent-write-probe-*")
+	if err != nil {
+		return fmt.Errorf("--out %s: the directory is not writable: %w", out, err)
+	}
+	probe.Close()
+	return os.Remove(probe.Name())
 }
 
 func (f *trainFlags) loadOrTrainTokenizer(trainText []byte, logf func(string, ...any)) (*tokenizer.Tokenizer, error) {

@@ -48,6 +48,11 @@ func TestTrainTinyAndResume(t *testing.T) {
 	if _, _, err := runXent(t, "train", "--data", filepath.Join(dir, "missing*"), "--out", out); err == nil {
 		t.Error("an empty corpus was accepted")
 	}
+	blocker := filepath.Join(dir, "file")
+	os.WriteFile(blocker, nil, 0o644)
+	if _, _, err := runXent(t, "train", "--data", corpus, "--out", filepath.Join(blocker, "run")); err == nil || !strings.Contains(err.Error(), "--out") {
+		t.Errorf("unwritable --out: %v", err)
+	}
 	if _, _, err := runXent(t, append(args, "--steps", "1", "--arch", "rnn")...); err == nil || !strings.Contains(err.Error(), "--arch") {
 		t.Errorf("bad --arch: %v", err)
 	}
