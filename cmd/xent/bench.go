@@ -84,6 +84,7 @@ BenchmarkCrossEntropy in package loss does. Progress goes to stderr.`,
 	fl.Uint64Var(&f.seed, "seed", 1, "seed of the random logits and targets")
 	fl.BoolVar(&f.json, "json", false, "print one JSON object instead of a table (default false)")
 	cmd.AddCommand(newBenchKernelsCmd())
+	cmd.AddCommand(newBenchTrainCmd(), newBenchTeacherForcingCmd())
 	return cmd
 }
 

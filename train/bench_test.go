@@ -1,0 +1,61 @@
+package train
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/xent-dev/xent/model"
+)
+
+// BenchmarkTrainStep times one full training step of GPT-2 small from a
+// random initialisation: ZeroGrads, ForwardBackward on a batch [B, T] of
+// random tokens against their successors, ClipGlobalNorm(1.0) and an AdamW
+// update (lr 3e-4, weight decay 0.1 on the matrices), and reports tokens/s
+// (B·T tokens per step). One untimed step first makes the timed ones the
+// steady state: the first touches the gradient buffer, the AdamW moments
+// and the activations (for GPT-2 small, over 2 GB of fresh pages). It is
+// the xent side of the llm.c comparison in bench/train_step_run.sh; `xent
+// bench train` runs the same step.
+func BenchmarkTrainStep(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		cfg  model.Config
+		B, T int
+	}{
+		{"gpt2-124M", model.Config{ModelType: model.GPT2, VocabSize: 50257, NEmbd: 768, NLayer: 12, NHead: 12, NPositions: 1024}, 4, 64},
+	} {
+		b.Run(fmt.Sprintf("%s,B=%d,T=%d", bc.name, bc.B, bc.T), func(b *testing.B) {
+			m, err := model.New(bc.cfg, 1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			decay, err := DecayRanges(m)
+			if err != nil {
+				b.Fatal(err)
+			}
+			opt := NewAdamW(len(m.ParamBuffer()), 0.1, decay)
+			rng := rand.New(rand.NewPCG(1, 1))
+			tokens := make([]int32, bc.B*bc.T+1)
+			for i := range tokens {
+				tokens[i] = int32(rng.IntN(bc.cfg.VocabSize))
+			}
+			inputs, targets := tokens[:bc.B*bc.T], tokens[1:]
+			step := func() {
+				m.ZeroGrads()
+				if _, err := m.ForwardBackward(inputs, bc.B, bc.T, targets); err != nil {
+					b.Fatal(err)
+				}
+				ClipGlobalNorm(m.GradBuffer(), 1.0)
+				if err := opt.Update(m.ParamBuffer(), m.GradBuffer(), 3e-4); err != nil {
+					b.Fatal(err)
+				}
+			}
+			step() // warm-up, untimed: b.Loop resets the timer on its first call
+			for b.Loop() {
+				step()
+			}
+			b.ReportMetric(float64(b.N*bc.B*bc.T)/b.Elapsed().Seconds(), "tokens/s")
+		})
+	}
+}
