@@ -133,3 +133,29 @@ func TestDecayRangesSkipNormsAndBiases(t *testing.T) {
 		off += len(p.Data)
 	}
 }
+
+// Scaling inside the AdamW pass is the same arithmetic as scaling the
+// gradients first: bit-identical results.
+func TestUpdateScaledEqualsClipThenUpdate(t *testing.T) {
+	params := []float32{0.5, -1, 2, 0.25, 3}
+	grads := []float32{3, -4, 12, 0.5, -7}
+	p1, p2 := append([]float32(nil), params...), append([]float32(nil), params...)
+	g1 := append([]float32(nil), grads...)
+	a, b := NewAdamW(5, 0.1, []Range{{0, 3}}), NewAdamW(5, 0.1, []Range{{0, 3}})
+	ClipGlobalNorm(g1, 1)
+	if err := a.Update(p1, g1, 1e-2); err != nil {
+		t.Fatal(err)
+	}
+	norm, err := b.ClipAndUpdate(p2, grads, 1e-2, 1, 1)
+	if err != nil || math.Abs(norm-GlobalNorm(grads)) != 0 {
+		t.Fatal(norm, err)
+	}
+	for i := range p1 {
+		if p1[i] != p2[i] {
+			t.Fatalf("param %d: %v after clip+update, %v after ClipAndUpdate", i, p1[i], p2[i])
+		}
+	}
+	if _, err := b.ClipAndUpdate(p2, []float32{float32(math.NaN()), 0, 0, 0, 0}, 1e-2, 1, 1); err == nil {
+		t.Fatal("a NaN gradient was applied")
+	}
+}

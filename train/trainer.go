@@ -115,20 +115,10 @@ func (t *Trainer) Next() (StepStats, error) {
 	if math.IsNaN(mean) || math.IsInf(mean, 0) {
 		return StepStats{}, fmt.Errorf("train: loss is %g at step %d", mean, t.Step+1)
 	}
-	grads := m.GradBuffer()
-	if s.GradAccum > 1 {
-		inv := float32(1 / float64(s.GradAccum))
-		for i := range grads {
-			grads[i] *= inv
-		}
-	}
-	norm := ClipGlobalNorm(grads, s.ClipNorm)
-	if math.IsNaN(norm) || math.IsInf(norm, 0) {
-		return StepStats{}, fmt.Errorf("train: gradient norm is %g at step %d", norm, t.Step+1)
-	}
 	lr := t.sched.LR(t.Step)
-	if err := t.Opt.Update(m.ParamBuffer(), grads, lr); err != nil {
-		return StepStats{}, err
+	norm, err := t.Opt.ClipAndUpdate(m.ParamBuffer(), m.GradBuffer(), lr, s.ClipNorm, s.GradAccum)
+	if err != nil {
+		return StepStats{}, fmt.Errorf("%w at step %d", err, t.Step+1)
 	}
 	t.Step++
 	return StepStats{Step: t.Step, Loss: mean, LR: lr, GradNorm: norm}, nil

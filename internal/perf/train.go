@@ -46,7 +46,7 @@ func randomSequence(n, v int) []int32 {
 // TrainStep times one training step of a model mc from a random
 // initialisation (model.New with seed 1) on a batch [B, T] of random
 // tokens against their successors: ZeroGrads, ForwardBackward,
-// ClipGlobalNorm(1.0) and an AdamW update (lr 3e-4, weight decay 0.1 on
+// clipping to norm 1.0 and an AdamW update (lr 3e-4, weight decay 0.1 on
 // the matrices), as train's BenchmarkTrainStep does. One warm-up step,
 // then cfg.Iters timed steps; the result is in tokens/s (B·T per step), its
 // name "train-step/B=..,T=..". lossOut, if not nil, receives the warm-up
@@ -82,8 +82,8 @@ func TrainStep(cfg Config, mc model.Config, B, T int, lossOut *float64) (Measure
 			*lossOut = l
 		}
 		first = false
-		train.ClipGlobalNorm(m.GradBuffer(), 1.0)
-		return opt.Update(m.ParamBuffer(), m.GradBuffer(), 3e-4)
+		_, err = opt.ClipAndUpdate(m.ParamBuffer(), m.GradBuffer(), 3e-4, 1.0, 1)
+		return err
 	})
 	meas.Name = fmt.Sprintf("train-step/B=%d,T=%d", B, T)
 	return meas, err
