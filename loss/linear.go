@@ -3,6 +3,7 @@ package loss
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/xent-dev/xent/internal/gemm"
 )
@@ -103,7 +104,10 @@ func LinearCrossEntropy(h []float32, n int, head Head, targets Targets, opt Line
 		bound = DefaultChunkBytes
 	}
 	chunk := max(1, min(n, bound/(4*v)))
-	logits := make([]float32, chunk*v)
+	buf := chunkBuffers.Get().(*[]float32)
+	defer chunkBuffers.Put(buf)
+	logits := grow(*buf, chunk*v)
+	*buf = logits
 	threads := opt.threads()
 	for lo := 0; lo < n; lo += chunk {
 		hi := min(n, lo+chunk)
@@ -189,6 +193,10 @@ func blockAbove(x []float32, m, v, b0, b1 int, thr float32) bool {
 	}
 	return false
 }
+
+// chunkBuffers keeps the chunk logits between calls: a training loop calls
+// the head every step, and fresh pages cost a fault each on first touch.
+var chunkBuffers = sync.Pool{New: func() any { return new([]float32) }}
 
 // chunk is the job of rows [lo, hi) with logits x, in place, sharing the
 // whole batch's count, denominator and outputs.
