@@ -106,8 +106,8 @@ func (t *Trainer) Next() (StepStats, error) {
 	for range s.GradAccum {
 		t.batches.Next(t.inputs, t.targets)
 		l, err := m.ForwardBackward(t.inputs, s.Batch, s.Context, t.targets)
-		if err != nil {
-			return StepStats{}, err
+		if err != nil { // a NaN logit, say: the weights are still the last good ones
+			return StepStats{}, fmt.Errorf("train: step %d: %w", t.Step+1, err)
 		}
 		total += l
 	}

@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -135,4 +136,32 @@ func TestGzipBitsPerByte(t *testing.T) {
 	if err != nil || !(bpb > 0 && bpb < 0.2) {
 		t.Errorf("repetitive text: %v bits/byte, %v", bpb, err)
 	}
+}
+
+// A diverging run stops with an error naming the step, before the bad
+// update lands.
+func TestDivergenceStopsWithTheStep(t *testing.T) {
+	tok, ids, s := tinySetup(t)
+	s.LR, s.Warmup, s.ClipNorm, s.Steps = 1e12, 0, 0, 50
+	tr, err := NewTrainer(tinyModel(t, tok.VocabSize(), 1), ids, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := 1; k <= s.Steps; k++ {
+		before := append([]float32(nil), tr.Model.ParamBuffer()...)
+		_, err := tr.Next()
+		if err == nil {
+			continue
+		}
+		if !strings.Contains(err.Error(), "step "+strconv.Itoa(k)) {
+			t.Fatalf("error %q does not name step %d", err, k)
+		}
+		for i, p := range tr.Model.ParamBuffer() {
+			if math.Float32bits(p) != math.Float32bits(before[i]) {
+				t.Fatalf("the failed step changed parameter %d", i)
+			}
+		}
+		return
+	}
+	t.Fatal("a learning rate of 1e12 never diverged")
 }

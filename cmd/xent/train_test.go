@@ -57,3 +57,34 @@ func TestTrainTinyAndResume(t *testing.T) {
 		t.Errorf("bad --arch: %v", err)
 	}
 }
+
+// --init-from takes a checkpoint's (Hugging Face) config, weights and
+// tokenizer and trains on from them.
+func TestTrainInitFrom(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	dir := t.TempDir()
+	corpus := filepath.Join(dir, "corpus.txt")
+	os.WriteFile(corpus, []byte(strings.Repeat("Colours of thin plates. ", 300)), 0o644)
+	first := filepath.Join(dir, "first")
+	common := []string{"--data", corpus, "--context", "16", "--batch", "2", "--warmup", "1", "--json"}
+	type report struct {
+		Params    int `json:"params"`
+		VocabSize int `json:"vocab_size"`
+	}
+	stdout, _, err := runXent(t, append([]string{"train", "--vocab-size", "280", "--layers", "1", "--width", "32", "--heads", "2", "--steps", "2", "--out", first}, common...)...)
+	var want report
+	if err != nil || json.Unmarshal([]byte(stdout), &want) != nil {
+		t.Fatalf("first run: %v, %s", err, stdout)
+	}
+	stdout, _, err = runXent(t, append([]string{"train", "--init-from", first, "--steps", "2", "--out", filepath.Join(dir, "second")}, common...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got report
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil || got != want {
+		t.Fatalf("init-from report %s (%v), want the first model's %+v", stdout, err, want)
+	}
+	if _, _, err := runXent(t, append([]string{"train", "--init-from", filepath.Join(dir, "nothing"), "--out", filepath.Join(dir, "third")}, common...)...); err == nil {
+		t.Error("--init-from a missing directory was accepted")
+	}
+}
