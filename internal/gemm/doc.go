@@ -19,8 +19,9 @@
 //	          C[MR,NR] = alpha·Asliver·Bsliver + beta'·C[MR,NR]   (micro-kernel)
 //
 // beta' is the caller's beta for the first K block and 1 after it. Packing
-// absorbs the transposes (the AVX-512 path packs with masked vector copies
-// and gathers), so one micro-kernel serves NN, NT, TN and TT. Slivers at the
+// absorbs the transposes (the AVX-512 path packs with masked vector copies,
+// 16×16 in-register transposes and gathers), so one micro-kernel serves NN,
+// NT, TN and TT. Slivers at the
 // bottom and right edges are zero-padded; their tiles run through the same
 // micro-kernel into an MR×NR scratch tile (holding a copy of C when
 // beta' ≠ 0) whose valid part is copied back, so edge elements get exactly

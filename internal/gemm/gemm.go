@@ -18,7 +18,6 @@ type impl struct {
 	name       string
 	mr, nr     int
 	mc, kc, nc int
-	aOuter     bool // macro-kernel loop order: A slivers outer, B slivers inner
 	kernel     kernelFunc
 	// gather, if set, packs strided runs (A without transpose, B
 	// transposed): dst[p·ld+j] = src[j·stride+p] for p < kc, j < w, and 0
@@ -28,6 +27,9 @@ type impl struct {
 	// transpose): dst[p·ldd+j] = src[p·ld+j] for p < kc and the lanes
 	// j < 32 in lmask, 0 for the other lanes in smask.
 	copy func(dst, src *float32, kc, ld, ldd int, lmask, smask uint32)
+	// trans, if set, transposes 16×16 blocks: dst[(16b+q)·ldd+j] =
+	// src[j·ld+16b+q] for b < blocks and j, q < 16.
+	trans func(dst, src *float32, blocks, ld, ldd int)
 }
 
 var generic = &impl{name: "generic", mr: 4, nr: 4, mc: 128, kc: 256, nc: 1024, kernel: kernelGeneric}
@@ -110,25 +112,7 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	// Below about a megaflop per goroutine the start-up costs more than it saves.
 	threads = max(1, min(threads, m*n*k>>19))
 	jb := &job{im: im, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}
-	if sharedPacking {
-		jb.runShared(threads)
-		return
-	}
-	tm, tn := grid(im, m, n, threads)
-	mp := ceilDiv(ceilDiv(m, im.mr), tm) * im.mr // rows per part, a multiple of mr
-	np := ceilDiv(ceilDiv(n, im.nr), tn) * im.nr
-	if tm*tn == 1 {
-		jb.run(0, m, 0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	for i0 := 0; i0 < m; i0 += mp {
-		for j0 := 0; j0 < n; j0 += np {
-			i1, j1 := min(i0+mp, m), min(j0+np, n)
-			wg.Go(func() { jb.run(i0, i1, j0, j1) })
-		}
-	}
-	wg.Wait()
+	jb.run(threads)
 }
 
 // scaleC sets C = beta·C, writing zeros without reading C when beta == 0.
@@ -151,30 +135,6 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 func lanes(n int) uint32 { return uint32(1<<n - 1) }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
-
-// grid picks tm×tn ≤ threads parts for an m×n C: the split with the least
-// work per part, counting padded tiles and (roughly) the packing of each
-// part's A rows and B columns; ties go to splitting N, which keeps the
-// shared-row A packing per goroutine small.
-func grid(im *impl, m, n, threads int) (tm, tn int) {
-	tiM, tiN := ceilDiv(m, im.mr), ceilDiv(n, im.nr)
-	best := -1
-	for a := 1; a <= min(threads, tiM); a++ {
-		b := min(threads/a, tiN)
-		mp := ceilDiv(tiM, a) * im.mr
-		np := ceilDiv(tiN, b) * im.nr
-		cost := mp*np + 16*(mp+np)
-		if best < 0 || cost < best || (cost == best && b > tn) {
-			best, tm, tn = cost, a, b
-		}
-	}
-	return tm, tn
-}
-
-// sharedPacking selects the parallel scheme: true, goroutines pack each B
-// panel and A block together and split the tiles of each block (BLIS);
-// false, each goroutine owns a rectangle of C and packs its own operands.
-var sharedPacking = true
 
 // job holds the arguments of one Sgemm call.
 type job struct {
@@ -255,14 +215,14 @@ func (b *barrier) wait() {
 // share is goroutine t's part [lo, hi) of n items split evenly among T.
 func share(n, t, T int) (lo, hi int) { return n * t / T, n * (t + 1) / T }
 
-// runShared runs the BLIS loop nest on T goroutines. All of them pack each B
+// run runs the BLIS loop nest on T goroutines. All of them pack each B
 // panel and each A block together (a share of the slivers each), meet at a
 // barrier, then compute a share of the block's tiles: B slivers split among
 // them when there are enough, else A slivers. Panels and blocks are double
 // buffered, so one barrier per A block suffices: a goroutine that reaches
 // the barrier of block i has finished computing block i−1, and the buffer it
 // packs next was last read for block i−1 too.
-func (jb *job) runShared(T int) {
+func (jb *job) run(T int) {
 	im := jb.im
 	mr, nr := im.mr, im.nr
 	// Never more goroutines than tiles along the split dimension.
@@ -319,47 +279,12 @@ func (jb *job) runShared(T int) {
 	wg.Wait()
 }
 
-// run computes rows [i0,i1) × columns [j0,j1) of C on one goroutine (the
-// rectangle scheme). i0 is a multiple of mr and j0 of nr, so every tile
-// sits where it would in a one-goroutine run.
-func (jb *job) run(i0, i1, j0, j1 int) {
-	im := jb.im
-	w := getWorkspace(im, 1)
-	defer workspaces.Put(w)
-	ap, bp, tp := w.ap[0], w.bp[0], w.scratch(im, 0)
-	for jc := j0; jc < j1; jc += im.nc {
-		nc := min(im.nc, j1-jc)
-		for pc := 0; pc < jb.k; pc += im.kc {
-			kc := min(im.kc, jb.k-pc)
-			beta := jb.beta
-			if pc > 0 {
-				beta = 1
-			}
-			packB(im, bp, jb.b, jb.ldb, jb.transB, pc, kc, jc, nc, im.nr)
-			for ic := i0; ic < i1; ic += im.mc {
-				mc := min(im.mc, i1-ic)
-				packA(im, ap, jb.a, jb.lda, jb.transA, ic, mc, pc, kc, im.mr)
-				jb.macro(ap, bp, tp, ic, mc, 0, mc, jc, nc, 0, nc, kc, beta)
-			}
-		}
-	}
-}
-
 // macro runs the micro-kernel over the tiles in rows [ir0,ir1) and columns
 // [jr0,jr1) of the mc×nc block of C at (ic, jc), from the packed A block ap
 // and B panel bp (ir0 a multiple of MR, jr0 of NR). B slivers are the outer
-// loop (each stays in L1 while the A slivers stream from L2), or A slivers
-// when im.aOuter.
+// loop: each is reused from cache while the A slivers stream past it.
 func (jb *job) macro(ap, bp, tp []float32, ic, mc, ir0, ir1, jc, nc, jr0, jr1, kc int, beta float32) {
 	im := jb.im
-	if im.aOuter {
-		for ir := ir0; ir < ir1; ir += im.mr {
-			for jr := jr0; jr < jr1; jr += im.nr {
-				jb.tile(ap, bp, tp, ic, ir, mc, jc, jr, nc, kc, beta)
-			}
-		}
-		return
-	}
 	for jr := jr0; jr < jr1; jr += im.nr {
 		for ir := ir0; ir < ir1; ir += im.mr {
 			jb.tile(ap, bp, tp, ic, ir, mc, jc, jr, nc, kc, beta)
@@ -469,7 +394,18 @@ func packB(im *impl, dst, b []float32, ldb int, trans bool, p0, kc, j0, nc, nr i
 				if w > 0 {
 					src = &b[(c0+h)*ldb+p0]
 				}
-				im.gather(&d[h], src, kc, nr, ldb, w, 16)
+				done := 0 // k rows packed by whole 16×16 transposes
+				if w == 16 && im.trans != nil {
+					done = kc &^ 15
+					if done > 0 {
+						im.trans(&d[h], src, done/16, ldb, nr)
+					}
+					if done == kc {
+						continue
+					}
+					src = &b[(c0+h)*ldb+p0+done]
+				}
+				im.gather(&d[done*nr+h], src, kc-done, nr, ldb, w, 16)
 			}
 			continue
 		}

@@ -10,7 +10,7 @@ import (
 )
 
 // TestTune (skipped unless GEMM_TUNE is set) times blocking choices:
-// GEMM_TUNE="name mc kc nc aOuter [shared];…", GEMM_SHAPES="m k n;…".
+// GEMM_TUNE="name mc kc nc;…", GEMM_SHAPES="m k n;…".
 func TestTune(t *testing.T) {
 	spec := os.Getenv("GEMM_TUNE")
 	if spec == "" {
@@ -33,13 +33,10 @@ func TestTune(t *testing.T) {
 		return x
 	}
 	defer current.Store(available[0])
-	defer func() { sharedPacking = true }()
 	for _, cfg := range strings.Split(spec, ";") {
 		var name string
 		var mc, kc, nc int
-		var aOuter bool
-		sharedPacking = true
-		if _, err := fmt.Sscan(cfg, &name, &mc, &kc, &nc, &aOuter, &sharedPacking); err != nil && !strings.Contains(err.Error(), "EOF") {
+		if _, err := fmt.Sscan(cfg, &name, &mc, &kc, &nc); err != nil {
 			t.Fatalf("%q: %v", cfg, err)
 		}
 		var base *impl
@@ -49,9 +46,9 @@ func TestTune(t *testing.T) {
 			}
 		}
 		im := *base
-		im.mc, im.kc, im.nc, im.aOuter = mc/im.mr*im.mr, kc, nc/im.nr*im.nr, aOuter
+		im.mc, im.kc, im.nc = mc/im.mr*im.mr, kc, nc/im.nr*im.nr
 		current.Store(&im)
-		line := fmt.Sprintf("%-14s mc=%4d kc=%4d nc=%5d aOuter=%-5v shared=%-5v", name, im.mc, kc, im.nc, aOuter, sharedPacking)
+		line := fmt.Sprintf("%-8s mc=%4d kc=%4d nc=%5d", name, im.mc, kc, im.nc)
 		for _, sh := range shapes {
 			a, b, c := rnd(sh.m*sh.k), rnd(sh.k*sh.n), make([]float32, sh.m*sh.n)
 			best := time.Duration(1 << 62)
