@@ -15,6 +15,14 @@ import (
 // sgemm → cross-entropy kernel (in place) → two sgemms, with all [N, V]
 // logits in memory.
 func unfusedLinear(t testing.TB, h []float32, n int, w []float32, v, c int, targets Targets, opt Options) (Result, []float32, []float32) {
+	dh := make([]float32, n*c)
+	dW := make([]float32, v*c)
+	return unfusedInto(t, h, n, w, v, c, targets, opt, dh, dW), dh, dW
+}
+
+// unfusedInto is unfusedLinear writing into the caller's dh [N, C] and
+// dW [V, C] (overwritten).
+func unfusedInto(t testing.TB, h []float32, n int, w []float32, v, c int, targets Targets, opt Options, dh, dW []float32) Result {
 	t.Helper()
 	logits := make([]float32, n*v)
 	gemm.Sgemm(false, true, n, v, c, 1, h, c, w, c, 0, logits, v, 0)
@@ -23,11 +31,9 @@ func unfusedLinear(t testing.TB, h []float32, n int, w []float32, v, c int, targ
 	if err != nil {
 		t.Fatal(err)
 	}
-	dh := make([]float32, n*c)
-	dW := make([]float32, v*c)
 	gemm.Sgemm(false, false, n, c, v, 1, logits, v, w, c, 0, dh, c, 0)
 	gemm.Sgemm(true, false, v, c, n, 1, logits, v, h, c, 0, dW, c, 0)
-	return res, dh, dW
+	return res
 }
 
 func randHead(r *rand.Rand, n, v, c int) (h, w []float32) {

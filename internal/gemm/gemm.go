@@ -167,11 +167,15 @@ type workspace struct {
 	tp        []float32 // scratch tiles, r16(MR·NR) floats apart
 }
 
-var workspaces sync.Pool
+// spare keeps one workspace for the next call, process-wide, as a BLAS
+// keeps its packing buffers (17.5 MB for the AVX-512 blocking): a
+// sync.Pool would keep one per P and drop them at every GC, re-faulting
+// fresh pages. Concurrent calls beyond the first make their own.
+var spare atomic.Pointer[workspace]
 
 func getWorkspace(im *impl, threads int) *workspace {
 	na, nb, nt := r16(im.mc*im.kc), r16(im.kc*im.nc), r16(im.mr*im.nr)
-	w, _ := workspaces.Get().(*workspace)
+	w := spare.Swap(nil)
 	if w == nil {
 		w = new(workspace)
 	}
@@ -228,7 +232,7 @@ func (jb *job) run(T int) {
 	// Never more goroutines than tiles along the split dimension.
 	T = max(1, min(T, max(ceilDiv(min(jb.n, im.nc), nr), ceilDiv(min(jb.m, im.mc), mr))))
 	w := getWorkspace(im, T)
-	defer workspaces.Put(w)
+	defer spare.Store(w)
 	bar := &barrier{n: int32(T)}
 	worker := func(t int) {
 		tp := w.scratch(im, t)
