@@ -167,15 +167,36 @@ type workspace struct {
 	tp        []float32 // scratch tiles, r16(MR·NR) floats apart
 }
 
-// spare keeps one workspace for the next call, process-wide, as a BLAS
-// keeps its packing buffers (17.5 MB for the AVX-512 blocking): a
-// sync.Pool would keep one per P and drop them at every GC, re-faulting
-// fresh pages. Concurrent calls beyond the first make their own.
-var spare atomic.Pointer[workspace]
+// spares keeps the workspaces of finished calls for the next ones,
+// process-wide, as a BLAS keeps its packing buffers: a sync.Pool would drop
+// them at every GC and re-fault fresh pages. There are never more than the
+// most calls that ran at once (the model's attention runs two), and each
+// is sized to the largest problem it has served, at most 17.5 MB with the
+// AVX-512 blocking.
+var spares struct {
+	sync.Mutex
+	free []*workspace
+}
 
-func getWorkspace(im *impl, threads int) *workspace {
-	na, nb, nt := r16(im.mc*im.kc), r16(im.kc*im.nc), r16(im.mr*im.nr)
-	w := spare.Swap(nil)
+func putWorkspace(w *workspace) {
+	spares.Lock()
+	spares.free = append(spares.free, w)
+	spares.Unlock()
+}
+
+// getWorkspace returns packing buffers for an m×n×k problem: blocks no
+// larger than the problem needs, so that small products stay small.
+func getWorkspace(im *impl, threads, m, n, k int) *workspace {
+	kc := min(im.kc, k)
+	mc := min(im.mc, ceilDiv(m, im.mr)*im.mr)
+	nc := min(im.nc, ceilDiv(n, im.nr)*im.nr)
+	na, nb, nt := r16(mc*kc), r16(kc*nc), r16(im.mr*im.nr)
+	var w *workspace
+	spares.Lock()
+	if k := len(spares.free); k > 0 {
+		w, spares.free = spares.free[k-1], spares.free[:k-1]
+	}
+	spares.Unlock()
 	if w == nil {
 		w = new(workspace)
 	}
@@ -231,8 +252,8 @@ func (jb *job) run(T int) {
 	mr, nr := im.mr, im.nr
 	// Never more goroutines than tiles along the split dimension.
 	T = max(1, min(T, max(ceilDiv(min(jb.n, im.nc), nr), ceilDiv(min(jb.m, im.mc), mr))))
-	w := getWorkspace(im, T)
-	defer spare.Store(w)
+	w := getWorkspace(im, T, jb.m, jb.n, jb.k)
+	defer putWorkspace(w)
 	bar := &barrier{n: int32(T)}
 	worker := func(t int) {
 		tp := w.scratch(im, t)
