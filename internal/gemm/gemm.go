@@ -2,6 +2,7 @@ package gemm
 
 import (
 	"fmt"
+	"github.com/xent-dev/xent/internal/dispatch"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -34,37 +35,19 @@ type impl struct {
 
 var generic = &impl{name: "generic", mr: 4, nr: 4, mc: 128, kc: 256, nc: 1024, kernel: kernelGeneric}
 
-// available lists the implementations this machine can run, best first.
-var available = append(simdImpls(), generic)
-
-var current atomic.Pointer[impl]
-
-func init() { current.Store(available[0]) }
+// impls are the micro-kernels this machine can run, best first.
+var impls = dispatch.NewSet(append(simdImpls(), generic), func(k *impl) string { return k.name })
 
 // Implementations names the micro-kernels this machine can run, best first
 // (for example "avx512", "avx2", "generic").
-func Implementations() []string {
-	names := make([]string, len(available))
-	for i, k := range available {
-		names[i] = k.name
-	}
-	return names
-}
+func Implementations() []string { return impls.Names() }
 
 // Active names the micro-kernel in use.
-func Active() string { return current.Load().name }
+func Active() string { return impls.Active() }
 
 // Use switches to the named micro-kernel and reports whether it is available
 // here. It is meant for tests and benchmarks; do not call it while Sgemm runs.
-func Use(name string) bool {
-	for _, k := range available {
-		if k.name == name {
-			current.Store(k)
-			return true
-		}
-	}
-	return false
-}
+func Use(name string) bool { return impls.Use(name) }
 
 // checkMatrix panics unless x can hold a rows×cols row-major matrix with
 // leading dimension ld.
@@ -105,7 +88,7 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
-	im := current.Load()
+	im := impls.Current()
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}

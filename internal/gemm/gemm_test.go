@@ -19,9 +19,9 @@ func forEachImpl(t *testing.T, f func(t *testing.T)) {
 			t.Fatalf("Use(%q) = false", name)
 		}
 		t.Run(name, f)
-		small := *current.Load()
+		small := *impls.Current()
 		small.mc, small.kc, small.nc = 2*small.mr, 7, 3*small.nr
-		current.Store(&small)
+		impls.Set(&small)
 		t.Run(name+"/small-blocks", f)
 	}
 }

@@ -32,7 +32,7 @@ func TestTune(t *testing.T) {
 		}
 		return x
 	}
-	defer current.Store(available[0])
+	defer impls.Set(impls.All()[0])
 	for _, cfg := range strings.Split(spec, ";") {
 		var name string
 		var mc, kc, nc int
@@ -40,14 +40,14 @@ func TestTune(t *testing.T) {
 			t.Fatalf("%q: %v", cfg, err)
 		}
 		var base *impl
-		for _, im := range available {
+		for _, im := range impls.All() {
 			if im.name == name {
 				base = im
 			}
 		}
 		im := *base
 		im.mc, im.kc, im.nc = mc/im.mr*im.mr, kc, nc/im.nr*im.nr
-		current.Store(&im)
+		impls.Set(&im)
 		line := fmt.Sprintf("%-8s mc=%4d kc=%4d nc=%5d", name, im.mc, kc, im.nc)
 		for _, sh := range shapes {
 			a, b, c := rnd(sh.m*sh.k), rnd(sh.k*sh.n), make([]float32, sh.m*sh.n)

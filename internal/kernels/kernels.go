@@ -2,7 +2,8 @@ package kernels
 
 import (
 	"math"
-	"sync/atomic"
+
+	"github.com/xent-dev/xent/internal/dispatch"
 )
 
 // RowStats is the online-softmax state of a run of logits:
@@ -59,58 +60,40 @@ var generic = &impl{
 	f32ToF16:  f32ToF16Generic,
 }
 
-// available lists the implementations this machine can run, best first:
-// the platform's SIMD sets, then the generic one.
-var available = append(simdImpls(), generic)
-
-var current atomic.Pointer[impl]
-
-func init() { current.Store(available[0]) }
+// impls are the kernel sets this machine can run, best first: the
+// platform's SIMD sets, then the generic one.
+var impls = dispatch.NewSet(append(simdImpls(), generic), func(k *impl) string { return k.name })
 
 // Implementations names the kernel sets this machine can run, best first
 // (for example "avx512", "avx2", "generic").
-func Implementations() []string {
-	names := make([]string, len(available))
-	for i, k := range available {
-		names[i] = k.name
-	}
-	return names
-}
+func Implementations() []string { return impls.Names() }
 
 // Active names the kernel set in use.
-func Active() string { return current.Load().name }
+func Active() string { return impls.Active() }
 
 // Use switches to the named kernel set and reports whether it is available
 // here. It is meant for tests and benchmarks; do not call it while kernels
 // are running.
-func Use(name string) bool {
-	for _, k := range available {
-		if k.name == name {
-			current.Store(k)
-			return true
-		}
-	}
-	return false
-}
+func Use(name string) bool { return impls.Use(name) }
 
 // Stats returns the online-softmax state of x in one pass over it.
-func Stats(x []float32) RowStats { return current.Load().stats(x) }
+func Stats(x []float32) RowStats { return impls.Current().stats(x) }
 
 // ExpAffine writes dst[i] = a·exp(x[i] − shift) + b for i < len(dst);
 // x must be at least as long as dst. dst may be x itself. Arguments x[i] − shift
 // are expected to be ≤ 0 (a softmax shifted by its max or log-sum-exp).
 func ExpAffine(dst, x []float32, shift, a, b float32) {
-	current.Load().expAffine(dst, x[:len(dst)], shift, a, b)
+	impls.Current().expAffine(dst, x[:len(dst)], shift, a, b)
 }
 
 // BF16ToF32 widens bfloat16 bits src[:len(dst)] into dst.
-func BF16ToF32(dst []float32, src []uint16) { current.Load().bf16ToF32(dst, src[:len(dst)]) }
+func BF16ToF32(dst []float32, src []uint16) { impls.Current().bf16ToF32(dst, src[:len(dst)]) }
 
 // F16ToF32 widens IEEE binary16 bits src[:len(dst)] into dst.
-func F16ToF32(dst []float32, src []uint16) { current.Load().f16ToF32(dst, src[:len(dst)]) }
+func F16ToF32(dst []float32, src []uint16) { impls.Current().f16ToF32(dst, src[:len(dst)]) }
 
 // F32ToBF16 rounds src[:len(dst)] to bfloat16 (nearest, ties to even).
-func F32ToBF16(dst []uint16, src []float32) { current.Load().f32ToBF16(dst, src[:len(dst)]) }
+func F32ToBF16(dst []uint16, src []float32) { impls.Current().f32ToBF16(dst, src[:len(dst)]) }
 
 // F32ToF16 rounds src[:len(dst)] to IEEE binary16 (nearest, ties to even).
-func F32ToF16(dst []uint16, src []float32) { current.Load().f32ToF16(dst, src[:len(dst)]) }
+func F32ToF16(dst []uint16, src []float32) { impls.Current().f32ToF16(dst, src[:len(dst)]) }
