@@ -338,12 +338,7 @@ func packA(im *impl, dst, a []float32, lda int, trans bool, i0, mc, p0, kc, mr i
 				im.copy(&d[0], &a[p0*lda+r0], kc, lda, mr, lanes(rows), lanes(mr))
 				continue
 			}
-			for p := range kc {
-				src := a[(p0+p)*lda+r0:]
-				dp := d[p*mr : p*mr+mr]
-				copy(dp[:rows], src[:rows])
-				clear(dp[rows:])
-			}
+			packRuns(d, a[p0*lda+r0:], lda, kc, rows, mr)
 			continue
 		}
 		// op(A)(i,p) = a[i·lda+p]: each row is strided into the sliver.
@@ -351,18 +346,7 @@ func packA(im *impl, dst, a []float32, lda int, trans bool, i0, mc, p0, kc, mr i
 			im.gather(&d[0], &a[r0*lda+p0], kc, mr, lda, rows, mr)
 			continue
 		}
-		for i := range rows {
-			src := a[(r0+i)*lda+p0:]
-			src = src[:kc]
-			for p, v := range src {
-				d[p*mr+i] = v
-			}
-		}
-		for i := rows; i < mr; i++ {
-			for p := range kc {
-				d[p*mr+i] = 0
-			}
-		}
+		packStrided(d, a[r0*lda+p0:], lda, kc, rows, mr)
 	}
 }
 
@@ -386,12 +370,7 @@ func packB(im *impl, dst, b []float32, ldb int, trans bool, p0, kc, j0, nc, nr i
 				}
 				continue
 			}
-			for p := range kc {
-				src := b[(p0+p)*ldb+c0:]
-				dp := d[p*nr : p*nr+nr]
-				copy(dp[:cols], src[:cols])
-				clear(dp[cols:])
-			}
+			packRuns(d, b[p0*ldb+c0:], ldb, kc, cols, nr)
 			continue
 		}
 		// op(B)(p,j) = b[j·ldb+p]: each column of op(B) is a row of b.
@@ -417,17 +396,31 @@ func packB(im *impl, dst, b []float32, ldb int, trans bool, p0, kc, j0, nc, nr i
 			}
 			continue
 		}
-		for j := range cols {
-			src := b[(c0+j)*ldb+p0:]
-			src = src[:kc]
-			for p, v := range src {
-				d[p*nr+j] = v
-			}
+		packStrided(d, b[c0*ldb+p0:], ldb, kc, cols, nr)
+	}
+}
+
+// packRuns is the portable packing of contiguous runs: row p of the sliver
+// d [kc][w] is src[p·ld : p·ld+n], zero-padded from n to w.
+func packRuns(d, src []float32, ld, kc, n, w int) {
+	for p := range kc {
+		dp := d[p*w : p*w+w]
+		copy(dp[:n], src[p*ld:p*ld+n])
+		clear(dp[n:])
+	}
+}
+
+// packStrided is the portable packing of strided runs: column i < n of the
+// sliver d [kc][w] is src[i·ld : i·ld+kc]; columns n..w are zero.
+func packStrided(d, src []float32, ld, kc, n, w int) {
+	for i := range n {
+		for p, v := range src[i*ld : i*ld+kc] {
+			d[p*w+i] = v
 		}
-		for j := cols; j < nr; j++ {
-			for p := range kc {
-				d[p*nr+j] = 0
-			}
+	}
+	for i := n; i < w; i++ {
+		for p := range kc {
+			d[p*w+i] = 0
 		}
 	}
 }
