@@ -52,6 +52,7 @@ type Checkpoint struct {
 	Trainer   *Trainer
 	Tokenizer *tokenizer.Tokenizer
 	Metrics   []json.RawMessage // one line each
+	Tokens    []int32           // LoadCheckpoint: the training text in the checkpoint's tokens
 }
 
 // SaveCheckpoint writes the checkpoint directory dir atomically.
@@ -136,8 +137,10 @@ func configJSON(cfg model.Config, s Settings) ([]byte, error) {
 }
 
 // LoadCheckpoint reads a checkpoint directory and rebuilds its trainer over
-// tokens, positioned to continue exactly where it stopped.
-func LoadCheckpoint(dir string, tokens []int32) (Checkpoint, error) {
+// trainText, tokenized by the checkpoint's tokenizer, positioned to continue
+// exactly where it stopped. steps > 0 sets a new total of steps (the
+// schedule stretches to it); 0 keeps the saved one.
+func LoadCheckpoint(dir string, trainText []byte, steps int) (Checkpoint, error) {
 	raw, err := os.ReadFile(filepath.Join(dir, configFile))
 	if err != nil {
 		return Checkpoint{}, fmt.Errorf("train: %w", err)
@@ -160,7 +163,15 @@ func LoadCheckpoint(dir string, tokens []int32) (Checkpoint, error) {
 	if err != nil {
 		return Checkpoint{}, err
 	}
-	t, err := NewTrainer(m, tokens, *extra.Xent)
+	tokens, err := Tokens(tok, trainText)
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	settings := *extra.Xent
+	if steps > 0 {
+		settings.Steps = steps
+	}
+	t, err := NewTrainer(m, tokens, settings)
 	if err != nil {
 		return Checkpoint{}, err
 	}
@@ -197,7 +208,7 @@ func LoadCheckpoint(dir string, tokens []int32) (Checkpoint, error) {
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return Checkpoint{}, err
 	}
-	return Checkpoint{Trainer: t, Tokenizer: tok, Metrics: metrics}, nil
+	return Checkpoint{Trainer: t, Tokenizer: tok, Metrics: metrics, Tokens: tokens}, nil
 }
 
 func readLines(path string) ([]json.RawMessage, error) {

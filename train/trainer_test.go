@@ -12,9 +12,12 @@ import (
 	"github.com/xent-dev/xent/tokenizer"
 )
 
+const tinyText = "the quick brown fox jumps over the lazy dog. "
+
 func tinySetup(t *testing.T) (*tokenizer.Tokenizer, []int32, Settings) {
 	t.Helper()
-	text := []byte(strings.Repeat("the quick brown fox jumps over the lazy dog. ", 60))
+	t.Setenv("XDG_CACHE_HOME", t.TempDir()) // the token cache goes there
+	text := []byte(strings.Repeat(tinyText, 60))
 	tok, err := tokenizer.Train([][]byte{text}, tokenizer.TrainOptions{VocabSize: 300, Pattern: tokenizer.GPT2})
 	if err != nil {
 		t.Fatal(err)
@@ -76,12 +79,21 @@ func TestResumeIsExact(t *testing.T) {
 			t.Errorf("checkpoint lacks %s: %v", name, err)
 		}
 	}
-	c, err := LoadCheckpoint(dir, ids)
+	c, err := LoadCheckpoint(dir, []byte(strings.Repeat(tinyText, 60)), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Trainer.Step != 3 {
 		t.Fatalf("resumed at step %d", c.Trainer.Step)
+	}
+	// Resuming for more steps stretches the schedule to the new total.
+	longer, err := LoadCheckpoint(dir, []byte(strings.Repeat(tinyText, 60)), 2*s.Steps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stretched := Cosine{Peak: s.LR, Warmup: s.Warmup, Total: 2 * s.Steps, MinRatio: s.MinRatio}
+	if longer.Trainer.Settings.Steps != 2*s.Steps || longer.Trainer.sched.LR(s.Steps) != stretched.LR(s.Steps) {
+		t.Errorf("resumed for %d steps: schedule %v at step %d, want %v", 2*s.Steps, longer.Trainer.sched.LR(s.Steps), s.Steps, stretched.LR(s.Steps))
 	}
 	for k := 3; k < s.Steps; k++ {
 		st, err := c.Trainer.Next()

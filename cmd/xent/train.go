@@ -147,22 +147,15 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 	var trainTokens []int32
 	switch {
 	case f.resume != "":
-		// The checkpoint's tokenizer decides the tokens.
-		probe, err := tokenizer.LoadHFFile(filepath.Join(f.resume, "tokenizer.json"))
-		if err != nil {
-			return err
-		}
-		if trainTokens, err = train.Tokens(probe, trainText); err != nil {
-			return err
-		}
-		c, err := train.LoadCheckpoint(f.resume, trainTokens)
-		if err != nil {
-			return err
-		}
-		t, tok, metrics = c.Trainer, c.Tokenizer, c.Metrics
+		steps := 0 // keep the checkpoint's total unless --steps says otherwise
 		if cmd.Flags().Changed("steps") {
-			t.Settings.Steps = f.s.Steps
+			steps = f.s.Steps
 		}
+		c, err := train.LoadCheckpoint(f.resume, trainText, steps)
+		if err != nil {
+			return err
+		}
+		t, tok, metrics, trainTokens = c.Trainer, c.Tokenizer, c.Metrics, c.Tokens
 		logf("resuming %s at step %d of %d", f.resume, t.Step, t.Settings.Steps)
 	default:
 		var m *model.Model
