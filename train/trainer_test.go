@@ -91,7 +91,7 @@ func TestResumeIsExact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stretched := Cosine{Peak: s.LR, Warmup: s.Warmup, Total: 2 * s.Steps, MinRatio: s.MinRatio}
+	stretched := Cosine{Peak: s.LR, Warmup: s.Warmup, Total: 2 * s.Steps, MinRatio: s.MinLRRatio}
 	if longer.Trainer.Settings.Steps != 2*s.Steps || longer.Trainer.sched.LR(s.Steps) != stretched.LR(s.Steps) {
 		t.Errorf("resumed for %d steps: schedule %v at step %d, want %v", 2*s.Steps, longer.Trainer.sched.LR(s.Steps), s.Steps, stretched.LR(s.Steps))
 	}
