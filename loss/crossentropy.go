@@ -283,12 +283,10 @@ func (j *ceJob) forwardRow(i int, ws *workspace) error {
 			}
 			rowLoss += j.eps / float64(j.v) * smooth
 		}
-		pCoef = (1-j.eps)*wt + j.eps*j.wSum/float64(j.v)
+		pCoef = j.targetMass(i)
 	default:
-		p := j.t.Probs[i*j.v : (i+1)*j.v]
-		uniform := j.eps / float64(j.v)
-		for c, pc := range p {
-			wq := float64(j.weight(c)) * ((1-j.eps)*float64(pc) + uniform)
+		for c, pc := range j.t.Probs[i*j.v : (i+1)*j.v] {
+			wq := float64(j.weight(c)) * j.smoothed(pc)
 			if wq != 0 {
 				pCoef += wq
 				rowLoss += wq * (m - float64(x[c]) + logS)
@@ -311,16 +309,6 @@ func (j *ceJob) backwardRow(i int, ws *workspace) error {
 		return err
 	}
 	kept := j.kept(i)
-	var pCoef float64
-	switch {
-	case !kept:
-	case j.t.Index != nil:
-		pCoef = (1-j.eps)*float64(j.weight(int(j.t.Index[i]))) + j.eps*j.wSum/float64(j.v)
-	default:
-		for c, pc := range j.t.Probs[i*j.v : (i+1)*j.v] {
-			pCoef += float64(j.weight(c)) * ((1-j.eps)*float64(pc) + j.eps/float64(j.v))
-		}
-	}
 	lse := j.lseIn[i]
 	if kept && (math.IsNaN(lse) || math.IsInf(lse, 0)) {
 		return fmt.Errorf("loss: row %d: log-sum-exp %g is not finite", i, lse)
@@ -328,7 +316,26 @@ func (j *ceJob) backwardRow(i int, ws *workspace) error {
 	// p = exp(x − lse) = exp(x − shift)·exp(shift − lse), with the float32
 	// rounding of lse corrected in float64.
 	shift := float32(lse)
-	return j.writeGrad(i, ws, x, kept, pCoef, lse, shift, math.Exp(float64(shift)-lse))
+	return j.writeGrad(i, ws, x, kept, j.targetMass(i), lse, shift, math.Exp(float64(shift)-lse))
+}
+
+// smoothed is a probability target after label smoothing: (1−ε)·p + ε/V.
+func (j *ceJob) smoothed(p float32) float64 { return (1-j.eps)*float64(p) + j.eps/float64(j.v) }
+
+// targetMass is Σ_c weight_c·q_c over row i's (smoothed) target
+// distribution q: the coefficient of the softmax in the row's gradient.
+func (j *ceJob) targetMass(i int) float64 {
+	if !j.kept(i) {
+		return 0
+	}
+	if j.t.Index != nil {
+		return (1-j.eps)*float64(j.weight(int(j.t.Index[i]))) + j.eps*j.wSum/float64(j.v)
+	}
+	var mass float64
+	for c, pc := range j.t.Probs[i*j.v : (i+1)*j.v] {
+		mass += float64(j.weight(c)) * j.smoothed(pc)
+	}
+	return mass
 }
 
 // writeGrad writes row i of dlogits. x is the (soft-capped) row, p_c =
@@ -363,9 +370,8 @@ func (j *ceJob) writeGrad(i int, ws *workspace, x []float32, kept bool, pCoef, l
 		}
 		g[t] -= float32(sCE * (1 - j.eps) * float64(j.weight(t)))
 	default:
-		uniform := j.eps / float64(j.v)
 		for c, pc := range j.t.Probs[i*j.v : (i+1)*j.v] {
-			if q := (1-j.eps)*float64(pc) + uniform; q != 0 {
+			if q := j.smoothed(pc); q != 0 {
 				g[c] -= float32(sCE * float64(j.weight(c)) * q)
 			}
 		}
