@@ -269,7 +269,11 @@ func (j *ceJob) forwardRow(i int, ws *workspace) error {
 	case j.t.Index != nil:
 		t := int(j.t.Index[i])
 		wt := float64(j.weight(t))
-		rowLoss = (1 - j.eps) * wt * (m - float64(x[t]) + logS)
+		// A zero coefficient (ε = 1, or a zero class weight) drops the term
+		// even when the target's logit is −Inf: 0·∞ would be NaN.
+		if coef := (1 - j.eps) * wt; coef != 0 {
+			rowLoss = coef * (m - float64(x[t]) + logS)
+		}
 		if j.eps > 0 {
 			var smooth float64 // Σ_c weight_c·(lse − x_c)
 			if j.w == nil {
