@@ -34,13 +34,16 @@ func addTo(dst, x []float32) {
 // [in, out] for GPT-2's Conv1D, [out, in] for nn.Linear.
 type linear struct {
 	w, dw   []float32 // [in, out] if conv, else [out, in]
+	wb      []uint16  // W in bfloat16, read instead of w for one row (a bfloat16 Decoder's copy); nil otherwise
 	b, db   []float32 // [out]; nil without bias
 	in, out int
 	conv    bool
 }
 
 // forward sets y [n, out] (leading dimension ldy) to x [n, in]·W + b, or
-// adds that to y when acc (a residual connection).
+// adds that to y when acc (a residual connection). One row (a decoding
+// step) is a matrix–vector product that streams W in place, with the
+// bits of the matrix product.
 func (l linear) forward(x []float32, n int, y []float32, ldy int, acc bool, threads int) {
 	beta := float32(0)
 	if acc {
@@ -57,10 +60,17 @@ func (l linear) forward(x []float32, n int, y []float32, ldy int, acc bool, thre
 		}
 		beta = 1
 	}
+	ldw := l.in
 	if l.conv {
-		gemm.Sgemm(false, false, n, l.out, l.in, 1, x, l.in, l.w, l.out, beta, y, ldy, threads)
-	} else {
-		gemm.Sgemm(false, true, n, l.out, l.in, 1, x, l.in, l.w, l.in, beta, y, ldy, threads)
+		ldw = l.out
+	}
+	switch {
+	case n == 1 && l.wb != nil:
+		gemm.SgemvBF16(!l.conv, l.out, l.in, 1, x, l.wb, ldw, beta, y, threads)
+	case n == 1:
+		gemm.Sgemv(!l.conv, l.out, l.in, 1, x, l.w, ldw, beta, y, threads)
+	default:
+		gemm.Sgemm(false, !l.conv, n, l.out, l.in, 1, x, l.in, l.w, ldw, beta, y, ldy, threads)
 	}
 }
 

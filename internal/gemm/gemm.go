@@ -31,9 +31,15 @@ type impl struct {
 	// trans, if set, transposes 16×16 blocks: dst[(16b+q)·ldd+j] =
 	// src[j·ld+16b+q] for b < blocks and j, q < 16.
 	trans func(dst, src *float32, blocks, ld, ldd int)
+	// The matrix–vector kernels of Sgemv and SgemvBF16 (gemv.go), and
+	// their epilogue y = alpha·t + beta·y over n values.
+	gemv      *gemvKernels[float32]
+	gemvBF16  *gemvKernels[uint16]
+	gemvScale func(n int, t, y *float32, alpha, beta float32)
 }
 
-var generic = &impl{name: "generic", mr: 4, nr: 4, mc: 128, kc: 256, nc: 1024, kernel: kernelGeneric}
+var generic = &impl{name: "generic", mr: 4, nr: 4, mc: 128, kc: 256, nc: 1024, kernel: kernelGeneric,
+	gemv: genericGemv[float32](), gemvBF16: genericGemv[uint16](), gemvScale: gemvScaleGeneric}
 
 // impls are the micro-kernels this machine can run, best first.
 var impls = dispatch.NewSet(append(simdImpls(), generic), func(k *impl) string { return k.name })
@@ -51,7 +57,7 @@ func Use(name string) bool { return impls.Use(name) }
 
 // checkMatrix panics unless x can hold a rows×cols row-major matrix with
 // leading dimension ld.
-func checkMatrix(name string, x []float32, rows, cols, ld int) {
+func checkMatrix[T any](name string, x []T, rows, cols, ld int) {
 	if ld < max(1, cols) {
 		panic(fmt.Sprintf("gemm: ld%s = %d < max(1, %d columns)", name, ld, cols))
 	}

@@ -1,0 +1,428 @@
+//go:build ignore
+
+// gen_gemv writes gemv_amd64.s, the matrix–vector kernels behind Sgemv:
+//
+//	go run gen_gemv.go
+//
+// Each kernel comes for AVX-512 (zmm, 16 lanes) and AVX2+FMA (ymm, 8
+// lanes), and for weights in float32 or in bfloat16 bits (widened to
+// float32 as they are loaded; x, accumulators and y stay float32):
+//
+//	gemvN: t[j] += Σ_{p<k} x[p]·w[p·ldw+j] for j < n, the weights stored
+//	       [K, N]; each element's sum runs over p in order, one fused
+//	       multiply-add each (vector lanes, then a scalar FMA for the
+//	       columns past the last whole vector).
+//	gemvT: y[i] = alpha·Σ_{p<k} w[i·ldw+p]·x[p] + beta·y[i] for the rows
+//	       i < 16 (8), the weights stored [N, K]. Blocks of rows × lanes
+//	       columns are transposed in registers, so that lane i accumulates
+//	       row i's sum over p in order; the columns past the last whole
+//	       block go through scalar FMAs on the spilled accumulators.
+//	gemvDot: the same for one row, scalar (the rows past the last block).
+//	gemvScale: y[j] = alpha·t[j] + beta·y[j] for j < n.
+//
+// The sums are those of the sgemm micro-kernels (gen_kernels.go) for one
+// row of A, down to the epilogue (acc·alpha, then beta·C + that, fused;
+// beta == ±0 does not read y), so Sgemv gives Sgemm's bits.
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+)
+
+var out bytes.Buffer
+
+func p(format string, args ...any) { fmt.Fprintf(&out, "\t"+format+"\n", args...) }
+func label(l string)               { fmt.Fprintf(&out, "%s:\n", l) }
+
+// isa is a vector width: register prefix and lanes.
+type isa struct {
+	name  string // AVX512 or AVX2
+	reg   string // Z or Y
+	lanes int
+}
+
+func (s isa) r(n int) string { return fmt.Sprintf("%s%d", s.reg, n) }
+
+// dtype is how the weights are stored.
+type dtype struct {
+	name  string // F32 or BF16
+	size  int    // bytes per weight
+	shift int    // log2(size)
+	goTyp string
+}
+
+// loadVec loads lanes weights at addr into register dst as float32.
+func (d dtype) loadVec(s isa, addr, dst string) {
+	if d.size == 4 {
+		p("VMOVUPS %s, %s", addr, dst)
+		return
+	}
+	p("VPMOVZXWD %s, %s", addr, dst)
+	p("VPSLLD $16, %s, %s", dst, dst)
+}
+
+// fmaVec adds x·w[addr] to acc, x in register x, using tmp for a bfloat16 load.
+func (d dtype) fmaVec(s isa, addr, x, acc, tmp string) {
+	if d.size == 4 {
+		p("VFMADD231PS %s, %s, %s", addr, x, acc)
+		return
+	}
+	d.loadVec(s, addr, tmp)
+	p("VFMADD231PS %s, %s, %s", tmp, x, acc)
+}
+
+// loadScalar loads one weight at addr into the low lane of X register dst.
+func (d dtype) loadScalar(addr, dst string) {
+	if d.size == 4 {
+		p("VMOVSS %s, %s", addr, dst)
+		return
+	}
+	p("MOVWLZX %s, R12", addr)
+	p("SHLL $16, R12")
+	p("VMOVD R12, %s", dst)
+}
+
+// gemvN: func(k, n int, x *float32, w *T, ldw int, t *float32).
+// Rows go four at a time (the x values broadcast in registers 12–15), each
+// vector of t loaded once per four rows.
+func gemvN(s isa, d dtype) {
+	name := "gemvN" + d.name + s.name
+	L := s.lanes
+	fmt.Fprintf(&out, "\n// func %s(k, n int, x *float32, w *%s, ldw int, t *float32)\n", name, d.goTyp)
+	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-48\n", name)
+	p("MOVQ k+0(FP), CX")
+	p("MOVQ n+8(FP), BX")
+	p("MOVQ x+16(FP), SI")
+	p("MOVQ w+24(FP), R8")
+	p("MOVQ ldw+32(FP), DX")
+	p("SHLQ $%d, DX", d.shift)
+	p("MOVQ t+40(FP), DI")
+	p("MOVQ BX, R13")
+	p("ANDQ $-%d, R13", L) // columns in whole vectors
+	rowsPass := func(tag string, rows int) {
+		ptr := []string{"R8", "R9", "R10", "R11"}
+		for i := range rows {
+			p("VBROADCASTSS %d(SI), %s", 4*i, s.r(12+i))
+		}
+		for i := 1; i < rows; i++ {
+			p("LEAQ (%s)(DX*1), %s", ptr[i-1], ptr[i])
+		}
+		p("XORQ AX, AX")
+		label(name + "_vec" + tag)
+		p("CMPQ AX, R13")
+		p("JGE %s_tail%s", name, tag)
+		p("VMOVUPS (DI)(AX*4), %s", s.r(0))
+		for i := range rows {
+			d.fmaVec(s, fmt.Sprintf("(%s)(AX*%d)", ptr[i], d.size), s.r(12+i), s.r(0), s.r(1+i))
+		}
+		p("VMOVUPS %s, (DI)(AX*4)", s.r(0))
+		p("ADDQ $%d, AX", L)
+		p("JMP %s_vec%s", name, tag)
+		label(name + "_tail" + tag)
+		p("CMPQ AX, BX")
+		p("JGE %s_next%s", name, tag)
+		p("VMOVSS (DI)(AX*4), X0")
+		for i := range rows {
+			if d.size == 4 {
+				p("VFMADD231SS (%s)(AX*4), X%d, X0", ptr[i], 12+i)
+			} else {
+				d.loadScalar(fmt.Sprintf("(%s)(AX*2)", ptr[i]), "X1")
+				p("VFMADD231SS X1, X%d, X0", 12+i)
+			}
+		}
+		p("VMOVSS X0, (DI)(AX*4)")
+		p("INCQ AX")
+		p("JMP %s_tail%s", name, tag)
+		label(name + "_next" + tag)
+		p("LEAQ (%s)(DX*1), R8", ptr[rows-1])
+		p("ADDQ $%d, SI", 4*rows)
+	}
+	label(name + "_rows4")
+	p("CMPQ CX, $4")
+	p("JLT %s_rows1", name)
+	rowsPass("4", 4)
+	p("SUBQ $4, CX")
+	p("JMP %s_rows4", name)
+	label(name + "_rows1")
+	p("TESTQ CX, CX")
+	p("JZ %s_done", name)
+	rowsPass("1", 1)
+	p("DECQ CX")
+	p("JMP %s_rows1", name)
+	label(name + "_done")
+	p("VZEROUPPER")
+	p("RET")
+}
+
+// regs maps the logical vectors of a transpose to physical registers; one
+// more register is free. A step takes a pair of vectors to a pair: the
+// first result goes to the free register, the second over the second
+// input, and the first input's register becomes the free one.
+type regs struct {
+	s    isa
+	phys []int
+	free int
+}
+
+func (r *regs) pair(op string, a, b, outA, outB int, next []int) {
+	pa, pb := r.phys[a], r.phys[b]
+	lo, hi := op, op
+	imm := ""
+	switch op {
+	case "PS", "PD": // VUNPCKL/H
+		lo, hi = "VUNPCKL"+op, "VUNPCKH"+op
+	case "F32X4": // VSHUFF32X4 $0x88 / $0xdd
+		lo, hi = "VSHUFF32X4", "VSHUFF32X4"
+		imm = "$0x88, "
+	case "F128": // VPERM2F128 $0x20 / $0x31
+		lo, hi = "VPERM2F128", "VPERM2F128"
+		imm = "$0x20, "
+	}
+	p("%s %s%s, %s, %s", lo, imm, r.s.r(pb), r.s.r(pa), r.s.r(r.free))
+	switch op {
+	case "F32X4":
+		imm = "$0xdd, "
+	case "F128":
+		imm = "$0x31, "
+	}
+	p("%s %s%s, %s, %s", hi, imm, r.s.r(pb), r.s.r(pa), r.s.r(pb))
+	next[outA], next[outB] = r.free, pb
+	r.free = pa
+}
+
+// transpose emits the in-register transpose of the L vectors (row i of a
+// block in logical vector i) into columns: afterwards logical vector q
+// holds lane i = row i's element q. It returns the physical registers.
+func transpose(s isa) []int {
+	L := s.lanes
+	r := &regs{s: s, phys: make([]int, L), free: L}
+	for i := range r.phys {
+		r.phys[i] = i
+	}
+	stage := func(f func(next []int)) {
+		next := make([]int, L)
+		f(next)
+		r.phys = next
+	}
+	// Interleave pairs of rows: t[2i], t[2i+1].
+	stage(func(next []int) {
+		for i := 0; i < L/2; i++ {
+			r.pair("PS", 2*i, 2*i+1, 2*i, 2*i+1, next)
+		}
+	})
+	// Pairs of 64-bit halves: each 128-bit lane now holds 4 rows of one column.
+	stage(func(next []int) {
+		for g := 0; g < L/4; g++ {
+			r.pair("PD", 4*g, 4*g+2, 4*g, 4*g+1, next)
+			r.pair("PD", 4*g+1, 4*g+3, 4*g+2, 4*g+3, next)
+		}
+	})
+	if L == 8 {
+		// 128-bit halves: columns j and 4+j.
+		stage(func(next []int) {
+			for j := range 4 {
+				r.pair("F128", j, 4+j, j, 4+j, next)
+			}
+		})
+		return r.phys
+	}
+	// 128-bit lanes, twice (as transPackAVX512).
+	stage(func(next []int) {
+		for h := 0; h < 16; h += 8 {
+			for j := range 4 {
+				r.pair("F32X4", h+j, h+4+j, h+j, h+4+j, next)
+			}
+		}
+	})
+	stage(func(next []int) {
+		for j := range 8 {
+			r.pair("F32X4", j, 8+j, j, 8+j, next)
+		}
+	})
+	return r.phys
+}
+
+// gemvT: func(k int, w *T, ldw int, x, y *float32, alpha, beta float32).
+// Registers 0..L hold a block and its transpose, L+1 the accumulators,
+// L+2 and L+3 the broadcasts.
+func gemvT(s isa, d dtype) {
+	name := "gemvT" + d.name + s.name
+	L := s.lanes
+	acc, bc, bt := s.r(L+1), s.r(L+2), s.r(L+3)
+	fmt.Fprintf(&out, "\n// func %s(k int, w *%s, ldw int, x, y *float32, alpha, beta float32)\n", name, d.goTyp)
+	fmt.Fprintf(&out, "// %d rows; the spill area holds the accumulators for the column tail.\n", L)
+	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $%d-48\n", name, 4*L)
+	p("MOVQ k+0(FP), CX")
+	p("MOVQ w+8(FP), SI")
+	p("MOVQ ldw+16(FP), DX")
+	p("SHLQ $%d, DX", d.shift)
+	p("MOVQ x+24(FP), AX")
+	p("MOVQ y+32(FP), DI")
+	p("MOVQ DX, R9")
+	p("SHLQ $%d, R9", log2(L)) // the next block of rows, same columns
+	zero := "VXORPS"
+	if s.reg == "Z" {
+		zero = "VPXORD"
+	}
+	p("%s %s, %s, %s", zero, acc, acc, acc)
+	label(name + "_block")
+	p("CMPQ CX, $%d", L)
+	p("JLT %s_tail", name)
+	p("MOVQ SI, R8")
+	for i := range L {
+		d.loadVec(s, "(R8)", s.r(i))
+		p("PREFETCHT1 (R8)(R9*1)")
+		if i < L-1 {
+			p("ADDQ DX, R8")
+		}
+	}
+	cols := transpose(s)
+	for q := range L {
+		p("VBROADCASTSS %d(AX), %s", 4*q, bc)
+		p("VFMADD231PS %s, %s, %s", bc, s.r(cols[q]), acc)
+	}
+	p("ADDQ $%d, SI", L*d.size)
+	p("ADDQ $%d, AX", 4*L)
+	p("SUBQ $%d, CX", L)
+	p("JMP %s_block", name)
+	label(name + "_tail")
+	p("TESTQ CX, CX")
+	p("JZ %s_epilogue", name)
+	p("VMOVUPS %s, (SP)", acc)
+	p("MOVQ SI, R8")
+	p("XORQ R10, R10")
+	label(name + "_row")
+	p("VMOVSS (SP)(R10*4), X0")
+	p("XORQ R11, R11")
+	label(name + "_col")
+	d.loadScalar(fmt.Sprintf("(R8)(R11*%d)", d.size), "X1")
+	p("VFMADD231SS (AX)(R11*4), X1, X0")
+	p("INCQ R11")
+	p("CMPQ R11, CX")
+	p("JLT %s_col", name)
+	p("VMOVSS X0, (SP)(R10*4)")
+	p("ADDQ DX, R8")
+	p("INCQ R10")
+	p("CMPQ R10, $%d", L)
+	p("JLT %s_row", name)
+	p("VMOVUPS (SP), %s", acc)
+	label(name + "_epilogue")
+	p("VBROADCASTSS alpha+40(FP), %s", bc)
+	p("VMULPS %s, %s, %s", bc, acc, acc)
+	p("MOVL beta+44(FP), R8")
+	p("ANDL $0x7fffffff, R8")
+	p("JZ %s_store", name)
+	p("VBROADCASTSS beta+44(FP), %s", bt)
+	p("VFMADD231PS (DI), %s, %s", bt, acc)
+	label(name + "_store")
+	p("VMOVUPS %s, (DI)", acc)
+	p("VZEROUPPER")
+	p("RET")
+}
+
+// gemvDot: func(k int, w *T, x, y *float32, alpha, beta float32), scalar.
+func gemvDot(d dtype) {
+	name := "gemvDot" + d.name + "FMA"
+	fmt.Fprintf(&out, "\n// func %s(k int, w *%s, x, y *float32, alpha, beta float32)\n", name, d.goTyp)
+	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-40\n", name)
+	p("MOVQ k+0(FP), CX")
+	p("MOVQ w+8(FP), SI")
+	p("MOVQ x+16(FP), AX")
+	p("MOVQ y+24(FP), DI")
+	p("VXORPS X0, X0, X0")
+	p("XORQ R11, R11")
+	label(name + "_col")
+	p("CMPQ R11, CX")
+	p("JGE %s_epilogue", name)
+	d.loadScalar(fmt.Sprintf("(SI)(R11*%d)", d.size), "X1")
+	p("VFMADD231SS (AX)(R11*4), X1, X0")
+	p("INCQ R11")
+	p("JMP %s_col", name)
+	label(name + "_epilogue")
+	p("VMULSS alpha+32(FP), X0, X0")
+	p("MOVL beta+36(FP), R8")
+	p("ANDL $0x7fffffff, R8")
+	p("JZ %s_store", name)
+	p("VMOVSS beta+36(FP), X2")
+	p("VFMADD231SS (DI), X2, X0")
+	label(name + "_store")
+	p("VMOVSS X0, (DI)")
+	p("RET")
+}
+
+// gemvScale: func(n int, t, y *float32, alpha, beta float32).
+func gemvScale(s isa) {
+	name := "gemvScale" + s.name
+	L := s.lanes
+	fmt.Fprintf(&out, "\n// func %s(n int, t, y *float32, alpha, beta float32)\n", name)
+	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-32\n", name)
+	p("MOVQ n+0(FP), BX")
+	p("MOVQ t+8(FP), SI")
+	p("MOVQ y+16(FP), DI")
+	p("VBROADCASTSS alpha+24(FP), %s", s.r(1))
+	p("VBROADCASTSS beta+28(FP), %s", s.r(2))
+	p("MOVQ BX, R13")
+	p("ANDQ $-%d, R13", L)
+	p("XORQ AX, AX")
+	p("MOVL beta+28(FP), R8")
+	p("ANDL $0x7fffffff, R8")
+	p("JZ %s_vec0", name)
+	for _, b0 := range []bool{false, true} {
+		tag := ""
+		if b0 {
+			tag = "0"
+		}
+		label(name + "_vec" + tag)
+		p("CMPQ AX, R13")
+		p("JGE %s_tail%s", name, tag)
+		p("VMULPS (SI)(AX*4), %s, %s", s.r(1), s.r(0))
+		if !b0 {
+			p("VFMADD231PS (DI)(AX*4), %s, %s", s.r(2), s.r(0))
+		}
+		p("VMOVUPS %s, (DI)(AX*4)", s.r(0))
+		p("ADDQ $%d, AX", L)
+		p("JMP %s_vec%s", name, tag)
+		label(name + "_tail" + tag)
+		p("CMPQ AX, BX")
+		p("JGE %s_done", name)
+		p("VMULSS (SI)(AX*4), X1, X0")
+		if !b0 {
+			p("VFMADD231SS (DI)(AX*4), X2, X0")
+		}
+		p("VMOVSS X0, (DI)(AX*4)")
+		p("INCQ AX")
+		p("JMP %s_tail%s", name, tag)
+	}
+	label(name + "_done")
+	p("VZEROUPPER")
+	p("RET")
+}
+
+func log2(n int) int {
+	l := 0
+	for 1<<l < n {
+		l++
+	}
+	return l
+}
+
+func main() {
+	out.WriteString("// Code generated by gen_gemv.go; DO NOT EDIT.\n\n//go:build amd64\n\n#include \"textflag.h\"\n")
+	isas := []isa{{"AVX512", "Z", 16}, {"AVX2", "Y", 8}}
+	dtypes := []dtype{{"F32", 4, 2, "float32"}, {"BF16", 2, 1, "uint16"}}
+	for _, s := range isas {
+		for _, d := range dtypes {
+			gemvN(s, d)
+			gemvT(s, d)
+		}
+		gemvScale(s)
+	}
+	for _, d := range dtypes {
+		gemvDot(d)
+	}
+	if err := os.WriteFile("gemv_amd64.s", out.Bytes(), 0o644); err != nil {
+		panic(err)
+	}
+}
