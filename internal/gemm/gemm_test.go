@@ -235,10 +235,7 @@ func TestSgemmDeterministic(t *testing.T) {
 }
 
 func TestSgemmPanicsOnBadSizes(t *testing.T) {
-	cases := []struct {
-		name string
-		f    func()
-	}{
+	cases := []panicCase{
 		{"negative m", func() { Sgemm(false, false, -1, 1, 1, 1, nil, 1, nil, 1, 0, nil, 1, 1) }},
 		{"lda too small", func() {
 			Sgemm(false, false, 2, 2, 3, 1, make([]float32, 6), 2, make([]float32, 6), 2, 0, make([]float32, 4), 2, 1)
@@ -250,6 +247,17 @@ func TestSgemmPanicsOnBadSizes(t *testing.T) {
 			Sgemm(false, false, 2, 2, 2, 1, make([]float32, 4), 2, make([]float32, 4), 2, 0, make([]float32, 3), 2, 1)
 		}},
 	}
+	expectPanics(t, cases)
+}
+
+// panicCase is a call that must panic.
+type panicCase struct {
+	name string
+	f    func()
+}
+
+func expectPanics(t *testing.T, cases []panicCase) {
+	t.Helper()
 	for _, tc := range cases {
 		func() {
 			defer func() {

@@ -1,7 +1,5 @@
 package gemm
 
-//go:generate go run gen_gemv.go
-
 // Assembly matrix–vector kernels (gemv_amd64.s, see gen_gemv.go for the
 // contracts): gemvN and gemvT per weight type and vector width, the
 // scalar gemvDot for the rows past the last block, the gemvScale epilogue.

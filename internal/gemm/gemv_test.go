@@ -118,27 +118,14 @@ func TestSgemvZeroAlphaOrK(t *testing.T) {
 }
 
 func TestSgemvPanicsOnBadSizes(t *testing.T) {
-	cases := []struct {
-		name string
-		f    func()
-	}{
+	expectPanics(t, []panicCase{
 		{"negative n", func() { Sgemv(false, -1, 1, 1, nil, nil, 1, 0, nil, 1) }},
 		{"x too short", func() { Sgemv(false, 2, 3, 1, make([]float32, 2), make([]float32, 6), 2, 0, make([]float32, 2), 1) }},
 		{"ldw too small", func() { Sgemv(true, 2, 3, 1, make([]float32, 3), make([]float32, 6), 2, 0, make([]float32, 2), 1) }},
 		{"w too short", func() { Sgemv(false, 2, 3, 1, make([]float32, 3), make([]float32, 5), 2, 0, make([]float32, 2), 1) }},
 		{"y too short", func() { Sgemv(false, 2, 3, 1, make([]float32, 3), make([]float32, 6), 2, 0, make([]float32, 1), 1) }},
 		{"bf16 w too short", func() { SgemvBF16(true, 2, 3, 1, make([]float32, 3), make([]uint16, 5), 3, 0, make([]float32, 2), 1) }},
-	}
-	for _, tc := range cases {
-		func() {
-			defer func() {
-				if recover() == nil {
-					t.Errorf("%s: no panic", tc.name)
-				}
-			}()
-			tc.f()
-		}()
-	}
+	})
 }
 
 // BenchmarkSgemv streams the weights of GPT-2 small's decoding products

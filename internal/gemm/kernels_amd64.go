@@ -2,7 +2,7 @@ package gemm
 
 import "golang.org/x/sys/cpu"
 
-//go:generate go run gen_kernels.go
+//go:generate go run gen_kernels.go gen_gemv.go
 
 // Assembly micro-kernels (kernels_amd64.s, see gen_kernels.go for the
 // contract). Each computes one MR×NR tile of C from packed slivers; the
