@@ -87,6 +87,10 @@ func (d dtype) loadScalar(addr, dst string) {
 	p("VMOVD R12, %s", dst)
 }
 
+// pfRows is how many rows ahead gemvN prefetches (a scale of x86
+// addressing: 1, 2, 4 or 8).
+const pfRows = 8
+
 // gemvN: func(k, n int, x *float32, w *T, ldw int, t *float32).
 // Rows go four at a time (the x values broadcast in registers 12–15), each
 // vector of t loaded once per four rows.
@@ -112,7 +116,10 @@ func gemvN(s isa, d dtype) {
 		p("JGE %s_tail%s", name, tag)
 		p("VMOVUPS (DI)(AX*4), %s", s.r(0))
 		for i := range rows {
-			d.fmaVec(s, fmt.Sprintf("(%s)(AX*%d)", ptr[i], d.size), s.r(12+i), s.r(0), s.r(1+i))
+			addr := fmt.Sprintf("(%s)(AX*%d)", ptr[i], d.size)
+			p("LEAQ %s, R12", addr)
+			p("PREFETCHT0 (R12)(DX*%d)", pfRows) // the same columns pfRows rows on
+			d.fmaVec(s, addr, s.r(12+i), s.r(0), s.r(1+i))
 		}
 		p("VMOVUPS %s, (DI)(AX*4)", s.r(0))
 		p("ADDQ $%d, AX", L)
