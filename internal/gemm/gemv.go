@@ -14,9 +14,10 @@ import (
 type gemvKernels[T float32 | uint16] struct {
 	// n adds x [k]·W [k, n] to t: t[j] += Σ_p x[p]·w[p·ldw+j], j < n.
 	n func(k, n int, x *float32, w *T, ldw int, t *float32)
-	// t sets y[i] = alpha·Σ_p w[i·ldw+p]·x[p] + beta·y[i] for i < rows.
-	t    func(k int, w *T, ldw int, x, y *float32, alpha, beta float32)
-	rows int
+	// t sets y[i] = alpha·Σ_p w[i·ldw+p]·x[p] + beta·y[i] for i < rows;
+	// t2, if set, for i < 2·rows (two blocks, two chains of FMAs in flight).
+	t, t2 func(k int, w *T, ldw int, x, y *float32, alpha, beta float32)
+	rows  int
 	// dot is t for one row.
 	dot func(k int, w *T, x, y *float32, alpha, beta float32)
 }
@@ -113,20 +114,27 @@ func gemvCols[T float32 | uint16](im *impl, ks *gemvKernels[T], n, k int, alpha 
 
 // gemvRows is y = alpha·W·x + beta·y for W [n, k]: each goroutine takes a
 // run of blocks of ks.rows rows (the last one also the rows past the last
-// block) and runs through each block's KC blocks of columns in order.
+// block), two at a time where it can, and runs through their KC blocks of
+// columns in order.
 func gemvRows[T float32 | uint16](im *impl, ks *gemvKernels[T], n, k int, alpha float32, x []float32, w []T, ldw int, beta float32, y []float32, threads int) {
 	blocks := n / ks.rows
 	parts := max(1, min(threads, blocks))
 	fork(parts, func(t int) {
 		lo, hi := share(blocks, t, parts)
-		for r := lo * ks.rows; r < hi*ks.rows; r += ks.rows {
+		for b := lo; b < hi; {
+			kernel, nb := ks.t, 1
+			if ks.t2 != nil && b+1 < hi {
+				kernel, nb = ks.t2, 2
+			}
+			r := b * ks.rows
 			for p0 := 0; p0 < k; p0 += im.kc {
 				bt := beta
 				if p0 > 0 {
 					bt = 1
 				}
-				ks.t(min(im.kc, k-p0), &w[r*ldw+p0], ldw, &x[p0], &y[r], alpha, bt)
+				kernel(min(im.kc, k-p0), &w[r*ldw+p0], ldw, &x[p0], &y[r], alpha, bt)
 			}
+			b += nb
 		}
 		if t < parts-1 {
 			return

@@ -11,10 +11,16 @@ func gemvNF32AVX512(k, n int, x *float32, w *float32, ldw int, t *float32)
 func gemvNBF16AVX512(k, n int, x *float32, w *uint16, ldw int, t *float32)
 
 //go:noescape
-func gemvTF32AVX512(k int, w *float32, ldw int, x, y *float32, alpha, beta float32)
+func gemvTF32AVX512x1(k int, w *float32, ldw int, x, y *float32, alpha, beta float32)
 
 //go:noescape
-func gemvTBF16AVX512(k int, w *uint16, ldw int, x, y *float32, alpha, beta float32)
+func gemvTF32AVX512x2(k int, w *float32, ldw int, x, y *float32, alpha, beta float32)
+
+//go:noescape
+func gemvTBF16AVX512x1(k int, w *uint16, ldw int, x, y *float32, alpha, beta float32)
+
+//go:noescape
+func gemvTBF16AVX512x2(k int, w *uint16, ldw int, x, y *float32, alpha, beta float32)
 
 //go:noescape
 func gemvScaleAVX512(n int, t, y *float32, alpha, beta float32)
@@ -26,10 +32,16 @@ func gemvNF32AVX2(k, n int, x *float32, w *float32, ldw int, t *float32)
 func gemvNBF16AVX2(k, n int, x *float32, w *uint16, ldw int, t *float32)
 
 //go:noescape
-func gemvTF32AVX2(k int, w *float32, ldw int, x, y *float32, alpha, beta float32)
+func gemvTF32AVX2x1(k int, w *float32, ldw int, x, y *float32, alpha, beta float32)
 
 //go:noescape
-func gemvTBF16AVX2(k int, w *uint16, ldw int, x, y *float32, alpha, beta float32)
+func gemvTF32AVX2x2(k int, w *float32, ldw int, x, y *float32, alpha, beta float32)
+
+//go:noescape
+func gemvTBF16AVX2x1(k int, w *uint16, ldw int, x, y *float32, alpha, beta float32)
+
+//go:noescape
+func gemvTBF16AVX2x2(k int, w *uint16, ldw int, x, y *float32, alpha, beta float32)
 
 //go:noescape
 func gemvScaleAVX2(n int, t, y *float32, alpha, beta float32)

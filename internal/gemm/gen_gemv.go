@@ -89,7 +89,7 @@ func (d dtype) loadScalar(addr, dst string) {
 
 // pfRows is how many rows ahead gemvN prefetches (a scale of x86
 // addressing: 1, 2, 4 or 8).
-const pfRows = 8
+const pfRows = 4
 
 // gemvN: func(k, n int, x *float32, w *T, ldw int, t *float32).
 // Rows go four at a time (the x values broadcast in registers 12–15), each
@@ -248,39 +248,49 @@ func transpose(s isa) []int {
 	return r.phys
 }
 
-// gemvT: func(k int, w *T, ldw int, x, y *float32, alpha, beta float32).
-// Registers 0..L hold a block and its transpose, L+1 the accumulators,
-// L+2 and L+3 the broadcasts.
-func gemvT(s isa, d dtype) {
-	name := "gemvT" + d.name + s.name
+// gemvT: func(k int, w *T, ldw int, x, y *float32, alpha, beta float32),
+// over nb blocks of L rows. Registers 0..L hold a block and its
+// transpose, the nb after them the blocks' accumulators: each row's sum
+// is a chain of dependent FMAs, so nb blocks keep nb chains in flight.
+func gemvT(s isa, d dtype, nb int) {
+	name := fmt.Sprintf("gemvT%s%sx%d", d.name, s.name, nb)
 	L := s.lanes
-	acc, bc, bt := s.r(L+1), s.r(L+2), s.r(L+3)
+	acc := func(b int) string { return s.r(L + 1 + b) }
+	bc := s.r(L + 1 + nb)
 	// The frame holds the accumulators while the column tail runs.
-	text(name, fmt.Sprintf("(k int, w *%s, ldw int, x, y *float32, alpha, beta float32)", d.goTyp), 4*L, 48,
+	text(name, fmt.Sprintf("(k int, w *%s, ldw int, x, y *float32, alpha, beta float32)", d.goTyp), 4*L*nb, 48,
 		"k+0(FP), CX", "w+8(FP), SI", "ldw+16(FP), DX", "x+24(FP), AX", "y+32(FP), DI")
 	p("SHLQ $%d, DX", d.shift)
 	p("MOVQ DX, R9")
-	p("SHLQ $%d, R9", log2(L)) // the next block of rows, same columns
+	p("SHLQ $%d, R9", log2(L*nb)) // the next nb blocks of rows, same columns
 	zero := "VXORPS"
 	if s.reg == "Z" {
 		zero = "VPXORD"
 	}
-	p("%s %s, %s, %s", zero, acc, acc, acc)
+	for b := range nb {
+		p("%s %s, %s, %s", zero, acc(b), acc(b), acc(b))
+	}
 	label(name + "_block")
 	p("CMPQ CX, $%d", L)
 	p("JLT %s_tail", name)
 	p("MOVQ SI, R8")
-	for i := range L {
-		d.loadVec(s, "(R8)", s.r(i))
-		p("PREFETCHT1 (R8)(R9*1)")
-		if i < L-1 {
-			p("ADDQ DX, R8")
+	for b := range nb {
+		for i := range L {
+			d.loadVec(s, "(R8)", s.r(i))
+			p("PREFETCHT1 (R8)(R9*1)")
+			if b < nb-1 || i < L-1 {
+				p("ADDQ DX, R8")
+			}
 		}
-	}
-	cols := transpose(s)
-	for q := range L {
-		p("VBROADCASTSS %d(AX), %s", 4*q, bc)
-		p("VFMADD231PS %s, %s, %s", bc, s.r(cols[q]), acc)
+		cols := transpose(s)
+		for q := range L {
+			if s.reg == "Z" {
+				p("VFMADD231PS.BCST %d(AX), %s, %s", 4*q, s.r(cols[q]), acc(b))
+				continue
+			}
+			p("VBROADCASTSS %d(AX), %s", 4*q, bc)
+			p("VFMADD231PS %s, %s, %s", bc, s.r(cols[q]), acc(b))
+		}
 	}
 	p("ADDQ $%d, SI", L*d.size)
 	p("ADDQ $%d, AX", 4*L)
@@ -289,7 +299,9 @@ func gemvT(s isa, d dtype) {
 	label(name + "_tail")
 	p("TESTQ CX, CX")
 	p("JZ %s_epilogue", name)
-	p("VMOVUPS %s, (SP)", acc)
+	for b := range nb {
+		p("VMOVUPS %s, %d(SP)", acc(b), 4*L*b)
+	}
 	p("MOVQ SI, R8")
 	p("XORQ R10, R10")
 	label(name + "_row")
@@ -304,21 +316,33 @@ func gemvT(s isa, d dtype) {
 	p("VMOVSS X0, (SP)(R10*4)")
 	p("ADDQ DX, R8")
 	p("INCQ R10")
-	p("CMPQ R10, $%d", L)
+	p("CMPQ R10, $%d", L*nb)
 	p("JLT %s_row", name)
-	p("VMOVUPS (SP), %s", acc)
+	for b := range nb {
+		p("VMOVUPS %d(SP), %s", 4*L*b, acc(b))
+	}
 	label(name + "_epilogue")
-	p("VBROADCASTSS alpha+40(FP), %s", bc)
-	p("VMULPS %s, %s, %s", bc, acc, acc)
+	alpha, beta := s.r(0), s.r(1)
+	p("VBROADCASTSS alpha+40(FP), %s", alpha)
+	p("VBROADCASTSS beta+44(FP), %s", beta)
 	p("MOVL beta+44(FP), R8")
 	p("ANDL $0x7fffffff, R8")
-	p("JZ %s_store", name)
-	p("VBROADCASTSS beta+44(FP), %s", bt)
-	p("VFMADD231PS (DI), %s, %s", bt, acc)
-	label(name + "_store")
-	p("VMOVUPS %s, (DI)", acc)
-	p("VZEROUPPER")
-	p("RET")
+	for _, b0 := range []bool{false, true} {
+		if b0 {
+			label(name + "_beta0")
+		} else {
+			p("JZ %s_beta0", name)
+		}
+		for b := range nb {
+			p("VMULPS %s, %s, %s", alpha, acc(b), acc(b))
+			if !b0 {
+				p("VFMADD231PS %d(DI), %s, %s", 4*L*b, beta, acc(b))
+			}
+			p("VMOVUPS %s, %d(DI)", acc(b), 4*L*b)
+		}
+		p("VZEROUPPER")
+		p("RET")
+	}
 }
 
 // gemvDot: func(k int, w *T, x, y *float32, alpha, beta float32), scalar.
@@ -405,7 +429,8 @@ func genGemv() {
 	for _, s := range isas {
 		for _, d := range dtypes {
 			gemvN(s, d)
-			gemvT(s, d)
+			gemvT(s, d, 1)
+			gemvT(s, d, 2)
 		}
 		gemvScale(s)
 	}
