@@ -1,8 +1,9 @@
 package gemm
 
 // Assembly matrix–vector kernels (gemv_amd64.s, see gen_gemv.go for the
-// contracts): gemvN and gemvT per weight type and vector width, the
-// scalar gemvDot for the rows past the last block, the gemvScale epilogue.
+// contracts): per weight type and vector width gemvN, and gemvT over one
+// (x1) or two (x2) blocks of rows; the scalar gemvDot for the rows past
+// the last block; the gemvScale epilogue.
 
 //go:noescape
 func gemvNF32AVX512(k, n int, x *float32, w *float32, ldw int, t *float32)

@@ -14,10 +14,11 @@
 //	       multiply-add each (vector lanes, then a scalar FMA for the
 //	       columns past the last whole vector).
 //	gemvT: y[i] = alpha·Σ_{p<k} w[i·ldw+p]·x[p] + beta·y[i] for the rows
-//	       i < 16 (8), the weights stored [N, K]. Blocks of rows × lanes
-//	       columns are transposed in registers, so that lane i accumulates
-//	       row i's sum over p in order; the columns past the last whole
-//	       block go through scalar FMAs on the spilled accumulators.
+//	       of one or two blocks of 16 (8), the weights stored [N, K].
+//	       Tiles of a block's rows × lanes columns are transposed in
+//	       registers, so that lane i accumulates row i's sum over p in
+//	       order; the columns past the last whole tile go through scalar
+//	       FMAs on the spilled accumulators.
 //	gemvDot: the same for one row, scalar (the rows past the last block).
 //	gemvScale: y[j] = alpha·t[j] + beta·y[j] for j < n.
 //
