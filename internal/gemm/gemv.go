@@ -4,6 +4,7 @@ import (
 	"math"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -32,9 +33,9 @@ type gemvKernels[T float32 | uint16] struct {
 // under the same implementation, but reads W once, in place, without
 // packing it: a decoding step's matrix products are matrix–vector ones,
 // bound by the bandwidth that streams the weights. Goroutines split y
-// (columns of W, or blocks of its rows when transW); threads ≤ 0 means
-// GOMAXPROCS. beta == 0 does not read y; alpha == 0 or k == 0 does not
-// read x or W. Inconsistent sizes panic.
+// (columns of W, or blocks of its rows when transW), in pieces they take
+// in turn; threads ≤ 0 means GOMAXPROCS. beta == 0 does not read y;
+// alpha == 0 or k == 0 does not read x or W. Inconsistent sizes panic.
 func Sgemv(transW bool, n, k int, alpha float32, x, w []float32, ldw int, beta float32, y []float32, threads int) {
 	im := impls.Current()
 	gemv(im, im.gemv, transW, n, k, alpha, x, w, ldw, beta, y, threads)
@@ -83,81 +84,106 @@ func gemv[T float32 | uint16](im *impl, ks *gemvKernels[T], transW bool, n, k in
 // line of float32, so that no two of them write the same line.
 const gemvUnit = 16
 
+// gemvShare is how many pieces of a product there are per goroutine. The
+// goroutines take pieces in turn, so that one held up (a core busy with
+// another process) leaves its share to the others instead of holding up
+// the product.
+const gemvShare = 4
+
 var gemvBuffers = sync.Pool{New: func() any { return new([]float32) }}
 
-// gemvCols is y = alpha·x·W + beta·y for W [k, n]: each goroutine takes a
-// run of columns, and per KC block of rows (the blocking of Sgemm, whose
-// sums it reproduces) accumulates x·W into a float32 buffer and then
-// folds it into y: y = alpha·acc + beta′·y, beta′ = beta for the first
-// block and 1 after it.
+// gemvCols is y = alpha·x·W + beta·y for W [k, n], in pieces of columns:
+// per KC block of rows (the blocking of Sgemm, whose sums it reproduces)
+// a piece accumulates x·W into a float32 buffer and then folds it into y,
+// y = alpha·acc + beta′·y.
 func gemvCols[T float32 | uint16](im *impl, ks *gemvKernels[T], n, k int, alpha float32, x []float32, w []T, ldw int, beta float32, y []float32, threads int) {
-	units := ceilDiv(n, gemvUnit)
-	parts := min(threads, units)
+	granules := ceilDiv(n, gemvUnit)
+	parts := min(threads, granules)
+	pieces := pieceCount(granules, parts)
 	buf := gemvBuffers.Get().(*[]float32)
 	defer gemvBuffers.Put(buf)
 	acc := growBuffer(buf, n)
-	fork(parts, func(t int) {
-		lo, hi := share(units, t, parts)
+	forPieces(parts, pieces, func(u int) {
+		lo, hi := share(granules, u, pieces)
 		lo, hi = lo*gemvUnit, min(n, hi*gemvUnit)
 		a := acc[lo:hi]
-		for p0 := 0; p0 < k; p0 += im.kc {
-			kb, bt := min(im.kc, k-p0), beta
-			if p0 > 0 {
-				bt = 1
-			}
+		kcBlocks(im.kc, k, beta, func(p0, kb int, bt float32) {
 			clear(a)
 			ks.n(kb, hi-lo, &x[p0], &w[p0*ldw+lo], ldw, &a[0])
 			im.gemvScale(hi-lo, &a[0], &y[lo], alpha, bt)
-		}
+		})
 	})
 }
 
-// gemvRows is y = alpha·W·x + beta·y for W [n, k]: each goroutine takes a
-// run of blocks of ks.rows rows (the last one also the rows past the last
-// block), two at a time where it can, and runs through their KC blocks of
-// columns in order.
+// gemvRows is y = alpha·W·x + beta·y for W [n, k], in pieces of blocks of
+// ks.rows rows, two blocks at a time where it can, each through its KC
+// blocks of columns in order; the rows past the last block are a piece
+// of their own.
 func gemvRows[T float32 | uint16](im *impl, ks *gemvKernels[T], n, k int, alpha float32, x []float32, w []T, ldw int, beta float32, y []float32, threads int) {
 	blocks := n / ks.rows
 	parts := max(1, min(threads, blocks))
-	fork(parts, func(t int) {
-		lo, hi := share(blocks, t, parts)
+	pieces := pieceCount(blocks, parts)
+	tail := 0
+	if blocks*ks.rows < n {
+		tail = 1
+	}
+	forPieces(parts, pieces+tail, func(u int) {
+		if u == pieces {
+			for r := blocks * ks.rows; r < n; r++ {
+				kcBlocks(im.kc, k, beta, func(p0, kb int, bt float32) {
+					ks.dot(kb, &w[r*ldw+p0], &x[p0], &y[r], alpha, bt)
+				})
+			}
+			return
+		}
+		lo, hi := share(blocks, u, pieces)
 		for b := lo; b < hi; {
 			kernel, nb := ks.t, 1
 			if ks.t2 != nil && b+1 < hi {
 				kernel, nb = ks.t2, 2
 			}
 			r := b * ks.rows
-			for p0 := 0; p0 < k; p0 += im.kc {
-				bt := beta
-				if p0 > 0 {
-					bt = 1
-				}
-				kernel(min(im.kc, k-p0), &w[r*ldw+p0], ldw, &x[p0], &y[r], alpha, bt)
-			}
+			kcBlocks(im.kc, k, beta, func(p0, kb int, bt float32) {
+				kernel(kb, &w[r*ldw+p0], ldw, &x[p0], &y[r], alpha, bt)
+			})
 			b += nb
-		}
-		if t < parts-1 {
-			return
-		}
-		for r := blocks * ks.rows; r < n; r++ {
-			for p0 := 0; p0 < k; p0 += im.kc {
-				bt := beta
-				if p0 > 0 {
-					bt = 1
-				}
-				ks.dot(min(im.kc, k-p0), &w[r*ldw+p0], &x[p0], &y[r], alpha, bt)
-			}
 		}
 	})
 }
 
-// fork runs f(0), …, f(parts−1) concurrently, f(0) on the calling goroutine.
-func fork(parts int, f func(t int)) {
-	var wg sync.WaitGroup
-	for t := 1; t < parts; t++ {
-		wg.Go(func() { f(t) })
+// kcBlocks runs f over the KC blocks [p0, p0+kb) of k in order, with the
+// beta each folds into y with: the caller's for the first, 1 after it.
+func kcBlocks(kc, k int, beta float32, f func(p0, kb int, bt float32)) {
+	for p0 := 0; p0 < k; p0 += kc {
+		f(p0, min(kc, k-p0), beta)
+		beta = 1
 	}
-	f(0)
+}
+
+// pieceCount is how many pieces n units of work make for parts goroutines:
+// one for one goroutine, else gemvShare each, at most n.
+func pieceCount(n, parts int) int {
+	if parts <= 1 {
+		return min(n, 1)
+	}
+	return min(n, gemvShare*parts)
+}
+
+// forPieces runs f(0), …, f(pieces−1) on parts goroutines (one of them
+// the caller's), each taking the next piece from a shared counter until
+// none is left.
+func forPieces(parts, pieces int, f func(u int)) {
+	var next atomic.Int64
+	run := func() {
+		for u := int(next.Add(1) - 1); u < pieces; u = int(next.Add(1) - 1) {
+			f(u)
+		}
+	}
+	var wg sync.WaitGroup
+	for range parts - 1 {
+		wg.Go(run)
+	}
+	run()
 	wg.Wait()
 }
 
