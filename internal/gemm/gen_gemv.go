@@ -14,7 +14,7 @@
 //	       multiply-add each (vector lanes, then a scalar FMA for the
 //	       columns past the last whole vector).
 //	gemvT: y[i] = alpha·Σ_{p<k} w[i·ldw+p]·x[p] + beta·y[i] for the rows
-//	       of one or two blocks of 16 (8), the weights stored [N, K].
+//	       of one or four blocks of 16 (8), the weights stored [N, K].
 //	       Tiles of a block's rows × lanes columns are transposed in
 //	       registers, so that lane i accumulates row i's sum over p in
 //	       order; the columns past the last whole tile go through scalar
@@ -199,8 +199,9 @@ func (r *regs) pair(op string, a, b, outA, outB int, next []int) {
 
 // transpose emits the in-register transpose of the L vectors (row i of a
 // block in logical vector i) into columns: afterwards logical vector q
-// holds lane i = row i's element q. It returns the physical registers.
-func transpose(s isa) []int {
+// holds lane i = row i's element q. It returns the physical registers and
+// the one left free.
+func transpose(s isa) (cols []int, free int) {
 	L := s.lanes
 	r := &regs{s: s, phys: make([]int, L), free: L}
 	for i := range r.phys {
@@ -231,7 +232,7 @@ func transpose(s isa) []int {
 				r.pair("F128", j, 4+j, j, 4+j, next)
 			}
 		})
-		return r.phys
+		return r.phys, r.free
 	}
 	// 128-bit lanes, twice (as transPackAVX512).
 	stage(func(next []int) {
@@ -246,18 +247,25 @@ func transpose(s isa) []int {
 			r.pair("F32X4", j, 8+j, j, 8+j, next)
 		}
 	})
-	return r.phys
+	return r.phys, r.free
 }
 
 // gemvT: func(k int, w *T, ldw int, x, y *float32, alpha, beta float32),
-// over nb blocks of L rows. Registers 0..L hold a block and its
-// transpose, the nb after them the blocks' accumulators: each row's sum
-// is a chain of dependent FMAs, so nb blocks keep nb chains in flight.
+// over nb blocks of L rows. Registers 0..L hold a block's tile and its
+// transpose, the nb after them the blocks' accumulators: each row's sum is
+// a chain of dependent FMAs, so nb blocks keep nb chains in flight.
+//
+// A float32 tile is L×L. A bfloat16 tile is L rows of 2L columns, one
+// 32-bit lane a pair of columns: transposing the pairs gives, per pair,
+// its first column (the lane shifted up 16 bits) and its second (the lane
+// with the low 16 bits cleared), half the shuffles a column of widened
+// float32 tiles would cost.
 func gemvT(s isa, d dtype, nb int) {
 	name := fmt.Sprintf("gemvT%s%sx%d", d.name, s.name, nb)
 	L := s.lanes
+	cw := L * 4 / d.size // columns per tile
 	acc := func(b int) string { return s.r(L + 1 + b) }
-	bc := s.r(L + 1 + nb)
+	bc, mask := s.r(L+1+nb), s.r(L+2+nb)
 	// The frame holds the accumulators while the column tail runs.
 	text(name, fmt.Sprintf("(k int, w *%s, ldw int, x, y *float32, alpha, beta float32)", d.goTyp), 4*L*nb, 48,
 		"k+0(FP), CX", "w+8(FP), SI", "ldw+16(FP), DX", "x+24(FP), AX", "y+32(FP), DI")
@@ -271,31 +279,55 @@ func gemvT(s isa, d dtype, nb int) {
 	for b := range nb {
 		p("%s %s, %s, %s", zero, acc(b), acc(b), acc(b))
 	}
+	if d.size == 2 { // 0xffff0000 in every lane
+		if s.reg == "Z" {
+			p("VPTERNLOGD $0xff, %s, %s, %s", mask, mask, mask)
+		} else {
+			p("VPCMPEQD %s, %s, %s", mask, mask, mask)
+		}
+		p("VPSLLD $16, %s, %s", mask, mask)
+	}
+	// fma adds column vector v times x[q] to accumulator a.
+	fma := func(q int, v, a string) {
+		if s.reg == "Z" {
+			p("VFMADD231PS.BCST %d(AX), %s, %s", 4*q, v, a)
+			return
+		}
+		p("VBROADCASTSS %d(AX), %s", 4*q, bc)
+		p("VFMADD231PS %s, %s, %s", bc, v, a)
+	}
 	label(name + "_block")
-	p("CMPQ CX, $%d", L)
+	p("CMPQ CX, $%d", cw)
 	p("JLT %s_tail", name)
 	p("MOVQ SI, R8")
 	for b := range nb {
 		for i := range L {
-			d.loadVec(s, "(R8)", s.r(i))
+			p("VMOVUPS (R8), %s", s.r(i)) // float32 lanes or pairs of bfloat16
 			p("PREFETCHT1 (R8)(R9*1)")
 			if b < nb-1 || i < L-1 {
 				p("ADDQ DX, R8")
 			}
 		}
-		cols := transpose(s)
+		cols, free := transpose(s)
 		for q := range L {
-			if s.reg == "Z" {
-				p("VFMADD231PS.BCST %d(AX), %s, %s", 4*q, s.r(cols[q]), acc(b))
+			if d.size == 4 {
+				fma(q, s.r(cols[q]), acc(b))
 				continue
 			}
-			p("VBROADCASTSS %d(AX), %s", 4*q, bc)
-			p("VFMADD231PS %s, %s, %s", bc, s.r(cols[q]), acc(b))
+			c, t := s.r(cols[q]), s.r(free)
+			p("VPSLLD $16, %s, %s", c, t)
+			fma(2*q, t, acc(b))
+			and := "VPAND"
+			if s.reg == "Z" {
+				and = "VPANDD"
+			}
+			p("%s %s, %s, %s", and, mask, c, c)
+			fma(2*q+1, c, acc(b))
 		}
 	}
-	p("ADDQ $%d, SI", L*d.size)
-	p("ADDQ $%d, AX", 4*L)
-	p("SUBQ $%d, CX", L)
+	p("ADDQ $%d, SI", cw*d.size)
+	p("ADDQ $%d, AX", 4*cw)
+	p("SUBQ $%d, CX", cw)
 	p("JMP %s_block", name)
 	label(name + "_tail")
 	p("TESTQ CX, CX")
@@ -431,7 +463,7 @@ func genGemv() {
 		for _, d := range dtypes {
 			gemvN(s, d)
 			gemvT(s, d, 1)
-			gemvT(s, d, 2)
+			gemvT(s, d, 4)
 		}
 		gemvScale(s)
 	}
