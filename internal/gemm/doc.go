@@ -63,8 +63,8 @@
 // W, scaled by x, into a float32 buffer (vectors of 16 or 8 columns,
 // scalar FMAs past the last). W stored [N, K]: each goroutine takes a run
 // of blocks of 16 (8) rows, transposes each block's 16×16 (8×8) tiles in
-// registers so that lane i accumulates row i (four blocks at a time: each
-// row's sum is one chain of dependent FMAs, four blocks keep four in
+// registers so that lane i accumulates row i (two blocks at a time: each
+// row's sum is one chain of dependent FMAs, two blocks keep two in
 // flight), and finishes the rows past the last block one at a time. Every element's sum is Sgemm's: KC blocks
 // of K in order, each summed in k order with the micro-kernel's fused
 // multiply-adds, then folded into y by its epilogue; so Sgemv gives

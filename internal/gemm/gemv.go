@@ -16,9 +16,9 @@ type gemvKernels[T float32 | uint16] struct {
 	// n adds x [k]·W [k, n] to t: t[j] += Σ_p x[p]·w[p·ldw+j], j < n.
 	n func(k, n int, x *float32, w *T, ldw int, t *float32)
 	// t sets y[i] = alpha·Σ_p w[i·ldw+p]·x[p] + beta·y[i] for i < rows;
-	// t4, if set, for i < 4·rows (four blocks, four chains of FMAs in
-	// flight).
-	t, t4 func(k int, w *T, ldw int, x, y *float32, alpha, beta float32)
+	// t2, if set, for i < 2·rows (two blocks, two chains of FMAs in
+	// flight; more blocks, more rows streaming at once, measured slower).
+	t, t2 func(k int, w *T, ldw int, x, y *float32, alpha, beta float32)
 	rows  int
 	// dot is t for one row.
 	dot func(k int, w *T, x, y *float32, alpha, beta float32)
@@ -117,7 +117,7 @@ func gemvCols[T float32 | uint16](im *impl, ks *gemvKernels[T], n, k int, alpha 
 }
 
 // gemvRows is y = alpha·W·x + beta·y for W [n, k], in pieces of blocks of
-// ks.rows rows, four blocks at a time where it can, each through its KC
+// ks.rows rows, two blocks at a time where it can, each through its KC
 // blocks of columns in order; the rows past the last block are a piece
 // of their own.
 func gemvRows[T float32 | uint16](im *impl, ks *gemvKernels[T], n, k int, alpha float32, x []float32, w []T, ldw int, beta float32, y []float32, threads int) {
@@ -140,8 +140,8 @@ func gemvRows[T float32 | uint16](im *impl, ks *gemvKernels[T], n, k int, alpha 
 		lo, hi := share(blocks, u, pieces)
 		for b := lo; b < hi; {
 			kernel, nb := ks.t, 1
-			if ks.t4 != nil && b+4 <= hi {
-				kernel, nb = ks.t4, 4
+			if ks.t2 != nil && b+2 <= hi {
+				kernel, nb = ks.t2, 2
 			}
 			r := b * ks.rows
 			kcBlocks(im.kc, k, beta, func(p0, kb int, bt float32) {

@@ -14,7 +14,7 @@
 //	       multiply-add each (vector lanes, then a scalar FMA for the
 //	       columns past the last whole vector).
 //	gemvT: y[i] = alpha·Σ_{p<k} w[i·ldw+p]·x[p] + beta·y[i] for the rows
-//	       of one or four blocks of 16 (8), the weights stored [N, K].
+//	       of one or two blocks of 16 (8), the weights stored [N, K].
 //	       Tiles of a block's rows × lanes columns are transposed in
 //	       registers, so that lane i accumulates row i's sum over p in
 //	       order; the columns past the last whole tile go through scalar
@@ -463,7 +463,7 @@ func genGemv() {
 		for _, d := range dtypes {
 			gemvN(s, d)
 			gemvT(s, d, 1)
-			gemvT(s, d, 4)
+			gemvT(s, d, 2)
 		}
 		gemvScale(s)
 	}

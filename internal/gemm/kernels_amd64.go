@@ -21,16 +21,16 @@ func simdImpls() []*impl {
 	}
 	// Blocking tuned on a 2-core AMD EPYC (Zen 5): 48 KiB L1d, 1 MiB L2.
 	avx2 := &impl{name: "avx2", mr: 6, nr: 16, mc: 144, kc: 512, nc: 4096, kernel: kernel6x16AVX2,
-		gemv:      &gemvKernels[float32]{n: gemvNF32AVX2, t: gemvTF32AVX2x1, t4: gemvTF32AVX2x4, rows: 8, dot: gemvDotF32FMA},
-		gemvBF16:  &gemvKernels[uint16]{n: gemvNBF16AVX2, t: gemvTBF16AVX2x1, t4: gemvTBF16AVX2x4, rows: 8, dot: gemvDotBF16FMA},
+		gemv:      &gemvKernels[float32]{n: gemvNF32AVX2, t: gemvTF32AVX2x1, t2: gemvTF32AVX2x2, rows: 8, dot: gemvDotF32FMA},
+		gemvBF16:  &gemvKernels[uint16]{n: gemvNBF16AVX2, t: gemvTBF16AVX2x1, t2: gemvTBF16AVX2x2, rows: 8, dot: gemvDotBF16FMA},
 		gemvScale: gemvScaleAVX2}
 	if !cpu.X86.HasAVX512F {
 		return []*impl{avx2}
 	}
 	avx512 := &impl{name: "avx512", mr: 14, nr: 32, mc: 168, kc: 512, nc: 4096,
 		kernel: kernel14x32AVX512, gather: gatherPackAVX512, copy: copyPackAVX512, trans: transPackAVX512,
-		gemv:      &gemvKernels[float32]{n: gemvNF32AVX512, t: gemvTF32AVX512x1, t4: gemvTF32AVX512x4, rows: 16, dot: gemvDotF32FMA},
-		gemvBF16:  &gemvKernels[uint16]{n: gemvNBF16AVX512, t: gemvTBF16AVX512x1, t4: gemvTBF16AVX512x4, rows: 16, dot: gemvDotBF16FMA},
+		gemv:      &gemvKernels[float32]{n: gemvNF32AVX512, t: gemvTF32AVX512x1, t2: gemvTF32AVX512x2, rows: 16, dot: gemvDotF32FMA},
+		gemvBF16:  &gemvKernels[uint16]{n: gemvNBF16AVX512, t: gemvTBF16AVX512x1, t2: gemvTBF16AVX512x2, rows: 16, dot: gemvDotBF16FMA},
 		gemvScale: gemvScaleAVX512}
 	return []*impl{avx512, avx2}
 }
