@@ -1,6 +1,7 @@
 package gemm
 
 import (
+	"fmt"
 	"math"
 	"runtime"
 	"sync"
@@ -52,7 +53,7 @@ func SgemvBF16(transW bool, n, k int, alpha float32, x []float32, w []uint16, ld
 
 func gemv[T float32 | uint16](im *impl, ks *gemvKernels[T], transW bool, n, k int, alpha float32, x []float32, w []T, ldw int, beta float32, y []float32, threads int) {
 	if n < 0 || k < 0 {
-		panic("gemm: negative dimension in Sgemv")
+		panic(fmt.Sprintf("gemm: negative dimension n=%d k=%d in Sgemv", n, k))
 	}
 	checkMatrix("x", x, 1, k, max(1, k))
 	if transW {
