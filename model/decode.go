@@ -90,7 +90,8 @@ func NewDecoderBF16(m *Model) *Decoder {
 	return dec
 }
 
-// Pos is the number of tokens seen since the start or the last Reset.
+// Pos is the number of tokens the decoder holds, the position of the next
+// Step.
 func (dec *Decoder) Pos() int { return dec.pos }
 
 // Reset forgets every token; the next Step is at position 0.
