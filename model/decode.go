@@ -175,20 +175,18 @@ func (dec *Decoder) embed(token, pos int) {
 
 // attend is one query row's attention over the n cached positions: y
 // [H·D] from the queries at the start of qkv and the caches [K, maxT, D].
-// Heads run in parallel, each through two matrix–vector products: the
-// scores against its key/value head's n keys, then their softmax times
-// its n values.
+// Heads run in parallel (taken in turn by the goroutines), each through
+// two matrix–vector products: the scores against its key/value head's n
+// keys, then their softmax times its n values.
 func (dec *Decoder) attend(qkv, y, k, v []float32, n int) {
 	d := dec.m.d
 	G := d.H / d.K
 	scale := float32(1 / math.Sqrt(float64(d.D)))
-	parallel(d.H, dec.m.threads(), func(_, lo, hi int) {
-		for h := lo; h < hi; h++ {
-			kv := h / G * d.maxT * d.D
-			s := dec.scores[h*d.maxT : h*d.maxT+n]
-			gemm.Sgemv(true, n, d.D, scale, qkv[h*d.D:], k[kv:], d.D, 0, s, 1)
-			softmaxPrefix(s, n)
-			gemm.Sgemv(false, d.D, n, 1, s, v[kv:], d.D, 0, y[h*d.D:], 1)
-		}
+	gemm.ForPieces(min(d.H, dec.m.threads()), d.H, func(h int) {
+		kv := h / G * d.maxT * d.D
+		s := dec.scores[h*d.maxT : h*d.maxT+n]
+		gemm.Sgemv(true, n, d.D, scale, qkv[h*d.D:], k[kv:], d.D, 0, s, 1)
+		softmaxPrefix(s, n)
+		gemm.Sgemv(false, d.D, n, 1, s, v[kv:], d.D, 0, y[h*d.D:], 1)
 	})
 }

@@ -105,7 +105,7 @@ func gemvCols[T float32 | uint16](im *impl, ks *gemvKernels[T], n, k int, alpha 
 	buf := gemvBuffers.Get().(*[]float32)
 	defer gemvBuffers.Put(buf)
 	acc := growBuffer(buf, n)
-	forPieces(parts, pieces, func(u int) {
+	ForPieces(parts, pieces, func(u int) {
 		lo, hi := share(granules, u, pieces)
 		lo, hi = lo*gemvUnit, min(n, hi*gemvUnit)
 		a := acc[lo:hi]
@@ -129,7 +129,7 @@ func gemvRows[T float32 | uint16](im *impl, ks *gemvKernels[T], n, k int, alpha 
 	if blocks*ks.rows < n {
 		tail = 1
 	}
-	forPieces(parts, pieces+tail, func(u int) {
+	ForPieces(parts, pieces+tail, func(u int) {
 		if u == pieces {
 			for r := blocks * ks.rows; r < n; r++ {
 				kcBlocks(im.kc, k, beta, func(p0, kb int, bt float32) {
@@ -171,22 +171,27 @@ func pieceCount(n, parts int) int {
 	return min(n, gemvShare*parts)
 }
 
-// forPieces runs f(0), …, f(pieces−1) on parts goroutines (one of them
+// ForPieces runs f(0), …, f(pieces−1) on parts goroutines (one of them
 // the caller's), each taking the next piece from a shared counter until
-// none is left.
-func forPieces(parts, pieces int, f func(u int)) {
+// none is left. It returns when every piece is done, without waiting for
+// a goroutine that started too late to take one: waking a sleeping thread
+// can take longer than a small product. Sgemv splits its products with
+// it; a decoding step splits its attention heads.
+func ForPieces(parts, pieces int, f func(u int)) {
 	var next atomic.Int64
+	var done sync.WaitGroup
+	done.Add(pieces)
 	run := func() {
 		for u := int(next.Add(1) - 1); u < pieces; u = int(next.Add(1) - 1) {
 			f(u)
+			done.Done()
 		}
 	}
-	var wg sync.WaitGroup
 	for range parts - 1 {
-		wg.Go(run)
+		go run()
 	}
 	run()
-	wg.Wait()
+	done.Wait()
 }
 
 // widen is a weight as float32: itself, or a bfloat16's bits shifted into

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"sync/atomic"
 	"testing"
 
 	"github.com/xent-dev/xent/internal/kernels"
@@ -189,4 +190,18 @@ func ExampleSgemv() {
 	Sgemv(true, 2, 3, 1, x, w, 3, 0, y, 1) // y = W·x
 	fmt.Println(y)
 	// Output: [-2 -2]
+}
+
+// TestForPieces: every piece runs once, whatever the goroutines.
+func TestForPieces(t *testing.T) {
+	for _, c := range [][2]int{{1, 0}, {1, 5}, {2, 1}, {2, 9}, {3, 100}, {8, 3}} {
+		parts, pieces := c[0], c[1]
+		runs := make([]atomic.Int32, pieces)
+		ForPieces(parts, pieces, func(u int) { runs[u].Add(1) })
+		for u := range runs {
+			if n := runs[u].Load(); n != 1 {
+				t.Fatalf("parts=%d pieces=%d: piece %d ran %d times", parts, pieces, u, n)
+			}
+		}
+	}
 }
