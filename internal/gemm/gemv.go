@@ -5,7 +5,6 @@ import (
 	"math"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"unsafe"
 )
 
@@ -34,10 +33,10 @@ type gemvKernels[T float32 | uint16] struct {
 //
 // under the same implementation, but reads W once, in place, without
 // packing it: a decoding step's matrix products are matrix–vector ones,
-// bound by the bandwidth that streams the weights. Goroutines split y
-// (columns of W, or blocks of its rows when transW), in pieces they take
-// in turn; threads ≤ 0 means GOMAXPROCS. beta == 0 does not read y;
-// alpha == 0 or k == 0 does not read x or W. Inconsistent sizes panic.
+// bound by the bandwidth that streams the weights. Up to threads
+// goroutines (≤ 0: GOMAXPROCS) take pieces of it in turn (see the package
+// doc). beta == 0 does not read y; alpha == 0 or k == 0 does not read x
+// or W. Inconsistent sizes panic.
 func Sgemv(transW bool, n, k int, alpha float32, x, w []float32, ldw int, beta float32, y []float32, threads int) {
 	im := impls.Current()
 	gemv(im, im.gemv, transW, n, k, alpha, x, w, ldw, beta, y, threads)
@@ -94,27 +93,36 @@ const gemvShare = 4
 
 var gemvBuffers = sync.Pool{New: func() any { return new([]float32) }}
 
-// gemvCols is y = alpha·x·W + beta·y for W [k, n], in pieces of columns:
-// per KC block of rows (the blocking of Sgemm, whose sums it reproduces)
-// a piece accumulates x·W into a float32 buffer and then folds it into y,
-// y = alpha·acc + beta′·y.
+// gemvCols is y = alpha·x·W + beta·y for W [k, n]. Each KC block of rows
+// (the blocking of Sgemm, whose sums it reproduces) accumulates its part
+// of x·W into a float32 buffer of its own, whole rows at a time where
+// there are blocks enough for the goroutines, else in column chunks; then
+// the buffers fold into y in block order, y = alpha·acc + beta′·y.
 func gemvCols[T float32 | uint16](im *impl, ks *gemvKernels[T], n, k int, alpha float32, x []float32, w []T, ldw int, beta float32, y []float32, threads int) {
-	granules := ceilDiv(n, gemvUnit)
-	parts := min(threads, granules)
-	pieces := pieceCount(granules, parts)
+	blocks, granules := ceilDiv(k, im.kc), ceilDiv(n, gemvUnit)
+	parts := min(threads, blocks*granules)
+	chunks := 1 // of columns per block: each goroutine gets two pieces or more
+	if parts > 1 {
+		chunks = min(granules, ceilDiv(2*parts, blocks))
+	}
 	buf := gemvBuffers.Get().(*[]float32)
 	defer gemvBuffers.Put(buf)
-	acc := growBuffer(buf, n)
-	ForPieces(parts, pieces, func(u int) {
-		lo, hi := share(granules, u, pieces)
+	acc := growBuffer(buf, blocks*n)
+	ForPieces(parts, blocks*chunks, func(u int) {
+		b, c := u/chunks, u%chunks
+		lo, hi := share(granules, c, chunks)
 		lo, hi = lo*gemvUnit, min(n, hi*gemvUnit)
-		a := acc[lo:hi]
-		kcBlocks(im.kc, k, beta, func(p0, kb int, bt float32) {
-			clear(a)
-			ks.n(kb, hi-lo, &x[p0], &w[p0*ldw+lo], ldw, &a[0])
-			im.gemvScale(hi-lo, &a[0], &y[lo], alpha, bt)
-		})
+		p0 := b * im.kc
+		a := acc[b*n+lo : b*n+hi]
+		clear(a)
+		ks.n(min(im.kc, k-p0), hi-lo, &x[p0], &w[p0*ldw+lo], ldw, &a[0])
 	})
+	for b := range blocks {
+		if b > 0 {
+			beta = 1
+		}
+		im.gemvScale(n, &acc[b*n], &y[0], alpha, beta)
+	}
 }
 
 // gemvRows is y = alpha·W·x + beta·y for W [n, k], in pieces of blocks of
@@ -169,29 +177,6 @@ func pieceCount(n, parts int) int {
 		return min(n, 1)
 	}
 	return min(n, gemvShare*parts)
-}
-
-// ForPieces runs f(0), …, f(pieces−1) on parts goroutines (one of them
-// the caller's), each taking the next piece from a shared counter until
-// none is left. It returns when every piece is done, without waiting for
-// a goroutine that started too late to take one: waking a sleeping thread
-// can take longer than a small product. Sgemv splits its products with
-// it; a decoding step splits its attention heads.
-func ForPieces(parts, pieces int, f func(u int)) {
-	var next atomic.Int64
-	var done sync.WaitGroup
-	done.Add(pieces)
-	run := func() {
-		for u := int(next.Add(1) - 1); u < pieces; u = int(next.Add(1) - 1) {
-			f(u)
-			done.Done()
-		}
-	}
-	for range parts - 1 {
-		go run()
-	}
-	run()
-	done.Wait()
 }
 
 // widen is a weight as float32: itself, or a bfloat16's bits shifted into
