@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/xent-dev/xent/internal/kernels"
 )
@@ -192,16 +193,39 @@ func ExampleSgemv() {
 	// Output: [-2 -2]
 }
 
-// TestForPieces: every piece runs once, whatever the goroutines.
+// TestForPieces: every piece runs once, whatever the goroutines, also
+// with callers running at once (sharing the kept helpers) and with
+// pauses longer than the helpers' spin between calls.
 func TestForPieces(t *testing.T) {
-	for _, c := range [][2]int{{1, 0}, {1, 5}, {2, 1}, {2, 9}, {3, 100}, {8, 3}} {
-		parts, pieces := c[0], c[1]
+	check := func(parts, pieces int) error {
 		runs := make([]atomic.Int32, pieces)
 		ForPieces(parts, pieces, func(u int) { runs[u].Add(1) })
 		for u := range runs {
 			if n := runs[u].Load(); n != 1 {
-				t.Fatalf("parts=%d pieces=%d: piece %d ran %d times", parts, pieces, u, n)
+				return fmt.Errorf("parts=%d pieces=%d: piece %d ran %d times", parts, pieces, u, n)
 			}
+		}
+		return nil
+	}
+	for _, c := range [][2]int{{1, 0}, {1, 5}, {2, 1}, {2, 9}, {3, 100}, {8, 3}} {
+		if err := check(c[0], c[1]); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * helperSpin) // the helpers go to sleep
+	}
+	errs := make(chan error, 4)
+	for c := range 4 {
+		go func() {
+			var err error
+			for i := 0; i < 200 && err == nil; i++ {
+				err = check(1+(c+i)%3, 1+i%17)
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
 		}
 	}
 }
