@@ -59,6 +59,7 @@ type Trainer struct {
 	sched           Schedule
 	batches         *data.Batches
 	inputs, targets []int32 // [B, T]
+	counts          []int64 // [V] training-token counts, saved with checkpoints
 }
 
 // StepStats is what one optimizer step reports.
@@ -92,8 +93,13 @@ func NewTrainer(m *model.Model, tokens []int32, s Settings) (*Trainer, error) {
 	m.Threads = s.Threads
 	m.Loss = loss.Options{LabelSmoothing: s.LabelSmoothing, ZLoss: s.ZLoss}
 	n := s.Batch * s.Context
-	return &Trainer{Model: m, Opt: opt, Settings: s, sched: sched, batches: batches, inputs: make([]int32, n), targets: make([]int32, n)}, nil
+	return &Trainer{Model: m, Opt: opt, Settings: s, sched: sched, batches: batches, inputs: make([]int32, n), targets: make([]int32, n),
+		counts: CountTokens(tokens, m.VocabSize())}, nil
 }
+
+// TokenCounts returns how often each token id occurs in the training
+// tokens, [V].
+func (t *Trainer) TokenCounts() []int64 { return t.counts }
 
 // Next runs one optimizer step: GradAccum micro-batches of forward and
 // backward, clipping, AdamW. A non-finite loss or gradient stops it with an
