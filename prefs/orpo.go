@@ -1,9 +1,6 @@
 package prefs
 
-import (
-	"fmt"
-	"math"
-)
+import "math"
 
 // ORPO is Odds Ratio Preference Optimization (Hong et al. 2024) as TRL
 // v0.24.0's ORPOTrainer computes it (odds_ratio_loss and
@@ -39,7 +36,7 @@ func (o ORPO) validate(p Pairs) (int, error) {
 	for _, f := range []field{{"policy_chosen", p.PolicyChosen}, {"policy_rejected", p.PolicyRejected}} {
 		for i, x := range f.xs {
 			if !(x < 0) {
-				return 0, fmt.Errorf("prefs: ORPO %s[%d] = %v: the odds need a log-probability below 0 (a probability of 1 has infinite odds)", f.name, i, x)
+				return 0, &ValueError{Field: f.name, Index: i, Value: x, Want: "ORPO's odds need a log-probability below 0 (a probability of 1 has infinite odds)"}
 			}
 		}
 	}

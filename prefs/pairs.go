@@ -47,6 +47,16 @@ func (r Result) Margin() float64 {
 	return mean(r.ChosenRewards) - mean(r.RejectedRewards)
 }
 
+// MeanRewards are the mean chosen and rejected rewards (rewards/chosen,
+// rewards/rejected).
+func (r Result) MeanRewards() (chosen, rejected float64) {
+	return mean(r.ChosenRewards), mean(r.RejectedRewards)
+}
+
+// PreferenceLoss is the mean of the per-pair terms, Loss without the NLL
+// term.
+func (r Result) PreferenceLoss() float64 { return mean(r.Losses) }
+
 // PairGrads is the gradient of Result.Loss with respect to the policy's
 // sequence log-probabilities.
 type PairGrads struct {
@@ -105,12 +115,26 @@ type field struct {
 	xs   []float64
 }
 
+// ValueError is a bad input value: the field, the example's index and what
+// the value must be. Callers that know where example i came from (a file's
+// line, say) can say so with errors.As.
+type ValueError struct {
+	Field string
+	Index int
+	Value float64
+	Want  string
+}
+
+func (e *ValueError) Error() string {
+	return fmt.Sprintf("prefs: %s[%d] = %v: %s", e.Field, e.Index, e.Value, e.Want)
+}
+
 // checkFinite rejects NaN and infinite inputs, naming the field and the
 // index.
 func checkFinite(name string, xs []float64) error {
 	for i, x := range xs {
 		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return fmt.Errorf("prefs: %s[%d] = %v: must be finite", name, i, x)
+			return &ValueError{Field: name, Index: i, Value: x, Want: "must be finite"}
 		}
 	}
 	return nil
