@@ -1,12 +1,10 @@
 package prefs
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
-	"fmt"
 	"io"
 	"math"
+
+	"github.com/xent-dev/xent/internal/jsonl"
 )
 
 // Logged log-probabilities: one JSON object per line, as any framework can
@@ -49,93 +47,44 @@ type LogFields struct {
 	Lengths   bool // chosen_len and rejected_len
 }
 
-// logLine is one parsed JSON object and its line number.
-type logLine struct {
-	n      int
-	fields map[string]json.RawMessage
-}
-
-// readLines parses every non-blank line of r as a JSON object.
-func readLines(r io.Reader) ([]logLine, error) {
-	var lines []logLine
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 64*1024*1024)
-	for n := 1; sc.Scan(); n++ {
-		text := bytes.TrimSpace(sc.Bytes())
-		if len(text) == 0 {
-			continue
-		}
-		var fields map[string]json.RawMessage
-		if err := json.Unmarshal(text, &fields); err != nil || fields == nil {
-			return nil, fmt.Errorf("line %d: not a JSON object", n)
-		}
-		lines = append(lines, logLine{n: n, fields: fields})
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("reading line %d: %w", len(lines)+1, err)
-	}
-	if len(lines) == 0 {
-		return nil, fmt.Errorf("no lines to score")
-	}
-	return lines, nil
-}
-
-func (l logLine) has(name string) bool {
-	_, ok := l.fields[name]
-	return ok
-}
-
 // logp reads a log-probability: a finite number ≤ 0.
-func (l logLine) logp(name string) (float64, error) {
-	raw, ok := l.fields[name]
-	if !ok {
-		return 0, fmt.Errorf("line %d: missing field %q", l.n, name)
-	}
-	var x float64
-	if err := decodeValue(raw, &x); err != nil {
-		return 0, fmt.Errorf("line %d: field %q = %s: want a number", l.n, name, raw)
+func logp(r jsonl.Record, name string) (float64, error) {
+	x, err := r.Float(name)
+	if err != nil {
+		return 0, err
 	}
 	if !(x <= 0) || math.IsInf(x, 0) {
-		return 0, fmt.Errorf("line %d: field %q = %v: a log-probability must be finite and ≤ 0", l.n, name, x)
+		return 0, r.Errorf(name, "a log-probability must be finite and ≤ 0")
 	}
 	return x, nil
 }
 
-// decodeValue decodes a JSON value into v, refusing null (which
-// json.Unmarshal would silently leave as the zero value).
-func decodeValue(raw json.RawMessage, v any) error {
-	if string(bytes.TrimSpace(raw)) == "null" {
-		return fmt.Errorf("null")
-	}
-	return json.Unmarshal(raw, v)
-}
-
-// length reads a completion length: an integer ≥ 1.
-func (l logLine) length(name string) (int, error) {
-	raw, ok := l.fields[name]
-	if !ok {
-		return 0, fmt.Errorf("line %d: missing field %q", l.n, name)
-	}
+// completionLength reads a completion length: a whole number ≥ 1.
+func completionLength(r jsonl.Record, name string) (int, error) {
+	const want = "want a whole number of tokens ≥ 1 (an empty completion has nothing to score)"
 	var n int
-	if err := decodeValue(raw, &n); err != nil || n < 1 {
-		return 0, fmt.Errorf("line %d: field %q = %s: want a whole number of tokens ≥ 1 (an empty completion has nothing to score)", l.n, name, raw)
+	if err := r.Decode(name, &n, want[len("want "):]); err != nil {
+		return 0, err
+	}
+	if n < 1 {
+		return 0, r.Errorf(name, want)
 	}
 	return n, nil
 }
 
 // pair reads the four log-probabilities of a pair line (the reference's
 // only when asked).
-func (l logLine) pair(f LogFields) (LoggedPair, error) {
-	p := LoggedPair{Line: l.n}
+func pair(l jsonl.Record, f LogFields) (LoggedPair, error) {
+	p := LoggedPair{Line: l.Line}
 	var err error
 	read := func(dst *float64, name string) {
 		if err == nil {
-			*dst, err = l.logp(name)
+			*dst, err = logp(l, name)
 		}
 	}
 	readLen := func(dst *int, name string) {
 		if err == nil {
-			*dst, err = l.length(name)
+			*dst, err = completionLength(l, name)
 		}
 	}
 	read(&p.PolicyChosen, "policy_chosen")
@@ -153,13 +102,13 @@ func (l logLine) pair(f LogFields) (LoggedPair, error) {
 
 // ReadLoggedPairs reads a log of preference pairs, one per line.
 func ReadLoggedPairs(r io.Reader, f LogFields) ([]LoggedPair, error) {
-	lines, err := readLines(r)
+	lines, err := jsonl.Read(r)
 	if err != nil {
 		return nil, err
 	}
 	pairs := make([]LoggedPair, len(lines))
 	for i, l := range lines {
-		if pairs[i], err = l.pair(f); err != nil {
+		if pairs[i], err = pair(l, f); err != nil {
 			return nil, err
 		}
 	}
@@ -172,47 +121,43 @@ func ReadLoggedPairs(r io.Reader, f LogFields) ([]LoggedPair, error) {
 // may carry policy_kl and ref_kl, a mismatched completion's log-probabilities
 // for the KL estimate.
 func ReadLoggedKTO(r io.Reader) ([]LoggedExample, error) {
-	lines, err := readLines(r)
+	lines, err := jsonl.Read(r)
 	if err != nil {
 		return nil, err
 	}
 	var out []LoggedExample
 	for _, l := range lines {
 		var kl LoggedExample
-		if l.has("policy_kl") || l.has("ref_kl") {
+		if l.Has("policy_kl") || l.Has("ref_kl") {
 			kl.HasKL = true
-			if kl.PolicyKL, err = l.logp("policy_kl"); err != nil {
+			if kl.PolicyKL, err = logp(l, "policy_kl"); err != nil {
 				return nil, err
 			}
-			if kl.RefKL, err = l.logp("ref_kl"); err != nil {
+			if kl.RefKL, err = logp(l, "ref_kl"); err != nil {
 				return nil, err
 			}
 		}
-		if l.has("policy_chosen") || !l.has("policy") {
-			p, err := l.pair(LogFields{Reference: true})
+		if l.Has("policy_chosen") || !l.Has("policy") {
+			p, err := pair(l, LogFields{Reference: true})
 			if err != nil {
 				return nil, err
 			}
-			chosen, rejected := kl, LoggedExample{Line: l.n}
-			chosen.Line, chosen.Policy, chosen.Ref, chosen.Desirable = l.n, p.PolicyChosen, p.RefChosen, true
+			chosen, rejected := kl, LoggedExample{Line: l.Line}
+			chosen.Line, chosen.Policy, chosen.Ref, chosen.Desirable = l.Line, p.PolicyChosen, p.RefChosen, true
 			rejected.Policy, rejected.Ref = p.PolicyRejected, p.RefRejected
 			out = append(out, chosen, rejected)
 			continue
 		}
 		e := kl
-		e.Line = l.n
-		if e.Policy, err = l.logp("policy"); err != nil {
+		e.Line = l.Line
+		if e.Policy, err = logp(l, "policy"); err != nil {
 			return nil, err
 		}
-		if e.Ref, err = l.logp("ref"); err != nil {
+		if e.Ref, err = logp(l, "ref"); err != nil {
 			return nil, err
 		}
-		raw, ok := l.fields["label"]
-		if !ok {
-			return nil, fmt.Errorf("line %d: missing field \"label\"", l.n)
-		}
-		if err := decodeValue(raw, &e.Desirable); err != nil {
-			return nil, fmt.Errorf("line %d: field \"label\" = %s: want true (desirable) or false", l.n, raw)
+		if err := l.Decode("label", &e.Desirable, "true (desirable) or false"); err != nil {
+			return nil, err
 		}
 		out = append(out, e)
 	}

@@ -12,7 +12,7 @@ func TestReadLoggedPairsErrors(t *testing.T) {
 		fields      LogFields
 		want        string
 	}{
-		{"empty", "", LogFields{}, "no lines to score"},
+		{"empty", "", LogFields{}, "no records"},
 		{"not json", good + "\n{oops\n", LogFields{}, "line 2: not a JSON object"},
 		{"array", "[1, 2]\n", LogFields{}, "line 1: not a JSON object"},
 		{"missing", good + "\n\n" + `{"policy_chosen": -1, "policy_rejected": -2}`, LogFields{Reference: true}, `line 3: missing field "ref_chosen"`},
