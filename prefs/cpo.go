@@ -70,7 +70,7 @@ func (c CPO) Forward(p Pairs) (Result, error) {
 		r.ChosenRewards[i] = c.Beta * p.PolicyChosen[i]
 		r.RejectedRewards[i] = c.Beta * p.PolicyRejected[i]
 	}
-	r.Loss = mean(r.Losses)
+	r.Loss = Mean(r.Losses)
 	if c.Alpha != 0 {
 		r.NLL, _ = chosenNLL(p.PolicyChosen, p.ChosenLengths, c.SimPO)
 		r.Loss += c.Alpha * r.NLL

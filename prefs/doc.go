@@ -33,7 +33,7 @@
 //	DPO IPO             (z − 1/(2β))², on length-averaged log-probabilities
 //	DPO reference-free  any of the above with ref_c = ref_r = 0
 //	KTO                 w_d·(1 − σ(β(r − KL))) desirable, w_u·(1 − σ(β(KL − r))) undesirable,
-//	                    r = π − ref, KL = max(0, mean(π_KL − ref_KL)) over mismatched
+//	                    r = π − ref, KL = max(0, Mean(π_KL − ref_KL)) over mismatched
 //	                    prompt/completion pairs, detached
 //	ORPO                NLL(chosen) − λ·mean log σ(log odds(p_c) − log odds(p_r)),
 //	                    log odds(p) = log p − log1p(−p), on length-averaged log-probabilities

@@ -131,7 +131,7 @@ func (d DPO) Forward(p Pairs) (Result, error) {
 		r.ChosenRewards[i] = d.Beta * (p.PolicyChosen[i] - refC)
 		r.RejectedRewards[i] = d.Beta * (p.PolicyRejected[i] - refR)
 	}
-	r.Loss = mean(r.Losses)
+	r.Loss = Mean(r.Losses)
 	return r, nil
 }
 

@@ -60,7 +60,7 @@ func (c InfoNCE) Forward(sim []float64, N, K int) (losses []float64, loss float6
 		lse, _ := c.softmax(row)
 		losses[i] = lse - row[0]/c.Temperature
 	}
-	return losses, mean(losses), nil
+	return losses, Mean(losses), nil
 }
 
 // Backward returns the gradient of the mean loss with respect to the

@@ -40,30 +40,7 @@ type KTOResult struct {
 	Losses  []float64 // [N] weighted per-example losses
 	Rewards []float64 // [N] β·(π − ref), detached
 	KL      float64   // the clamped, detached reference point
-	Loss    float64   // mean(Losses)
-}
-
-// ChosenRewardMean and RejectedRewardMean are the mean rewards of the
-// desirable and undesirable examples (NaN when there are none).
-func (r KTOResult) ChosenRewardMean(desirable []bool) float64 { return r.rewardMean(desirable, true) }
-
-// RejectedRewardMean: see ChosenRewardMean.
-func (r KTOResult) RejectedRewardMean(desirable []bool) float64 {
-	return r.rewardMean(desirable, false)
-}
-
-func (r KTOResult) rewardMean(desirable []bool, want bool) float64 {
-	s, n := 0.0, 0
-	for i, d := range desirable {
-		if d == want {
-			s += r.Rewards[i]
-			n++
-		}
-	}
-	if n == 0 {
-		return math.NaN()
-	}
-	return s / float64(n)
+	Loss    float64   // Mean(Losses)
 }
 
 // NeedsReference is true: KTO's rewards are log-ratios to a reference.
@@ -97,7 +74,7 @@ func (k KTO) validate(u Unpaired) (int, error) {
 	return n, nil
 }
 
-// kl is the detached reference point max(0, mean(π_KL − ref_KL)).
+// kl is the detached reference point max(0, Mean(π_KL − ref_KL)).
 func (u Unpaired) kl() float64 {
 	if len(u.PolicyKL) == 0 {
 		return 0
@@ -131,7 +108,7 @@ func (k KTO) Forward(u Unpaired) (KTOResult, error) {
 		r.Losses[i], _ = k.at(u, i, r.KL)
 		r.Rewards[i] = k.Beta * (u.Policy[i] - u.Ref[i])
 	}
-	r.Loss = mean(r.Losses)
+	r.Loss = Mean(r.Losses)
 	return r, nil
 }
 

@@ -69,7 +69,7 @@ func TestReadLoggedKTO(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.KL != 0.5 { // mean(−7+8, −1+1) = 0.5
+	if r.KL != 0.5 { // Mean(−7+8, −1+1) = 0.5
 		t.Errorf("KL = %v, want 0.5", r.KL)
 	}
 	for _, bad := range []struct{ in, want string }{

@@ -68,7 +68,7 @@ func (o ORPO) Forward(p Pairs) (Result, error) {
 		odds += lo
 	}
 	r.NLL, _ = chosenNLL(p.PolicyChosen, p.ChosenLengths, true)
-	r.Loss = r.NLL + mean(r.Losses)
+	r.Loss = r.NLL + Mean(r.Losses)
 	r.LogOddsRatio, r.LogOddsChosen = ratios/float64(n), odds/float64(n)
 	return r, nil
 }

@@ -22,7 +22,7 @@ type Result struct {
 	ChosenRewards   []float64 // [N] implicit rewards of the chosen side (detached)
 	RejectedRewards []float64 // [N] and of the rejected side
 	NLL             float64   // the NLL term on the chosen side (ORPO, CPO with α > 0), else 0
-	// Loss is the objective being minimised: mean(Losses), plus the NLL
+	// Loss is the objective being minimised: Mean(Losses), plus the NLL
 	// term where the loss has one.
 	Loss float64
 	// LogOddsRatio and LogOddsChosen are ORPO's logged metrics: the mean of
@@ -44,18 +44,18 @@ func (r Result) Accuracy() float64 {
 
 // Margin is the mean of chosen minus rejected reward (rewards/margins).
 func (r Result) Margin() float64 {
-	return mean(r.ChosenRewards) - mean(r.RejectedRewards)
+	return Mean(r.ChosenRewards) - Mean(r.RejectedRewards)
 }
 
 // MeanRewards are the mean chosen and rejected rewards (rewards/chosen,
 // rewards/rejected).
 func (r Result) MeanRewards() (chosen, rejected float64) {
-	return mean(r.ChosenRewards), mean(r.RejectedRewards)
+	return Mean(r.ChosenRewards), Mean(r.RejectedRewards)
 }
 
 // PreferenceLoss is the mean of the per-pair terms, Loss without the NLL
 // term.
-func (r Result) PreferenceLoss() float64 { return mean(r.Losses) }
+func (r Result) PreferenceLoss() float64 { return Mean(r.Losses) }
 
 // PairGrads is the gradient of Result.Loss with respect to the policy's
 // sequence log-probabilities.

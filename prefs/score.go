@@ -61,7 +61,7 @@ func ScorePairs(l PairLoss, logged []LoggedPair, averaged bool) ([]PairScore, Pa
 	for i := range logged {
 		scores[i] = PairScore{Line: logged[i].Line, Loss: r.Losses[i], ChosenReward: r.ChosenRewards[i], RejectedReward: r.RejectedRewards[i]}
 	}
-	return scores, PairSummary{Result: r, LogpChosen: mean(p.PolicyChosen), LogpRejected: mean(p.PolicyRejected)}, nil
+	return scores, PairSummary{Result: r, LogpChosen: Mean(p.PolicyChosen), LogpRejected: Mean(p.PolicyRejected)}, nil
 }
 
 // ExampleScore is one scored KTO example.

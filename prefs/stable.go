@@ -42,8 +42,9 @@ func smoothedSigmoid(u, eps float64) (loss, dloss float64) {
 	return loss, dloss
 }
 
-// mean is the average of xs (0 for none), summed in order.
-func mean(xs []float64) float64 {
+// Mean is the average of xs (0 for none), summed in order: the batch means
+// the training logs report.
+func Mean(xs []float64) float64 {
 	if len(xs) == 0 {
 		return 0
 	}
@@ -52,4 +53,20 @@ func mean(xs []float64) float64 {
 		s += x
 	}
 	return s / float64(len(xs))
+}
+
+// MeanWhere is the average of xs over the examples whose label equals want
+// (NaN when there are none): KTO's desirable and undesirable means.
+func MeanWhere(xs []float64, labels []bool, want bool) float64 {
+	s, n := 0.0, 0
+	for i, l := range labels {
+		if l == want {
+			s += xs[i]
+			n++
+		}
+	}
+	if n == 0 {
+		return math.NaN()
+	}
+	return s / float64(n)
 }

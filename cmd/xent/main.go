@@ -42,5 +42,6 @@ class weights, label smoothing, z-loss and soft-capping as in PyTorch.
 	root.AddCommand(newTokenizeCmd(), newTokenizerCmd())
 	root.AddCommand(newTrainCmd())
 	root.AddCommand(newPrefsCmd())
+	root.AddCommand(newTuneCmd())
 	return root
 }

@@ -88,30 +88,14 @@ and cpo; 2 for simpo (the SimPO paper's).`,
 	return cmd
 }
 
-// pairLossFromFlags builds the pairwise loss the flags describe.
-func pairLossFromFlags(f *prefsFlags) (prefs.PairLoss, error) {
-	beta := f.beta
-	if beta == 0 {
-		beta = 0.1
-		if f.typ == "simpo" {
-			beta = 2
-		}
+// spec is the loss the flags describe.
+func (f *prefsFlags) spec() (prefs.Spec, error) {
+	t, err := prefs.ParseDPOType(f.lossType)
+	if err != nil {
+		return prefs.Spec{}, fmt.Errorf("--loss-type: %w", err)
 	}
-	switch f.typ {
-	case "dpo":
-		t, err := prefs.ParseDPOType(f.lossType)
-		if err != nil {
-			return nil, fmt.Errorf("--loss-type: %w", err)
-		}
-		return prefs.DPO{Beta: beta, Type: t, LabelSmoothing: f.labelSmoothing, ReferenceFree: f.referenceFree}, nil
-	case "orpo":
-		return prefs.ORPO{Lambda: beta}, nil
-	case "simpo":
-		return prefs.CPO{Beta: beta, Gamma: f.gamma, LabelSmoothing: f.labelSmoothing, Alpha: f.alpha, SimPO: true}, nil
-	case "cpo":
-		return prefs.CPO{Beta: beta, LabelSmoothing: f.labelSmoothing, Alpha: f.alpha}, nil
-	}
-	return nil, fmt.Errorf("--type %q: want dpo, kto, orpo, simpo or cpo", f.typ)
+	return prefs.Spec{Type: f.typ, Beta: f.beta, DPOType: t, LabelSmoothing: f.labelSmoothing, ReferenceFree: f.referenceFree,
+		Gamma: f.gamma, Alpha: f.alpha, DesirableWeight: f.desirable, UndesirableWeight: f.undesir}, nil
 }
 
 func runPrefsScore(cmd *cobra.Command, args []string, f *prefsFlags) error {
@@ -125,13 +109,17 @@ func runPrefsScore(cmd *cobra.Command, args []string, f *prefsFlags) error {
 		defer file.Close()
 		in, name = file, args[0]
 	}
-	out := json.NewEncoder(cmd.OutOrStdout())
-	if f.typ == "kto" {
-		return scoreKTO(cmd, in, name, out, f)
-	}
-	l, err := pairLossFromFlags(f)
+	spec, err := f.spec()
 	if err != nil {
 		return err
+	}
+	out := json.NewEncoder(cmd.OutOrStdout())
+	if f.typ == "kto" {
+		return scoreKTO(cmd, in, name, out, spec.KTO())
+	}
+	l, err := spec.PairLoss()
+	if err != nil {
+		return fmt.Errorf("--type %q: want dpo, kto, orpo, simpo or cpo", f.typ)
 	}
 	logged, err := prefs.ReadLoggedPairs(in, prefs.LogFieldsFor(l, f.averaged))
 	if err != nil {
@@ -210,12 +198,7 @@ type ktoSummary struct {
 	RejectedReward jsonFloat `json:"rejected_reward"`
 }
 
-func scoreKTO(cmd *cobra.Command, in io.Reader, name string, out *json.Encoder, f *prefsFlags) error {
-	beta := f.beta
-	if beta == 0 {
-		beta = 0.1
-	}
-	k := prefs.KTO{Beta: beta, DesirableWeight: f.desirable, UndesirableWeight: f.undesir}
+func scoreKTO(cmd *cobra.Command, in io.Reader, name string, out *json.Encoder, k prefs.KTO) error {
 	logged, err := prefs.ReadLoggedKTO(in)
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
@@ -235,5 +218,5 @@ func scoreKTO(cmd *cobra.Command, in io.Reader, name string, out *json.Encoder, 
 	return out.Encode(struct {
 		Summary ktoSummary `json:"summary"`
 	}{ktoSummary{Type: "kto", Examples: len(scores), Loss: jsonFloat(r.Loss), KL: jsonFloat(r.KL),
-		ChosenReward: jsonFloat(r.ChosenRewardMean(desirable)), RejectedReward: jsonFloat(r.RejectedRewardMean(desirable))}})
+		ChosenReward: jsonFloat(prefs.MeanWhere(r.Rewards, desirable, true)), RejectedReward: jsonFloat(prefs.MeanWhere(r.Rewards, desirable, false))}})
 }
