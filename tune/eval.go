@@ -8,15 +8,15 @@ import (
 	"github.com/xent-dev/xent/model"
 )
 
-// PairAccuracy is the fraction of pairs whose chosen completion the model
-// finds more probable than the rejected one (summed log-probabilities:
-// the probability of the whole completion), in batches of B pairs.
-func PairAccuracy(m *model.Model, items []Item, B int) (float64, error) {
+// PrefersChosen says for each pair whether the model finds its chosen
+// completion more probable than the rejected one (summed log-probabilities:
+// the probability of the whole completion), scoring B pairs per pass.
+func PrefersChosen(m *model.Model, items []Item, B int) ([]bool, error) {
 	if len(items) == 0 || B < 1 {
-		return 0, fmt.Errorf("tune: no pairs to score")
+		return nil, fmt.Errorf("tune: no pairs to score")
 	}
 	b := newBatch(2*B, MaxInputs(items))
-	wins := 0
+	wins := make([]bool, len(items))
 	for lo := 0; lo < len(items); lo += B {
 		chunk := items[lo:min(lo+B, len(items))]
 		rows := make([]Sequence, 0, 2*len(chunk))
@@ -29,15 +29,13 @@ func PairAccuracy(m *model.Model, items []Item, B int) (float64, error) {
 		b.fill(rows)
 		seq, _, err := b.sequenceLogProbs(m, len(rows), false)
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
 		for k := range chunk {
-			if seq[k] > seq[len(chunk)+k] {
-				wins++
-			}
+			wins[lo+k] = seq[k] > seq[len(chunk)+k]
 		}
 	}
-	return float64(wins) / float64(len(items)), nil
+	return wins, nil
 }
 
 // TextEval is a model on held-out plain text, beside a base model.

@@ -1,0 +1,312 @@
+package posttrain
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/xent-dev/xent/data"
+	"github.com/xent-dev/xent/model"
+	"github.com/xent-dev/xent/modeldir"
+	"github.com/xent-dev/xent/prefs"
+	"github.com/xent-dev/xent/tune"
+)
+
+// Data is the study's held-out material: negation pairs to train on, pairs
+// to score, and plain text to measure perplexity and KL on.
+type Data struct {
+	TrainPairs, HeldOutPairs []Pair
+	// PlainText is the held-out text of the held-out pairs, in windows of
+	// the model's context plus one token (data.Windows).
+	PlainText [][]int32
+	Tokens    int // tokens of PlainText
+}
+
+// Options configure the study.
+type Options struct {
+	Corpus       string  // built-in corpus whose held-out split the pairs come from (opticks)
+	HeldOutShare float64 // share of the held-out text (its end) kept for held-out pairs and plain text
+	Pairs        PairOptions
+	Steps, Batch int
+	Seed         uint64
+	LogEvery     int
+	Threads      int
+}
+
+// DefaultOptions is the study as the README reports it.
+var DefaultOptions = Options{Corpus: "opticks", HeldOutShare: 0.3,
+	Pairs: PairOptions{MinChars: 30, MaxChars: 220, MaxPrompt: 100, MaxFlips: 3},
+	Steps: 150, Batch: 8, Seed: 1, LogEvery: 25}
+
+// Method is one row of the comparison: a tune method, its loss and its
+// learning rate.
+type Method struct {
+	Name          string
+	Method        tune.Method
+	Spec          prefs.Spec
+	LR            float64
+	PrecomputeRef bool
+}
+
+// Methods are the study's rows: SFT on the chosen side, DPO (with a
+// reference model, and with precomputed reference log-probabilities), KTO,
+// ORPO and SimPO, each with TRL's default β.
+var Methods = []Method{
+	{Name: "SFT (chosen)", Method: tune.SFT, LR: 1e-4},
+	{Name: "DPO", Method: tune.DPO, Spec: prefs.Spec{Type: "dpo", Beta: 0.1}, LR: 1e-4},
+	{Name: "DPO, precomputed ref", Method: tune.DPO, Spec: prefs.Spec{Type: "dpo", Beta: 0.1}, LR: 1e-4, PrecomputeRef: true},
+	{Name: "KTO", Method: tune.KTO, Spec: prefs.Spec{Type: "kto", Beta: 0.1, DesirableWeight: 1, UndesirableWeight: 1}, LR: 1e-4},
+	{Name: "ORPO", Method: tune.ORPO, Spec: prefs.Spec{Type: "orpo", Beta: 0.1}, LR: 1e-4},
+	{Name: "SimPO", Method: tune.SimPO, Spec: prefs.Spec{Type: "simpo", Beta: 2, Gamma: 0.5}, LR: 1e-4},
+}
+
+// Row is one method's measurements.
+type Row struct {
+	Name         string
+	Reference    string  // none, model (a frozen copy in memory) or precomputed
+	PeakRSS      float64 // MiB, the process's peak resident set during the run (fine-tuning only)
+	BaselineRSS  float64 // MiB resident before the run's models were loaded
+	StepMS       float64 // wall milliseconds per optimizer step
+	PrecomputeS  float64 // seconds spent precomputing reference log-probabilities
+	PairAccuracy float64 // held-out pairs whose chosen side the model finds more probable
+	// InsertAccuracy and RemovalAccuracy split PairAccuracy by the flip: a
+	// "not" inserted into the rejected side, or removed from it.
+	InsertAccuracy, RemovalAccuracy float64
+	KL                              float64 // mean KL(π ‖ base) per token of held-out plain text, nats
+	Perplexity                      float64 // on held-out plain text
+	DeltaPPL                        float64 // relative change of Perplexity against the base
+	FinalLoss                       float64
+}
+
+// Result is the whole study.
+type Result struct {
+	TrainPairs, HeldOutPairs int
+	HeldOutRemovals          int // held-out pairs whose flip removed a negation
+	TextTokens               int
+	Base                     Row
+	Rows                     []Row
+}
+
+// PrepareData builds the negation pairs from the held-out split of the
+// corpus: the first 1 − HeldOutShare of it gives the training pairs, the
+// rest the held-out pairs and the plain text, so no method ever trains on
+// a sentence it is scored on.
+func PrepareData(o Options, pre *modeldir.Pretrained) (Data, error) {
+	text, err := data.Builtin(o.Corpus)
+	if err != nil {
+		return Data{}, err
+	}
+	_, held := data.Split(text)
+	cut := int(float64(len(held)) * (1 - o.HeldOutShare))
+	if sp := strings.IndexByte(string(held[cut:]), ' '); sp >= 0 {
+		cut += sp // a byte boundary inside the text, never inside a UTF-8 character
+	}
+	d := Data{TrainPairs: fitting(BuildPairs(string(held[:cut]), o.Pairs), pre), HeldOutPairs: fitting(BuildPairs(string(held[cut:]), o.Pairs), pre)}
+	if len(d.TrainPairs) == 0 || len(d.HeldOutPairs) == 0 {
+		return Data{}, fmt.Errorf("posttrain: corpus %s gives %d training and %d held-out pairs", o.Corpus, len(d.TrainPairs), len(d.HeldOutPairs))
+	}
+	tokens := pre.Tokenizer.Encode(held[cut:])
+	d.PlainText = data.Windows(tokens, pre.Model.MaxSeqLen())
+	d.Tokens = len(tokens) - 1
+	return d, nil
+}
+
+// fitting keeps the pairs whose longer side fits the model's context after
+// BOS and the prompt.
+func fitting(pairs []Pair, pre *modeldir.Pretrained) []Pair {
+	var out []Pair
+	for _, p := range pairs {
+		n := 1 + len(pre.Tokenizer.Encode([]byte(p.Prompt))) + max(len(pre.Tokenizer.Encode([]byte(p.Chosen))), len(pre.Tokenizer.Encode([]byte(p.Rejected))))
+		if n-1 <= pre.Model.MaxSeqLen() {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// examples turns pairs into the records of a method's data format. KTO
+// gets every chosen side (desirable) and then every rejected side, so that
+// each example's mismatched completion (the previous example's) belongs to
+// another pair.
+func examples(pairs []Pair, f tune.Format) []tune.Example {
+	var ex []tune.Example
+	for i, p := range pairs {
+		switch f {
+		case tune.PairFormat:
+			ex = append(ex, tune.Example{Line: i + 1, Prompt: p.Prompt, Chosen: p.Chosen, Rejected: p.Rejected})
+		default:
+			ex = append(ex, tune.Example{Line: i + 1, Prompt: p.Prompt, Chosen: p.Chosen, Desirable: true})
+		}
+	}
+	if f == tune.UnpairedFormat {
+		for i, p := range pairs {
+			ex = append(ex, tune.Example{Line: len(pairs) + i + 1, Prompt: p.Prompt, Chosen: p.Rejected})
+		}
+	}
+	return ex
+}
+
+// Items tokenizes pairs for a method.
+func Items(pairs []Pair, f tune.Format, pre *modeldir.Pretrained) ([]tune.Item, error) {
+	bos, err := pre.BOS()
+	if err != nil {
+		return nil, err
+	}
+	return tune.Tokenize(examples(pairs, f), f, pre.Tokenizer, bos, pre.Model.MaxSeqLen())
+}
+
+// Run fine-tunes a fresh copy of the base model (load gives one) with
+// every method and measures each against base. Progress goes to logw.
+func Run(o Options, methods []Method, base *modeldir.Pretrained, load func() (*modeldir.Pretrained, error), logw io.Writer) (Result, error) {
+	d, err := PrepareData(o, base)
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{TrainPairs: len(d.TrainPairs), HeldOutPairs: len(d.HeldOutPairs), TextTokens: d.Tokens}
+	for _, p := range d.HeldOutPairs {
+		if p.Removal {
+			res.HeldOutRemovals++
+		}
+	}
+	heldOut, err := Items(d.HeldOutPairs, tune.PairFormat, base)
+	if err != nil {
+		return Result{}, err
+	}
+	fmt.Fprintf(logw, "posttrain: %d training pairs, %d held-out pairs, %d tokens of held-out plain text\n", res.TrainPairs, res.HeldOutPairs, res.TextTokens)
+	if res.Base, err = measure("base", base.Model, base.Model, heldOut, d, o.Batch); err != nil {
+		return Result{}, err
+	}
+	for _, m := range methods {
+		row, err := runMethod(o, m, base, load, d, heldOut, logw)
+		if err != nil {
+			return Result{}, fmt.Errorf("posttrain: %s: %w", m.Name, err)
+		}
+		row.DeltaPPL = row.Perplexity/res.Base.Perplexity - 1
+		fmt.Fprintf(logw, "posttrain: %s: held-out pair accuracy %.1f%%, KL to base %.4f, perplexity %+.2f%%, %.0f ms/step, peak RSS %.0f MiB\n",
+			m.Name, 100*row.PairAccuracy, row.KL, 100*row.DeltaPPL, row.StepMS, row.PeakRSS)
+		res.Rows = append(res.Rows, row)
+	}
+	return res, nil
+}
+
+func runMethod(o Options, m Method, base *modeldir.Pretrained, load func() (*modeldir.Pretrained, error), d Data, heldOut []tune.Item, logw io.Writer) (Row, error) {
+	items, err := Items(d.TrainPairs, m.Method.Format(), base)
+	if err != nil {
+		return Row{}, err
+	}
+	cfg := tune.Config{Method: m.Method, KTO: m.Spec.KTO(), Batch: o.Batch, Steps: o.Steps, LR: m.LR, Warmup: o.Steps / 10,
+		Schedule: "cosine", MinLRRatio: 0.1, Beta2: 0.99, ClipNorm: 1, Seed: o.Seed, PrecomputeRef: m.PrecomputeRef}
+	if m.Method != tune.SFT && m.Method != tune.KTO {
+		if cfg.Pair, err = m.Spec.PairLoss(); err != nil {
+			return Row{}, err
+		}
+	}
+	row := Row{Name: m.Name, Reference: "none"}
+	runtime.GC()
+	debug.FreeOSMemory()
+	row.BaselineRSS = resetPeakRSS()
+	policy, err := load()
+	if err != nil {
+		return Row{}, err
+	}
+	policy.Model.Threads = o.Threads
+	var ref *model.Model
+	if cfg.NeedsReference() {
+		row.Reference = "precomputed"
+		if !m.PrecomputeRef {
+			row.Reference = "model"
+			r, err := load()
+			if err != nil {
+				return Row{}, err
+			}
+			ref = r.Model
+			ref.Threads = o.Threads
+		}
+	}
+	start := time.Now()
+	t, err := tune.New(policy.Model, ref, items, cfg)
+	if err != nil {
+		return Row{}, err
+	}
+	if m.PrecomputeRef {
+		row.PrecomputeS = time.Since(start).Seconds()
+	}
+	start = time.Now()
+	err = t.Run(o.LogEvery, func(st tune.Stats, kl float64) {
+		row.FinalLoss = st.Loss
+		fmt.Fprintf(logw, "posttrain: %s step %d/%d loss %.4f reward acc %.3g margin %.3g KL to start %.4g\n", m.Name, st.Step, o.Steps, st.Loss, st.RewardAccuracy, st.Margin, kl)
+	})
+	if err != nil {
+		return Row{}, err
+	}
+	row.StepMS = 1000 * time.Since(start).Seconds() / float64(o.Steps)
+	row.PeakRSS = peakRSS()
+	ref = nil
+	measured, err := measure(m.Name, policy.Model, base.Model, heldOut, d, o.Batch)
+	if err != nil {
+		return Row{}, err
+	}
+	row.PairAccuracy, row.InsertAccuracy, row.RemovalAccuracy = measured.PairAccuracy, measured.InsertAccuracy, measured.RemovalAccuracy
+	row.KL, row.Perplexity = measured.KL, measured.Perplexity
+	return row, nil
+}
+
+// measure scores a model on the held-out pairs and plain text.
+func measure(name string, m, base *model.Model, heldOut []tune.Item, d Data, batch int) (Row, error) {
+	wins, err := tune.PrefersChosen(m, heldOut, batch)
+	if err != nil {
+		return Row{}, err
+	}
+	ev, err := tune.EvaluateText(m, base, d.PlainText)
+	if err != nil {
+		return Row{}, err
+	}
+	r := Row{Name: name, KL: ev.KL, Perplexity: ev.Perplexity}
+	var all, ins, rem [2]int // [wins, pairs]
+	for i, w := range wins {
+		kind := &ins
+		if d.HeldOutPairs[i].Removal {
+			kind = &rem
+		}
+		for _, c := range []*[2]int{&all, kind} {
+			c[1]++
+			if w {
+				c[0]++
+			}
+		}
+	}
+	frac := func(c [2]int) float64 { return float64(c[0]) / float64(c[1]) }
+	r.PairAccuracy, r.InsertAccuracy, r.RemovalAccuracy = frac(all), frac(ins), frac(rem)
+	return r, nil
+}
+
+// resetPeakRSS resets the kernel's peak resident-set mark of this process
+// (Linux: "5" into /proc/self/clear_refs) and returns the current resident
+// set in MiB (0 where /proc is missing).
+func resetPeakRSS() float64 {
+	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+	return procStatus("VmRSS")
+}
+
+// peakRSS is the peak resident set in MiB since the last reset.
+func peakRSS() float64 { return procStatus("VmHWM") }
+
+// procStatus reads a kB field of /proc/self/status as MiB.
+func procStatus(field string) float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
