@@ -8,15 +8,15 @@ import (
 	"github.com/xent-dev/xent/model"
 )
 
-// PrefersChosen says for each pair whether the model finds its chosen
-// completion more probable than the rejected one (summed log-probabilities:
-// the probability of the whole completion), scoring B pairs per pass.
-func PrefersChosen(m *model.Model, items []Item, B int) ([]bool, error) {
+// PairMargins returns for each pair log π(chosen) − log π(rejected), the
+// summed log-probabilities of the whole completions: positive where the
+// model prefers the chosen one. It scores B pairs per pass.
+func PairMargins(m *model.Model, items []Item, B int) ([]float64, error) {
 	if len(items) == 0 || B < 1 {
 		return nil, fmt.Errorf("tune: no pairs to score")
 	}
 	b := newBatch(2*B, MaxInputs(items))
-	wins := make([]bool, len(items))
+	margins := make([]float64, len(items))
 	for lo := 0; lo < len(items); lo += B {
 		chunk := items[lo:min(lo+B, len(items))]
 		rows := make([]Sequence, 0, 2*len(chunk))
@@ -32,10 +32,10 @@ func PrefersChosen(m *model.Model, items []Item, B int) ([]bool, error) {
 			return nil, err
 		}
 		for k := range chunk {
-			wins[lo+k] = seq[k] > seq[len(chunk)+k]
+			margins[lo+k] = seq[k] - seq[len(chunk)+k]
 		}
 	}
-	return wins, nil
+	return margins, nil
 }
 
 // TextEval is a model on held-out plain text, beside a base model.

@@ -218,12 +218,12 @@ func TestEveryMethodLearns(t *testing.T) {
 				t.Errorf("reward margin %v → %v", first.Margin, last.Margin)
 			}
 			if c.m == DPO { // summed log-probabilities are DPO's own currency
-				wins, err := PrefersChosen(policy, it, 3)
+				margins, err := PairMargins(policy, it, 3)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if slices.Contains(wins, false) {
-					t.Errorf("trained preferences %v, want the chosen side of all its own four pairs", wins)
+				if slices.ContainsFunc(margins, func(x float64) bool { return !(x > 0) }) {
+					t.Errorf("trained margins %v, want the chosen side preferred in all its own four pairs", margins)
 				}
 			}
 		})

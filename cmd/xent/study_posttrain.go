@@ -60,7 +60,7 @@ perplexity.
 	fl.StringVar(&f.methods, "methods", "sft,dpo,dpo-precomputed,kto,orpo,simpo", "methods to run, comma-separated")
 	fl.IntVar(&f.o.Steps, "steps", f.o.Steps, "optimizer steps per method")
 	fl.IntVar(&f.o.Batch, "batch", f.o.Batch, "pairs (examples for sft and kto) per step")
-	fl.Float64Var(&f.lr, "lr", 0, "peak learning rate of every method (0: each method's default, 1e-4)")
+	fl.Float64Var(&f.lr, "lr", 0, "peak learning rate of every method (0: each method's default, 1e-5)")
 	fl.Float64Var(&f.o.HeldOutShare, "held-out-share", f.o.HeldOutShare, "share of the held-out text kept for held-out pairs and plain text")
 	fl.IntVar(&f.o.Pairs.MaxFlips, "max-flips", f.o.Pairs.MaxFlips, "pairs per sentence at most")
 	fl.Uint64Var(&f.o.Seed, "seed", f.o.Seed, "seed of the example order")
@@ -117,7 +117,39 @@ func runStudyPosttrain(cmd *cobra.Command, f *posttrainFlags) error {
 		return err
 	}
 	if f.json {
-		return json.NewEncoder(cmd.OutOrStdout()).Encode(res)
+		return json.NewEncoder(cmd.OutOrStdout()).Encode(posttrainJSON(res))
 	}
 	return posttrain.WriteTable(cmd.OutOrStdout(), res)
+}
+
+// posttrainRow is a posttrain.Row for JSON (NaN written as "nan").
+type posttrainRow struct {
+	Name            string    `json:"name"`
+	Reference       string    `json:"reference"`
+	PeakRSSMiB      jsonFloat `json:"peak_rss_mib"`
+	StepMS          jsonFloat `json:"step_ms"`
+	PrecomputeS     jsonFloat `json:"precompute_s"`
+	PairAccuracy    jsonFloat `json:"pair_accuracy"`
+	InsertAccuracy  jsonFloat `json:"insert_accuracy"`
+	RemovalAccuracy jsonFloat `json:"removal_accuracy"`
+	RewardAccuracy  jsonFloat `json:"reward_accuracy_vs_base"`
+	KL              jsonFloat `json:"kl_to_base"`
+	Perplexity      jsonFloat `json:"perplexity"`
+	DeltaPPL        jsonFloat `json:"delta_perplexity"`
+	FinalLoss       jsonFloat `json:"final_loss"`
+}
+
+func posttrainJSON(r posttrain.Result) map[string]any {
+	row := func(x posttrain.Row) posttrainRow {
+		return posttrainRow{Name: x.Name, Reference: x.Reference, PeakRSSMiB: jsonFloat(x.PeakRSS), StepMS: jsonFloat(x.StepMS),
+			PrecomputeS: jsonFloat(x.PrecomputeS), PairAccuracy: jsonFloat(x.PairAccuracy), InsertAccuracy: jsonFloat(x.InsertAccuracy),
+			RemovalAccuracy: jsonFloat(x.RemovalAccuracy), RewardAccuracy: jsonFloat(x.RewardAccuracy), KL: jsonFloat(x.KL),
+			Perplexity: jsonFloat(x.Perplexity), DeltaPPL: jsonFloat(x.DeltaPPL), FinalLoss: jsonFloat(x.FinalLoss)}
+	}
+	rows := make([]posttrainRow, len(r.Rows))
+	for i, x := range r.Rows {
+		rows[i] = row(x)
+	}
+	return map[string]any{"train_pairs": r.TrainPairs, "held_out_pairs": r.HeldOutPairs, "held_out_removals": r.HeldOutRemovals,
+		"text_tokens": r.TextTokens, "base": row(r.Base), "methods": rows}
 }

@@ -11,17 +11,16 @@ import (
 	"github.com/xent-dev/xent/tokenizer"
 )
 
-// tinyModelDir writes a one-layer Llama and its tokenizer as a model
-// directory.
-func tinyModelDir(t *testing.T) string {
+// tinyModelDir writes a one-layer Llama of context T and its tokenizer,
+// trained on text, as a model directory.
+func tinyModelDir(t *testing.T, text string, T int) string {
 	t.Helper()
-	text := strings.Repeat("the light is refracted and the light is not reflected. ", 20)
 	tok, err := tokenizer.Train([][]byte{[]byte(text)}, tokenizer.TrainOptions{VocabSize: 300, Pattern: tokenizer.GPT2, Special: []string{"<|endoftext|>"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	m, err := model.New(model.Config{ModelType: "llama", VocabSize: tok.VocabSize(), HiddenSize: 32, IntermediateSize: 64,
-		NumHiddenLayers: 1, NumAttentionHeads: 2, RMSNormEps: 1e-5, RopeTheta: 10000, MaxPositionEmbeddings: 32, TieWordEmbeddings: true}, 7)
+		NumHiddenLayers: 1, NumAttentionHeads: 2, RMSNormEps: 1e-5, RopeTheta: 10000, MaxPositionEmbeddings: T, TieWordEmbeddings: true}, 7)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,8 +40,11 @@ func writeFile(t *testing.T, name, s string) string {
 	return path
 }
 
+// tinyText is the training text of the tiny test models' tokenizer.
+var tinyText = strings.Repeat("the light is refracted and the light is not reflected. ", 20)
+
 func TestTuneEveryMethod(t *testing.T) {
-	base := tinyModelDir(t)
+	base := tinyModelDir(t, tinyText, 32)
 	pairs := writeFile(t, "pairs.jsonl", `{"prompt": "Light", "chosen": " is refracted.", "rejected": " is not refracted."}
 {"prompt": "The ray", "chosen": " was reflected.", "rejected": " was not reflected."}
 {"prompt": "", "chosen": "Colours can be mixed.", "rejected": "Colours cannot be mixed."}
@@ -78,7 +80,7 @@ func TestTuneEveryMethod(t *testing.T) {
 }
 
 func TestTuneBadData(t *testing.T) {
-	base := tinyModelDir(t)
+	base := tinyModelDir(t, tinyText, 32)
 	long := strings.Repeat("refracted light ", 40)
 	for _, c := range []struct{ method, data, want string }{
 		{"dpo", `{"prompt": "a", "chosen": "b"}`, `line 1: missing field "rejected"`},

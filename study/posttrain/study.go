@@ -3,6 +3,7 @@ package posttrain
 import (
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -57,12 +58,12 @@ type Method struct {
 // reference model, and with precomputed reference log-probabilities), KTO,
 // ORPO and SimPO, each with TRL's default β.
 var Methods = []Method{
-	{Name: "SFT (chosen)", Method: tune.SFT, LR: 1e-4},
-	{Name: "DPO", Method: tune.DPO, Spec: prefs.Spec{Type: "dpo", Beta: 0.1}, LR: 1e-4},
-	{Name: "DPO, precomputed ref", Method: tune.DPO, Spec: prefs.Spec{Type: "dpo", Beta: 0.1}, LR: 1e-4, PrecomputeRef: true},
-	{Name: "KTO", Method: tune.KTO, Spec: prefs.Spec{Type: "kto", Beta: 0.1, DesirableWeight: 1, UndesirableWeight: 1}, LR: 1e-4},
-	{Name: "ORPO", Method: tune.ORPO, Spec: prefs.Spec{Type: "orpo", Beta: 0.1}, LR: 1e-4},
-	{Name: "SimPO", Method: tune.SimPO, Spec: prefs.Spec{Type: "simpo", Beta: 2, Gamma: 0.5}, LR: 1e-4},
+	{Name: "SFT (chosen)", Method: tune.SFT, LR: 1e-5},
+	{Name: "DPO", Method: tune.DPO, Spec: prefs.Spec{Type: "dpo", Beta: 0.1}, LR: 1e-5},
+	{Name: "DPO, precomputed ref", Method: tune.DPO, Spec: prefs.Spec{Type: "dpo", Beta: 0.1}, LR: 1e-5, PrecomputeRef: true},
+	{Name: "KTO", Method: tune.KTO, Spec: prefs.Spec{Type: "kto", Beta: 0.1, DesirableWeight: 1, UndesirableWeight: 1}, LR: 1e-5},
+	{Name: "ORPO", Method: tune.ORPO, Spec: prefs.Spec{Type: "orpo", Beta: 0.1}, LR: 1e-5},
+	{Name: "SimPO", Method: tune.SimPO, Spec: prefs.Spec{Type: "simpo", Beta: 2, Gamma: 0.5}, LR: 1e-5},
 }
 
 // Row is one method's measurements.
@@ -77,10 +78,14 @@ type Row struct {
 	// InsertAccuracy and RemovalAccuracy split PairAccuracy by the flip: a
 	// "not" inserted into the rejected side, or removed from it.
 	InsertAccuracy, RemovalAccuracy float64
-	KL                              float64 // mean KL(π ‖ base) per token of held-out plain text, nats
-	Perplexity                      float64 // on held-out plain text
-	DeltaPPL                        float64 // relative change of Perplexity against the base
-	FinalLoss                       float64
+	// RewardAccuracy is DPO's implicit-reward accuracy with the base as the
+	// reference: held-out pairs whose margin log π(c) − log π(r) grew over
+	// the base model's (NaN for the base itself).
+	RewardAccuracy float64
+	KL             float64 // mean KL(π ‖ base) per token of held-out plain text, nats
+	Perplexity     float64 // on held-out plain text
+	DeltaPPL       float64 // relative change of Perplexity against the base
+	FinalLoss      float64
 }
 
 // Result is the whole study.
@@ -178,11 +183,12 @@ func Run(o Options, methods []Method, base *modeldir.Pretrained, load func() (*m
 		return Result{}, err
 	}
 	fmt.Fprintf(logw, "posttrain: %d training pairs, %d held-out pairs, %d tokens of held-out plain text\n", res.TrainPairs, res.HeldOutPairs, res.TextTokens)
-	if res.Base, err = measure("base", base.Model, base.Model, heldOut, d, o.Batch); err != nil {
+	var baseMargins []float64
+	if res.Base, baseMargins, err = measure("base", base.Model, base.Model, heldOut, nil, d, o.Batch); err != nil {
 		return Result{}, err
 	}
 	for _, m := range methods {
-		row, err := runMethod(o, m, base, load, d, heldOut, logw)
+		row, err := runMethod(o, m, base, load, d, heldOut, baseMargins, logw)
 		if err != nil {
 			return Result{}, fmt.Errorf("posttrain: %s: %w", m.Name, err)
 		}
@@ -194,7 +200,7 @@ func Run(o Options, methods []Method, base *modeldir.Pretrained, load func() (*m
 	return res, nil
 }
 
-func runMethod(o Options, m Method, base *modeldir.Pretrained, load func() (*modeldir.Pretrained, error), d Data, heldOut []tune.Item, logw io.Writer) (Row, error) {
+func runMethod(o Options, m Method, base *modeldir.Pretrained, load func() (*modeldir.Pretrained, error), d Data, heldOut []tune.Item, baseMargins []float64, logw io.Writer) (Row, error) {
 	items, err := Items(d.TrainPairs, m.Method.Format(), base)
 	if err != nil {
 		return Row{}, err
@@ -247,42 +253,51 @@ func runMethod(o Options, m Method, base *modeldir.Pretrained, load func() (*mod
 	row.StepMS = 1000 * time.Since(start).Seconds() / float64(o.Steps)
 	row.PeakRSS = peakRSS()
 	ref = nil
-	measured, err := measure(m.Name, policy.Model, base.Model, heldOut, d, o.Batch)
+	measured, _, err := measure(m.Name, policy.Model, base.Model, heldOut, baseMargins, d, o.Batch)
 	if err != nil {
 		return Row{}, err
 	}
 	row.PairAccuracy, row.InsertAccuracy, row.RemovalAccuracy = measured.PairAccuracy, measured.InsertAccuracy, measured.RemovalAccuracy
-	row.KL, row.Perplexity = measured.KL, measured.Perplexity
+	row.RewardAccuracy, row.KL, row.Perplexity = measured.RewardAccuracy, measured.KL, measured.Perplexity
 	return row, nil
 }
 
-// measure scores a model on the held-out pairs and plain text.
-func measure(name string, m, base *model.Model, heldOut []tune.Item, d Data, batch int) (Row, error) {
-	wins, err := tune.PrefersChosen(m, heldOut, batch)
+// measure scores a model on the held-out pairs and plain text; baseMargins
+// are the base model's pair margins (nil when measuring the base).
+func measure(name string, m, base *model.Model, heldOut []tune.Item, baseMargins []float64, d Data, batch int) (Row, []float64, error) {
+	margins, err := tune.PairMargins(m, heldOut, batch)
 	if err != nil {
-		return Row{}, err
+		return Row{}, nil, err
 	}
 	ev, err := tune.EvaluateText(m, base, d.PlainText)
 	if err != nil {
-		return Row{}, err
+		return Row{}, nil, err
 	}
-	r := Row{Name: name, KL: ev.KL, Perplexity: ev.Perplexity}
-	var all, ins, rem [2]int // [wins, pairs]
-	for i, w := range wins {
-		kind := &ins
-		if d.HeldOutPairs[i].Removal {
-			kind = &rem
+	r := Row{Name: name, KL: ev.KL, Perplexity: ev.Perplexity, RewardAccuracy: math.NaN()}
+	var all, ins, rem, reward [2]int // [wins, pairs]
+	count := func(c *[2]int, win bool) {
+		c[1]++
+		if win {
+			c[0]++
 		}
-		for _, c := range []*[2]int{&all, kind} {
-			c[1]++
-			if w {
-				c[0]++
-			}
+	}
+	for i, margin := range margins {
+		count(&all, margin > 0)
+		if d.HeldOutPairs[i].Removal {
+			count(&rem, margin > 0)
+		} else {
+			count(&ins, margin > 0)
+		}
+		if baseMargins != nil {
+			count(&reward, margin > baseMargins[i])
 		}
 	}
 	frac := func(c [2]int) float64 { return float64(c[0]) / float64(c[1]) }
 	r.PairAccuracy, r.InsertAccuracy, r.RemovalAccuracy = frac(all), frac(ins), frac(rem)
-	return r, nil
+	if baseMargins != nil {
+		r.RewardAccuracy = frac(reward)
+	}
+	return r, margins, nil
 }
 
 // resetPeakRSS resets the kernel's peak resident-set mark of this process
