@@ -42,10 +42,12 @@ copy, and with precomputed reference log-probabilities), KTO (chosen
 desirable, rejected undesirable), ORPO and SimPO, with TRL's default β.
 The table on stdout gives, per method: whether it needs a reference model,
 the process's peak resident memory while fine-tuning (it includes the base
-model kept for scoring), wall time per step, held-out pair accuracy (the
-model gives the chosen sentence the higher probability), the mean KL of
-the model to the base on held-out plain text, and the change of held-out
-perplexity.
+model kept for scoring), wall and CPU time per step (CPU time is steadier
+on a shared machine), held-out pair accuracy (the model gives the chosen
+sentence the higher probability), held-out reward accuracy against the
+base (the chosen − rejected margin grew: DPO's implicit reward with the
+base as reference), both split by flip kind, the mean KL of the model to
+the base on held-out plain text, and the change of held-out perplexity.
 
 --model defaults to runs/opticks, what "xent train" writes.`,
 		Example: `  xent train && xent study posttrain
@@ -128,11 +130,14 @@ type posttrainRow struct {
 	Reference       string    `json:"reference"`
 	PeakRSSMiB      jsonFloat `json:"peak_rss_mib"`
 	StepMS          jsonFloat `json:"step_ms"`
+	StepCPUMS       jsonFloat `json:"step_cpu_ms"`
 	PrecomputeS     jsonFloat `json:"precompute_s"`
 	PairAccuracy    jsonFloat `json:"pair_accuracy"`
 	InsertAccuracy  jsonFloat `json:"insert_accuracy"`
 	RemovalAccuracy jsonFloat `json:"removal_accuracy"`
 	RewardAccuracy  jsonFloat `json:"reward_accuracy_vs_base"`
+	InsertReward    jsonFloat `json:"insert_reward_accuracy"`
+	RemovalReward   jsonFloat `json:"removal_reward_accuracy"`
 	KL              jsonFloat `json:"kl_to_base"`
 	Perplexity      jsonFloat `json:"perplexity"`
 	DeltaPPL        jsonFloat `json:"delta_perplexity"`
@@ -141,9 +146,10 @@ type posttrainRow struct {
 
 func posttrainJSON(r posttrain.Result) map[string]any {
 	row := func(x posttrain.Row) posttrainRow {
-		return posttrainRow{Name: x.Name, Reference: x.Reference, PeakRSSMiB: jsonFloat(x.PeakRSS), StepMS: jsonFloat(x.StepMS),
+		return posttrainRow{Name: x.Name, Reference: x.Reference, PeakRSSMiB: jsonFloat(x.PeakRSS), StepMS: jsonFloat(x.StepMS), StepCPUMS: jsonFloat(x.StepCPUMS),
 			PrecomputeS: jsonFloat(x.PrecomputeS), PairAccuracy: jsonFloat(x.PairAccuracy), InsertAccuracy: jsonFloat(x.InsertAccuracy),
-			RemovalAccuracy: jsonFloat(x.RemovalAccuracy), RewardAccuracy: jsonFloat(x.RewardAccuracy), KL: jsonFloat(x.KL),
+			RemovalAccuracy: jsonFloat(x.RemovalAccuracy), RewardAccuracy: jsonFloat(x.RewardAccuracy),
+			InsertReward: jsonFloat(x.InsertReward), RemovalReward: jsonFloat(x.RemovalReward), KL: jsonFloat(x.KL),
 			Perplexity: jsonFloat(x.Perplexity), DeltaPPL: jsonFloat(x.DeltaPPL), FinalLoss: jsonFloat(x.FinalLoss)}
 	}
 	rows := make([]posttrainRow, len(r.Rows))

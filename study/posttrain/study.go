@@ -73,6 +73,7 @@ type Row struct {
 	PeakRSS      float64 // MiB, the process's peak resident set during the run (fine-tuning only)
 	BaselineRSS  float64 // MiB resident before the run's models were loaded
 	StepMS       float64 // wall milliseconds per optimizer step
+	StepCPUMS    float64 // CPU milliseconds (all threads) per optimizer step
 	PrecomputeS  float64 // seconds spent precomputing reference log-probabilities
 	PairAccuracy float64 // held-out pairs whose chosen side the model finds more probable
 	// InsertAccuracy and RemovalAccuracy split PairAccuracy by the flip: a
@@ -80,12 +81,13 @@ type Row struct {
 	InsertAccuracy, RemovalAccuracy float64
 	// RewardAccuracy is DPO's implicit-reward accuracy with the base as the
 	// reference: held-out pairs whose margin log π(c) − log π(r) grew over
-	// the base model's (NaN for the base itself).
-	RewardAccuracy float64
-	KL             float64 // mean KL(π ‖ base) per token of held-out plain text, nats
-	Perplexity     float64 // on held-out plain text
-	DeltaPPL       float64 // relative change of Perplexity against the base
-	FinalLoss      float64
+	// the base model's (NaN for the base itself), split by flip like the
+	// pair accuracy.
+	RewardAccuracy, InsertReward, RemovalReward float64
+	KL                                          float64 // mean KL(π ‖ base) per token of held-out plain text, nats
+	Perplexity                                  float64 // on held-out plain text
+	DeltaPPL                                    float64 // relative change of Perplexity against the base
+	FinalLoss                                   float64
 }
 
 // Result is the whole study.
@@ -193,8 +195,8 @@ func Run(o Options, methods []Method, base *modeldir.Pretrained, load func() (*m
 			return Result{}, fmt.Errorf("posttrain: %s: %w", m.Name, err)
 		}
 		row.DeltaPPL = row.Perplexity/res.Base.Perplexity - 1
-		fmt.Fprintf(logw, "posttrain: %s: held-out pair accuracy %.1f%%, KL to base %.4f, perplexity %+.2f%%, %.0f ms/step, peak RSS %.0f MiB\n",
-			m.Name, 100*row.PairAccuracy, row.KL, 100*row.DeltaPPL, row.StepMS, row.PeakRSS)
+		fmt.Fprintf(logw, "posttrain: %s: held-out pair accuracy %.1f%%, KL to base %.4f, perplexity %+.2f%%, %.0f ms/step (%.0f CPU ms), peak RSS %.0f MiB\n",
+			m.Name, 100*row.PairAccuracy, row.KL, 100*row.DeltaPPL, row.StepMS, row.StepCPUMS, row.PeakRSS)
 		res.Rows = append(res.Rows, row)
 	}
 	return res, nil
@@ -242,7 +244,7 @@ func runMethod(o Options, m Method, base *modeldir.Pretrained, load func() (*mod
 	if m.PrecomputeRef {
 		row.PrecomputeS = time.Since(start).Seconds()
 	}
-	start = time.Now()
+	start, cpu := time.Now(), cpuSeconds()
 	err = t.Run(o.LogEvery, func(st tune.Stats, kl float64) {
 		row.FinalLoss = st.Loss
 		fmt.Fprintf(logw, "posttrain: %s step %d/%d loss %.4f reward acc %.3g margin %.3g KL to start %.4g\n", m.Name, st.Step, o.Steps, st.Loss, st.RewardAccuracy, st.Margin, kl)
@@ -251,6 +253,7 @@ func runMethod(o Options, m Method, base *modeldir.Pretrained, load func() (*mod
 		return Row{}, err
 	}
 	row.StepMS = 1000 * time.Since(start).Seconds() / float64(o.Steps)
+	row.StepCPUMS = 1000 * (cpuSeconds() - cpu) / float64(o.Steps)
 	row.PeakRSS = peakRSS()
 	ref = nil
 	measured, _, err := measure(m.Name, policy.Model, base.Model, heldOut, baseMargins, d, o.Batch)
@@ -258,7 +261,8 @@ func runMethod(o Options, m Method, base *modeldir.Pretrained, load func() (*mod
 		return Row{}, err
 	}
 	row.PairAccuracy, row.InsertAccuracy, row.RemovalAccuracy = measured.PairAccuracy, measured.InsertAccuracy, measured.RemovalAccuracy
-	row.RewardAccuracy, row.KL, row.Perplexity = measured.RewardAccuracy, measured.KL, measured.Perplexity
+	row.RewardAccuracy, row.InsertReward, row.RemovalReward = measured.RewardAccuracy, measured.InsertReward, measured.RemovalReward
+	row.KL, row.Perplexity = measured.KL, measured.Perplexity
 	return row, nil
 }
 
@@ -273,8 +277,8 @@ func measure(name string, m, base *model.Model, heldOut []tune.Item, baseMargins
 	if err != nil {
 		return Row{}, nil, err
 	}
-	r := Row{Name: name, KL: ev.KL, Perplexity: ev.Perplexity, RewardAccuracy: math.NaN()}
-	var all, ins, rem, reward [2]int // [wins, pairs]
+	r := Row{Name: name, KL: ev.KL, Perplexity: ev.Perplexity, RewardAccuracy: math.NaN(), InsertReward: math.NaN(), RemovalReward: math.NaN()}
+	var all, ins, rem, reward, insReward, remReward [2]int // [wins, pairs]
 	count := func(c *[2]int, win bool) {
 		c[1]++
 		if win {
@@ -282,20 +286,21 @@ func measure(name string, m, base *model.Model, heldOut []tune.Item, baseMargins
 		}
 	}
 	for i, margin := range margins {
-		count(&all, margin > 0)
+		kind, kindReward := &ins, &insReward
 		if d.HeldOutPairs[i].Removal {
-			count(&rem, margin > 0)
-		} else {
-			count(&ins, margin > 0)
+			kind, kindReward = &rem, &remReward
 		}
+		count(&all, margin > 0)
+		count(kind, margin > 0)
 		if baseMargins != nil {
 			count(&reward, margin > baseMargins[i])
+			count(kindReward, margin > baseMargins[i])
 		}
 	}
 	frac := func(c [2]int) float64 { return float64(c[0]) / float64(c[1]) }
 	r.PairAccuracy, r.InsertAccuracy, r.RemovalAccuracy = frac(all), frac(ins), frac(rem)
 	if baseMargins != nil {
-		r.RewardAccuracy = frac(reward)
+		r.RewardAccuracy, r.InsertReward, r.RemovalReward = frac(reward), frac(insReward), frac(remReward)
 	}
 	return r, margins, nil
 }

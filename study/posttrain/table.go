@@ -22,20 +22,21 @@ func referenceText(r Row) string {
 	return "no"
 }
 
-// accuracyText is the held-out pair accuracy with its split by flip.
-func accuracyText(r Row) string {
-	return fmt.Sprintf("**%.1f%%** (%.1f%% / %.1f%%)", 100*r.PairAccuracy, 100*r.InsertAccuracy, 100*r.RemovalAccuracy)
+// split is an accuracy with its split by flip kind.
+func split(all, inserted, removed float64) string {
+	return fmt.Sprintf("**%.1f%%** (%.1f%% / %.1f%%)", 100*all, 100*inserted, 100*removed)
 }
 
 // WriteTable writes the study's table in Markdown.
 func WriteTable(w io.Writer, r Result) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "| method | needs a reference? | peak RSS (MiB) | time per step (ms) | held-out pair accuracy (\"not\" inserted / removed) | held-out reward accuracy vs base | KL to base (nats/token) | Δ held-out perplexity |\n")
+	fmt.Fprintf(&b, "| method | needs a reference? | peak RSS (MiB) | time per step: wall / CPU (ms) | held-out pair accuracy (\"not\" inserted / removed) | held-out reward accuracy vs base (inserted / removed) | KL to base (nats/token) | Δ held-out perplexity |\n")
 	fmt.Fprintf(&b, "|---|---|---|---|---|---|---|---|\n")
-	fmt.Fprintf(&b, "| base model | – | – | – | %s | – | 0 | 0 (perplexity %.2f) |\n", accuracyText(r.Base), r.Base.Perplexity)
+	fmt.Fprintf(&b, "| base model | – | – | – | %s | – | 0 | 0 (perplexity %.2f) |\n", split(r.Base.PairAccuracy, r.Base.InsertAccuracy, r.Base.RemovalAccuracy), r.Base.Perplexity)
 	for _, row := range r.Rows {
-		fmt.Fprintf(&b, "| %s | %s | %.0f | %.0f | %s | %.1f%% | %.4f | %+.2f%% |\n", row.Name, referenceText(row), row.PeakRSS,
-			row.StepMS, accuracyText(row), 100*row.RewardAccuracy, row.KL, 100*row.DeltaPPL)
+		fmt.Fprintf(&b, "| %s | %s | %.0f | %.0f / %.0f | %s | %s | %.4f | %+.2f%% |\n", row.Name, referenceText(row), row.PeakRSS,
+			row.StepMS, row.StepCPUMS, split(row.PairAccuracy, row.InsertAccuracy, row.RemovalAccuracy),
+			split(row.RewardAccuracy, row.InsertReward, row.RemovalReward), row.KL, 100*row.DeltaPPL)
 	}
 	fmt.Fprintf(&b, "\n%d training pairs; %d held-out pairs (%d with a \"not\" removed); %d tokens of held-out plain text.\n",
 		r.TrainPairs, r.HeldOutPairs, r.HeldOutRemovals, r.TextTokens)
