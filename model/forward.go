@@ -129,6 +129,7 @@ func (m *Model) checkBatch(tokens []int32, B, T int, targets []int32) error {
 // whose output it leaves in a.lnf [N, C].
 func (m *Model) body(tokens []int32, B, T int) *acts {
 	a, d, th := m.acts(B, T), m.d, m.threads()
+	m.rowTargets = m.rowTargets[:0]
 	copy(a.tokens, tokens)
 	x := a.res[0]
 	for i, tok := range tokens {

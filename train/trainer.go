@@ -71,6 +71,7 @@ type Trainer struct {
 	sched           Schedule
 	batches         *data.Batches
 	inputs, targets []int32    // [B, T]
+	counts          []int64    // [V] training-token counts, saved with checkpoints
 	ssSrc           *rand.PCG  // scheduled sampling's draws (nil: off)
 	ssRNG           *rand.Rand // over ssSrc
 }
@@ -109,12 +110,17 @@ func NewTrainer(m *model.Model, tokens []int32, s Settings) (*Trainer, error) {
 	m.Threads = s.Threads
 	m.Loss = loss.Options{LabelSmoothing: s.LabelSmoothing, ZLoss: s.ZLoss}
 	n := s.Batch * s.Context
-	t := &Trainer{Model: m, Opt: opt, Settings: s, sched: sched, batches: batches, inputs: make([]int32, n), targets: make([]int32, n)}
+	t := &Trainer{Model: m, Opt: opt, Settings: s, sched: sched, batches: batches, inputs: make([]int32, n), targets: make([]int32, n),
+		counts: CountTokens(tokens, m.VocabSize())}
 	if t.ssSrc = newSSSource(s); t.ssSrc != nil {
 		t.ssRNG = rand.New(t.ssSrc)
 	}
 	return t, nil
 }
+
+// TokenCounts returns how often each token id occurs in the training
+// tokens, [V].
+func (t *Trainer) TokenCounts() []int64 { return t.counts }
 
 // Next runs one optimizer step: GradAccum micro-batches of forward and
 // backward, clipping, AdamW. A non-finite loss or gradient stops it with an
