@@ -268,8 +268,14 @@ func (e Exposure) WriteTable(w io.Writer) {
 	fmt.Fprintf(w, "\nerror compounding: NLL of the true token and top-1 disagreement with teacher forcing, by distance from the prefix\n")
 	fmt.Fprintf(w, "%8s %14s %12s %12s %12s %12s\n", "distance", "teacher-forced", "greedy", "sampled", "disagree g", "disagree s")
 	for _, c := range e.Curve {
-		if c.Distance == 1 || c.Distance%8 == 0 || c.Distance == len(e.Curve) {
+		if shownDistance(c.Distance) || c.Distance == len(e.Curve) {
 			fmt.Fprintf(w, "%8d %14.4f %12.4f %12.4f %12.3f %12.3f\n", c.Distance, c.TeacherForced, c.Greedy, c.Sampled, c.GreedyDisagree, c.SampledDisagree)
 		}
 	}
+}
+
+// shownDistance picks the table's distances: 1 to 4, then 2^a and 3·2^a.
+func shownDistance(j int) bool {
+	pow2 := func(x int) bool { return x > 0 && x&(x-1) == 0 }
+	return j <= 4 || pow2(j) || j%3 == 0 && pow2(j/3)
 }
