@@ -30,7 +30,7 @@ func newGenerateCmd() *cobra.Command {
 		Short: "Continue a prompt with a model, decoding with the KV cache",
 		Long: `Continue a prompt with the model in --model (an xent checkpoint or a local
 Hugging Face GPT-2 or Llama directory), one token at a time with the KV
-cache, streaming the text to stdout as it comes.
+cache, streaming the continuation (not the prompt) to stdout as it comes.
 
 Each token is chosen from the logits after a chain of processors, in
 --order (default Hugging Face's: penalties, temperature, top-k, top-p,
@@ -86,7 +86,9 @@ tokens, and those that were not chosen), and the mean log-probability.`,
 	return cmd
 }
 
-// check rejects flag values no sampler could use, naming the flag.
+// check rejects flag values no sampler could use, naming the flag; the
+// library's Validate catches the rest (it takes 0 for top-p and the
+// repetition penalty as off, the flags do not).
 func (f *generateFlags) check() error {
 	s := f.s
 	switch {
@@ -98,14 +100,8 @@ func (f *generateFlags) check() error {
 		return fmt.Errorf("--temperature %g: must be ≥ 0 (0 is greedy)", s.Temperature)
 	case !(s.TopP > 0 && s.TopP <= 1):
 		return fmt.Errorf("--top-p %g: must be in (0, 1] (1 is off)", s.TopP)
-	case s.TopK < 0:
-		return fmt.Errorf("--top-k %d: must be ≥ 0 (0 is off)", s.TopK)
-	case !(s.MinP >= 0 && s.MinP <= 1):
-		return fmt.Errorf("--min-p %g: must be in [0, 1] (0 is off)", s.MinP)
 	case !(s.RepetitionPenalty > 0):
 		return fmt.Errorf("--repetition-penalty %g: must be > 0 (1 is off)", s.RepetitionPenalty)
-	case s.PenaltyWindow < 0:
-		return fmt.Errorf("--penalty-window %d: must be ≥ 0 (0 is the whole context)", s.PenaltyWindow)
 	case f.maxTokens < 1:
 		return fmt.Errorf("--max-tokens %d: must be ≥ 1", f.maxTokens)
 	case f.samples < 1:

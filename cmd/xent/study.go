@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -46,6 +47,15 @@ func (f *studyFlags) add(cmd *cobra.Command) {
 	fl.IntVar(&f.docs, "docs", 32, "held-out documents to use at most")
 	fl.Uint64Var(&f.seed, "seed", 1, "seed of the sampled generations")
 	fl.BoolVar(&f.json, "json", false, "print the result as JSON")
+}
+
+// print writes a study's result as a table, or as JSON with --json.
+func (f *studyFlags) print(w io.Writer, res interface{ WriteTable(io.Writer) }) error {
+	if f.json {
+		return json.NewEncoder(w).Encode(res)
+	}
+	res.WriteTable(w)
+	return nil
 }
 
 // heldOut loads the model and cuts its held-out documents of length tokens.
@@ -124,11 +134,7 @@ true context. Prints a table and writes the curve to --plot (SVG).`,
 				}
 				fmt.Fprintf(cmd.ErrOrStderr(), "xent study exposure: wrote %s\n", plotPath)
 			}
-			if f.json {
-				return json.NewEncoder(cmd.OutOrStdout()).Encode(res)
-			}
-			res.WriteTable(cmd.OutOrStdout())
-			return nil
+			return f.print(cmd.OutOrStdout(), res)
 		},
 	}
 	f.add(cmd)
@@ -204,11 +210,7 @@ the first row is the held-out text itself. Decoding is greedy unless
 			if err != nil {
 				return err
 			}
-			if f.json {
-				return json.NewEncoder(cmd.OutOrStdout()).Encode(res)
-			}
-			res.WriteTable(cmd.OutOrStdout())
-			return nil
+			return f.print(cmd.OutOrStdout(), res)
 		},
 	}
 	f.add(cmd)
