@@ -69,7 +69,10 @@
 //   - rep/ℓ: the share of positions whose top-1 next-token prediction
 //     occurs among the ℓ tokens before it; wrep/ℓ: those that are also
 //     wrong (differ from the actual next token). Averaged per continuation,
-//     then over continuations; ℓ = 128 in the paper's tables.
+//     then over continuations; ℓ = 128 in the paper's tables. The paper
+//     measures them on held-out text under teacher forcing; on generated
+//     text the actual next token is the chosen one, so greedy decoding
+//     without penalties has wrep = 0 (every top-1 was chosen).
 //   - uniq: the number of distinct tokens over all continuations.
 //   - distinct-n (Li et al. 2016, used beside them): distinct n-grams over
 //     all n-grams, pooled over every continuation.
