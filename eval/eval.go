@@ -65,6 +65,7 @@ type Evaluator struct {
 	logits, blog []float32 // [rows, V] this model's and the base model's logits
 	results      []rowResult
 	scratch      [][]float32 // per worker [V]
+	maxHeld      int         // the most tokens a document held at once
 }
 
 // New returns an evaluator of m, whose documents start with the token bos.
@@ -266,6 +267,7 @@ func (d *doc) add(text []byte, classes []Class) error {
 		d.infos = append(d.infos, info)
 		off = end
 	}
+	d.e.maxHeld = max(d.e.maxHeld, len(d.toks))
 	if off != len(text) {
 		return fmt.Errorf("tokens cover %d bytes of a %d-byte piece", off, len(text))
 	}
