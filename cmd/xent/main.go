@@ -41,6 +41,7 @@ class weights, label smoothing, z-loss and soft-capping as in PyTorch.
 	root.AddCommand(newLossCmd(), newBenchCmd())
 	root.AddCommand(newTokenizeCmd(), newTokenizerCmd())
 	root.AddCommand(newTrainCmd())
+	root.AddCommand(newEvalCmd())
 	root.AddCommand(newGenerateCmd(), newStudyCmd())
 	return root
 }

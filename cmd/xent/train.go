@@ -9,9 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/xent-dev/xent/data"
 	"github.com/xent-dev/xent/model"
@@ -213,17 +211,8 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 	logf("%s: %d training tokens, %d held-out tokens (%d bytes), vocabulary %d, %d parameters",
 		name, len(trainTokens), len(heldTokens), len(heldOut), tok.VocabSize(), len(t.Model.ParamBuffer()))
 
-	// The bar redraws in place on a terminal; piped or logged, it stays
-	// quiet and the evaluations are the progress.
-	isTerm := false
-	if f, ok := logw.(*os.File); ok {
-		isTerm = term.IsTerminal(int(f.Fd()))
-	}
-	bar := progressbar.NewOptions(s.Steps,
-		progressbar.OptionSetWriter(logw), progressbar.OptionSetDescription("training"),
-		progressbar.OptionSetVisibility(isTerm),
-		progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionShowElapsedTimeOnFinish(),
-		progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
+	// Piped or logged, the bar stays quiet and the evaluations are the progress.
+	bar := newProgressBar(logw, int64(s.Steps), "training", false)
 	bar.Set(t.Step)
 	save := func() error {
 		return train.SaveCheckpoint(f.out, train.Checkpoint{Trainer: t, Tokenizer: tok, Metrics: metrics})
