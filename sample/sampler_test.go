@@ -232,3 +232,25 @@ func TestProcessRejectsBadInput(t *testing.T) {
 		t.Errorf("after an error, a clean call penalised token 0: %v, %v", l, err)
 	}
 }
+
+// ParseOrder either rejects its input or returns each of the five stages
+// once.
+func FuzzParseOrder(f *testing.F) {
+	for _, s := range []string{"penalties,temperature,top-k,top-p,min-p", "penalties,top-k,top-p,min-p,temperature", "", ",,,,", "top-k, top-p,min-p,penalties,temperature"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		order, err := ParseOrder(s)
+		if err != nil {
+			return
+		}
+		if len(order) != len(DefaultOrder) {
+			t.Fatalf("%q gave %v", s, order)
+		}
+		for _, st := range DefaultOrder {
+			if !slices.Contains(order, st) {
+				t.Fatalf("%q gave %v without %s", s, order, st)
+			}
+		}
+	})
+}
