@@ -14,17 +14,25 @@ import (
 
 const tinyCorpus = "Light is refracted by the prism, and the colours are separated. "
 
-// tinyModelDir writes a small random model with a BPE trained on
-// tinyCorpus (context 48) and returns its directory and the corpus file.
-func tinyModelDir(t *testing.T) (dir, corpus string) {
+// tinyCorpusFile writes tinyCorpus 200 times to a file in a fresh
+// directory, with the token cache in another.
+func tinyCorpusFile(t *testing.T) (root, corpus string, text []byte) {
 	t.Helper()
 	t.Setenv("XDG_CACHE_HOME", t.TempDir()) // the token cache goes there
-	root := t.TempDir()
-	text := []byte(strings.Repeat(tinyCorpus, 200))
+	root = t.TempDir()
+	text = []byte(strings.Repeat(tinyCorpus, 200))
 	corpus = filepath.Join(root, "corpus.txt")
 	if err := os.WriteFile(corpus, text, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return root, corpus, text
+}
+
+// tinyModelDir writes a small random model with a BPE trained on
+// tinyCorpus (context 48) and returns its directory and the corpus file.
+func tinyModelDir(t *testing.T) (dir, corpus string) {
+	t.Helper()
+	root, corpus, text := tinyCorpusFile(t)
 	tok, err := tokenizer.Train([][]byte{text}, tokenizer.TrainOptions{VocabSize: 300, Pattern: tokenizer.GPT2, Special: []string{"<|endoftext|>"}})
 	if err != nil {
 		t.Fatal(err)

@@ -90,13 +90,8 @@ func TestTrainInitFrom(t *testing.T) {
 }
 
 func TestTrainScheduledSamplingFlags(t *testing.T) {
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
-	dir := t.TempDir()
+	dir, corpus, _ := tinyCorpusFile(t)
 	out := filepath.Join(dir, "run")
-	corpus := filepath.Join(dir, "corpus.txt")
-	if err := os.WriteFile(corpus, []byte(strings.Repeat("Light is refracted by the prism. ", 300)), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	args := []string{"train", "--data", corpus, "--vocab-size", "300", "--layers", "1", "--width", "32", "--heads", "2",
 		"--context", "16", "--batch", "2", "--warmup", "1", "--steps", "2", "--out", out, "--json"}
 	if _, _, err := runXent(t, append(args, "--scheduled-sampling", "inverse-sigmoid", "--ss-k", "0.5")...); err == nil || !strings.Contains(err.Error(), "--ss-k") {
