@@ -41,5 +41,6 @@ class weights, label smoothing, z-loss and soft-capping as in PyTorch.
 	root.AddCommand(newLossCmd(), newBenchCmd())
 	root.AddCommand(newTokenizeCmd(), newTokenizerCmd())
 	root.AddCommand(newTrainCmd())
+	root.AddCommand(newScalingCmd())
 	return root
 }
