@@ -9,8 +9,8 @@ import (
 	"strings"
 
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/palette"
 	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
@@ -65,16 +65,15 @@ func PlotChinchilla(path string, runs []Run, law Chinchilla) error {
 	p.Y.Label.Text = "D (tokens)"
 	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
 	p.X.Tick.Marker, p.Y.Tick.Marker = plot.LogTicks{Prec: -1}, plot.LogTicks{Prec: -1}
-	p.Legend.Top = true
+	p.Legend.Top, p.Legend.Left = true, true
 	p.Add(plotter.NewGrid())
 
 	// Iso-loss contours at levels spread over the runs' losses.
 	const levels = 6
-	colors := palette.Heat(levels, 1).Colors()
 	for i := range levels {
 		lv := lLo + (lHi-lLo)*(float64(i)+0.5)/levels
 		c := plotter.NewContour(g, []float64{lv}, nil)
-		style := draw.LineStyle{Color: colors[i], Width: vg.Points(1)}
+		style := draw.LineStyle{Color: plotutil.Color(i), Width: vg.Points(1)}
 		c.LineStyles = []draw.LineStyle{style}
 		p.Add(c)
 		p.Legend.Add(fmt.Sprintf("L = %.3f", lv), &plotter.Line{LineStyle: style})
@@ -94,8 +93,8 @@ func PlotChinchilla(path string, runs []Run, law Chinchilla) error {
 			if err != nil {
 				return err
 			}
-			l.Color = color.RGBA{B: 200, A: 255}
 			l.Width = vg.Points(2)
+			l.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
 			p.Add(l)
 			p.Legend.Add("compute-optimal N, D", l)
 		}

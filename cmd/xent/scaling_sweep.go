@@ -67,7 +67,7 @@ tokens.`,
 	fl.Float64Var(&f.grid.Ratio, "ratio", 3, "factor between consecutive compute budgets")
 	fl.IntVar(&f.grid.MinSteps, "min-steps", 20, "leave out runs of fewer optimizer steps")
 	fl.Float64Var(&f.grid.MinTPP, "min-tokens-per-param", 2, "at each budget, train only the shapes with at least this many tokens per non-embedding parameter")
-	fl.Float64Var(&f.grid.MaxTPP, "max-tokens-per-param", 1000, "... and at most this many")
+	fl.Float64Var(&f.grid.MaxTPP, "max-tokens-per-param", 1000, "at each budget, train only the shapes with at most this many tokens per non-embedding parameter")
 	fl.StringVar(&f.tf.tokenizer, "tokenizer", "", "gpt2, cl100k_base, o200k_base or a tokenizer.json (default: train a byte-level BPE on the training split)")
 	fl.IntVar(&f.tf.vocabSize, "vocab-size", 512, "vocabulary of the BPE trained when --tokenizer is not given")
 	fl.IntVar(&f.tf.s.Context, "context", 64, "tokens per training sequence T")

@@ -125,8 +125,8 @@ const minPlannedRuns = 6
 // Plan lays out the grid for the given costs: budgets C_k = C₀·r^k, and at
 // each every shape whose D = C_k/(6N), in whole steps of tokensPerStep, has
 // at least MinSteps steps and a tokens-per-parameter ratio within the band.
-// C₀ is the largest (to 0.1%, searched by doubling, then bisection in
-// log C₀) whose runs' estimated time fits in seconds. Runs are in
+// C₀ is the largest (to 1%) whose grid has at least six runs and whose
+// runs' estimated time fits in seconds. Runs are in
 // increasing budget, then in the order of costs.
 func Plan(costs []Cost, g Grid, tokensPerStep int, seconds float64) ([]Planned, error) {
 	if err := g.validate(); err != nil {
@@ -154,27 +154,21 @@ func Plan(costs []Cost, g Grid, tokensPerStep int, seconds float64) ([]Planned, 
 		}
 		return runs, total
 	}
-	// From a C₀ too small for any run, double until the grid no longer
-	// fits, then bisect between the last fitting C₀ and the first not.
+	// From a C₀ too small for any run, step up by 1% until the grid no
+	// longer fits, keeping the largest C₀ with enough runs. (The time is
+	// not quite monotone in C₀, as shapes enter and leave the band.)
 	minN := math.Inf(1)
 	for _, c := range costs {
 		minN = min(minN, float64(c.NonEmbed))
 	}
-	lo := 6 * minN * float64(g.MinSteps*tokensPerStep) / 4
-	hi := 2 * lo
 	best := 0.0
-	for range 200 {
-		if _, total := grid(hi); total > seconds {
+	for c0 := 6 * minN * float64(g.MinSteps*tokensPerStep) / 4; ; c0 *= 1.01 {
+		runs, total := grid(c0)
+		if total > seconds {
 			break
 		}
-		best, lo, hi = hi, hi, 2*hi
-	}
-	for best > 0 && hi/lo > 1.001 {
-		mid := math.Sqrt(lo * hi)
-		if _, total := grid(mid); total > seconds {
-			hi = mid
-		} else {
-			best, lo = mid, mid
+		if len(runs) >= minPlannedRuns {
+			best = c0
 		}
 	}
 	runs, _ := grid(best)
@@ -239,11 +233,9 @@ func (c *Config) measure(sh Shape) (Cost, error) {
 	return Cost{Shape: sh, NonEmbed: NonEmbeddingParams(m), Total: len(m.ParamBuffer()), SecPerToken: perToken, EvalSec: evalSec}, nil
 }
 
-// Run measures the shapes, plans the grid and trains it, writing the CSV
-// after every run. When ctx is cancelled or the budget runs out it stops
-// after the run in progress is abandoned (its steps are lost, the
-// finished runs are in the CSV) and returns the finished runs with
-// ctx's error, or with none for the deadline.
+// Run measures the shapes, plans the grid within the budget and trains it
+// ([Config.Execute]): every finished run is in the CSV, whether the sweep
+// ends, runs out of time or is cancelled.
 func Run(ctx context.Context, c Config) ([]Result, error) {
 	logf := c.Logf
 	if logf == nil {
@@ -282,7 +274,19 @@ func Run(ctx context.Context, c Config) ([]Result, error) {
 	}
 	logf("plan: %d runs over %d compute budgets, estimated %.0f s of the %.0f s left", len(plan), c.Grid.Levels, est, left)
 
-	deadline := begin.Add(c.Budget)
+	return c.Execute(ctx, plan, begin.Add(c.Budget))
+}
+
+// Execute trains the planned runs in order, writing the CSV after every
+// run. It starts no run that would likely end after the deadline (half
+// its estimate left) and abandons one still running there. When ctx is
+// cancelled it abandons the run in progress and returns the finished runs
+// with ctx's error; at the deadline it returns them with none.
+func (c *Config) Execute(ctx context.Context, plan []Planned, deadline time.Time) ([]Result, error) {
+	logf := c.Logf
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
 	var results []Result
 	for i, p := range plan {
 		if err := ctx.Err(); err != nil {
