@@ -37,8 +37,13 @@
 // with the analytic gradient (the LSE's softmax weights times the Huber
 // slope) from every point of the grid α, β ∈ {0, 0.5, …, 2},
 // e ∈ {−1, −0.5, …, 1}, a, b ∈ {0, 5, …, 25}: 5·5·5·6·6 = 4,500 starts.
+// A start has converged when gonum reports a vanishing gradient (below
+// 10⁻⁹) or a stalled objective, or when its line search can make no more
+// progress at a point whose gradient is below 10⁻⁷ (the Huber loss's kinks
+// make that common); a start whose A, B or E overflows float64 has not.
 // The best converged start wins; ties go to the earlier grid point, in the
-// grid's fixed order (α slowest, then β, e, a, b). Starts run in parallel,
+// grid's fixed order (α slowest, then β, e, a, b). Each start is capped at
+// Options.MaxIterations L-BFGS iterations (500 by default). Starts run in parallel,
 // each one sequential, and the reduction is in grid order, so the result is
 // the same bits for any thread count.
 //
@@ -56,7 +61,9 @@
 // log N and log D of those runs on log C; Approach 2 ([IsoFLOP]) groups runs
 // of (nearly) equal compute, fits a parabola of L in log N to each group,
 // takes each parabola's minimum as that budget's N_opt (D_opt = C/(6·N_opt)),
-// and regresses those on log C.
+// and regresses those on log C. A group is the runs within 10% of its
+// smallest compute; a group whose parabola opens downwards or has its
+// minimum outside the group's sizes is skipped, and said so.
 //
 // # Intervals
 //
