@@ -13,11 +13,11 @@ import (
 
 // Run is one training run.
 type Run struct {
-	N    float64 // parameters (Kaplan's convention: non-embedding)
-	D    float64 // training tokens
-	C    float64 // training FLOPs, ≈ 6·N·D
-	Loss float64 // final held-out cross-entropy, nats/token
-	Line int     // the run's line in its CSV file (0 when made in code)
+	N    float64 `json:"params"`         // parameters (Kaplan's convention: non-embedding)
+	D    float64 `json:"tokens"`         // training tokens
+	C    float64 `json:"flops"`          // training FLOPs, ≈ 6·N·D
+	Loss float64 `json:"loss"`           // final held-out cross-entropy, nats/token
+	Line int     `json:"line,omitempty"` // the run's line in its CSV file (0 when made in code)
 }
 
 // where names a run in error messages: its CSV line, or its index.
