@@ -65,6 +65,9 @@ func fitRuns(data string, runs []scaling.Run, form string, excludeWorst int, opt
 		rep.Fit = &c
 		return runs, func(r scaling.Run) float64 { return c.Law.Loss(r.N, r.D) }, err
 	}
+	if excludeWorst < 0 {
+		return rep, fmt.Errorf("--exclude-worst %d: want 0 or more", excludeWorst)
+	}
 	if excludeWorst > 0 {
 		first := opt
 		first.Bootstrap = 0

@@ -76,11 +76,11 @@ func TestScalingFitChinchilla(t *testing.T) {
 func TestScalingFitKaplanText(t *testing.T) {
 	law := scaling.Chinchilla{E: 1.82, A: 482.01, B: 2085.43, Alpha: 0.3478, Beta: 0.3658}
 	csv := writeRunsCSV(t, law)
-	out, _, err := runXent(t, "scaling", "fit", "--data", csv, "--form", "kaplan-c", "--bootstrap", "20")
+	out, _, err := runXent(t, "scaling", "fit", "--data", csv, "--form", "kaplan-c", "--bootstrap", "20", "--exclude-worst", "1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"28 runs", "L(C) = (C_c/C)^α", "alpha_C", "95% intervals from"} {
+	for _, want := range []string{"27 runs (1 worst-fitted excluded: N=", "L(C) = (C_c/C)^α", "alpha_C", "95% intervals from"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -105,6 +105,8 @@ func TestScalingBadInput(t *testing.T) {
 		{[]string{"fit", "--data", write("nan.csv", "params,tokens,loss\n1,2,NaN\n")}, `line 2, column "loss": NaN`},
 		{[]string{"fit", "--data", few}, "3 runs are too few for the chinchilla form: it needs at least 6"},
 		{[]string{"fit", "--data", few, "--form", "kaplan-x"}, `--form "kaplan-x"`},
+		{[]string{"fit", "--data", few, "--form", "kaplan-n", "--exclude-worst", "-1"}, "--exclude-worst -1: want 0 or more"},
+		{[]string{"fit", "--data", few, "--form", "kaplan-n", "--exclude-worst", "3"}, "would leave none of 3 to fit"},
 		{[]string{"fit", "--data", few, "--form", "kaplan-n", "--plot", filepath.Join(dir, "p.pdf")}, "want a .png or .svg"},
 		{[]string{"fit", "--data", filepath.Join(dir, "missing.csv")}, "--data: open"},
 		{[]string{"plan"}, "--flops is required"},
