@@ -43,5 +43,6 @@ class weights, label smoothing, z-loss and soft-capping as in PyTorch.
 	root.AddCommand(newTrainCmd())
 	root.AddCommand(newEvalCmd())
 	root.AddCommand(newGenerateCmd(), newStudyCmd())
+	root.AddCommand(newScalingCmd())
 	return root
 }
