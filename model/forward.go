@@ -214,7 +214,7 @@ func (m *Model) Logits(tokens []int32, B, T int) ([]float32, error) {
 	}
 	a := m.body(tokens, B, T)
 	logits := make([]float32, B*T*m.d.V)
-	m.head.forward(a.lnf, B*T, logits, m.d.V, false, m.threads())
+	m.HeadLogits(a.lnf, B*T, logits)
 	return logits, nil
 }
 

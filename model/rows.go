@@ -66,3 +66,24 @@ func (m *Model) BackwardTokenLogProbs(dlogp []float32) error {
 func (m *Model) rowOptions() loss.LinearOptions {
 	return loss.LinearOptions{Options: loss.Options{IgnoreIndex: m.Loss.IgnoreIndex, Reduction: loss.None, Threads: m.threads()}}
 }
+
+// Hidden runs the causal pass over tokens [B, T] and returns the final
+// norm's output h [B·T, C], the input of the output head. It aliases the
+// model's activation buffers: valid until the next pass. With HeadLogits it
+// lets a caller compute the logits a chunk of rows at a time, so that
+// [B·T, V] never exists.
+func (m *Model) Hidden(tokens []int32, B, T int) ([]float32, error) {
+	if err := m.checkBatch(tokens, B, T, nil); err != nil {
+		return nil, err
+	}
+	return m.body(tokens, B, T).lnf, nil
+}
+
+// HeadLogits sets logits [n, V] to the output head applied to n rows of
+// hidden states h [n, C].
+func (m *Model) HeadLogits(h []float32, n int, logits []float32) {
+	m.head.forward(h, n, logits, m.d.V, false, m.threads())
+}
+
+// Width is the model's width C, the length of a hidden state.
+func (m *Model) Width() int { return m.d.C }

@@ -45,6 +45,9 @@ const (
 type state struct {
 	Step    int    `json:"step"`
 	Batches []byte `json:"batches"` // the batch generator's PCG state
+	// SSDraws is the scheduled-sampling generator's PCG state (runs with
+	// scheduled sampling only).
+	SSDraws []byte `json:"ss_draws,omitempty"`
 }
 
 // Checkpoint is what SaveCheckpoint writes and LoadCheckpoint reads.
@@ -66,7 +69,13 @@ func SaveCheckpoint(dir string, c Checkpoint) error {
 	if err != nil {
 		return err
 	}
-	st, _ := json.Marshal(state{Step: t.Step, Batches: batches})
+	st := state{Step: t.Step, Batches: batches}
+	if t.ssSrc != nil {
+		if st.SSDraws, err = t.ssSrc.MarshalBinary(); err != nil {
+			return err
+		}
+	}
+	stJSON, _ := json.Marshal(st)
 	var metrics []byte
 	for _, m := range c.Metrics {
 		metrics = append(append(metrics, m...), '\n')
@@ -82,7 +91,7 @@ func SaveCheckpoint(dir string, c Checkpoint) error {
 					safetensors.FromFloat32("exp_avg_sq", []int{len(t.Opt.V)}, t.Opt.V),
 				}, map[string]string{"step": strconv.Itoa(t.Opt.Step)})
 			},
-			func() error { return atomicfile.WriteBytes(filepath.Join(tmp, stateFile), st) },
+			func() error { return atomicfile.WriteBytes(filepath.Join(tmp, stateFile), stJSON) },
 			func() error { return atomicfile.WriteBytes(filepath.Join(tmp, metricsFile), metrics) },
 			func() error { return plotLoss(filepath.Join(tmp, plotFile), c.Metrics) },
 			func() error { return WriteTokenCounts(filepath.Join(tmp, CountsFile), t.TokenCounts()) },
@@ -180,6 +189,11 @@ func LoadCheckpoint(dir string, trainText []byte, steps int) (Checkpoint, error)
 	}
 	if err := t.batches.Restore(st.Batches); err != nil {
 		return Checkpoint{}, fmt.Errorf("train: %s: batch state: %w", filepath.Join(dir, stateFile), err)
+	}
+	if t.ssSrc != nil {
+		if err := t.ssSrc.UnmarshalBinary(st.SSDraws); err != nil {
+			return Checkpoint{}, fmt.Errorf("train: %s: scheduled-sampling state: %w", filepath.Join(dir, stateFile), err)
+		}
 	}
 	t.Step = st.Step
 	metrics, err := readLines(filepath.Join(dir, metricsFile))

@@ -12,7 +12,7 @@ func TestStudyPosttrain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	base := tinyModelDir(t, string(text[:40000]), 160)
+	base := prefsModelDir(t, string(text[:40000]), 160)
 	stdout, stderr, err := runXent(t, "study", "posttrain", "--model", base, "--methods", "dpo,orpo", "--steps", "2", "--batch", "4", "--json")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)

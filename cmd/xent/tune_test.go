@@ -11,9 +11,9 @@ import (
 	"github.com/xent-dev/xent/tokenizer"
 )
 
-// tinyModelDir writes a one-layer Llama of context T and its tokenizer,
+// prefsModelDir writes a one-layer Llama of context T and its tokenizer,
 // trained on text, as a model directory.
-func tinyModelDir(t *testing.T, text string, T int) string {
+func prefsModelDir(t *testing.T, text string, T int) string {
 	t.Helper()
 	tok, err := tokenizer.Train([][]byte{[]byte(text)}, tokenizer.TrainOptions{VocabSize: 300, Pattern: tokenizer.GPT2, Special: []string{"<|endoftext|>"}})
 	if err != nil {
@@ -44,7 +44,7 @@ func writeFile(t *testing.T, name, s string) string {
 var tinyText = strings.Repeat("the light is refracted and the light is not reflected. ", 20)
 
 func TestTuneEveryMethod(t *testing.T) {
-	base := tinyModelDir(t, tinyText, 32)
+	base := prefsModelDir(t, tinyText, 32)
 	pairs := writeFile(t, "pairs.jsonl", `{"prompt": "Light", "chosen": " is refracted.", "rejected": " is not refracted."}
 {"prompt": "The ray", "chosen": " was reflected.", "rejected": " was not reflected."}
 {"prompt": "", "chosen": "Colours can be mixed.", "rejected": "Colours cannot be mixed."}
@@ -80,7 +80,7 @@ func TestTuneEveryMethod(t *testing.T) {
 }
 
 func TestTuneBadData(t *testing.T) {
-	base := tinyModelDir(t, tinyText, 32)
+	base := prefsModelDir(t, tinyText, 32)
 	long := strings.Repeat("refracted light ", 40)
 	for _, c := range []struct{ method, data, want string }{
 		{"dpo", `{"prompt": "a", "chosen": "b"}`, `line 1: missing field "rejected"`},
