@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"time"
 
 	"github.com/xent-dev/xent/loss"
 	"github.com/xent-dev/xent/model"
@@ -113,6 +114,8 @@ type Trainer struct {
 	Policy *model.Model
 	Config Config
 	Step   int // completed steps
+	// StepTimes are the wall times of the completed steps, in order.
+	StepTimes []time.Duration
 
 	ref       *model.Model // nil when not needed or precomputed
 	refLogps  [][2]float64 // per item: the reference's (chosen, rejected) or (completion, mismatched)
@@ -317,6 +320,7 @@ func (t *Trainer) Next() (Stats, error) {
 	if t.Step >= t.Config.Steps {
 		return Stats{}, fmt.Errorf("tune: all %d steps are done", t.Config.Steps)
 	}
+	start := time.Now()
 	idx := t.nextBatch()
 	t.b.fill(t.rowsOf(idx))
 	nan := math.NaN()
@@ -339,6 +343,7 @@ func (t *Trainer) Next() (Stats, error) {
 		return Stats{}, fmt.Errorf("tune: step %d: %w", st.Step, err)
 	}
 	t.Step++
+	t.StepTimes = append(t.StepTimes, time.Since(start))
 	return st, nil
 }
 

@@ -41,8 +41,9 @@ Each method fine-tunes a fresh copy of --model for --steps steps of
 copy, and with precomputed reference log-probabilities), KTO (chosen
 desirable, rejected undesirable), ORPO and SimPO, with TRL's default β.
 The table on stdout gives, per method: whether it needs a reference model,
-the process's peak resident memory while fine-tuning (it includes the base
-model kept for scoring), wall and CPU time per step (CPU time is steadier
+its memory (the Go heap in use after the last step, after a collection,
+and the process's peak resident set while fine-tuning; both include the
+base model kept for scoring), wall and CPU time per step (CPU time is steadier
 on a shared machine), held-out pair accuracy (the model gives the chosen
 sentence the higher probability), held-out reward accuracy against the
 base (the chosen − rejected margin grew: DPO's implicit reward with the
@@ -129,8 +130,12 @@ type posttrainRow struct {
 	Name            string    `json:"name"`
 	Reference       string    `json:"reference"`
 	PeakRSSMiB      jsonFloat `json:"peak_rss_mib"`
+	LiveHeapMiB     jsonFloat `json:"live_heap_mib"`
 	StepMS          jsonFloat `json:"step_ms"`
 	StepCPUMS       jsonFloat `json:"step_cpu_ms"`
+	StepMinMS       jsonFloat `json:"step_min_ms"`
+	StepMedianMS    jsonFloat `json:"step_median_ms"`
+	StepMaxMS       jsonFloat `json:"step_max_ms"`
 	PrecomputeS     jsonFloat `json:"precompute_s"`
 	PairAccuracy    jsonFloat `json:"pair_accuracy"`
 	InsertAccuracy  jsonFloat `json:"insert_accuracy"`
@@ -146,7 +151,8 @@ type posttrainRow struct {
 
 func posttrainJSON(r posttrain.Result) map[string]any {
 	row := func(x posttrain.Row) posttrainRow {
-		return posttrainRow{Name: x.Name, Reference: x.Reference, PeakRSSMiB: jsonFloat(x.PeakRSS), StepMS: jsonFloat(x.StepMS), StepCPUMS: jsonFloat(x.StepCPUMS),
+		return posttrainRow{Name: x.Name, Reference: x.Reference, PeakRSSMiB: jsonFloat(x.PeakRSS), LiveHeapMiB: jsonFloat(x.LiveHeap), StepMS: jsonFloat(x.StepMS), StepCPUMS: jsonFloat(x.StepCPUMS),
+			StepMinMS: jsonFloat(x.StepMinMS), StepMedianMS: jsonFloat(x.StepMedianMS), StepMaxMS: jsonFloat(x.StepMaxMS),
 			PrecomputeS: jsonFloat(x.PrecomputeS), PairAccuracy: jsonFloat(x.PairAccuracy), InsertAccuracy: jsonFloat(x.InsertAccuracy),
 			RemovalAccuracy: jsonFloat(x.RemovalAccuracy), RewardAccuracy: jsonFloat(x.RewardAccuracy),
 			InsertReward: jsonFloat(x.InsertReward), RemovalReward: jsonFloat(x.RemovalReward), KL: jsonFloat(x.KL),

@@ -75,7 +75,7 @@ first eight examples). With --json the final report on stdout is JSON.`,
 	fl.BoolVar(&f.cfg.PrecomputeRef, "precompute-ref", false, "compute the reference log-probabilities once up front instead of holding a reference model")
 	fl.IntVar(&f.cfg.Batch, "batch", 8, "examples (pairs for dpo, orpo, simpo) per step")
 	fl.IntVar(&f.cfg.Steps, "steps", 200, "optimizer steps")
-	fl.Float64Var(&f.cfg.LR, "lr", 1e-4, "peak learning rate")
+	fl.Float64Var(&f.cfg.LR, "lr", 1e-5, "peak learning rate")
 	fl.IntVar(&f.cfg.Warmup, "warmup", 10, "warmup steps")
 	fl.StringVar(&f.cfg.Schedule, "schedule", "cosine", "learning-rate schedule: cosine or wsd")
 	fl.Float64Var(&f.cfg.MinLRRatio, "min-lr-ratio", 0.1, "final learning rate as a fraction of the peak")

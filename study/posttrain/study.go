@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -68,14 +69,22 @@ var Methods = []Method{
 
 // Row is one method's measurements.
 type Row struct {
-	Name         string
-	Reference    string  // none, model (a frozen copy in memory) or precomputed
-	PeakRSS      float64 // MiB, the process's peak resident set during the run (fine-tuning only)
-	BaselineRSS  float64 // MiB resident before the run's models were loaded
-	StepMS       float64 // wall milliseconds per optimizer step
-	StepCPUMS    float64 // CPU milliseconds (all threads) per optimizer step
-	PrecomputeS  float64 // seconds spent precomputing reference log-probabilities
-	PairAccuracy float64 // held-out pairs whose chosen side the model finds more probable
+	Name        string
+	Reference   string  // none, model (a frozen copy in memory) or precomputed
+	PeakRSS     float64 // MiB, the process's peak resident set during the run (fine-tuning only)
+	BaselineRSS float64 // MiB resident before the run's models were loaded
+	// LiveHeap is the Go heap in use (MiB) right after the last step, after
+	// a collection, with everything the method holds still held (policy,
+	// gradients, AdamW moments, activations, reference model or table) and
+	// the base model kept for scoring: unlike RSS it does not depend on
+	// when the collector last ran.
+	LiveHeap  float64
+	StepMS    float64 // wall milliseconds per optimizer step
+	StepCPUMS float64 // CPU milliseconds (all threads) per optimizer step
+	// StepMinMS, StepMedianMS and StepMaxMS spread the steps' wall times.
+	StepMinMS, StepMedianMS, StepMaxMS float64
+	PrecomputeS                        float64 // seconds spent precomputing reference log-probabilities
+	PairAccuracy                       float64 // held-out pairs whose chosen side the model finds more probable
 	// InsertAccuracy and RemovalAccuracy split PairAccuracy by the flip: a
 	// "not" inserted into the rejected side, or removed from it.
 	InsertAccuracy, RemovalAccuracy float64
@@ -195,8 +204,8 @@ func Run(o Options, methods []Method, base *modeldir.Pretrained, load func() (*m
 			return Result{}, fmt.Errorf("posttrain: %s: %w", m.Name, err)
 		}
 		row.DeltaPPL = row.Perplexity/res.Base.Perplexity - 1
-		fmt.Fprintf(logw, "posttrain: %s: held-out pair accuracy %.1f%%, KL to base %.4f, perplexity %+.2f%%, %.0f ms/step (%.0f CPU ms), peak RSS %.0f MiB\n",
-			m.Name, 100*row.PairAccuracy, row.KL, 100*row.DeltaPPL, row.StepMS, row.StepCPUMS, row.PeakRSS)
+		fmt.Fprintf(logw, "posttrain: %s: held-out pair accuracy %.1f%%, KL to base %.4f, perplexity %+.2f%%, step wall ms mean %.0f (min %.0f, median %.0f, max %.0f), CPU ms %.0f, live heap %.1f MiB, peak RSS %.0f MiB\n",
+			m.Name, 100*row.PairAccuracy, row.KL, 100*row.DeltaPPL, row.StepMS, row.StepMinMS, row.StepMedianMS, row.StepMaxMS, row.StepCPUMS, row.LiveHeap, row.PeakRSS)
 		res.Rows = append(res.Rows, row)
 	}
 	return res, nil
@@ -254,7 +263,16 @@ func runMethod(o Options, m Method, base *modeldir.Pretrained, load func() (*mod
 	}
 	row.StepMS = 1000 * time.Since(start).Seconds() / float64(o.Steps)
 	row.StepCPUMS = 1000 * (cpuSeconds() - cpu) / float64(o.Steps)
+	ms := make([]float64, len(t.StepTimes))
+	for i, d := range t.StepTimes {
+		ms[i] = float64(d.Microseconds()) / 1000
+	}
+	slices.Sort(ms)
+	row.StepMinMS, row.StepMedianMS, row.StepMaxMS = ms[0], ms[len(ms)/2], ms[len(ms)-1]
 	row.PeakRSS = peakRSS()
+	row.LiveHeap = liveHeap()
+	runtime.KeepAlive(t)
+	runtime.KeepAlive(ref)
 	ref = nil
 	measured, _, err := measure(m.Name, policy.Model, base.Model, heldOut, baseMargins, d, o.Batch)
 	if err != nil {
@@ -303,6 +321,14 @@ func measure(name string, m, base *model.Model, heldOut []tune.Item, baseMargins
 		r.RewardAccuracy, r.InsertReward, r.RemovalReward = frac(reward), frac(insReward), frac(remReward)
 	}
 	return r, margins, nil
+}
+
+// liveHeap collects garbage and returns the heap in use, MiB.
+func liveHeap() float64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return float64(ms.HeapAlloc) / (1 << 20)
 }
 
 // resetPeakRSS resets the kernel's peak resident-set mark of this process
