@@ -256,7 +256,11 @@ func runMethod(o Options, m Method, base *modeldir.Pretrained, load func() (*mod
 	start, cpu := time.Now(), cpuSeconds()
 	err = t.Run(o.LogEvery, func(st tune.Stats, kl float64) {
 		row.FinalLoss = st.Loss
-		fmt.Fprintf(logw, "posttrain: %s step %d/%d loss %.4f reward acc %.3g margin %.3g KL to start %.4g\n", m.Name, st.Step, o.Steps, st.Loss, st.RewardAccuracy, st.Margin, kl)
+		line := fmt.Sprintf("posttrain: %s step %d/%d loss %.4f", m.Name, st.Step, o.Steps, st.Loss)
+		if !math.IsNaN(st.RewardAccuracy) { // SFT has no rewards
+			line += fmt.Sprintf(" reward acc %.3g margin %.3g", st.RewardAccuracy, st.Margin)
+		}
+		fmt.Fprintf(logw, "%s KL to start %.4g\n", line, kl)
 	})
 	if err != nil {
 		return Row{}, err
