@@ -6,6 +6,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -64,20 +65,94 @@ func goSource(root string) ([]byte, error) {
 // "text" field is the document; others are plain text. Documents are
 // joined with a blank line between them.
 func Files(spec string) ([]byte, error) {
-	paths, err := expand(spec)
+	var buf bytes.Buffer
+	err := EachDocument(spec, func(d Document) error {
+		if _, err := buf.ReadFrom(d.Text); err != nil {
+			return fmt.Errorf("data: %s: %w", d.Name, err)
+		}
+		buf.WriteString("\n\n")
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	var buf bytes.Buffer
-	for _, p := range paths {
-		if err := appendFile(&buf, p); err != nil {
-			return nil, err
-		}
 	}
 	if buf.Len() == 0 {
 		return nil, fmt.Errorf("data: %s holds no text", spec)
 	}
 	return buf.Bytes(), nil
+}
+
+// Document is one document of a file, directory or glob: a plain-text file,
+// or one line of a .jsonl file.
+type Document struct {
+	Name string    // the path, and ":line" for a JSON line
+	Text io.Reader // the document's bytes; read before the next document
+}
+
+// Paths returns the files that a file, directory or glob spec names, in
+// the order EachDocument reads them.
+func Paths(spec string) ([]string, error) { return expand(spec) }
+
+// EachDocument calls f with every document of a file, a directory (every
+// regular file below it, in path order) or a glob. Plain files stream
+// from disk, so a document may be larger than memory; a .jsonl file's
+// documents are the "text" fields of its non-blank lines. Empty documents
+// are skipped.
+func EachDocument(spec string, f func(Document) error) error {
+	paths, err := expand(spec)
+	if err != nil {
+		return err
+	}
+	for _, p := range paths {
+		if err := eachInFile(p, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func eachInFile(path string, f func(Document) error) error {
+	file, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("data: %w", err)
+	}
+	defer file.Close()
+	if !strings.HasSuffix(path, ".jsonl") {
+		st, err := file.Stat()
+		if err != nil {
+			return fmt.Errorf("data: %w", err)
+		}
+		if st.Size() == 0 {
+			return nil
+		}
+		return f(Document{Name: path, Text: bufio.NewReaderSize(file, 1<<20)})
+	}
+	sc := bufio.NewScanner(file)
+	sc.Buffer(make([]byte, 1<<20), 1<<30)
+	for line := 1; sc.Scan(); line++ {
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		var doc struct {
+			Text *string `json:"text"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &doc); err != nil {
+			return fmt.Errorf("data: %s:%d: %w", path, line, err)
+		}
+		if doc.Text == nil {
+			return fmt.Errorf("data: %s:%d: no \"text\" field", path, line)
+		}
+		if *doc.Text == "" {
+			continue
+		}
+		if err := f(Document{Name: fmt.Sprintf("%s:%d", path, line), Text: strings.NewReader(*doc.Text)}); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("data: %s: %w", path, err)
+	}
+	return nil
 }
 
 // expand turns a file, directory or glob into a sorted list of files.
@@ -113,47 +188,6 @@ func expand(spec string) ([]string, error) {
 	}
 	slices.Sort(paths)
 	return paths, nil
-}
-
-func appendFile(buf *bytes.Buffer, path string) error {
-	if !strings.HasSuffix(path, ".jsonl") {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return fmt.Errorf("data: %w", err)
-		}
-		if len(b) > 0 {
-			buf.Write(b)
-			buf.WriteString("\n\n")
-		}
-		return nil
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("data: %w", err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<30)
-	for line := 1; sc.Scan(); line++ {
-		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
-			continue
-		}
-		var doc struct {
-			Text *string `json:"text"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &doc); err != nil {
-			return fmt.Errorf("data: %s:%d: %w", path, line, err)
-		}
-		if doc.Text == nil {
-			return fmt.Errorf("data: %s:%d: no \"text\" field", path, line)
-		}
-		buf.WriteString(*doc.Text)
-		buf.WriteString("\n\n")
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("data: %s: %w", path, err)
-	}
-	return nil
 }
 
 // Split cuts text into the training part and the held-out part, the last

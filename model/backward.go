@@ -19,12 +19,22 @@ func (m *Model) ForwardBackward(tokens []int32, B, T int, targets []int32) (floa
 		return 0, err
 	}
 	a := m.body(tokens, B, T)
-	d, N, th := m.d, B*T, m.threads()
+	N := B * T
 	// dlnf [N, C] into a.dln; the head's gradient into its weight's (the embedding's when tied).
 	res, err := loss.LinearCrossEntropy(a.lnf, N, m.lossHead(), loss.Targets{Index: targets}, m.lossOptions(), []float32{1}, a.dln, m.head.dw)
 	if err != nil {
 		return 0, fmt.Errorf("model: %w", err)
 	}
+	m.backwardBody(a)
+	return res.Loss, nil
+}
+
+// backwardBody takes the gradient of the final norm's output, left in
+// a.dln [N, C] by the head, back through every layer to the embeddings,
+// adding every parameter's gradient.
+func (m *Model) backwardBody(a *acts) {
+	d, B, T, th := m.d, a.B, a.T, m.threads()
+	N := B * T
 	clear(a.dres)
 	m.lnf.backward(a.res[d.L], a.dln, a.dres, a.lnfMean, a.lnfRstd, N, a.scratch, a.ones, th)
 	for l := d.L - 1; l >= 0; l-- {
@@ -38,7 +48,6 @@ func (m *Model) ForwardBackward(tokens []int32, B, T int, targets []int32) (floa
 			addTo(m.dwpe[(i%T)*d.C:], g)
 		}
 	}
-	return res.Loss, nil
 }
 
 // blockBackward takes a.dres from the gradient of the layer's output to

@@ -129,6 +129,7 @@ func (m *Model) checkBatch(tokens []int32, B, T int, targets []int32) error {
 // whose output it leaves in a.lnf [N, C].
 func (m *Model) body(tokens []int32, B, T int) *acts {
 	a, d, th := m.acts(B, T), m.d, m.threads()
+	m.rowTargets = m.rowTargets[:0]
 	copy(a.tokens, tokens)
 	x := a.res[0]
 	for i, tok := range tokens {
@@ -213,7 +214,7 @@ func (m *Model) Logits(tokens []int32, B, T int) ([]float32, error) {
 	}
 	a := m.body(tokens, B, T)
 	logits := make([]float32, B*T*m.d.V)
-	m.head.forward(a.lnf, B*T, logits, m.d.V, false, m.threads())
+	m.HeadLogits(a.lnf, B*T, logits)
 	return logits, nil
 }
 

@@ -32,6 +32,9 @@ type Model struct {
 	head      linear // [V, C]: the embedding itself when tied
 	rope      rope   // Llama
 	a         *acts  // for the last batch shape
+	// rowTargets [N] are the targets of the last TokenLogProbs pass;
+	// empty after any other pass, whose activations replaced its.
+	rowTargets []int32
 }
 
 // block is one transformer layer's parameter views.

@@ -81,11 +81,31 @@ func chunks(text []byte, size int) [][]byte {
 // safeCut returns the first safe boundary at or after from, or -1.
 func safeCut(text []byte, from int) int {
 	for i := max(from, 1); i < len(text); i++ {
-		if b := text[i]; b < 0x80 && b != '\'' && !isASCIILetter(b) && isASCIILetter(text[i-1]) {
+		if isSafeCut(text, i) {
 			return i
 		}
 	}
 	return -1
 }
 
+// isSafeCut says whether i is a safe boundary: after an ASCII letter and
+// before an ASCII byte that is neither a letter nor an apostrophe.
+func isSafeCut(text []byte, i int) bool {
+	b := text[i]
+	return b < 0x80 && b != '\'' && !isASCIILetter(b) && isASCIILetter(text[i-1])
+}
+
 func isASCIILetter(b byte) bool { return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' }
+
+// LastSafeCut returns the last safe boundary of text, or -1 if it has none:
+// encoding text[:cut] and text[cut:] separately gives exactly the ids of
+// text, so a stream can be encoded a block at a time. See EncodeParallel
+// for what makes a boundary safe.
+func LastSafeCut(text []byte) int {
+	for i := len(text) - 1; i >= 1; i-- {
+		if isSafeCut(text, i) {
+			return i
+		}
+	}
+	return -1
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/xent-dev/xent/model"
 )
@@ -58,4 +59,53 @@ func BenchmarkTrainStep(b *testing.B) {
 			b.ReportMetric(float64(b.N*bc.B*bc.T)/b.Elapsed().Seconds(), "tokens/s")
 		})
 	}
+}
+
+// BenchmarkScheduledSampling times Trainer.Next on the default `xent
+// train` model (Llama, 4 layers, width 256, vocabulary 2048, B=16, T=128)
+// with pure teacher forcing and with scheduled sampling at a constant
+// ε = 0.5, whose extra teacher-forced pass and draws are the whole
+// difference. Each iteration runs one step of each, alternately, so that
+// both see the same machine (this one is shared); it reports both rates
+// and the cost ratio.
+func BenchmarkScheduledSampling(b *testing.B) {
+	cfg := model.Config{ModelType: model.Llama, VocabSize: 2048, HiddenSize: 256, IntermediateSize: 704, NumHiddenLayers: 4,
+		NumAttentionHeads: 4, RMSNormEps: 1e-5, RopeTheta: 10000, MaxPositionEmbeddings: 128, TieWordEmbeddings: true}
+	rng := rand.New(rand.NewPCG(1, 1))
+	tokens := make([]int32, 1<<16)
+	for i := range tokens {
+		tokens[i] = int32(rng.IntN(cfg.VocabSize))
+	}
+	tf := Settings{Batch: 16, Context: 128, GradAccum: 1, Steps: 1 << 20, LR: 3e-3, Warmup: 40, Schedule: "cosine",
+		MinLRRatio: 0.1, WeightDecay: 0.1, Beta2: 0.99, ClipNorm: 1, Seed: 1}
+	ss := tf
+	ss.ScheduledSampling, ss.SSK, ss.SSMin = SSLinear, 0.5, 0.5 // ε = 0.5 at every step
+	var trainers []*Trainer
+	for _, s := range []Settings{tf, ss} {
+		m, err := model.New(cfg, 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		tr, err := NewTrainer(m, tokens, s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := tr.Next(); err != nil { // warm-up, untimed
+			b.Fatal(err)
+		}
+		trainers = append(trainers, tr)
+	}
+	var spent [2]time.Duration
+	for b.Loop() {
+		for i, tr := range trainers {
+			start := time.Now()
+			if _, err := tr.Next(); err != nil {
+				b.Fatal(err)
+			}
+			spent[i] += time.Since(start)
+		}
+	}
+	b.ReportMetric(float64(b.N)/spent[0].Seconds(), "tf-steps/s")
+	b.ReportMetric(float64(b.N)/spent[1].Seconds(), "ss-steps/s")
+	b.ReportMetric(spent[1].Seconds()/spent[0].Seconds(), "ss/tf-time")
 }

@@ -45,6 +45,9 @@ const (
 type state struct {
 	Step    int    `json:"step"`
 	Batches []byte `json:"batches"` // the batch generator's PCG state
+	// SSDraws is the scheduled-sampling generator's PCG state (runs with
+	// scheduled sampling only).
+	SSDraws []byte `json:"ss_draws,omitempty"`
 }
 
 // Checkpoint is what SaveCheckpoint writes and LoadCheckpoint reads.
@@ -58,15 +61,6 @@ type Checkpoint struct {
 // SaveCheckpoint writes the checkpoint directory dir atomically.
 func SaveCheckpoint(dir string, c Checkpoint) error {
 	t := c.Trainer
-	parent := filepath.Dir(filepath.Clean(dir))
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return fmt.Errorf("train: checkpoint: %w", err)
-	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
-	if err != nil {
-		return fmt.Errorf("train: checkpoint: %w", err)
-	}
-	defer os.RemoveAll(tmp) // nothing left after a successful rename
 	cfg, err := configJSON(t.Model.Config, t.Settings)
 	if err != nil {
 		return err
@@ -75,49 +69,42 @@ func SaveCheckpoint(dir string, c Checkpoint) error {
 	if err != nil {
 		return err
 	}
-	st, _ := json.Marshal(state{Step: t.Step, Batches: batches})
+	st := state{Step: t.Step, Batches: batches}
+	if t.ssSrc != nil {
+		if st.SSDraws, err = t.ssSrc.MarshalBinary(); err != nil {
+			return err
+		}
+	}
+	stJSON, _ := json.Marshal(st)
 	var metrics []byte
 	for _, m := range c.Metrics {
 		metrics = append(append(metrics, m...), '\n')
 	}
-	steps := []func() error{
-		func() error { return atomicfile.WriteBytes(filepath.Join(tmp, configFile), cfg) },
-		func() error { return t.Model.Save(filepath.Join(tmp, weightsFile)) },
-		func() error { return c.Tokenizer.SaveHFFile(filepath.Join(tmp, tokenizerFile)) },
-		func() error {
-			return safetensors.WriteFile(filepath.Join(tmp, optimizerFile), []safetensors.Tensor{
-				safetensors.FromFloat32("exp_avg", []int{len(t.Opt.M)}, t.Opt.M),
-				safetensors.FromFloat32("exp_avg_sq", []int{len(t.Opt.V)}, t.Opt.V),
-			}, map[string]string{"step": strconv.Itoa(t.Opt.Step)})
-		},
-		func() error { return atomicfile.WriteBytes(filepath.Join(tmp, stateFile), st) },
-		func() error { return atomicfile.WriteBytes(filepath.Join(tmp, metricsFile), metrics) },
-		func() error { return plotLoss(filepath.Join(tmp, plotFile), c.Metrics) },
-	}
-	for _, step := range steps {
-		if err := step(); err != nil {
-			return fmt.Errorf("train: checkpoint %s: %w", dir, err)
+	err = atomicfile.WriteDir(dir, func(tmp string) error {
+		steps := []func() error{
+			func() error { return atomicfile.WriteBytes(filepath.Join(tmp, configFile), cfg) },
+			func() error { return t.Model.Save(filepath.Join(tmp, weightsFile)) },
+			func() error { return c.Tokenizer.SaveHFFile(filepath.Join(tmp, tokenizerFile)) },
+			func() error {
+				return safetensors.WriteFile(filepath.Join(tmp, optimizerFile), []safetensors.Tensor{
+					safetensors.FromFloat32("exp_avg", []int{len(t.Opt.M)}, t.Opt.M),
+					safetensors.FromFloat32("exp_avg_sq", []int{len(t.Opt.V)}, t.Opt.V),
+				}, map[string]string{"step": strconv.Itoa(t.Opt.Step)})
+			},
+			func() error { return atomicfile.WriteBytes(filepath.Join(tmp, stateFile), stJSON) },
+			func() error { return atomicfile.WriteBytes(filepath.Join(tmp, metricsFile), metrics) },
+			func() error { return plotLoss(filepath.Join(tmp, plotFile), c.Metrics) },
+			func() error { return WriteTokenCounts(filepath.Join(tmp, CountsFile), t.TokenCounts()) },
 		}
-	}
-	prev := dir + ".prev"
-	if err := os.RemoveAll(prev); err != nil {
-		return fmt.Errorf("train: checkpoint: %w", err)
-	}
-	hadPrev := false
-	if _, err := os.Stat(dir); err == nil {
-		if err := os.Rename(dir, prev); err != nil {
-			return fmt.Errorf("train: checkpoint: %w", err)
+		for _, step := range steps {
+			if err := step(); err != nil {
+				return err
+			}
 		}
-		hadPrev = true
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if hadPrev {
-			os.Rename(prev, dir)
-		}
-		return fmt.Errorf("train: checkpoint: %w", err)
-	}
-	if hadPrev {
-		os.RemoveAll(prev)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("train: checkpoint %s: %w", dir, err)
 	}
 	return nil
 }
@@ -202,6 +189,11 @@ func LoadCheckpoint(dir string, trainText []byte, steps int) (Checkpoint, error)
 	}
 	if err := t.batches.Restore(st.Batches); err != nil {
 		return Checkpoint{}, fmt.Errorf("train: %s: batch state: %w", filepath.Join(dir, stateFile), err)
+	}
+	if t.ssSrc != nil {
+		if err := t.ssSrc.UnmarshalBinary(st.SSDraws); err != nil {
+			return Checkpoint{}, fmt.Errorf("train: %s: scheduled-sampling state: %w", filepath.Join(dir, stateFile), err)
+		}
 	}
 	t.Step = st.Step
 	metrics, err := readLines(filepath.Join(dir, metricsFile))

@@ -3,6 +3,7 @@ package train
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 
 	"github.com/xent-dev/xent/data"
 	"github.com/xent-dev/xent/loss"
@@ -28,6 +29,13 @@ type Settings struct {
 	Seed           uint64  `json:"seed"`            // initial weights and batch order
 	EvalEvery      int     `json:"eval_every"`      // steps between validations (0: only at the end)
 	Threads        int     `json:"threads"`         // 0: GOMAXPROCS
+
+	// Scheduled sampling (scheduled.go): "" (off), linear, exponential or
+	// inverse-sigmoid, and the parameters of its decay.
+	ScheduledSampling string  `json:"scheduled_sampling,omitempty"`
+	SSK               float64 `json:"ss_k,omitempty"`   // k of the schedule
+	SSC               float64 `json:"ss_c,omitempty"`   // linear: the slope c (0: reach ε_min at the last step)
+	SSMin             float64 `json:"ss_min,omitempty"` // ε_min, a floor under ε
 }
 
 // Validate reports settings no run could use.
@@ -46,10 +54,14 @@ func (s Settings) Validate() error {
 	if err != nil {
 		return err
 	}
+	if err := s.validateScheduledSampling(); err != nil {
+		return err
+	}
 	return loss.Options{LabelSmoothing: s.LabelSmoothing, ZLoss: s.ZLoss}.Validate()
 }
 
-// Trainer runs teacher-forced training of a model on a token stream.
+// Trainer runs teacher-forced training of a model on a token stream, with
+// scheduled sampling when its Settings ask for it.
 type Trainer struct {
 	Model    *model.Model
 	Opt      *AdamW
@@ -58,15 +70,21 @@ type Trainer struct {
 
 	sched           Schedule
 	batches         *data.Batches
-	inputs, targets []int32 // [B, T]
+	inputs, targets []int32    // [B, T]
+	counts          []int64    // [V] training-token counts, saved with checkpoints
+	ssSrc           *rand.PCG  // scheduled sampling's draws (nil: off)
+	ssRNG           *rand.Rand // over ssSrc
 }
 
 // StepStats is what one optimizer step reports.
 type StepStats struct {
 	Step     int     `json:"step"` // 1-based
-	Loss     float64 `json:"loss"` // mean over the micro-batches, nats/token
+	Loss     float64 `json:"loss"` // mean over the micro-batches, nats/token (on the mixed inputs under scheduled sampling)
 	LR       float64 `json:"lr"`
 	GradNorm float64 `json:"grad_norm"` // before clipping
+	// SampleProb is 1 − ε: the probability that an input position held the
+	// model's own token (scheduled sampling; 0 without).
+	SampleProb float64 `json:"ss_sample_prob,omitempty"`
 }
 
 // NewTrainer prepares training of m on the token stream (its batches
@@ -92,8 +110,17 @@ func NewTrainer(m *model.Model, tokens []int32, s Settings) (*Trainer, error) {
 	m.Threads = s.Threads
 	m.Loss = loss.Options{LabelSmoothing: s.LabelSmoothing, ZLoss: s.ZLoss}
 	n := s.Batch * s.Context
-	return &Trainer{Model: m, Opt: opt, Settings: s, sched: sched, batches: batches, inputs: make([]int32, n), targets: make([]int32, n)}, nil
+	t := &Trainer{Model: m, Opt: opt, Settings: s, sched: sched, batches: batches, inputs: make([]int32, n), targets: make([]int32, n),
+		counts: CountTokens(tokens, m.VocabSize())}
+	if t.ssSrc = newSSSource(s); t.ssSrc != nil {
+		t.ssRNG = rand.New(t.ssSrc)
+	}
+	return t, nil
 }
+
+// TokenCounts returns how often each token id occurs in the training
+// tokens, [V].
+func (t *Trainer) TokenCounts() []int64 { return t.counts }
 
 // Next runs one optimizer step: GradAccum micro-batches of forward and
 // backward, clipping, AdamW. A non-finite loss or gradient stops it with an
@@ -103,8 +130,12 @@ func (t *Trainer) Next() (StepStats, error) {
 	m := t.Model
 	m.ZeroGrads()
 	var total float64
+	eps := s.TeacherForcingProb(t.Step)
 	for range s.GradAccum {
 		t.batches.Next(t.inputs, t.targets)
+		if err := t.mixOwnTokens(eps); err != nil {
+			return StepStats{}, fmt.Errorf("train: step %d: %w", t.Step+1, err)
+		}
 		l, err := m.ForwardBackward(t.inputs, s.Batch, s.Context, t.targets)
 		if err != nil { // a NaN logit, say: the weights are still the last good ones
 			return StepStats{}, fmt.Errorf("train: step %d: %w", t.Step+1, err)
@@ -121,7 +152,7 @@ func (t *Trainer) Next() (StepStats, error) {
 		return StepStats{}, fmt.Errorf("%w at step %d", err, t.Step+1)
 	}
 	t.Step++
-	return StepStats{Step: t.Step, Loss: mean, LR: lr, GradNorm: norm}, nil
+	return StepStats{Step: t.Step, Loss: mean, LR: lr, GradNorm: norm, SampleProb: 1 - eps}, nil
 }
 
 // Eval is a held-out measurement.

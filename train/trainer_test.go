@@ -38,9 +38,18 @@ func tinyModel(t *testing.T, vocab int, seed uint64) *model.Model {
 	return m
 }
 
-// A resumed run's losses equal the uninterrupted run's, bit for bit.
+// A resumed run's losses equal the uninterrupted run's, bit for bit, with
+// and without scheduled sampling (whose draws resume too).
 func TestResumeIsExact(t *testing.T) {
-	tok, ids, s := tinySetup(t)
+	tok, ids, plain := tinySetup(t)
+	ss := plain
+	ss.ScheduledSampling, ss.SSMin = SSLinear, 0.7
+	for name, s := range map[string]Settings{"teacher forcing": plain, "scheduled sampling": ss} {
+		t.Run(name, func(t *testing.T) { checkResumeIsExact(t, tok, ids, s) })
+	}
+}
+
+func checkResumeIsExact(t *testing.T, tok *tokenizer.Tokenizer, ids []int32, s Settings) {
 	straight, err := NewTrainer(tinyModel(t, tok.VocabSize(), s.Seed), ids, s)
 	if err != nil {
 		t.Fatal(err)
@@ -85,6 +94,9 @@ func TestResumeIsExact(t *testing.T) {
 	}
 	if c.Trainer.Step != 3 {
 		t.Fatalf("resumed at step %d", c.Trainer.Step)
+	}
+	if c.Trainer.Settings != s {
+		t.Fatalf("the checkpoint's settings %+v differ from the run's %+v", c.Trainer.Settings, s)
 	}
 	// Resuming for more steps stretches the schedule to the new total.
 	longer, err := LoadCheckpoint(dir, []byte(strings.Repeat(tinyText, 60)), 2*s.Steps)

@@ -3,7 +3,13 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
+	"os"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
 
 	"github.com/xent-dev/xent/format/npy"
 )
@@ -54,4 +60,22 @@ func npyTypeName(d npy.DType) string {
 		return fmt.Sprintf("%s (%s)", name, string(d))
 	}
 	return fmt.Sprintf("%q", string(d))
+}
+
+// newProgressBar returns a progress bar of max steps (or bytes) on w,
+// drawn only when w is a terminal: it redraws in place there, and would
+// only clutter a pipe or a log.
+func newProgressBar(w io.Writer, max int64, description string, bytes bool) *progressbar.ProgressBar {
+	isTerm := false
+	if f, ok := w.(*os.File); ok {
+		isTerm = term.IsTerminal(int(f.Fd()))
+	}
+	opts := []progressbar.Option{progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(description),
+		progressbar.OptionSetVisibility(isTerm), progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true),
+		progressbar.OptionShowElapsedTimeOnFinish(), progressbar.OptionThrottle(200 * time.Millisecond),
+		progressbar.OptionClearOnFinish()}
+	if bytes {
+		opts = append(opts, progressbar.OptionShowBytes(true))
+	}
+	return progressbar.NewOptions64(max, opts...)
 }

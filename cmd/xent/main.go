@@ -41,5 +41,9 @@ class weights, label smoothing, z-loss and soft-capping as in PyTorch.
 	root.AddCommand(newLossCmd(), newBenchCmd())
 	root.AddCommand(newTokenizeCmd(), newTokenizerCmd())
 	root.AddCommand(newTrainCmd())
+	root.AddCommand(newEvalCmd())
+	root.AddCommand(newGenerateCmd(), newStudyCmd())
+	root.AddCommand(newScalingCmd())
+	root.AddCommand(newPrefsCmd(), newTuneCmd())
 	return root
 }

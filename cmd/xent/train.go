@@ -9,9 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/xent-dev/xent/data"
 	"github.com/xent-dev/xent/model"
@@ -47,11 +45,18 @@ perplexity and bits per byte beside gzip -9's bits per byte on the same
 bytes. A checkpoint directory (config.json, model.safetensors,
 tokenizer.json, optimizer and training state, metrics.jsonl, loss.svg) is
 written atomically to --out. --resume continues a checkpoint exactly: every
-later step's loss equals the uninterrupted run's, for the same thread count.`,
+later step's loss equals the uninterrupted run's, for the same thread count.
+
+--scheduled-sampling feeds the model its own predictions at some input
+positions: at step i each position keeps its true token with probability ε_i
+(the schedule) and otherwise takes a token sampled from the model's
+teacher-forced prediction for it (a first forward pass without gradient),
+before the usual forward and backward pass against the true targets.`,
 		Example: `  xent train
   xent train --corpus gosrc --steps 2000 --out runs/gosrc
   xent train --data 'books/*.txt' --tokenizer gpt2 --arch gpt2 --width 384 --layers 6
-  xent train --resume runs/opticks --steps 1500`,
+  xent train --resume runs/opticks --steps 1500
+  xent train --scheduled-sampling inverse-sigmoid --ss-k 100 --out runs/opticks-ss`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runTrain(cmd, &f) },
 	}
@@ -81,6 +86,10 @@ later step's loss equals the uninterrupted run's, for the same thread count.`,
 	fl.Uint64Var(&f.s.Seed, "seed", 1, "seed of the initial weights and the batch order")
 	fl.IntVar(&f.s.EvalEvery, "eval-every", 100, "steps between held-out evaluations (0: only at the end)")
 	fl.IntVar(&f.s.Threads, "threads", 0, "goroutines (0: GOMAXPROCS); results are identical for the same count")
+	fl.StringVar(&f.s.ScheduledSampling, "scheduled-sampling", "", "scheduled sampling (Bengio et al. 2015): linear, exponential or inverse-sigmoid decay of the teacher-forcing probability ε (default: off, pure teacher forcing)")
+	fl.Float64Var(&f.s.SSK, "ss-k", 0, "k of the schedule: linear ε = max(ε_min, k − c·step) (0: k = 1); exponential ε = k^step, 0 < k < 1; inverse-sigmoid ε = k/(k + exp(step/k)), k ≥ 1")
+	fl.Float64Var(&f.s.SSC, "ss-c", 0, "slope c of the linear schedule (0: (k − ε_min)/steps, reaching ε_min at the last step)")
+	fl.Float64Var(&f.s.SSMin, "ss-min", 0, "ε_min, a floor under the teacher-forcing probability of every schedule")
 	fl.StringVar(&f.out, "out", "runs/opticks", "checkpoint directory to write")
 	fl.IntVar(&f.saveEvery, "save-every", 0, "also checkpoint every this many steps (0: only at the end)")
 	fl.StringVar(&f.resume, "resume", "", "continue the checkpoint in this directory (its settings, except --steps)")
@@ -131,6 +140,11 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 	logf := func(format string, args ...any) { fmt.Fprintf(logw, "xent train: "+format+"\n", args...) }
 	if err := checkWritable(f.out); err != nil {
 		return err
+	}
+	if f.resume == "" { // fail on bad settings before any tokenizer training
+		if err := f.s.Validate(); err != nil {
+			return err
+		}
 	}
 	text, name, err := f.corpusText()
 	if err != nil {
@@ -197,17 +211,8 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 	logf("%s: %d training tokens, %d held-out tokens (%d bytes), vocabulary %d, %d parameters",
 		name, len(trainTokens), len(heldTokens), len(heldOut), tok.VocabSize(), len(t.Model.ParamBuffer()))
 
-	// The bar redraws in place on a terminal; piped or logged, it stays
-	// quiet and the evaluations are the progress.
-	isTerm := false
-	if f, ok := logw.(*os.File); ok {
-		isTerm = term.IsTerminal(int(f.Fd()))
-	}
-	bar := progressbar.NewOptions(s.Steps,
-		progressbar.OptionSetWriter(logw), progressbar.OptionSetDescription("training"),
-		progressbar.OptionSetVisibility(isTerm),
-		progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionShowElapsedTimeOnFinish(),
-		progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
+	// Piped or logged, the bar stays quiet and the evaluations are the progress.
+	bar := newProgressBar(logw, int64(s.Steps), "training", false)
 	bar.Set(t.Step)
 	save := func() error {
 		return train.SaveCheckpoint(f.out, train.Checkpoint{Trainer: t, Tokenizer: tok, Metrics: metrics})

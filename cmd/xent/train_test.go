@@ -88,3 +88,33 @@ func TestTrainInitFrom(t *testing.T) {
 		t.Error("--init-from a missing directory was accepted")
 	}
 }
+
+func TestTrainScheduledSamplingFlags(t *testing.T) {
+	dir, corpus, _ := tinyCorpusFile(t)
+	out := filepath.Join(dir, "run")
+	args := []string{"train", "--data", corpus, "--vocab-size", "300", "--layers", "1", "--width", "32", "--heads", "2",
+		"--context", "16", "--batch", "2", "--warmup", "1", "--steps", "2", "--out", out, "--json"}
+	if _, _, err := runXent(t, append(args, "--scheduled-sampling", "inverse-sigmoid", "--ss-k", "0.5")...); err == nil || !strings.Contains(err.Error(), "--ss-k") {
+		t.Errorf("inverse-sigmoid with k < 1: %v", err)
+	}
+	if _, _, err := runXent(t, append(args, "--scheduled-sampling", "linear", "--ss-min", "0.5")...); err != nil {
+		t.Fatal(err)
+	}
+	var cfg struct {
+		Xent struct {
+			ScheduledSampling string  `json:"scheduled_sampling"`
+			SSMin             float64 `json:"ss_min"`
+		} `json:"xent"`
+	}
+	raw, _ := os.ReadFile(filepath.Join(out, "config.json"))
+	if err := json.Unmarshal(raw, &cfg); err != nil || cfg.Xent.ScheduledSampling != "linear" || cfg.Xent.SSMin != 0.5 {
+		t.Errorf("config.json settings %+v (%v)", cfg.Xent, err)
+	}
+	metrics, _ := os.ReadFile(filepath.Join(out, "metrics.jsonl"))
+	if !strings.Contains(string(metrics), `"ss_sample_prob":0.25`) { // step 2: ε = 1 − 0.5/2
+		t.Errorf("metrics lack step 2's ss_sample_prob 0.25:\n%s", metrics)
+	}
+	if _, _, err := runXent(t, "train", "--data", corpus, "--resume", out, "--out", out, "--steps", "3", "--json"); err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+}

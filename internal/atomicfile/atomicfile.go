@@ -76,3 +76,44 @@ func WriteBytes(path string, b []byte) error {
 		return err
 	})
 }
+
+// WriteDir writes a whole directory atomically: fill populates a fresh
+// temporary directory beside dir, which is then renamed into place. An
+// existing dir is moved aside to dir+".prev" first and removed last, so a
+// crash or a failing fill leaves the previous directory intact (at dir, or
+// at dir+".prev" if the crash falls between the two renames).
+func WriteDir(dir string, fill func(tmp string) error) error {
+	parent := filepath.Dir(filepath.Clean(dir))
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp) // nothing left after a successful rename
+	if err := fill(tmp); err != nil {
+		return err
+	}
+	prev := dir + ".prev"
+	if err := os.RemoveAll(prev); err != nil {
+		return err
+	}
+	hadPrev := false
+	if _, err := os.Stat(dir); err == nil {
+		if err := os.Rename(dir, prev); err != nil {
+			return err
+		}
+		hadPrev = true
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		if hadPrev {
+			os.Rename(prev, dir)
+		}
+		return err
+	}
+	if hadPrev {
+		os.RemoveAll(prev)
+	}
+	return nil
+}

@@ -51,3 +51,34 @@ func TestWriteReplacesOrLeavesIntact(t *testing.T) {
 		t.Error("a write into a missing directory succeeded")
 	}
 }
+
+func TestWriteDirReplacesOrLeavesIntact(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ckpt")
+	fill := func(content string) func(string) error {
+		return func(tmp string) error { return WriteBytes(filepath.Join(tmp, "a"), []byte(content)) }
+	}
+	read := func() string {
+		b, err := os.ReadFile(filepath.Join(dir, "a"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	if err := WriteDir(dir, fill("one")); err != nil || read() != "one" {
+		t.Fatalf("first write: %v, content %q", err, read())
+	}
+	if err := WriteDir(dir, fill("two")); err != nil || read() != "two" {
+		t.Fatalf("replacing write: %v, content %q", err, read())
+	}
+	boom := errors.New("boom")
+	if err := WriteDir(dir, func(tmp string) error { fill("three")(tmp); return boom }); !errors.Is(err, boom) {
+		t.Fatalf("failing fill returned %v", err)
+	}
+	if read() != "two" {
+		t.Fatalf("a failing fill changed the directory: %q", read())
+	}
+	entries, _ := os.ReadDir(filepath.Dir(dir))
+	if len(entries) != 1 {
+		t.Fatalf("left behind %d entries, want only the directory", len(entries))
+	}
+}

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+
+	"github.com/spf13/cobra"
+
+	"github.com/xent-dev/xent/data"
+	"github.com/xent-dev/xent/eval"
+	"github.com/xent-dev/xent/modeldir"
+)
+
+type evalFlags struct {
+	model, data, corpus, base   string
+	window, classes, plots, fmt string
+	ctx, stride, threads        int
+	asJSON, whole               bool
+}
+
+func newEvalCmd() *cobra.Command {
+	var f evalFlags
+	cmd := &cobra.Command{
+		Use:   "eval --model DIR (--data FILE|DIR|GLOB | --corpus NAME)",
+		Short: "Perplexity, bits per byte, calibration and where the loss goes",
+		Long: `eval scores text with a model and reports what its cross-entropy means:
+mean NLL with its standard error, token, word and byte perplexity, bits per
+byte and per character, top-1 accuracy; calibration of the top-1 probability
+(ECE, MCE and RMS over 15 bins, with a reliability diagram under --plots);
+and where the loss goes: by token class (English: punctuation, whitespace,
+function words, numbers, capitalised words, other words; Go source:
+go/scanner's classes), by how often the target occurred in the training data,
+and by position in the window. --base adds the KL divergence from a base
+model's next-token distribution on the same tokens.
+
+--model is an xent checkpoint or a local Hugging Face GPT-2 or Llama
+directory (config.json, model.safetensors, tokenizer.json); nothing is
+downloaded. Each file (or .jsonl line's "text") is a document, windowed on
+its own:
+
+  disjoint  lm-evaluation-harness's rolling log-likelihood: every token is
+            scored once, the first conditioned on BOS
+  strided   the Hugging Face perplexity guide: windows of --ctx every
+            --stride tokens, scoring only the new tokens
+  llamacpp  llama.cpp's perplexity: chunks of --ctx with BOS first, the
+            second half scored
+
+Numbers from different schemes or contexts are not comparable, so the
+output always names them. Text streams from disk: a file of any size is
+evaluated in bounded memory. Ctrl-C prints what was measured so far,
+marked partial.
+
+  xent eval --model runs/opticks --corpus opticks
+  xent eval --model runs/opticks --data notes.txt --window strided --ctx 256 --stride 128 --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runEval(cmd, &f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.model, "model", "", "model directory: an xent checkpoint or a Hugging Face GPT-2/Llama directory (required)")
+	fl.StringVar(&f.data, "data", "", "text to score: a file, a directory or a glob; .jsonl files hold one document per line")
+	fl.StringVar(&f.corpus, "corpus", "", "a built-in corpus to score (opticks, gosrc): its held-out last 10%, unless --whole")
+	fl.BoolVar(&f.whole, "whole", false, "with --corpus, score all of it rather than the held-out split")
+	fl.StringVar(&f.window, "window", "disjoint", "windowing scheme: disjoint, strided or llamacpp")
+	fl.IntVar(&f.ctx, "ctx", 0, "tokens per window (0: the model's context)")
+	fl.IntVar(&f.stride, "stride", 0, "strided: tokens between window starts (0: ctx/2)")
+	fl.StringVar(&f.classes, "classes", "auto", "class breakdown: auto (.go files as Go, the rest English), english or go")
+	fl.StringVar(&f.base, "base", "", "base model directory: report KL(base ‖ model) on the same tokens (same tokenizer required)")
+	fl.StringVar(&f.plots, "plots", "", "directory to write the reliability diagram and the loss-by-position plot into")
+	fl.StringVar(&f.fmt, "plot-format", "svg", "plot format: svg or png")
+	fl.IntVar(&f.threads, "threads", 0, "goroutines (0: GOMAXPROCS)")
+	fl.BoolVar(&f.asJSON, "json", false, "print one JSON object instead of tables")
+	return cmd
+}
+
+func runEval(cmd *cobra.Command, f *evalFlags) error {
+	if f.model == "" {
+		return errors.New("eval: --model is required")
+	}
+	if (f.data == "") == (f.corpus == "") {
+		return errors.New("eval: give exactly one of --data and --corpus")
+	}
+	scheme, err := eval.ParseScheme(f.window)
+	if err != nil {
+		return err
+	}
+	mode, err := parseClasses(f.classes)
+	if err != nil {
+		return err
+	}
+	if f.fmt != "svg" && f.fmt != "png" {
+		return fmt.Errorf("eval: --plot-format %q: want svg or png", f.fmt)
+	}
+	logw := cmd.ErrOrStderr()
+	p, err := modeldir.Load(f.model)
+	if err != nil {
+		return err
+	}
+	bos, err := p.BOS()
+	if err != nil {
+		return err
+	}
+	e, err := eval.New(p.Model, p.Tokenizer, bos, eval.Options{Scheme: scheme, Ctx: f.ctx, Stride: f.stride, Mode: mode, Threads: f.threads})
+	if err != nil {
+		return err
+	}
+	if p.TrainCounts != nil {
+		if err := e.SetTrainCounts(p.TrainCounts); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(logw, "xent eval: %s records no training-token counts; the frequency breakdown counts tokens in the evaluated text\n", f.model)
+	}
+	if f.base != "" {
+		b, err := modeldir.Load(f.base)
+		if err != nil {
+			return fmt.Errorf("eval: --base: %w", err)
+		}
+		if err := e.SetBase(b.Model, b.Tokenizer); err != nil {
+			return err
+		}
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
+	defer stop()
+	err = scoreEvalText(ctx, e, f, logw)
+	r := e.Report()
+	switch {
+	case errors.Is(err, context.Canceled):
+		r.Partial = true
+		fmt.Fprintln(logw, "xent eval: interrupted; reporting what was scored so far")
+	case err != nil:
+		return err
+	case r.Tokens == 0:
+		return fmt.Errorf("eval: no token was scored: the text is too short for the %s scheme with a context of %d", r.Window.Scheme, r.Window.Ctx)
+	}
+	if f.plots != "" {
+		if err := os.MkdirAll(f.plots, 0o755); err != nil {
+			return fmt.Errorf("eval: %w", err)
+		}
+		paths, err := r.WritePlots(f.plots, f.fmt)
+		if err != nil {
+			return err
+		}
+		for _, path := range paths {
+			fmt.Fprintf(logw, "xent eval: wrote %s\n", path)
+		}
+	}
+	out := cmd.OutOrStdout()
+	if f.asJSON {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	}
+	return r.WriteTable(out)
+}
+
+// scoreEvalText feeds every document of --data or --corpus to e, with a
+// progress bar over the bytes.
+func scoreEvalText(ctx context.Context, e *eval.Evaluator, f *evalFlags, logw io.Writer) error {
+	if f.corpus != "" {
+		text, err := data.Builtin(f.corpus)
+		if err != nil {
+			return err
+		}
+		name := f.corpus + " (held-out 10%)"
+		if !f.whole {
+			_, text = data.Split(text)
+		} else {
+			name = f.corpus
+		}
+		if f.corpus == "gosrc" {
+			name += ".go" // Go source under --classes auto
+		}
+		bar := newProgressBar(logw, int64(len(text)), "scoring", true)
+		defer bar.Finish()
+		return e.Document(ctx, name, bytes.NewReader(text), func(n int) { bar.Add(n) })
+	}
+	paths, err := data.Paths(f.data)
+	if err != nil {
+		return err
+	}
+	var total int64
+	for _, path := range paths {
+		if st, err := os.Stat(path); err == nil {
+			total += st.Size()
+		}
+	}
+	bar := newProgressBar(logw, total, "scoring", true)
+	defer bar.Finish()
+	return data.EachDocument(f.data, func(d data.Document) error {
+		return e.Document(ctx, d.Name, d.Text, func(n int) { bar.Add(n) })
+	})
+}
+
+func parseClasses(s string) (eval.Mode, error) {
+	switch s {
+	case "auto":
+		return eval.Auto, nil
+	case "english":
+		return eval.English, nil
+	case "go":
+		return eval.GoSource, nil
+	}
+	return 0, fmt.Errorf("eval: --classes %q: want auto, english or go", s)
+}

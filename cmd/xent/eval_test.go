@@ -1,0 +1,127 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/xent-dev/xent/model"
+	"github.com/xent-dev/xent/modeldir"
+	"github.com/xent-dev/xent/tokenizer"
+)
+
+// saveTinyModel writes a random GPT-2 over a small trained BPE into a
+// model directory and returns its path.
+func saveTinyModel(t *testing.T, trainText string, seed uint64) string {
+	t.Helper()
+	tok, err := tokenizer.Train([][]byte{[]byte(strings.Repeat(trainText, 5))},
+		tokenizer.TrainOptions{VocabSize: 280, Pattern: tokenizer.GPT2, Special: []string{"<|endoftext|>"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.New(model.Config{ModelType: model.GPT2, VocabSize: 280, NEmbd: 16, NLayer: 1, NHead: 2, NPositions: 32}, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "model")
+	if err := modeldir.Save(dir, m, tok, nil); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+const evalText = "The Prism of Newton refracts light. Is it not so? In 1704 the Opticks appeared.\n"
+
+func TestEvalJSON(t *testing.T) {
+	dir := saveTinyModel(t, evalText, 1)
+	texts := t.TempDir()
+	os.WriteFile(filepath.Join(texts, "a.txt"), []byte(strings.Repeat(evalText, 10)), 0o644)
+	os.WriteFile(filepath.Join(texts, "b.go"), []byte("package b\n\n// F is f.\nfunc F() int { return 42 }\n"), 0o644)
+	plots := filepath.Join(t.TempDir(), "plots")
+	out, stderr, err := runXent(t, "eval", "--model", dir, "--data", texts, "--window", "strided", "--ctx", "16", "--stride", "8",
+		"--json", "--plots", plots, "--base", dir)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	var r map[string]any
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, key := range []string{"tokens", "bytes", "mean_nll", "mean_nll_stderr", "ppl", "word_ppl", "byte_ppl", "bpb", "bpc",
+		"top1_acc", "window", "calibration", "by_class", "by_frequency", "by_position", "kld"} {
+		if _, ok := r[key]; !ok {
+			t.Errorf("--json has no %q", key)
+		}
+	}
+	w := r["window"].(map[string]any)
+	if w["scheme"] != "strided" || w["ctx"] != 16.0 || w["stride"] != 8.0 || r["documents"] != 2.0 {
+		t.Errorf("window %v, documents %v", w, r["documents"])
+	}
+	classes := map[string]bool{}
+	for _, c := range r["by_class"].([]any) {
+		classes[c.(map[string]any)["class"].(string)] = true
+	}
+	if !classes["keyword"] || !classes["function word"] {
+		t.Errorf("classes %v: want Go's and English's", classes)
+	}
+	if src := r["by_frequency"].(map[string]any)["source"]; src != "evaluated text" {
+		t.Errorf("frequency source %v for a model without training counts", src)
+	}
+	if !strings.Contains(stderr, "no training-token counts") {
+		t.Errorf("stderr does not say the counts come from the evaluated text:\n%s", stderr)
+	}
+	if kl := r["kld"].(map[string]any); kl["mean"].(float64) > 1e-6 || kl["same_top_p"] != 1.0 {
+		t.Errorf("a model against itself: %v", kl)
+	}
+	for _, f := range []string{"reliability.svg", "position.svg"} {
+		if st, err := os.Stat(filepath.Join(plots, f)); err != nil || st.Size() == 0 {
+			t.Errorf("plot %s: %v", f, err)
+		}
+	}
+}
+
+func TestEvalTable(t *testing.T) {
+	dir := saveTinyModel(t, evalText, 1)
+	text := filepath.Join(t.TempDir(), "a.txt")
+	os.WriteFile(text, []byte(strings.Repeat(evalText, 10)), 0o644)
+	out, stderr, err := runXent(t, "eval", "--model", dir, "--data", text, "--window", "llamacpp", "--ctx", "16")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	for _, want := range []string{"llamacpp, ctx 16", "mean NLL", "bits per byte", "ECE", "capitalised word", "position in window"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestEvalBadInput(t *testing.T) {
+	dir := saveTinyModel(t, evalText, 1)
+	other := saveTinyModel(t, "completely other words make another vocabulary entirely\n", 2)
+	text := filepath.Join(t.TempDir(), "a.txt")
+	os.WriteFile(text, []byte(evalText), 0o644)
+	short := filepath.Join(t.TempDir(), "short.txt")
+	os.WriteFile(short, []byte("Light."), 0o644)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--data", text}, "--model is required"},
+		{[]string{"--model", dir}, "exactly one of --data and --corpus"},
+		{[]string{"--model", dir, "--data", text, "--corpus", "opticks"}, "exactly one of --data and --corpus"},
+		{[]string{"--model", dir, "--data", text, "--window", "rolling"}, `unknown windowing scheme "rolling"`},
+		{[]string{"--model", dir, "--data", text, "--ctx", "64"}, "context 64 is outside [2, 32]"},
+		{[]string{"--model", dir, "--data", text, "--base", other}, "tokenizer"},
+		{[]string{"--model", dir, "--data", text, "--classes", "rust"}, `--classes "rust"`},
+		{[]string{"--model", filepath.Join(dir, "nope"), "--data", text}, "not a model directory"},
+		{[]string{"--model", dir, "--data", filepath.Join(dir, "none*.txt")}, "no such file"},
+		{[]string{"--model", dir, "--data", short, "--window", "llamacpp"}, "no token was scored"},
+	} {
+		_, _, err := runXent(t, append([]string{"eval"}, tc.args...)...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: error %v, want %q", tc.args, err, tc.want)
+		}
+	}
+}

@@ -1,0 +1,248 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+
+	"github.com/spf13/cobra"
+
+	"github.com/xent-dev/xent/modeldir"
+	"github.com/xent-dev/xent/sample"
+	"github.com/xent-dev/xent/tokenizer"
+)
+
+// generateFlags are the flags of "xent generate".
+type generateFlags struct {
+	model, prompt, promptFile string
+	maxTokens, samples        int
+	order                     string
+	json, metrics             bool
+	s                         sample.Settings
+}
+
+func newGenerateCmd() *cobra.Command {
+	var f generateFlags
+	cmd := &cobra.Command{
+		Use:   "generate --model DIR --prompt TEXT|--prompt-file F [flags]",
+		Short: "Continue a prompt with a model, decoding with the KV cache",
+		Long: `Continue a prompt with the model in --model (an xent checkpoint or a local
+Hugging Face GPT-2 or Llama directory), one token at a time with the KV
+cache, streaming the continuation (not the prompt) to stdout as it comes.
+
+Each token is chosen from the logits after a chain of processors, in
+--order (default Hugging Face's: penalties, temperature, top-k, top-p,
+min-p; llama.cpp puts the temperature last):
+
+  penalties    the repetition penalty as Hugging Face applies it (a positive
+               logit divided by R, a negative one multiplied, once per
+               distinct token in the window), then OpenAI's frequency and
+               presence penalties: logit − count·F − [count > 0]·P
+  temperature  logits / T; T = 0 is greedy (the top token, no randomness)
+  top-k        keep the K most likely tokens (and ties with the K-th)
+  top-p        keep the smallest set of most likely tokens whose probability
+               reaches P (nucleus sampling, Holtzman et al.)
+  min-p        keep the tokens at least M times as likely as the top one
+
+The penalties count the last --penalty-window tokens of the context, the
+prompt included (0: all of it). The same --seed gives the same text (for
+the same model and thread count); sample i of --samples draws from stream i
+of the seed. Generation stops early at the tokenizer's end-of-text token.
+
+--json prints one object with every token's log-probability and rank under
+the unmodified model (raw logits at temperature 1, before any penalty or cut;
+rank 1 is the model's top token). --metrics adds the degeneration metrics of
+Welleck et al. 2019 over the samples: seq-rep-1 and -4, distinct-1 and -2,
+uniq, rep/128 and wrep/128 (top-1 predictions that repeat one of the last 128
+tokens, and those that were not chosen), and the mean log-probability.`,
+		Example: `  xent generate --model runs/opticks --prompt "Light is" --max-tokens 60
+  xent generate --model runs/opticks --prompt "Light is" --temperature 0 --repetition-penalty 1.2
+  xent generate --model runs/opticks --prompt-file p.txt --top-p 0.9 --samples 4 --metrics
+  xent generate --model gpt2-dir --prompt "Hello" --order penalties,top-k,top-p,min-p,temperature --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runGenerate(cmd, &f) },
+	}
+	fl := cmd.Flags()
+	fl.SortFlags = false
+	fl.StringVar(&f.model, "model", "", "model directory: an xent checkpoint or a Hugging Face GPT-2/Llama directory (required)")
+	fl.StringVar(&f.prompt, "prompt", "", "the text to continue (empty: start from the BOS token)")
+	fl.StringVar(&f.promptFile, "prompt-file", "", "read the prompt from this file instead")
+	fl.IntVar(&f.maxTokens, "max-tokens", 64, "tokens to generate at most")
+	fl.Float64Var(&f.s.Temperature, "temperature", 1, "softmax temperature; 0 is greedy decoding")
+	fl.IntVar(&f.s.TopK, "top-k", 0, "keep the K most likely tokens (0: off)")
+	fl.Float64Var(&f.s.TopP, "top-p", 1, "nucleus sampling: keep the most likely tokens up to probability P, in (0, 1] (1: off)")
+	fl.Float64Var(&f.s.MinP, "min-p", 0, "keep tokens at least M times as likely as the top one, in [0, 1] (0: off)")
+	fl.Float64Var(&f.s.RepetitionPenalty, "repetition-penalty", 1, "Hugging Face's repetition penalty R > 0 (1: off)")
+	fl.Float64Var(&f.s.FrequencyPenalty, "frequency-penalty", 0, "OpenAI's frequency penalty: logit − count·F")
+	fl.Float64Var(&f.s.PresencePenalty, "presence-penalty", 0, "OpenAI's presence penalty: logit − P if the token occurred")
+	fl.IntVar(&f.s.PenaltyWindow, "penalty-window", 0, "tokens of context the penalties look at (0: the whole context)")
+	fl.Uint64Var(&f.s.Seed, "seed", 1, "seed of the sampler; the same seed gives the same text")
+	fl.IntVar(&f.samples, "samples", 1, "independent samples to draw")
+	fl.StringVar(&f.order, "order", "penalties,temperature,top-k,top-p,min-p", "the order of the processors, each named once")
+	fl.BoolVar(&f.metrics, "metrics", false, "print the degeneration metrics of the samples (Welleck et al. 2019)")
+	fl.BoolVar(&f.json, "json", false, "print one JSON object with the text, every token's log-probability and rank, and the metrics")
+	return cmd
+}
+
+// check rejects flag values no sampler could use, naming the flag; the
+// library's Validate catches the rest (it takes 0 for top-p and the
+// repetition penalty as off, the flags do not).
+func (f *generateFlags) check() error {
+	s := f.s
+	switch {
+	case f.model == "":
+		return fmt.Errorf("--model is required")
+	case f.promptFile != "" && f.prompt != "":
+		return fmt.Errorf("give --prompt or --prompt-file, not both")
+	case s.Temperature < 0:
+		return fmt.Errorf("--temperature %g: must be ≥ 0 (0 is greedy)", s.Temperature)
+	case !(s.TopP > 0 && s.TopP <= 1):
+		return fmt.Errorf("--top-p %g: must be in (0, 1] (1 is off)", s.TopP)
+	case !(s.RepetitionPenalty > 0):
+		return fmt.Errorf("--repetition-penalty %g: must be > 0 (1 is off)", s.RepetitionPenalty)
+	case f.maxTokens < 1:
+		return fmt.Errorf("--max-tokens %d: must be ≥ 1", f.maxTokens)
+	case f.samples < 1:
+		return fmt.Errorf("--samples %d: must be ≥ 1", f.samples)
+	}
+	order, err := sample.ParseOrder(f.order)
+	if err != nil {
+		return fmt.Errorf("--order: %w", err)
+	}
+	f.s.Order = order
+	return f.s.Validate()
+}
+
+// promptTokens encodes the prompt, or gives the BOS token for an empty one.
+func (f *generateFlags) promptTokens(p *modeldir.Pretrained) ([]int32, error) {
+	text := []byte(f.prompt)
+	if f.promptFile != "" {
+		var err error
+		if text, err = os.ReadFile(f.promptFile); err != nil {
+			return nil, fmt.Errorf("--prompt-file: %w", err)
+		}
+	}
+	if len(text) == 0 {
+		bos, err := p.BOS()
+		if err != nil {
+			return nil, fmt.Errorf("an empty prompt starts from the BOS token, and %w", err)
+		}
+		return []int32{bos}, nil
+	}
+	return p.Tokenizer.Encode(text), nil
+}
+
+// endOfText lists the tokenizer's end-of-text tokens, where generation stops.
+func endOfText(tok *tokenizer.Tokenizer) []int32 {
+	var ids []int32
+	for _, name := range tok.SpecialTokens() {
+		if slices.Contains([]string{"<|endoftext|>", "</s>", "<|end_of_text|>", "<|eot_id|>"}, name) {
+			if id, err := tok.EncodeSpecial([]byte(name), []string{name}); err == nil && len(id) == 1 {
+				ids = append(ids, id[0])
+			}
+		}
+	}
+	return ids
+}
+
+// generatedToken is a token in --json output.
+type generatedToken struct {
+	sample.Token
+	Text string `json:"text"`
+}
+
+type generatedSample struct {
+	Text        string           `json:"text"`
+	Tokens      []generatedToken `json:"tokens"`
+	MeanLogProb float64          `json:"mean_logprob"`
+}
+
+type generateReport struct {
+	Model        string               `json:"model"`
+	PromptTokens int                  `json:"prompt_tokens"`
+	Seed         uint64               `json:"seed"`
+	Order        []sample.Stage       `json:"order"`
+	Samples      []generatedSample    `json:"samples"`
+	Metrics      *sample.Degeneration `json:"metrics,omitempty"`
+}
+
+func runGenerate(cmd *cobra.Command, f *generateFlags) error {
+	if err := f.check(); err != nil {
+		return err
+	}
+	if f.promptFile == "" && !cmd.Flags().Changed("prompt") {
+		return fmt.Errorf("give the text to continue with --prompt or --prompt-file")
+	}
+	p, err := modeldir.Load(f.model)
+	if err != nil {
+		return err
+	}
+	prompt, err := f.promptTokens(p)
+	if err != nil {
+		return err
+	}
+	ctx := p.Model.MaxSeqLen()
+	if len(prompt) > ctx {
+		return fmt.Errorf("the prompt is %d tokens, longer than the model's context of %d", len(prompt), ctx)
+	}
+	if room := ctx - len(prompt) + 1; f.maxTokens > room {
+		return fmt.Errorf("--max-tokens %d: a %d-token prompt leaves room for %d new tokens in the model's context of %d", f.maxTokens, len(prompt), room, ctx)
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "xent generate: %s (%s), %d-token prompt, seed %d\n", f.model, p.Kind, len(prompt), f.s.Seed)
+	gen := sample.NewGenerator(p.Model)
+	gen.Stop = endOfText(p.Tokenizer)
+	out := cmd.OutOrStdout()
+	rep := generateReport{Model: f.model, PromptTokens: len(prompt), Seed: f.s.Seed, Order: f.s.Order}
+	var conts []sample.Continuation
+	for i := range f.samples {
+		sp, err := sample.NewSampler(f.s, uint64(i))
+		if err != nil {
+			return err
+		}
+		if !f.json && f.samples > 1 {
+			fmt.Fprintf(out, "=== sample %d of %d ===\n", i+1, f.samples)
+		}
+		var s generatedSample
+		toks, err := gen.Generate(prompt, f.maxTokens, sp, func(t sample.Token) error {
+			text, err := p.Tokenizer.Decode([]int32{t.ID})
+			if err != nil {
+				return err
+			}
+			s.Text += string(text)
+			s.Tokens = append(s.Tokens, generatedToken{Token: t, Text: string(text)})
+			if f.json {
+				return nil
+			}
+			_, err = out.Write(text) // streamed as it comes
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if !f.json {
+			fmt.Fprintln(out)
+		}
+		conts = append(conts, sample.Continuation{Context: prompt, Tokens: toks})
+		s.MeanLogProb = sample.Measure(conts[i:], 128).MeanLogProb
+		rep.Samples = append(rep.Samples, s)
+	}
+	if f.metrics {
+		d := sample.Measure(conts, 128)
+		rep.Metrics = &d
+	}
+	if f.json {
+		return json.NewEncoder(out).Encode(rep)
+	}
+	if rep.Metrics != nil {
+		printDegeneration(out, *rep.Metrics)
+	}
+	return nil
+}
+
+func printDegeneration(w io.Writer, d sample.Degeneration) {
+	fmt.Fprintf(w, "metrics over %d samples, %d tokens (Welleck et al. 2019):\n", d.Sequences, d.Tokens)
+	fmt.Fprintf(w, "  seq-rep-1 %.4f  seq-rep-4 %.4f  distinct-1 %.4f  distinct-2 %.4f  uniq %d\n", d.SeqRep1, d.SeqRep4, d.Distinct1, d.Distinct2, d.Uniq)
+	fmt.Fprintf(w, "  rep/%d %.4f  wrep/%d %.4f  mean log-prob %.4f nats/token\n", d.RepWindow, d.Rep, d.RepWindow, d.WRep, d.MeanLogProb)
+}

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/xent-dev/xent/scaling"
+)
+
+// scalingFitFlags are the flags of "xent scaling fit".
+type scalingFitFlags struct {
+	data, form, plot string
+	cols             scaling.Columns
+	excludeWorst     int
+	json             bool
+	opt              scaling.Options
+}
+
+func newScalingFitCmd() *cobra.Command {
+	var f scalingFitFlags
+	cmd := &cobra.Command{
+		Use:   "fit --data runs.csv [flags]",
+		Short: "Fit a scaling law (Chinchilla Approach 3 or a Kaplan power law) to a CSV of runs",
+		Long: `Fit a scaling law to runs read from a CSV with a header row.
+
+The columns for N (parameters), D (tokens) or C (FLOPs), and the loss are
+found by their header (params, n, parameters; tokens, d, data; flops, c,
+compute; loss, l, val_loss) or named by --params-col and friends. When only C
+is given, D = C/(6N). Every value must be a finite positive number.
+
+--form chinchilla (the default) fits L(N, D) = E + A/N^α + B/D^β as
+Hoffmann et al.'s Approach 3: Huber loss (δ = 1e-3) of log-space residuals,
+L-BFGS from 4,500 grid starts, the best converged kept. It prints the
+parameters with bootstrap percentile intervals and the compute-optimal
+exponents a = β/(α+β), b = α/(α+β), and beside them Approach 1 (the
+envelope of minimum loss per FLOP) and Approach 2 (IsoFLOP parabolas) where
+the runs allow. --form kaplan-n|kaplan-d|kaplan-c fits L(X) = (X_c/X)^α by
+least squares in log-log to the runs' envelope in X. The fit is
+deterministic: the same runs and seed give the same bits.`,
+		Example: `  xent scaling fit --data runs.csv
+  xent scaling fit --data runs.csv --form kaplan-n --plot kaplan.svg
+  xent scaling fit --data runs.csv --bootstrap 500 --exclude-worst 2 --plot fit.png --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runScalingFit(cmd, &f) },
+	}
+	fl := cmd.Flags()
+	fl.SortFlags = false
+	fl.StringVar(&f.data, "data", "", "CSV of runs, one row per run with a header row (required)")
+	fl.StringVar(&f.form, "form", "chinchilla", "law to fit: chinchilla, kaplan-n, kaplan-d or kaplan-c")
+	fl.IntVar(&f.opt.Bootstrap, "bootstrap", 100, "bootstrap resamples of the runs for the intervals (0: none)")
+	fl.Float64Var(&f.opt.Level, "level", 0.95, "coverage of the percentile intervals")
+	fl.Uint64Var(&f.opt.Seed, "seed", 1, "seed of the bootstrap's resampling")
+	fl.IntVar(&f.excludeWorst, "exclude-worst", 0, "refit without the K runs a first fit describes worst (largest |log-space residual|)")
+	fl.StringVar(&f.plot, "plot", "", "write a plot to this .png or .svg file: data, iso-loss contours and efficient frontier (Kaplan forms: loss against the variable)")
+	fl.BoolVar(&f.json, "json", false, "print the fit as JSON (a file \"xent scaling plan --fit\" reads)")
+	fl.StringVar(&f.cols.N, "params-col", "", "column holding N (default: detected from the header)")
+	fl.StringVar(&f.cols.D, "tokens-col", "", "column holding D (default: detected from the header)")
+	fl.StringVar(&f.cols.C, "flops-col", "", "column holding C (default: detected from the header)")
+	fl.StringVar(&f.cols.Loss, "loss-col", "", "column holding the loss (default: detected from the header)")
+	fl.IntVar(&f.opt.MaxIterations, "max-iter", 500, "L-BFGS iterations per start at most")
+	fl.IntVar(&f.opt.Threads, "threads", 0, "goroutines (0: GOMAXPROCS); results do not depend on it")
+	return cmd
+}
+
+func runScalingFit(cmd *cobra.Command, f *scalingFitFlags) error {
+	if f.data == "" {
+		return fmt.Errorf("--data is required: a CSV of runs (header with params, tokens or flops, loss)")
+	}
+	if f.opt.MaxIterations < 1 {
+		return fmt.Errorf("--max-iter %d: want at least 1", f.opt.MaxIterations)
+	}
+	file, err := os.Open(f.data)
+	if err != nil {
+		return fmt.Errorf("--data: %w", err)
+	}
+	defer file.Close()
+	runs, err := scaling.ReadCSV(file, f.data, f.cols)
+	if err != nil {
+		return err
+	}
+	rep, err := fitRuns(f.data, runs, f.form, f.excludeWorst, f.opt)
+	if err != nil {
+		return fmt.Errorf("%s: %w", f.data, err)
+	}
+	if f.plot != "" {
+		if err := plotReport(f.plot, runs, rep); err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "xent scaling fit: wrote %s\n", f.plot)
+	}
+	return printFitReport(cmd.OutOrStdout(), rep, f.json)
+}
+
+// plotReport draws the fit of rep over runs.
+func plotReport(path string, runs []scaling.Run, rep fitReport) error {
+	if rep.Kaplan != nil {
+		return scaling.PlotKaplan(path, runs, *rep.Kaplan, kaplanForms[rep.Form])
+	}
+	return scaling.PlotChinchilla(path, runs, rep.Fit.Law)
+}

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/xent-dev/xent/scaling"
+)
+
+// writeRunsCSV writes IsoFLOP runs drawn from law, with 1% noise made
+// deterministic by a fixed pattern.
+func writeRunsCSV(t *testing.T, law scaling.Chinchilla) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("params,flops,loss\n")
+	k := 0
+	for _, c := range []float64{1e18, 1e19, 1e20, 1e21} {
+		n0, _, err := law.Optimal(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []float64{0.125, 0.25, 0.5, 1, 2, 4, 8} {
+			n := n0 * f
+			noise := 0.01 * math.Sin(float64(k)*2.7)
+			k++
+			fmt.Fprintf(&b, "%g,%g,%g\n", n, c, law.Loss(n, c/(6*n))*math.Exp(noise))
+		}
+	}
+	path := filepath.Join(t.TempDir(), "runs.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestScalingFitChinchilla(t *testing.T) {
+	law := scaling.Chinchilla{E: 1.82, A: 482.01, B: 2085.43, Alpha: 0.3478, Beta: 0.3658}
+	csv := writeRunsCSV(t, law)
+	plot := filepath.Join(t.TempDir(), "fit.svg")
+	out, _, err := runXent(t, "scaling", "fit", "--data", csv, "--bootstrap", "10", "--plot", plot, "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep fitReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if rep.Fit == nil || math.Abs(rep.Fit.Law.Alpha-law.Alpha) > 0.05 || math.Abs(rep.Fit.Law.Beta-law.Beta) > 0.05 || rep.Fit.Intervals == nil {
+		t.Errorf("fit %+v, want α, β near %g, %g with intervals", rep.Fit, law.Alpha, law.Beta)
+	}
+	if rep.Approach1 == nil || rep.Approach2 == nil {
+		t.Errorf("approaches 1 and 2 missing: notes %q", rep.Notes)
+	}
+	if st, err := os.Stat(plot); err != nil || st.Size() == 0 {
+		t.Errorf("plot %s: %v", plot, err)
+	}
+	// The JSON plans.
+	fitJSON := filepath.Join(t.TempDir(), "fit.json")
+	os.WriteFile(fitJSON, []byte(out), 0o644)
+	out, _, err = runXent(t, "scaling", "plan", "--flops", "1e21", "--fit", fitJSON, "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := decodeJSON(t, out)
+	n, _, _ := rep.Fit.Law.Optimal(1e21)
+	if got := m["params"].(float64); math.Abs(got-n) > 1e-9*n {
+		t.Errorf("plan from the fit's JSON: N_opt %g, want %g", got, n)
+	}
+}
+
+func TestScalingFitKaplanText(t *testing.T) {
+	law := scaling.Chinchilla{E: 1.82, A: 482.01, B: 2085.43, Alpha: 0.3478, Beta: 0.3658}
+	csv := writeRunsCSV(t, law)
+	out, _, err := runXent(t, "scaling", "fit", "--data", csv, "--form", "kaplan-c", "--bootstrap", "20", "--exclude-worst", "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"27 runs (1 worst-fitted excluded: N=", "L(C) = (C_c/C)^α", "alpha_C", "95% intervals from"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestScalingBadInput(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, s string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(s), 0o644)
+		return p
+	}
+	few := write("few.csv", "params,tokens,loss\n1e6,1e8,3\n2e6,1e8,2.9\n4e6,1e8,2.8\n")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"fit"}, "--data is required"},
+		{[]string{"fit", "--data", write("nocol.csv", "params,loss\n1,2\n")}, "no column for D (tokens) or C (FLOPs)"},
+		{[]string{"fit", "--data", write("neg.csv", "params,tokens,loss\n1,2,3\n4,-5,6\n")}, `neg.csv: line 3, column "tokens": -5`},
+		{[]string{"fit", "--data", write("nan.csv", "params,tokens,loss\n1,2,NaN\n")}, `line 2, column "loss": NaN`},
+		{[]string{"fit", "--data", few}, "3 runs are too few for the chinchilla form: it needs at least 6"},
+		{[]string{"fit", "--data", few, "--form", "kaplan-x"}, `--form "kaplan-x"`},
+		{[]string{"fit", "--data", few, "--form", "kaplan-n", "--exclude-worst", "-1"}, "--exclude-worst -1: want 0 or more"},
+		{[]string{"fit", "--data", few, "--form", "kaplan-n", "--exclude-worst", "3"}, "would leave none of 3 to fit"},
+		{[]string{"fit", "--data", few, "--form", "kaplan-n", "--plot", filepath.Join(dir, "p.pdf")}, "want a .png or .svg"},
+		{[]string{"fit", "--data", filepath.Join(dir, "missing.csv")}, "--data: open"},
+		{[]string{"plan"}, "--flops is required"},
+		{[]string{"plan", "--flops", "-1"}, "--flops: compute budget -1 FLOPs"},
+		{[]string{"plan", "--flops", "1e20", "--fit", "kaplan2020"}, "no joint L(N, D)"},
+		{[]string{"plan", "--flops", "1e20", "--fit", "gpt9"}, `no built-in fit "gpt9"`},
+		{[]string{"plan", "--flops", "1e20", "--fit", write("empty.json", "{}")}, "no Chinchilla law in it"},
+		{[]string{"sweep", "--shapes", "2x"}, "--shapes: shape \"2x\""},
+		{[]string{"sweep", "--budget", "0s"}, "--budget 0s"},
+	} {
+		_, _, err := runXent(t, append([]string{"scaling"}, c.args...)...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: error %v, want one containing %q", c.args, err, c.want)
+		}
+	}
+}
+
+func TestScalingPlan(t *testing.T) {
+	out, _, err := runXent(t, "scaling", "plan", "--flops", "5.76e23", "--fit", "epoch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"besiroglu2024", "72.25B parameters", "1.329T tokens", "predicted loss   L = 1.9772"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan output lacks %q:\n%s", want, out)
+		}
+	}
+	out, _, err = runXent(t, "scaling", "plan", "--table")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range []string{"400M   8B", "1B     20B", "67B    1.5T", "405B   15T", "10T    216.2T"} {
+		if !strings.Contains(out, row) {
+			t.Errorf("table lacks the row %q:\n%s", row, out)
+		}
+	}
+	out, _, err = runXent(t, "scaling", "plan", "--table", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []tableRow
+	if err := json.Unmarshal([]byte(out), &rows); err != nil || len(rows) != len(scaling.ReferenceTable) {
+		t.Fatalf("%d rows, %v", len(rows), err)
+	}
+	h := scaling.Published[1].Law
+	if got, want := *rows[0].Fits["hoffmann2022"].Loss, h.Loss(400e6, 8e9); got != want {
+		t.Errorf("400M/8B under hoffmann2022: %g, want %g", got, want)
+	}
+}
+
+// TestScalingSweepTiny runs the whole sweep command on a budget of seconds:
+// tokenizer, timing, plan, training, CSV, fit and plot.
+func TestScalingSweepTiny(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "sweep")
+	stdout, stderr, err := runXent(t, "scaling", "sweep", "--budget", "12s", "--out", out,
+		"--shapes", "1x8,1x16,2x16", "--levels", "2", "--ratio", "2", "--min-steps", "2",
+		"--min-tokens-per-param", "0.001", "--max-tokens-per-param", "1e9",
+		"--vocab-size", "300", "--context", "16", "--batch", "4", "--bootstrap", "0", "--threads", "1")
+	// On a loaded machine fewer than six runs may finish: then the fit
+	// says so, and the runs are still in the CSV.
+	if err != nil && !strings.Contains(err.Error(), "too few for the chinchilla form") {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	b, rerr := os.ReadFile(filepath.Join(out, "runs.csv"))
+	if rerr != nil || !strings.HasPrefix(string(b), "layers,width,level,params,total_params,steps,tokens,flops,loss") {
+		t.Fatalf("runs.csv: %v %q", rerr, b)
+	}
+	if err == nil {
+		for _, name := range []string{"fit.json", "scaling.svg"} {
+			if _, err := os.Stat(filepath.Join(out, name)); err != nil {
+				t.Error(err)
+			}
+		}
+		if !strings.Contains(stdout, "L(N, D) = E + A/N^α + B/D^β") {
+			t.Errorf("stdout:\n%s", stdout)
+		}
+	}
+}

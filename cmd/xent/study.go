@@ -1,0 +1,247 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/xent-dev/xent/data"
+	"github.com/xent-dev/xent/modeldir"
+	"github.com/xent-dev/xent/study"
+	"github.com/xent-dev/xent/train"
+)
+
+func newStudyCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "study",
+		Short: "Measure what teacher forcing leaves behind: exposure bias, repetition, negation",
+		Long: `Studies on a trained model and held-out text (the last 10% of a corpus, as
+"xent train" holds it out): "exposure" compares the model on true context
+with the model on its own generated context, "repetition" sweeps the
+repetition, frequency and presence penalties and measures degeneration,
+"posttrain" fine-tunes it with SFT, DPO, KTO, ORPO and SimPO on negation
+pairs and compares them.`,
+		Args: cobra.NoArgs,
+	}
+	cmd.AddCommand(newStudyExposureCmd(), newStudyRepetitionCmd(), newStudyPosttrainCmd())
+	return cmd
+}
+
+// studyFlags are the flags every study takes.
+type studyFlags struct {
+	model, corpus, dataSpec string
+	docs                    int
+	seed                    uint64
+	json                    bool
+}
+
+func (f *studyFlags) add(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.SortFlags = false
+	fl.StringVar(&f.model, "model", "", "model directory: an xent checkpoint or a Hugging Face GPT-2/Llama directory (required)")
+	fl.StringVar(&f.corpus, "corpus", "opticks", "built-in corpus whose held-out 10% gives the documents: opticks or gosrc")
+	fl.StringVar(&f.dataSpec, "data", "", "use this file, directory or glob's held-out 10% instead")
+	fl.IntVar(&f.docs, "docs", 32, "held-out documents to use at most")
+	fl.Uint64Var(&f.seed, "seed", 1, "seed of the sampled generations")
+	fl.BoolVar(&f.json, "json", false, "print the result as JSON")
+}
+
+// print writes a study's result as a table, or as JSON with --json.
+func (f *studyFlags) print(w io.Writer, res interface{ WriteTable(io.Writer) }) error {
+	if f.json {
+		return json.NewEncoder(w).Encode(res)
+	}
+	res.WriteTable(w)
+	return nil
+}
+
+// heldOut loads the model and cuts its held-out documents of length tokens.
+func (f *studyFlags) heldOut(length int) (*modeldir.Pretrained, [][]int32, error) {
+	if f.model == "" {
+		return nil, nil, fmt.Errorf("--model is required")
+	}
+	if f.docs < 1 {
+		return nil, nil, fmt.Errorf("--docs %d: must be ≥ 1", f.docs)
+	}
+	p, err := modeldir.Load(f.model)
+	if err != nil {
+		return nil, nil, err
+	}
+	if length > p.Model.MaxSeqLen() {
+		return nil, nil, fmt.Errorf("documents of %d tokens are longer than the model's context of %d; shorten the lengths", length, p.Model.MaxSeqLen())
+	}
+	text, err := data.Builtin(f.corpus)
+	name := "--corpus " + f.corpus
+	if f.dataSpec != "" {
+		text, err = data.Files(f.dataSpec)
+		name = "--data " + f.dataSpec
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	_, held := data.Split(text)
+	tokens, err := train.Tokens(p.Tokenizer, held)
+	if err != nil {
+		return nil, nil, err
+	}
+	docs, err := study.Documents(tokens, length, f.docs)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return p, docs, nil
+}
+
+func newStudyExposureCmd() *cobra.Command {
+	var f studyFlags
+	var o study.ExposureOptions
+	var plotPath string
+	cmd := &cobra.Command{
+		Use:   "exposure --model DIR [flags]",
+		Short: "Exposure bias: the model on true context against the model on its own",
+		Long: `For each held-out document d and prefix length p:
+
+  teacher-forced   the mean NLL of the true tokens d[p+k : p+k+m] given the
+                   true d[:p+k];
+  after greedy,    the same tokens at the same positions, but with the k
+  after sampled    tokens before them replaced by the model's own greedy (or
+                   sampled, --temperature) continuation of d[:p];
+
+and the error-compounding curve: generating freely from d[:p] (greedy, and
+sampled), at each distance j = 1 … --horizon the NLL of the true token
+d[p+j−1] given the model's own j−1 tokens, beside its teacher-forced NLL, and
+how often the model's top-1 token there differs from its top-1 under the
+true context. Prints a table and writes the curve to --plot (SVG).`,
+		Example: `  xent study exposure --model runs/opticks
+  xent study exposure --model runs/opticks --prefixes 8,32 --own 8 --continuation 16 --plot curve.svg --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.Seed = f.seed
+			p, docs, err := f.heldOut(o.DocLength())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "xent study exposure: %d held-out documents of %d tokens\n", len(docs), o.DocLength())
+			res, err := study.RunExposure(p.Model, docs, o)
+			if err != nil {
+				return err
+			}
+			if plotPath != "" {
+				if err := res.Plot(plotPath); err != nil {
+					return fmt.Errorf("--plot %s: %w", plotPath, err)
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "xent study exposure: wrote %s\n", plotPath)
+			}
+			return f.print(cmd.OutOrStdout(), res)
+		},
+	}
+	f.add(cmd)
+	fl := cmd.Flags()
+	fl.IntSliceVar(&o.Prefixes, "prefixes", []int{16, 32, 64}, "prefix lengths p, comma-separated")
+	fl.IntVar(&o.Own, "own", 16, "k: the model's own tokens inserted before the scored ones")
+	fl.IntVar(&o.Continuation, "continuation", 32, "m: true tokens scored after them")
+	fl.IntVar(&o.Horizon, "horizon", 64, "free-running tokens of the error-compounding curve")
+	fl.Float64Var(&o.Temperature, "temperature", 1, "temperature of the sampled runs")
+	fl.StringVar(&plotPath, "plot", "exposure.svg", "write the curve here as SVG (empty: no plot)")
+	return cmd
+}
+
+func newStudyRepetitionCmd() *cobra.Command {
+	var f studyFlags
+	var o study.RepetitionOptions
+	var repList, freqList, presList string
+	cmd := &cobra.Command{
+		Use:   "repetition --model DIR [flags]",
+		Short: "Sweep repetition, frequency and presence penalties; measure degeneration",
+		Long: `Continue the first --prompt-len tokens of each held-out document with
+--new-tokens tokens under each setting of the sweep: every repetition
+penalty in --repetition-penalties (Hugging Face's), then every frequency
+penalty and every presence penalty (OpenAI's) alone. For each setting it
+reports seq-rep-4, distinct-2, the mean NLL of the generated tokens under
+the unpenalised model, rep/128, wrep/128 and uniq (Welleck et al. 2019);
+the first row is the held-out text itself. Decoding is greedy unless
+--temperature > 0; every setting sees the same prompts and random streams.`,
+		Example: `  xent study repetition --model runs/opticks
+  xent study repetition --model runs/opticks --temperature 1 --top-p 0.9 --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.Decoding.Seed = f.seed
+			if err := o.Decoding.Validate(); err != nil {
+				return err
+			}
+			rep, err := parseFloats("--repetition-penalties", repList)
+			if err != nil {
+				return err
+			}
+			freq, err := parseFloats("--frequency-penalties", freqList)
+			if err != nil {
+				return err
+			}
+			pres, err := parseFloats("--presence-penalties", presList)
+			if err != nil {
+				return err
+			}
+			o.Sweep = nil
+			for _, r := range rep {
+				o.Sweep = append(o.Sweep, study.Penalty{Repetition: r})
+			}
+			for _, x := range freq {
+				o.Sweep = append(o.Sweep, study.Penalty{Repetition: 1, Frequency: x})
+			}
+			for _, x := range pres {
+				o.Sweep = append(o.Sweep, study.Penalty{Repetition: 1, Presence: x})
+			}
+			for _, p := range o.Sweep {
+				if !(p.Repetition > 0) {
+					return fmt.Errorf("--repetition-penalties: %g must be > 0", p.Repetition)
+				}
+			}
+			if len(o.Sweep) == 0 {
+				return fmt.Errorf("the sweep is empty: give --repetition-penalties, --frequency-penalties or --presence-penalties")
+			}
+			p, docs, err := f.heldOut(o.Prompt + o.NewTokens)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "xent study repetition: %d held-out prompts, %d settings\n", len(docs), len(o.Sweep))
+			res, err := study.RunRepetition(p.Model, docs, o)
+			if err != nil {
+				return err
+			}
+			return f.print(cmd.OutOrStdout(), res)
+		},
+	}
+	f.add(cmd)
+	fl := cmd.Flags()
+	fl.IntVar(&o.Prompt, "prompt-len", 32, "tokens of each held-out prompt")
+	fl.IntVar(&o.NewTokens, "new-tokens", 64, "tokens generated per prompt")
+	fl.StringVar(&repList, "repetition-penalties", "1,1.1,1.2,1.5,2", "repetition penalties to sweep, comma-separated (1: off; empty: none)")
+	fl.StringVar(&freqList, "frequency-penalties", "0.5,1", "frequency penalties to sweep, each alone (empty: none)")
+	fl.StringVar(&presList, "presence-penalties", "0.5,1", "presence penalties to sweep, each alone (empty: none)")
+	fl.Float64Var(&o.Decoding.Temperature, "temperature", 0, "temperature (0: greedy)")
+	fl.IntVar(&o.Decoding.TopK, "top-k", 0, "top-k cut (0: off)")
+	fl.Float64Var(&o.Decoding.TopP, "top-p", 1, "top-p cut (1: off)")
+	fl.IntVar(&o.Decoding.PenaltyWindow, "penalty-window", 0, "tokens of context the penalties look at (0: all)")
+	fl.IntVar(&o.RepWindow, "rep-window", 128, "ℓ of rep/ℓ and wrep/ℓ")
+	return cmd
+}
+
+// parseFloats reads a comma-separated list of numbers; empty is none.
+func parseFloats(flag, list string) ([]float64, error) {
+	var out []float64
+	for _, f := range strings.Split(list, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		x, err := strconv.ParseFloat(f, 64)
+		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil, fmt.Errorf("%s: %q is not a number", flag, f)
+		}
+		out = append(out, x)
+	}
+	return out, nil
+}

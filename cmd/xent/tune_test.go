@@ -1,0 +1,97 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/xent-dev/xent/model"
+	"github.com/xent-dev/xent/modeldir"
+	"github.com/xent-dev/xent/tokenizer"
+)
+
+// prefsModelDir writes a one-layer Llama of context T and its tokenizer,
+// trained on text, as a model directory.
+func prefsModelDir(t *testing.T, text string, T int) string {
+	t.Helper()
+	tok, err := tokenizer.Train([][]byte{[]byte(text)}, tokenizer.TrainOptions{VocabSize: 300, Pattern: tokenizer.GPT2, Special: []string{"<|endoftext|>"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.New(model.Config{ModelType: "llama", VocabSize: tok.VocabSize(), HiddenSize: 32, IntermediateSize: 64,
+		NumHiddenLayers: 1, NumAttentionHeads: 2, RMSNormEps: 1e-5, RopeTheta: 10000, MaxPositionEmbeddings: T, TieWordEmbeddings: true}, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "base")
+	if err := modeldir.Save(dir, m, tok, nil); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func writeFile(t *testing.T, name, s string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// tinyText is the training text of the tiny test models' tokenizer.
+var tinyText = strings.Repeat("the light is refracted and the light is not reflected. ", 20)
+
+func TestTuneEveryMethod(t *testing.T) {
+	base := prefsModelDir(t, tinyText, 32)
+	pairs := writeFile(t, "pairs.jsonl", `{"prompt": "Light", "chosen": " is refracted.", "rejected": " is not refracted."}
+{"prompt": "The ray", "chosen": " was reflected.", "rejected": " was not reflected."}
+{"prompt": "", "chosen": "Colours can be mixed.", "rejected": "Colours cannot be mixed."}
+`)
+	sft := writeFile(t, "sft.jsonl", `{"prompt": "Light", "completion": " is refracted."}
+{"prompt": "The ray", "completion": " was reflected."}
+`)
+	kto := writeFile(t, "kto.jsonl", `{"prompt": "Light", "completion": " is refracted.", "label": true}
+{"prompt": "Light", "completion": " is not refracted.", "label": false}
+{"prompt": "The ray", "completion": " was reflected.", "label": true}
+`)
+	for _, c := range []struct {
+		method, data string
+		extra        []string
+	}{
+		{"sft", sft, nil}, {"dpo", pairs, nil}, {"dpo", pairs, []string{"--precompute-ref", "--loss-type", "ipo"}},
+		{"kto", kto, []string{"--precompute-ref"}}, {"orpo", pairs, nil}, {"simpo", pairs, nil},
+	} {
+		out := filepath.Join(t.TempDir(), "tuned")
+		args := append([]string{"tune", c.method, "--model", base, "--data", c.data, "--out", out, "--steps", "3", "--batch", "2", "--log-every", "1", "--json"}, c.extra...)
+		stdout, stderr, err := runXent(t, args...)
+		if err != nil {
+			t.Fatalf("%s %v: %v\n%s", c.method, c.extra, err, stderr)
+		}
+		r := decodeJSON(t, stdout)
+		if r["method"] != c.method || r["steps"].(float64) != 3 || !strings.Contains(stderr, "step 3/3") {
+			t.Errorf("%s: report %v, log %q", c.method, r, stderr)
+		}
+		if _, err := modeldir.Load(out); err != nil {
+			t.Errorf("%s: the tuned model does not load: %v", c.method, err)
+		}
+	}
+}
+
+func TestTuneBadData(t *testing.T) {
+	base := prefsModelDir(t, tinyText, 32)
+	long := strings.Repeat("refracted light ", 40)
+	for _, c := range []struct{ method, data, want string }{
+		{"dpo", `{"prompt": "a", "chosen": "b"}`, `line 1: missing field "rejected"`},
+		{"dpo", "{\"prompt\": \"a\", \"chosen\": \"b\", \"rejected\": \"c\"}\n{\"prompt\": \"a\", \"chosen\": \"b\", \"rejected\": \"\"}", `line 2: field "rejected" = "": an empty completion`},
+		{"sft", `{"prompt": "` + long + `", "completion": "b"}`, "line 1: the prompt is"},
+		{"kto", `{"prompt": "a", "completion": "b", "label": 1}`, `line 1: field "label"`},
+		{"ppo", `{}`, `method "ppo"`},
+	} {
+		_, _, err := runXent(t, "tune", c.method, "--model", base, "--data", writeFile(t, "d.jsonl", c.data), "--out", filepath.Join(t.TempDir(), "o"))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want %q", c.method, err, c.want)
+		}
+	}
+}

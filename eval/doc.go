@@ -1,0 +1,59 @@
+// Package eval measures a language model on text: what its mean
+// cross-entropy means, how well calibrated it is, and where the loss goes.
+//
+// # Windows
+//
+// A document longer than the model's context is scored through windows,
+// and the numbers depend on how: perplexity is comparable only under the
+// same tokenizer, scheme, context and stride, so every Report names them.
+// Three schemes, each matching its reference code exactly (the tests check
+// PyTorch transcriptions of all three, eval/testdata/gen.py):
+//
+//   - Disjoint, lm-evaluation-harness's rolling log-likelihood: every token
+//     scored exactly once, the first conditioned on BOS.
+//   - Strided, the Hugging Face perplexity guide: windows of ctx every
+//     stride tokens, scoring the tokens past the previous window.
+//   - LlamaCpp, llama.cpp's perplexity tool: chunks of ctx with BOS first,
+//     the second half scored.
+//
+// A window is one causal forward pass (model.Hidden); the output head runs
+// a chunk of scored rows at a time (model.HeadLogits), so [T, V] logits
+// never exist, and each row gives its log-sum-exp, the target's NLL and
+// the top-1 token in one pass of the SIMD statistics kernel.
+//
+// # Metrics
+//
+// Per scored token t with NLL ℓ_t (nats), over n tokens covering B bytes,
+// C characters and W words (maximal runs of non-whitespace, counted in the
+// token where they start):
+//
+//	mean NLL = Σℓ/n ± s/√n     perplexity = exp(Σℓ/n)
+//	word perplexity = exp(Σℓ/W)    byte perplexity = exp(Σℓ/B)
+//	bits per byte = Σℓ/(B·ln 2)    bits per character = Σℓ/(C·ln 2)
+//
+// Calibration bins the top-1 probability in 15 equal bins ((m−1)/M, m/M]
+// (Guo et al. 2017) and reports ECE, MCE and RMS calibration error.
+//
+// # Where the loss goes
+//
+// Each byte of a document gets a Class (English prose, or Go source by
+// go/scanner) and a token takes the class of its first non-whitespace
+// byte: GPT-2-style tokens carry the space before a word, and " the" is
+// the function word it starts. Loss is also broken down by how often the
+// target token occurred in the training data (decades of counts) and by
+// position in the window (0, 1, 2–3, 4–7, ...).
+//
+// # Against a base model
+//
+// SetBase adds KL(P_base ‖ Q) at every scored position with llama.cpp's
+// statistics: mean ± standard error, percentiles, RMS of the change in the
+// correct token's probability, how often both models' top-1 agree, and the
+// perplexity ratio.
+//
+// # Streaming
+//
+// English text is read, classified and tokenized a block at a time, cut
+// where byte-level BPE cannot merge across (tokenizer.LastSafeCut), and
+// only the tokens a later window reads are kept: memory does not grow with
+// the document. Results do not depend on the block size (tested).
+package eval

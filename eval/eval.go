@@ -1,0 +1,401 @@
+package eval
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+	"sync"
+
+	"github.com/xent-dev/xent/internal/kernels"
+	"github.com/xent-dev/xent/model"
+	"github.com/xent-dev/xent/tokenizer"
+)
+
+// Options configure an evaluation.
+type Options struct {
+	Scheme Scheme
+	Ctx    int // tokens per window; 0: the model's context
+	Stride int // Strided only: tokens between window starts; 0: Ctx/2
+	// Mode picks the class breakdown; Auto reads .go files as Go source and
+	// everything else as English.
+	Mode Mode
+	// Threads bounds the goroutines; 0 means GOMAXPROCS.
+	Threads int
+}
+
+// Auto chooses a document's Mode from its name.
+const Auto Mode = 255
+
+// blockBytes is how much text is read, classified and tokenized at a time.
+var blockBytes = 1 << 20 // a variable so that tests can make blocks small
+
+// chunkBytes bounds the logits held at once: rows·V·4 bytes per model.
+const chunkBytes = 16 << 20
+
+// tokenInfo is what the byte-based metrics need of a token.
+type tokenInfo struct {
+	bytes, chars, words int32 // bytes; UTF-8 characters starting in it; words starting in it
+	class               Class
+}
+
+// rowResult is one scored position.
+type rowResult struct {
+	nll, confidence float64
+	correct         bool
+	// against the base model
+	kl, baseNLL, deltaP float64
+	sameTop             bool
+}
+
+// Evaluator scores documents with a model and accumulates every metric.
+// Documents are independent: each is windowed on its own, its first token
+// conditioned as its scheme says.
+type Evaluator struct {
+	m, base *model.Model
+	tok     *tokenizer.Tokenizer
+	bos     int32
+	opt     Options
+	counts  []int64 // [V] training-token counts, or nil
+	acc     accumulator
+
+	inputs       []int32   // [ctx]
+	logits, blog []float32 // [rows, V] this model's and the base model's logits
+	results      []rowResult
+	scratch      [][]float32 // per worker [V]
+	maxHeld      int         // the most tokens a document held at once
+}
+
+// New returns an evaluator of m, whose documents start with the token bos.
+// tok turns text into ids; it may be nil if only EvaluateTokens is used.
+func New(m *model.Model, tok *tokenizer.Tokenizer, bos int32, opt Options) (*Evaluator, error) {
+	if opt.Scheme == "" {
+		opt.Scheme = Disjoint
+	}
+	if _, err := ParseScheme(string(opt.Scheme)); err != nil {
+		return nil, err
+	}
+	if opt.Ctx == 0 {
+		opt.Ctx = m.MaxSeqLen()
+	}
+	switch {
+	case opt.Ctx < 2 || opt.Ctx > m.MaxSeqLen():
+		return nil, fmt.Errorf("eval: context %d is outside [2, %d], the model's context", opt.Ctx, m.MaxSeqLen())
+	case opt.Scheme == LlamaCpp && opt.Ctx < 4:
+		return nil, fmt.Errorf("eval: llamacpp scores the second half of each chunk and needs a context of at least 4, not %d", opt.Ctx)
+	}
+	if opt.Scheme == Strided {
+		if opt.Stride == 0 {
+			opt.Stride = opt.Ctx / 2
+		}
+		if opt.Stride < 1 || opt.Stride > opt.Ctx {
+			return nil, fmt.Errorf("eval: stride %d is outside [1, %d], the context", opt.Stride, opt.Ctx)
+		}
+	} else {
+		opt.Stride = 0
+	}
+	if bos < 0 || int(bos) >= m.VocabSize() {
+		return nil, fmt.Errorf("eval: BOS token %d is outside the vocabulary [0, %d)", bos, m.VocabSize())
+	}
+	V := m.VocabSize()
+	rows := max(1, min(opt.Ctx, chunkBytes/(4*V)))
+	threads := opt.Threads
+	if threads <= 0 {
+		threads = defaultThreads()
+	}
+	opt.Threads = threads
+	e := &Evaluator{m: m, tok: tok, bos: bos, opt: opt, inputs: make([]int32, opt.Ctx),
+		logits: make([]float32, rows*V), results: make([]rowResult, rows), scratch: make([][]float32, threads)}
+	e.acc.init(V, opt.Ctx)
+	return e, nil
+}
+
+// SetTrainCounts gives the training-token counts [V] that bucket the loss
+// by frequency; without them the evaluated text's own counts are used.
+func (e *Evaluator) SetTrainCounts(counts []int64) error {
+	if len(counts) != e.m.VocabSize() {
+		return fmt.Errorf("eval: %d training counts for a vocabulary of %d", len(counts), e.m.VocabSize())
+	}
+	e.counts = counts
+	return nil
+}
+
+// SetBase adds a base model to compare against: the KL divergence of this
+// model's next-token distribution from the base's, on the same windows.
+// Both must share the tokenizer; baseTok is checked against the
+// evaluator's (nil skips the check, for token ids).
+func (e *Evaluator) SetBase(base *model.Model, baseTok *tokenizer.Tokenizer) error {
+	if base.VocabSize() != e.m.VocabSize() {
+		return fmt.Errorf("eval: the base model has %d tokens, the model %d: they must share the tokenizer", base.VocabSize(), e.m.VocabSize())
+	}
+	if base.MaxSeqLen() < e.opt.Ctx {
+		return fmt.Errorf("eval: the base model's context %d is shorter than the window of %d", base.MaxSeqLen(), e.opt.Ctx)
+	}
+	if e.tok != nil && baseTok != nil {
+		if err := sameTokenizer(e.tok, baseTok); err != nil {
+			return err
+		}
+	}
+	e.base = base
+	e.blog = make([]float32, len(e.logits))
+	return nil
+}
+
+// Document reads one document from r and scores it. name picks the class
+// breakdown under Auto (".go": Go source). English text streams a block at
+// a time, so memory does not grow with the document; Go source is read
+// whole, as go/scanner needs. progress, if not nil, is told how many bytes
+// were read. A cancelled ctx stops between windows with ctx's error, and
+// what was scored so far stays in the report.
+func (e *Evaluator) Document(ctx context.Context, name string, r io.Reader, progress func(int)) error {
+	if e.tok == nil {
+		return errors.New("eval: Document needs a tokenizer")
+	}
+	mode := e.opt.Mode
+	if mode == Auto {
+		mode = English
+		if filepath.Ext(name) == ".go" {
+			mode = GoSource
+		}
+	}
+	d := e.newDoc()
+	if mode == GoSource {
+		src, err := io.ReadAll(r)
+		if progress != nil {
+			progress(len(src))
+		}
+		if err != nil {
+			return fmt.Errorf("eval: %s: %w", name, err)
+		}
+		classes := make([]Class, len(src))
+		classifyGo(src, classes)
+		if err := d.add(src, classes); err != nil {
+			return fmt.Errorf("eval: %s: %w", name, err)
+		}
+		return d.run(ctx, true)
+	}
+	english := newEnglishClassifier()
+	buf := make([]byte, 0, blockBytes)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)] // a block with no safe cut: grow
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if progress != nil && n > 0 {
+			progress(n)
+		}
+		final := err == io.EOF
+		if err != nil && !final {
+			return fmt.Errorf("eval: %s: %w", name, err)
+		}
+		cut := len(buf)
+		if !final {
+			if cut = tokenizer.LastSafeCut(buf); cut <= 0 {
+				continue
+			}
+		}
+		classes := make([]Class, cut)
+		english.classify(buf[:cut], classes)
+		if err := d.add(buf[:cut], classes); err != nil {
+			return fmt.Errorf("eval: %s: %w", name, err)
+		}
+		if err := d.run(ctx, final); err != nil || final {
+			return err
+		}
+		buf = buf[:copy(buf, buf[cut:])]
+	}
+}
+
+// EvaluateTokens scores one document given as token ids; the byte-based
+// metrics (bits per byte, word perplexity, classes) then count nothing.
+func (e *Evaluator) EvaluateTokens(ctx context.Context, ids []int32) error {
+	for i, id := range ids {
+		if id < 0 || int(id) >= e.m.VocabSize() {
+			return fmt.Errorf("eval: token %d at position %d is outside the vocabulary [0, %d)", id, i, e.m.VocabSize())
+		}
+	}
+	d := e.newDoc()
+	d.toks = append(d.toks, ids...)
+	d.infos = make([]tokenInfo, len(ids))
+	return d.run(ctx, true)
+}
+
+// doc is the state of one document being scored: its tokens from index
+// base on, and the windower.
+type doc struct {
+	e         *Evaluator
+	w         windower
+	toks      []int32
+	infos     []tokenInfo
+	base      int
+	prevClass Class // of the last byte added, for word starts
+}
+
+func (e *Evaluator) newDoc() *doc {
+	e.acc.documents++
+	return &doc{e: e, w: newWindower(e.opt.Scheme, e.opt.Ctx, e.opt.Stride), prevClass: Whitespace}
+}
+
+// add tokenizes a piece of the document, which ends at a safe cut, with
+// its bytes' classes.
+func (d *doc) add(text []byte, classes []Class) error {
+	ids := d.e.tok.Encode(text)
+	off := 0
+	for _, id := range ids {
+		b, err := d.e.tok.Token(id)
+		if err != nil {
+			return err
+		}
+		end := off + len(b)
+		if end > len(text) {
+			return fmt.Errorf("tokens cover %d bytes of a %d-byte piece", end, len(text))
+		}
+		info := tokenInfo{bytes: int32(len(b)), class: tokenClass(classes[off:end])}
+		for k := off; k < end; k++ {
+			if text[k]&0xc0 != 0x80 {
+				info.chars++
+			}
+			if classes[k] != Whitespace && d.prevClass == Whitespace {
+				info.words++
+			}
+			d.prevClass = classes[k]
+		}
+		d.toks = append(d.toks, id)
+		d.infos = append(d.infos, info)
+		off = end
+	}
+	d.e.maxHeld = max(d.e.maxHeld, len(d.toks))
+	if off != len(text) {
+		return fmt.Errorf("tokens cover %d bytes of a %d-byte piece", off, len(text))
+	}
+	return nil
+}
+
+// run scores every window the known tokens allow, then drops the tokens no
+// later window reads.
+func (d *doc) run(ctx context.Context, final bool) error {
+	for {
+		w, ok := d.w.next(d.base+len(d.toks), final)
+		if !ok {
+			break
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := d.e.score(w, d.toks, d.infos, d.base); err != nil {
+			return err
+		}
+	}
+	if keep := min(max(0, d.w.keepFrom()-1)-d.base, len(d.toks)); keep > len(d.toks)/2 && keep > 0 {
+		d.toks = d.toks[:copy(d.toks, d.toks[keep:])]
+		d.infos = d.infos[:copy(d.infos, d.infos[keep:])]
+		d.base += keep
+	}
+	return nil
+}
+
+// score runs one window through the model (and the base model) and
+// accumulates its scored positions.
+func (e *Evaluator) score(w window, toks []int32, infos []tokenInfo, base int) error {
+	L, V := w.length, e.m.VocabSize()
+	inputs := e.inputs[:L]
+	for p := range L {
+		if p == 0 && w.bos {
+			inputs[p] = e.bos
+		} else {
+			inputs[p] = toks[w.first+p-1-base]
+		}
+	}
+	h, err := e.m.Hidden(inputs, 1, L)
+	if err != nil {
+		return fmt.Errorf("eval: %w", err)
+	}
+	var hb []float32
+	if e.base != nil {
+		if hb, err = e.base.Hidden(inputs, 1, L); err != nil {
+			return fmt.Errorf("eval: base model: %w", err)
+		}
+	}
+	C, Cb := e.m.Width(), 0
+	if e.base != nil {
+		Cb = e.base.Width()
+	}
+	rows := len(e.results)
+	for p0 := w.scoreFrom; p0 < L; p0 += rows {
+		n := min(rows, L-p0)
+		e.m.HeadLogits(h[p0*C:], n, e.logits)
+		if e.base != nil {
+			e.base.HeadLogits(hb[p0*Cb:], n, e.blog)
+		}
+		e.parallel(n, func(worker, lo, hi int) {
+			for i := lo; i < hi; i++ {
+				y := toks[w.first+p0+i-base]
+				e.results[i] = e.row(e.logits[i*V:(i+1)*V], y, worker, i)
+			}
+		})
+		for i := range n {
+			j := w.first + p0 + i - base
+			e.acc.add(e.results[i], toks[j], infos[j], p0+i, e.base != nil)
+		}
+	}
+	return nil
+}
+
+// row measures one position: logits [V] and the target y.
+func (e *Evaluator) row(logits []float32, y int32, worker, i int) rowResult {
+	st := kernels.Stats(logits)
+	lse := st.LogSumExp()
+	top := argmaxOf(logits, st.Max)
+	r := rowResult{nll: lse - float64(logits[y]), confidence: math.Exp(float64(st.Max) - lse), correct: top == int(y)}
+	if e.base == nil {
+		return r
+	}
+	V := len(logits)
+	bl := e.blog[i*V : (i+1)*V]
+	bst := kernels.Stats(bl)
+	blse := bst.LogSumExp()
+	// KL(P_base ‖ Q) = Σ p_b·(log p_b − log q) = Σ p_b·(b − x) + lse_x − lse_b.
+	if e.scratch[worker] == nil {
+		e.scratch[worker] = make([]float32, V)
+	}
+	pb := e.scratch[worker]
+	kernels.ExpAffine(pb, bl, float32(blse), 1, 0)
+	var s, mass float64
+	for k, p := range pb {
+		s += float64(p) * float64(bl[k]-logits[k])
+		mass += float64(p)
+	}
+	r.kl = max(0, s+(lse-blse)*mass)
+	r.baseNLL = blse - float64(bl[y])
+	r.deltaP = math.Exp(-r.nll) - math.Exp(-r.baseNLL)
+	r.sameTop = argmaxOf(bl, bst.Max) == top
+	return r
+}
+
+// argmaxOf is the first index holding mx, the row's maximum.
+func argmaxOf(x []float32, mx float32) int {
+	for k, v := range x {
+		if v == mx {
+			return k
+		}
+	}
+	return 0
+}
+
+// parallel splits [0, n) over the evaluator's threads.
+func (e *Evaluator) parallel(n int, f func(worker, lo, hi int)) {
+	parts := min(e.opt.Threads, n)
+	if parts <= 1 {
+		f(0, 0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := range parts {
+		lo, hi := n*w/parts, n*(w+1)/parts
+		wg.Go(func() { f(w, lo, hi) })
+	}
+	wg.Wait()
+}

@@ -1,0 +1,89 @@
+package model
+
+import (
+	"fmt"
+
+	"github.com/xent-dev/xent/loss"
+)
+
+// TokenLogProbs runs the causal pass over tokens [B, T] and writes logp
+// [B·T], the log-probability of each target under the model: the plain
+// log-softmax, whatever m.Loss says about smoothing or z-loss, and 0 where
+// the target is the ignore index. Sequence-level objectives (preference
+// losses, say) are functions of these. The activations stay for
+// BackwardTokenLogProbs until the next pass.
+func (m *Model) TokenLogProbs(tokens []int32, B, T int, targets []int32, logp []float32) error {
+	if targets == nil {
+		return fmt.Errorf("model: TokenLogProbs needs targets")
+	}
+	if err := m.checkBatch(tokens, B, T, targets); err != nil {
+		return err
+	}
+	if len(logp) != B*T {
+		return fmt.Errorf("model: %d log-probabilities for a batch [%d, %d]", len(logp), B, T)
+	}
+	a := m.body(tokens, B, T)
+	res, err := loss.LinearCrossEntropy(a.lnf, B*T, m.lossHead(), loss.Targets{Index: targets}, m.rowOptions(), nil, nil, nil)
+	if err != nil {
+		return fmt.Errorf("model: %w", err)
+	}
+	for i, l := range res.RowLoss {
+		logp[i] = float32(-l)
+	}
+	m.rowTargets = append(m.rowTargets[:0], targets...)
+	return nil
+}
+
+// BackwardTokenLogProbs adds to the gradient buffer the gradient of
+// Σᵢ dlogp[i]·logp[i] [B·T] with respect to every parameter, for the batch
+// of the last TokenLogProbs call (call ZeroGrads first unless accumulating).
+// The head's logits are recomputed, one matrix product more than
+// ForwardBackward, so that the upstream gradient can depend on every row.
+func (m *Model) BackwardTokenLogProbs(dlogp []float32) error {
+	a := m.a
+	if a == nil || len(m.rowTargets) != a.B*a.T {
+		return fmt.Errorf("model: BackwardTokenLogProbs without a TokenLogProbs pass before it")
+	}
+	N := a.B * a.T
+	if len(dlogp) != N {
+		return fmt.Errorf("model: %d gradients for the %d log-probabilities of the last pass", len(dlogp), N)
+	}
+	// The row loss is −logp, so its upstream gradient is −dlogp.
+	drow := make([]float32, N)
+	for i, g := range dlogp {
+		drow[i] = -g
+	}
+	_, err := loss.LinearCrossEntropy(a.lnf, N, m.lossHead(), loss.Targets{Index: m.rowTargets}, m.rowOptions(), drow, a.dln, m.head.dw)
+	if err != nil {
+		return fmt.Errorf("model: %w", err)
+	}
+	m.backwardBody(a)
+	return nil
+}
+
+// rowOptions are the head's options for plain per-token log-probabilities:
+// m.Loss's ignore index, nothing else.
+func (m *Model) rowOptions() loss.LinearOptions {
+	return loss.LinearOptions{Options: loss.Options{IgnoreIndex: m.Loss.IgnoreIndex, Reduction: loss.None, Threads: m.threads()}}
+}
+
+// Hidden runs the causal pass over tokens [B, T] and returns the final
+// norm's output h [B·T, C], the input of the output head. It aliases the
+// model's activation buffers: valid until the next pass. With HeadLogits it
+// lets a caller compute the logits a chunk of rows at a time, so that
+// [B·T, V] never exists.
+func (m *Model) Hidden(tokens []int32, B, T int) ([]float32, error) {
+	if err := m.checkBatch(tokens, B, T, nil); err != nil {
+		return nil, err
+	}
+	return m.body(tokens, B, T).lnf, nil
+}
+
+// HeadLogits sets logits [n, V] to the output head applied to n rows of
+// hidden states h [n, C].
+func (m *Model) HeadLogits(h []float32, n int, logits []float32) {
+	m.head.forward(h, n, logits, m.d.V, false, m.threads())
+}
+
+// Width is the model's width C, the length of a hidden state.
+func (m *Model) Width() int { return m.d.C }

@@ -1,0 +1,186 @@
+// Package modeldir loads and saves a model directory: the model, its
+// tokenizer and what is known about its training, as every command that
+// takes --model needs them.
+//
+// Two kinds of directory load, both offline:
+//
+//   - an xent checkpoint, as `xent train` writes it: config.json with the
+//     training settings under "xent", model.safetensors, tokenizer.json and
+//     token_counts.npy (how often each token occurred in the training text);
+//   - a local Hugging Face GPT-2 or Llama directory: config.json,
+//     model.safetensors, and tokenizer.json or GPT-2's vocab.json and
+//     merges.txt. Sharded weights and pytorch_model.bin are not read.
+//
+// Save writes the first three files of the same layout, so a fine-tuned
+// model loads like any other.
+package modeldir
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/xent-dev/xent/internal/atomicfile"
+	"github.com/xent-dev/xent/model"
+	"github.com/xent-dev/xent/tokenizer"
+	"github.com/xent-dev/xent/train"
+)
+
+// The files of a model directory.
+const (
+	ConfigFile    = "config.json"
+	WeightsFile   = "model.safetensors"
+	TokenizerFile = "tokenizer.json"
+)
+
+// Kinds of model directory.
+const (
+	Xent        = "xent"
+	HuggingFace = "huggingface"
+)
+
+// Pretrained is a loaded model directory.
+type Pretrained struct {
+	Model     *model.Model
+	Tokenizer *tokenizer.Tokenizer
+	Dir       string
+	Kind      string // Xent or HuggingFace
+	// TrainCounts [V] says how often each token occurred in the training
+	// text; nil when the directory does not record it.
+	TrainCounts []int64
+	// BOSTokenID is config.json's bos_token_id, or -1 if it has none.
+	BOSTokenID int32
+}
+
+// Load reads the model directory dir.
+func Load(dir string) (*Pretrained, error) {
+	cfgPath := filepath.Join(dir, ConfigFile)
+	raw, err := os.ReadFile(cfgPath)
+	if err != nil {
+		return nil, fmt.Errorf("modeldir: %s is not a model directory: %w", dir, err)
+	}
+	var extra struct {
+		Xent       json.RawMessage `json:"xent"`
+		BOSTokenID *int32          `json:"bos_token_id"`
+	}
+	if err := json.Unmarshal(raw, &extra); err != nil {
+		return nil, fmt.Errorf("modeldir: %s: %w", cfgPath, err)
+	}
+	cfg, err := model.ReadConfig(cfgPath)
+	if err != nil {
+		return nil, fmt.Errorf("modeldir: %w", err)
+	}
+	weights := filepath.Join(dir, WeightsFile)
+	if _, err := os.Stat(weights); err != nil {
+		return nil, fmt.Errorf("modeldir: %s: %w (only a single model.safetensors is read)", dir, err)
+	}
+	m, err := model.Load(cfg, weights)
+	if err != nil {
+		return nil, fmt.Errorf("modeldir: %w", err)
+	}
+	tok, err := loadTokenizer(dir)
+	if err != nil {
+		return nil, err
+	}
+	if tok.VocabSize() > m.VocabSize() {
+		return nil, fmt.Errorf("modeldir: %s: the tokenizer has %d tokens, the model only %d", dir, tok.VocabSize(), m.VocabSize())
+	}
+	p := &Pretrained{Model: m, Tokenizer: tok, Dir: dir, Kind: HuggingFace, BOSTokenID: -1}
+	if extra.Xent != nil {
+		p.Kind = Xent
+	}
+	if extra.BOSTokenID != nil {
+		if *extra.BOSTokenID < 0 || int(*extra.BOSTokenID) >= m.VocabSize() {
+			return nil, fmt.Errorf("modeldir: %s: bos_token_id %d is outside the vocabulary [0, %d)", cfgPath, *extra.BOSTokenID, m.VocabSize())
+		}
+		p.BOSTokenID = *extra.BOSTokenID
+	}
+	counts := filepath.Join(dir, train.CountsFile)
+	if _, err := os.Stat(counts); err == nil {
+		if p.TrainCounts, err = train.ReadTokenCounts(counts, m.VocabSize()); err != nil {
+			return nil, fmt.Errorf("modeldir: %w", err)
+		}
+	}
+	return p, nil
+}
+
+// loadTokenizer reads tokenizer.json, or GPT-2's vocab.json and merges.txt.
+func loadTokenizer(dir string) (*tokenizer.Tokenizer, error) {
+	path := filepath.Join(dir, TokenizerFile)
+	if _, err := os.Stat(path); err == nil {
+		tok, err := tokenizer.LoadHFFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("modeldir: %w", err)
+		}
+		return tok, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("modeldir: %w", err)
+	}
+	tok, err := tokenizer.LoadGPT2Dir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("modeldir: %s has no %s, and GPT-2's files do not load: %w", dir, TokenizerFile, err)
+	}
+	return tok, nil
+}
+
+// bosNames are the texts of the tokens that start a document, by family.
+var bosNames = []string{"<|endoftext|>", "<|begin_of_text|>", "<s>"}
+
+// BOS returns the token that starts a document: config.json's bos_token_id,
+// or else GPT-2's <|endoftext|>, Llama 3's <|begin_of_text|> or Llama 2's
+// <s>, whichever the tokenizer has as a special token.
+func (p *Pretrained) BOS() (int32, error) {
+	if p.BOSTokenID >= 0 {
+		return p.BOSTokenID, nil
+	}
+	special := p.Tokenizer.SpecialTokens()
+	for _, name := range bosNames {
+		for _, s := range special {
+			if s != name {
+				continue
+			}
+			ids, err := p.Tokenizer.EncodeSpecial([]byte(name), []string{name})
+			if err == nil && len(ids) == 1 {
+				return ids[0], nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("modeldir: %s: no bos_token_id in %s and none of the special tokens %q (it has %q)", p.Dir, ConfigFile, bosNames, special)
+}
+
+// Save writes m and tok to dir as a model directory that Load reads:
+// config.json (the model's config, plus extra's fields), model.safetensors
+// and tokenizer.json, written whole into a fresh directory that replaces
+// dir atomically.
+func Save(dir string, m *model.Model, tok *tokenizer.Tokenizer, extra map[string]any) error {
+	raw, err := json.Marshal(m.Config)
+	if err != nil {
+		return err
+	}
+	fields := map[string]any{}
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return err
+	}
+	for k, v := range extra {
+		fields[k] = v
+	}
+	cfg, err := json.MarshalIndent(fields, "", "  ")
+	if err != nil {
+		return fmt.Errorf("modeldir: %w", err)
+	}
+	err = atomicfile.WriteDir(dir, func(tmp string) error {
+		if err := atomicfile.WriteBytes(filepath.Join(tmp, ConfigFile), cfg); err != nil {
+			return err
+		}
+		if err := m.Save(filepath.Join(tmp, WeightsFile)); err != nil {
+			return err
+		}
+		return tok.SaveHFFile(filepath.Join(tmp, TokenizerFile))
+	})
+	if err != nil {
+		return fmt.Errorf("modeldir: save %s: %w", dir, err)
+	}
+	return nil
+}

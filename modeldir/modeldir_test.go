@@ -1,0 +1,109 @@
+package modeldir
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/xent-dev/xent/model"
+	"github.com/xent-dev/xent/tokenizer"
+	"github.com/xent-dev/xent/train"
+)
+
+func tiny(t *testing.T) (*model.Model, *tokenizer.Tokenizer) {
+	t.Helper()
+	tok, err := tokenizer.Train([][]byte{[]byte(strings.Repeat("the cat sat on the mat. ", 50))},
+		tokenizer.TrainOptions{VocabSize: 270, Pattern: tokenizer.GPT2, Special: []string{"<|endoftext|>"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.New(model.Config{ModelType: model.GPT2, VocabSize: 270, NEmbd: 16, NLayer: 1, NHead: 2, NPositions: 32}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, tok
+}
+
+func TestSaveLoadRoundTrip(t *testing.T) {
+	m, tok := tiny(t)
+	dir := filepath.Join(t.TempDir(), "m")
+	if err := Save(dir, m, tok, map[string]any{"bos_token_id": 269}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(p.Model.ParamBuffer(), m.ParamBuffer()) {
+		t.Fatal("weights differ after a round trip")
+	}
+	if p.Kind != HuggingFace || p.TrainCounts != nil || p.Tokenizer.VocabSize() != tok.VocabSize() {
+		t.Fatalf("kind %q, counts %v, vocabulary %d", p.Kind, p.TrainCounts != nil, p.Tokenizer.VocabSize())
+	}
+	if bos, err := p.BOS(); err != nil || bos != 269 {
+		t.Fatalf("BOS = %d, %v; want config's 269", bos, err)
+	}
+}
+
+func TestLoadCheckpointHasCounts(t *testing.T) {
+	m, tok := tiny(t)
+	tokens := tok.Encode([]byte(strings.Repeat("the cat sat on the mat. ", 20)))
+	tr, err := train.NewTrainer(m, tokens, train.Settings{Batch: 1, Context: 8, GradAccum: 1, Steps: 1, LR: 1e-3,
+		Schedule: "cosine", Beta2: 0.95, MinLRRatio: 0.1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "ckpt")
+	if err := train.SaveCheckpoint(dir, train.Checkpoint{Trainer: tr, Tokenizer: tok}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Kind != Xent {
+		t.Fatalf("kind %q, want %q", p.Kind, Xent)
+	}
+	want := train.CountTokens(tokens, m.VocabSize())
+	if !slices.Equal(p.TrainCounts, want) {
+		t.Fatal("training counts differ from the training tokens'")
+	}
+	eot, _ := tok.EncodeSpecial([]byte("<|endoftext|>"), []string{"<|endoftext|>"})
+	if bos, err := p.BOS(); err != nil || bos != eot[0] {
+		t.Fatalf("BOS = %d, %v; want <|endoftext|> = %d", bos, err, eot[0])
+	}
+}
+
+func TestLoadBadDirectories(t *testing.T) {
+	m, tok := tiny(t)
+	good := filepath.Join(t.TempDir(), "m")
+	if err := Save(good, m, tok, nil); err != nil {
+		t.Fatal(err)
+	}
+	without := func(file string) string {
+		dir := t.TempDir()
+		for _, f := range []string{ConfigFile, WeightsFile, TokenizerFile} {
+			if f == file {
+				continue
+			}
+			b, _ := os.ReadFile(filepath.Join(good, f))
+			os.WriteFile(filepath.Join(dir, f), b, 0o644)
+		}
+		return dir
+	}
+	badBOS := without("")
+	os.WriteFile(filepath.Join(badBOS, ConfigFile), []byte(`{"model_type":"gpt2","vocab_size":270,"n_embd":16,"n_layer":1,"n_head":2,"n_positions":32,"bos_token_id":9999}`), 0o644)
+	for name, tc := range map[string]struct{ dir, want string }{
+		"missing":   {filepath.Join(good, "nope"), "not a model directory"},
+		"config":    {without(ConfigFile), "not a model directory"},
+		"weights":   {without(WeightsFile), WeightsFile},
+		"tokenizer": {without(TokenizerFile), "no tokenizer.json"},
+		"bos":       {badBOS, "bos_token_id 9999"},
+	} {
+		if _, err := Load(tc.dir); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want it to mention %q", name, err, tc.want)
+		}
+	}
+}

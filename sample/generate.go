@@ -1,0 +1,120 @@
+package sample
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/xent-dev/xent/model"
+)
+
+// Token is one generated token and what the unmodified model thought of it.
+type Token struct {
+	ID      int32   `json:"id"`
+	LogProb float64 `json:"logprob"` // log p(ID | context), raw logits at temperature 1
+	Rank    int     `json:"rank"`    // 1 + tokens with a higher raw logit
+	Top     int32   `json:"top"`     // the model's top-1 token here (rank 1)
+}
+
+// Score is the log-probability log softmax(logits)[tok] in float64, the
+// rank of tok (1 + the number of tokens with a higher logit) and the
+// model's top-1 token (the lowest id among ties), for a raw logits row [V].
+func Score(logits []float32, tok int32) (logProb float64, rank int, top int32, err error) {
+	if tok < 0 || int(tok) >= len(logits) {
+		return 0, 0, 0, fmt.Errorf("sample: token %d is outside the vocabulary [0, %d)", tok, len(logits))
+	}
+	top = argmax(logits)
+	m := float64(logits[top])
+	var z float64
+	for i, l := range logits {
+		if math.IsNaN(float64(l)) || math.IsInf(float64(l), 1) {
+			return 0, 0, 0, fmt.Errorf("sample: the logit of token %d is %g", i, l)
+		}
+		z += math.Exp(float64(l) - m)
+		if l > logits[tok] {
+			rank++
+		}
+	}
+	return float64(logits[tok]) - m - math.Log(z), rank + 1, top, nil
+}
+
+// Generator decodes with a model's KV cache: it feeds the prompt one token
+// at a time (prefill), then repeatedly chooses a token with a Sampler and
+// feeds it back.
+type Generator struct {
+	Model *model.Model
+	// Stop lists tokens that end generation (an end-of-text token, say);
+	// the stop token itself is not part of the result.
+	Stop []int32
+
+	dec  *model.Decoder
+	work []float32 // [V]: the logits the sampler processes
+}
+
+// NewGenerator returns a generator for m, which must not change while it
+// generates.
+func NewGenerator(m *model.Model) *Generator {
+	return &Generator{Model: m, dec: model.NewDecoder(m)}
+}
+
+// Generate continues prompt (at least one token) with up to maxTokens
+// tokens chosen by sp and returns them. emit, if not nil, gets each token
+// as soon as it is chosen (to stream it); an error from emit stops
+// generation and is returned. The prompt and the generated tokens must fit
+// the context: len(prompt) + maxTokens − 1 ≤ the model's positions (the
+// last token is never fed back).
+func (g *Generator) Generate(prompt []int32, maxTokens int, sp *Sampler, emit func(Token) error) ([]Token, error) {
+	ctx := g.Model.MaxSeqLen()
+	switch {
+	case len(prompt) == 0:
+		return nil, fmt.Errorf("sample: empty prompt; give at least one token (a BOS token, say)")
+	case len(prompt) > ctx:
+		return nil, fmt.Errorf("sample: the prompt has %d tokens, longer than the model's context of %d", len(prompt), ctx)
+	case maxTokens < 0:
+		return nil, fmt.Errorf("sample: max tokens %d must be ≥ 0", maxTokens)
+	case len(prompt)+maxTokens-1 > ctx:
+		return nil, fmt.Errorf("sample: a %d-token prompt leaves room for %d new tokens in the model's context of %d, not %d",
+			len(prompt), ctx-len(prompt)+1, ctx, maxTokens)
+	}
+	if maxTokens == 0 {
+		return nil, nil
+	}
+	g.dec.Reset()
+	var logits []float32
+	for _, tok := range prompt {
+		var err error
+		if logits, err = g.dec.Step(tok); err != nil {
+			return nil, err
+		}
+	}
+	seq := append(make([]int32, 0, len(prompt)+maxTokens), prompt...)
+	var out []Token
+	for {
+		g.work = append(g.work[:0], logits...)
+		id, err := sp.Choose(g.work, seq)
+		if err != nil {
+			return out, fmt.Errorf("sample: position %d: %w", len(seq), err)
+		}
+		if slices.Contains(g.Stop, id) {
+			return out, nil
+		}
+		lp, rank, top, err := Score(logits, id)
+		if err != nil {
+			return out, err
+		}
+		t := Token{ID: id, LogProb: lp, Rank: rank, Top: top}
+		out = append(out, t)
+		seq = append(seq, id)
+		if emit != nil {
+			if err := emit(t); err != nil {
+				return out, err
+			}
+		}
+		if len(out) == maxTokens {
+			return out, nil
+		}
+		if logits, err = g.dec.Step(id); err != nil {
+			return out, err
+		}
+	}
+}

@@ -1,0 +1,43 @@
+// Package study measures what teacher forcing leaves behind at inference,
+// on a trained model and held-out text: exposure bias and repetition.
+//
+// Held-out documents are consecutive, non-overlapping windows of a
+// held-out token stream (Documents), each as long as the study needs.
+//
+// # Exposure (RunExposure)
+//
+// A model trained with teacher forcing has only ever seen true text in its
+// context; generating, it sees its own. For each document d and prefix
+// length p (the true tokens d[:p] the model is given):
+//
+//   - Teacher-forced NLL: the mean −log p(d[i] | d[:i]) over the m true
+//     tokens i = p+k … p+k+m−1.
+//   - NLL after own tokens: the same m true tokens at the same positions,
+//     but with the k tokens before them, d[p : p+k], replaced by the
+//     model's own continuation of d[:p] (greedy, or sampled at a
+//     temperature): −log p(d[i] | d[:p], g[:k], d[p+k : i]). The targets and
+//     their positions are identical; only the k-token bridge differs, true
+//     text against the model's own, which is what exposure bias is about.
+//   - Error-compounding curve: free-running generation from d[:p] (greedy,
+//     and sampled), and at each distance j = 1 … H from the prefix,
+//     (a) the NLL of the true token d[p+j−1] under the free-running
+//     context d[:p] + g[:j−1], beside its teacher-forced NLL under
+//     d[:p+j−1], and (b) disagreement: whether the model's top-1 token
+//     under the free-running context differs from its top-1 token under
+//     the true context. At j = 1 the two contexts are the same (the curves
+//     start together); the gap as j grows is how far errors compound.
+//     Averaged over documents and prefix lengths.
+//
+// # Repetition (RunRepetition)
+//
+// Greedy (or sampled) continuations of held-out prompts under a sweep of
+// penalties (repetition penalty 1.0, 1.1, 1.2, 1.5, 2.0 as Hugging Face
+// applies it; frequency and presence penalties as OpenAI defines them),
+// each scored with package sample's degeneration metrics: seq-rep-4,
+// distinct-2, rep/ℓ, and the mean NLL of the generated tokens under the
+// unpenalised model (temperature 1, no penalty: what the model itself
+// thinks of the text). The true continuations of the same prompts,
+// teacher-forced, give the human reference row. Every setting uses the
+// same prompts and the same random streams, so rows differ by the penalty
+// alone.
+package study

@@ -1,0 +1,16 @@
+//go:build unix
+
+package posttrain
+
+import "syscall"
+
+// cpuSeconds is the CPU time (user + system) this process has used: a
+// measure of work that other jobs on a shared machine do not inflate the
+// way they inflate wall time.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return float64(ru.Utime.Sec+ru.Stime.Sec) + float64(ru.Utime.Usec+ru.Stime.Usec)/1e6
+}

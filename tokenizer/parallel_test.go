@@ -1,0 +1,29 @@
+package tokenizer
+
+import (
+	"slices"
+	"testing"
+)
+
+// TestLastSafeCut checks that encoding either side of the cut gives the
+// ids of the whole text, on every builtin tokenizer.
+func TestLastSafeCut(t *testing.T) {
+	text := []byte("Hello, world! It's 3.14 — naïve café's \"quoted\" text.\n\nNext paragraph ends here")
+	if LastSafeCut([]byte("ééé")) != -1 || LastSafeCut(nil) != -1 {
+		t.Fatal("found a cut in text that has none")
+	}
+	for _, name := range BuiltinNames {
+		tok := mustBuiltin(t, name)
+		for end := 1; end <= len(text); end++ {
+			cut := LastSafeCut(text[:end])
+			if cut < 0 {
+				continue
+			}
+			whole := tok.Encode(text[:end])
+			parts := append(tok.Encode(text[:cut]), tok.Encode(text[cut:end])...)
+			if !slices.Equal(whole, parts) {
+				t.Fatalf("%s: cutting %q at %d changes the ids", name, text[:end], cut)
+			}
+		}
+	}
+}
