@@ -47,14 +47,15 @@ type Generator struct {
 	// the stop token itself is not part of the result.
 	Stop []int32
 
-	dec  *model.Decoder
-	work []float32 // [V]: the logits the sampler processes
+	dec    *model.Decoder
+	logits []float32 // [V]: the model's logits, written by the decoder
+	work   []float32 // [V]: their copy, which the sampler processes
 }
 
 // NewGenerator returns a generator for m, which must not change while it
 // generates.
 func NewGenerator(m *model.Model) *Generator {
-	return &Generator{Model: m, dec: model.NewDecoder(m)}
+	return &Generator{Model: m, dec: model.NewDecoder(m), logits: make([]float32, m.VocabSize())}
 }
 
 // Generate continues prompt (at least one token) with up to maxTokens
@@ -80,10 +81,9 @@ func (g *Generator) Generate(prompt []int32, maxTokens int, sp *Sampler, emit fu
 		return nil, nil
 	}
 	g.dec.Reset()
-	var logits []float32
+	logits := g.logits
 	for _, tok := range prompt {
-		var err error
-		if logits, err = g.dec.Step(tok); err != nil {
+		if err := g.dec.StepInto(tok, logits); err != nil {
 			return nil, err
 		}
 	}
@@ -113,7 +113,7 @@ func (g *Generator) Generate(prompt []int32, maxTokens int, sp *Sampler, emit fu
 		if len(out) == maxTokens {
 			return out, nil
 		}
-		if logits, err = g.dec.Step(id); err != nil {
+		if err := g.dec.StepInto(id, logits); err != nil {
 			return out, err
 		}
 	}
