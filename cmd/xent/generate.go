@@ -19,7 +19,7 @@ type generateFlags struct {
 	model, prompt, promptFile string
 	maxTokens, samples        int
 	order                     string
-	json, metrics             bool
+	json, metrics, bf16       bool
 	s                         sample.Settings
 }
 
@@ -82,6 +82,7 @@ tokens, and those that were not chosen), and the mean log-probability.`,
 	fl.IntVar(&f.samples, "samples", 1, "independent samples to draw")
 	fl.StringVar(&f.order, "order", "penalties,temperature,top-k,top-p,min-p", "the order of the processors, each named once")
 	fl.BoolVar(&f.metrics, "metrics", false, "print the degeneration metrics of the samples (Welleck et al. 2019)")
+	fl.BoolVar(&f.bf16, "bf16", false, "decode over bfloat16 copies of the weight matrices: about twice the tokens/s, slightly different logits")
 	fl.BoolVar(&f.json, "json", false, "print one JSON object with the text, every token's log-probability and rank, and the metrics")
 	return cmd
 }
@@ -192,6 +193,9 @@ func runGenerate(cmd *cobra.Command, f *generateFlags) error {
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "xent generate: %s (%s), %d-token prompt, seed %d\n", f.model, p.Kind, len(prompt), f.s.Seed)
 	gen := sample.NewGenerator(p.Model)
+	if f.bf16 {
+		gen = sample.NewGeneratorBF16(p.Model)
+	}
 	gen.Stop = endOfText(p.Tokenizer)
 	out := cmd.OutOrStdout()
 	rep := generateReport{Model: f.model, PromptTokens: len(prompt), Seed: f.s.Seed, Order: f.s.Order}

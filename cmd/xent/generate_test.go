@@ -206,3 +206,18 @@ func TestStudyCommands(t *testing.T) {
 		}
 	}
 }
+
+// TestGenerateBF16 checks that --bf16 decodes (over the rounded weights)
+// the requested number of tokens, deterministically for a seed.
+func TestGenerateBF16(t *testing.T) {
+	dir, _ := tinyModelDir(t)
+	args := []string{"generate", "--model", dir, "--prompt", "Light is", "--max-tokens", "12", "--seed", "3", "--bf16", "--json"}
+	a, stderr, err := runXent(t, args...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	b, _, _ := runXent(t, args...)
+	if a != b || strings.Count(a, `"logprob"`) < 12 {
+		t.Errorf("--bf16 output is not the same twice or has no log-probabilities:\n%s\n%s", a, b)
+	}
+}
