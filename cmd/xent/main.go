@@ -2,7 +2,7 @@
 // model cross-entropy with exact, fast kernels.
 //
 // Each subcommand lives in its own file and only parses flags and files;
-// the work is done by the packages (loss, format/npy, internal/kernels).
+// the work is done by the packages (loss, eval, train, sample, ...).
 package main
 
 import (
@@ -25,13 +25,16 @@ func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "xent",
 		Short: "A toolkit for language-model cross-entropy",
-		Long: `xent is a toolkit for language-model cross-entropy: the loss of logits
-[N, V] against targets and its gradient, computed exactly (the same bits for
-any thread count) with fast SIMD kernels (AVX-512 or AVX2 where the CPU has
-them, portable Go otherwise), on float32, float16 and bfloat16 logits, with
-class weights, label smoothing, z-loss and soft-capping as in PyTorch.
-"xent loss" evaluates the loss, and optionally its gradient, on .npy files;
-"xent bench" times the kernels. More commands are to come.`,
+		Long: `xent is a toolkit for language-model cross-entropy, end to end:
+"xent loss" computes the loss and its gradient exactly (float32, float16
+or bfloat16 logits; ignore index, class weights, label smoothing, z-loss,
+soft-capping as in PyTorch) with SIMD kernels; "xent train" trains GPT-2
+and Llama-style models with teacher forcing; "xent eval" measures
+perplexity, bits per byte, calibration and where the loss goes;
+"xent generate" samples with the usual processors and penalties;
+"xent study" measures exposure bias, repetition and negation; "xent tune"
+fine-tunes with SFT, DPO, KTO, ORPO or SimPO; "xent scaling" fits and
+plans with scaling laws; "xent bench" times the kernels.`,
 		SilenceUsage:  true, // an error is not a reason to print the usage
 		SilenceErrors: true, // main prints errors as "xent: <err>"
 		CompletionOptions: cobra.CompletionOptions{
