@@ -7,9 +7,9 @@ import (
 	"io"
 	"math"
 	"path/filepath"
-	"sync"
 
 	"github.com/xent-dev/xent/internal/kernels"
+	"github.com/xent-dev/xent/internal/par"
 	"github.com/xent-dev/xent/model"
 	"github.com/xent-dev/xent/tokenizer"
 )
@@ -330,7 +330,7 @@ func (e *Evaluator) score(w window, toks []int32, infos []tokenInfo, base int) e
 		if e.base != nil {
 			e.base.HeadLogits(hb[p0*Cb:], n, e.blog)
 		}
-		e.parallel(n, func(worker, lo, hi int) {
+		par.Split(n, e.opt.Threads, func(worker, lo, hi int) {
 			for i := lo; i < hi; i++ {
 				y := toks[w.first+p0+i-base]
 				e.results[i] = e.row(e.logits[i*V:(i+1)*V], y, worker, i)
@@ -383,19 +383,4 @@ func argmaxOf(x []float32, mx float32) int {
 		}
 	}
 	return 0
-}
-
-// parallel splits [0, n) over the evaluator's threads.
-func (e *Evaluator) parallel(n int, f func(worker, lo, hi int)) {
-	parts := min(e.opt.Threads, n)
-	if parts <= 1 {
-		f(0, 0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	for w := range parts {
-		lo, hi := n*w/parts, n*(w+1)/parts
-		wg.Go(func() { f(w, lo, hi) })
-	}
-	wg.Wait()
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/xent-dev/xent/internal/kernels"
+	"github.com/xent-dev/xent/internal/par"
 )
 
 // geluC is √(2/π), of the tanh approximation of GELU.
@@ -42,7 +43,7 @@ func geluArg(w, x []float32) {
 // same arithmetic (SIMD body or scalar tail) whatever the thread count and
 // however many rows there are.
 func elementwise(n, w, threads int, f func(i, j int, scratch []float32)) {
-	parallel(n, threads, func(_, lo, hi int) {
+	par.Split(n, threads, func(_, lo, hi int) {
 		scratch := make([]float32, 2*chunk)
 		for r := lo; r < hi; r++ {
 			for c := 0; c < w; c += chunk {

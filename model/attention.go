@@ -5,6 +5,7 @@ import (
 
 	"github.com/xent-dev/xent/internal/gemm"
 	"github.com/xent-dev/xent/internal/kernels"
+	"github.com/xent-dev/xent/internal/par"
 )
 
 // softmaxPrefix turns row[:n] into its softmax, exp(x − max)/Σ exp(x − max)
@@ -31,7 +32,7 @@ func (m *Model) attnForward(qkv, att, y []float32, B, T int) {
 	d := m.d
 	W, A := d.qkv(), d.H*d.D
 	scale := float32(1 / math.Sqrt(float64(d.D)))
-	parallel(B*d.H, m.threads(), func(_, lo, hi int) {
+	par.Split(B*d.H, m.threads(), func(_, lo, hi int) {
 		for u := lo; u < hi; u++ {
 			b, h := u/d.H, u%d.H
 			g := h / (d.H / d.K)
@@ -59,7 +60,7 @@ func (m *Model) attnBackward(qkv, att, dy, dqkv []float32, B, T int) {
 	W, A, G := d.qkv(), d.H*d.D, d.H/d.K
 	scale := float32(1 / math.Sqrt(float64(d.D)))
 	clear(dqkv[:B*T*W])
-	parallel(B*d.K, m.threads(), func(w, lo, hi int) {
+	par.Split(B*d.K, m.threads(), func(w, lo, hi int) {
 		ds := m.a.dscores[w] // [T, T]
 		for u := lo; u < hi; u++ {
 			b, g := u/d.K, u%d.K

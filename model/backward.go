@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 
+	"github.com/xent-dev/xent/internal/par"
 	"github.com/xent-dev/xent/loss"
 )
 
@@ -74,7 +75,7 @@ func (m *Model) blockBackward(blk *block, la *layerActs, x []float32, B, T int) 
 	m.attnBackward(la.qkv, la.att, a.datty, a.dqkv, B, T)
 	W := d.qkv()
 	if d.llama {
-		parallel(N, th, func(_, lo, hi int) {
+		par.Split(N, th, func(_, lo, hi int) {
 			for i := lo; i < hi; i++ {
 				m.rope.rotate(a.dqkv[i*W:], d.H+d.K, i%T, true)
 			}

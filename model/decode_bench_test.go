@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+
+	"github.com/xent-dev/xent/internal/par"
 )
 
 // generateBench is GPT-2 small with random weights and, per weight type,
@@ -107,7 +109,7 @@ func BenchmarkStreamRead(b *testing.B) {
 	parts := runtime.GOMAXPROCS(0)
 	sums := make([]uint64, parts)
 	for b.Loop() {
-		parallel(len(buf), parts, func(w, lo, hi int) { sums[w] += sum64(buf[lo:hi]) })
+		par.Split(len(buf), parts, func(w, lo, hi int) { sums[w] += sum64(buf[lo:hi]) })
 	}
 	b.ReportMetric(float64(b.N*len(buf)*8)/b.Elapsed().Seconds()/1e9, "GB/s")
 }

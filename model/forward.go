@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 
+	"github.com/xent-dev/xent/internal/par"
 	"github.com/xent-dev/xent/loss"
 )
 
@@ -143,7 +144,7 @@ func (m *Model) body(tokens []int32, B, T int) *acts {
 	for l := range m.blocks {
 		m.blockForward(&m.blocks[l], &a.layers[l], a.res[l], a.res[l+1], B*T, func(qkv, y []float32) {
 			if d.llama {
-				parallel(B*T, th, func(_, lo, hi int) {
+				par.Split(B*T, th, func(_, lo, hi int) {
 					for i := lo; i < hi; i++ {
 						m.rope.rotate(qkv[i*W:], d.H+d.K, i%T, false)
 					}

@@ -2,26 +2,10 @@ package model
 
 import (
 	"math"
-	"sync"
 
 	"github.com/xent-dev/xent/internal/gemm"
+	"github.com/xent-dev/xent/internal/par"
 )
-
-// parallel splits [0, n) into at most threads contiguous parts and runs
-// f(worker, lo, hi) on each concurrently; worker < threads.
-func parallel(n, threads int, f func(worker, lo, hi int)) {
-	parts := min(threads, n)
-	if parts <= 1 {
-		f(0, 0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	for w := range parts {
-		lo, hi := n*w/parts, n*(w+1)/parts
-		wg.Go(func() { f(w, lo, hi) })
-	}
-	wg.Wait()
-}
 
 // addTo adds x to dst[:len(x)].
 func addTo(dst, x []float32) {
@@ -112,7 +96,7 @@ type norm struct {
 // for RMSNorm) and rstd [n] for the backward.
 func (nm norm) forward(x, y, mean, rstd []float32, n, threads int) {
 	c := len(nm.w)
-	parallel(n, threads, func(_, lo, hi int) {
+	par.Split(n, threads, func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			row := x[i*c : (i+1)*c]
 			var mu float64
@@ -145,7 +129,7 @@ func (nm norm) forward(x, y, mean, rstd []float32, n, threads int) {
 // weight and bias gradients to dw and db. scratch holds n·C values.
 func (nm norm) backward(x, dy, dx, mean, rstd []float32, n int, scratch, ones []float32, threads int) {
 	c := len(nm.w)
-	parallel(n, threads, func(_, lo, hi int) {
+	par.Split(n, threads, func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			var mu float32
 			if nm.b != nil {
