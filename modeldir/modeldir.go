@@ -25,7 +25,6 @@ import (
 	"github.com/xent-dev/xent/internal/atomicfile"
 	"github.com/xent-dev/xent/model"
 	"github.com/xent-dev/xent/tokenizer"
-	"github.com/xent-dev/xent/train"
 )
 
 // The files of a model directory.
@@ -52,6 +51,9 @@ type Pretrained struct {
 	TrainCounts []int64
 	// BOSTokenID is config.json's bos_token_id, or -1 if it has none.
 	BOSTokenID int32
+	// Settings is config.json's "xent" field, the training settings of an
+	// xent checkpoint; nil for other directories.
+	Settings json.RawMessage
 }
 
 // Load reads the model directory dir.
@@ -68,9 +70,12 @@ func Load(dir string) (*Pretrained, error) {
 	if err := json.Unmarshal(raw, &extra); err != nil {
 		return nil, fmt.Errorf("modeldir: %s: %w", cfgPath, err)
 	}
-	cfg, err := model.ReadConfig(cfgPath)
-	if err != nil {
-		return nil, fmt.Errorf("modeldir: %w", err)
+	var cfg model.Config
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		return nil, fmt.Errorf("modeldir: %s: %w", cfgPath, err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("modeldir: %w (in %s)", err, cfgPath)
 	}
 	weights := filepath.Join(dir, WeightsFile)
 	if _, err := os.Stat(weights); err != nil {
@@ -87,7 +92,7 @@ func Load(dir string) (*Pretrained, error) {
 	if tok.VocabSize() > m.VocabSize() {
 		return nil, fmt.Errorf("modeldir: %s: the tokenizer has %d tokens, the model only %d", dir, tok.VocabSize(), m.VocabSize())
 	}
-	p := &Pretrained{Model: m, Tokenizer: tok, Dir: dir, Kind: HuggingFace, BOSTokenID: -1}
+	p := &Pretrained{Model: m, Tokenizer: tok, Dir: dir, Kind: HuggingFace, BOSTokenID: -1, Settings: extra.Xent}
 	if extra.Xent != nil {
 		p.Kind = Xent
 	}
@@ -97,9 +102,9 @@ func Load(dir string) (*Pretrained, error) {
 		}
 		p.BOSTokenID = *extra.BOSTokenID
 	}
-	counts := filepath.Join(dir, train.CountsFile)
+	counts := filepath.Join(dir, CountsFile)
 	if _, err := os.Stat(counts); err == nil {
-		if p.TrainCounts, err = train.ReadTokenCounts(counts, m.VocabSize()); err != nil {
+		if p.TrainCounts, err = ReadTokenCounts(counts, m.VocabSize()); err != nil {
 			return nil, fmt.Errorf("modeldir: %w", err)
 		}
 	}
@@ -150,11 +155,20 @@ func (p *Pretrained) BOS() (int32, error) {
 	return 0, fmt.Errorf("modeldir: %s: no bos_token_id in %s and none of the special tokens %q (it has %q)", p.Dir, ConfigFile, bosNames, special)
 }
 
-// Save writes m and tok to dir as a model directory that Load reads:
-// config.json (the model's config, plus extra's fields), model.safetensors
-// and tokenizer.json, written whole into a fresh directory that replaces
-// dir atomically.
+// Save writes m and tok to dir as a model directory that Load reads
+// (WriteFiles), written whole into a fresh directory that replaces dir
+// atomically.
 func Save(dir string, m *model.Model, tok *tokenizer.Tokenizer, extra map[string]any) error {
+	if err := atomicfile.WriteDir(dir, func(tmp string) error { return WriteFiles(tmp, m, tok, extra) }); err != nil {
+		return fmt.Errorf("modeldir: save %s: %w", dir, err)
+	}
+	return nil
+}
+
+// WriteFiles writes the files of a model directory into the existing
+// directory dir: config.json (the model's config, plus extra's fields),
+// model.safetensors and tokenizer.json.
+func WriteFiles(dir string, m *model.Model, tok *tokenizer.Tokenizer, extra map[string]any) error {
 	raw, err := json.Marshal(m.Config)
 	if err != nil {
 		return err
@@ -168,19 +182,13 @@ func Save(dir string, m *model.Model, tok *tokenizer.Tokenizer, extra map[string
 	}
 	cfg, err := json.MarshalIndent(fields, "", "  ")
 	if err != nil {
-		return fmt.Errorf("modeldir: %w", err)
+		return err
 	}
-	err = atomicfile.WriteDir(dir, func(tmp string) error {
-		if err := atomicfile.WriteBytes(filepath.Join(tmp, ConfigFile), cfg); err != nil {
-			return err
-		}
-		if err := m.Save(filepath.Join(tmp, WeightsFile)); err != nil {
-			return err
-		}
-		return tok.SaveHFFile(filepath.Join(tmp, TokenizerFile))
-	})
-	if err != nil {
-		return fmt.Errorf("modeldir: save %s: %w", dir, err)
+	if err := atomicfile.WriteBytes(filepath.Join(dir, ConfigFile), cfg); err != nil {
+		return err
 	}
-	return nil
+	if err := m.Save(filepath.Join(dir, WeightsFile)); err != nil {
+		return err
+	}
+	return tok.SaveHFFile(filepath.Join(dir, TokenizerFile))
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/xent-dev/xent/model"
 	"github.com/xent-dev/xent/tokenizer"
-	"github.com/xent-dev/xent/train"
 )
 
 func tiny(t *testing.T) (*model.Model, *tokenizer.Tokenizer) {
@@ -47,32 +46,41 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	}
 }
 
-func TestLoadCheckpointHasCounts(t *testing.T) {
+// TestBOSFromTheTokenizer checks that a directory without bos_token_id
+// starts documents with the tokenizer's <|endoftext|>.
+func TestBOSFromTheTokenizer(t *testing.T) {
 	m, tok := tiny(t)
-	tokens := tok.Encode([]byte(strings.Repeat("the cat sat on the mat. ", 20)))
-	tr, err := train.NewTrainer(m, tokens, train.Settings{Batch: 1, Context: 8, GradAccum: 1, Steps: 1, LR: 1e-3,
-		Schedule: "cosine", Beta2: 0.95, MinLRRatio: 0.1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(t.TempDir(), "ckpt")
-	if err := train.SaveCheckpoint(dir, train.Checkpoint{Trainer: tr, Tokenizer: tok}); err != nil {
+	dir := filepath.Join(t.TempDir(), "m")
+	if err := Save(dir, m, tok, nil); err != nil {
 		t.Fatal(err)
 	}
 	p, err := Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Kind != Xent {
-		t.Fatalf("kind %q, want %q", p.Kind, Xent)
-	}
-	want := train.CountTokens(tokens, m.VocabSize())
-	if !slices.Equal(p.TrainCounts, want) {
-		t.Fatal("training counts differ from the training tokens'")
-	}
 	eot, _ := tok.EncodeSpecial([]byte("<|endoftext|>"), []string{"<|endoftext|>"})
 	if bos, err := p.BOS(); err != nil || bos != eot[0] {
 		t.Fatalf("BOS = %d, %v; want <|endoftext|> = %d", bos, err, eot[0])
+	}
+}
+
+// TestTokenCountsRoundTrip checks the counts file and its checks.
+func TestTokenCountsRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), CountsFile)
+	counts := []int64{0, 3, 1 << 40, 7}
+	if err := WriteTokenCounts(path, counts); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadTokenCounts(path, 4)
+	if err != nil || !slices.Equal(got, counts) {
+		t.Fatalf("read %v, %v; wrote %v", got, err, counts)
+	}
+	if _, err := ReadTokenCounts(path, 5); err == nil || !strings.Contains(err.Error(), "want [5]") {
+		t.Errorf("a vocabulary of 5: error %v", err)
+	}
+	WriteTokenCounts(path, []int64{1, -2})
+	if _, err := ReadTokenCounts(path, 2); err == nil || !strings.Contains(err.Error(), "negative") {
+		t.Errorf("a negative count: error %v", err)
 	}
 }
 

@@ -1,8 +1,6 @@
 package train
 
 import (
-	"github.com/xent-dev/xent/internal/atomicfile"
-
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,7 +10,8 @@ import (
 	"strconv"
 
 	"github.com/xent-dev/xent/format/safetensors"
-	"github.com/xent-dev/xent/model"
+	"github.com/xent-dev/xent/internal/atomicfile"
+	"github.com/xent-dev/xent/modeldir"
 	"github.com/xent-dev/xent/tokenizer"
 )
 
@@ -21,6 +20,7 @@ import (
 //	config.json          the model's Hugging Face config, plus "xent": the Settings
 //	model.safetensors    the weights, Hugging Face naming
 //	tokenizer.json       the tokenizer, Hugging Face format
+//	token_counts.npy     how often each token occurs in the training text
 //	optimizer.safetensors AdamW's moments
 //	state.json           the step and the batch generator's state
 //	metrics.jsonl        every step's and evaluation's numbers
@@ -31,10 +31,9 @@ import (
 // first and removed last. A crash or a full disk leaves the previous
 // checkpoint intact (at the target, or at TARGET.prev if the crash falls
 // between the two renames).
+// The first three and token_counts.npy are a model directory
+// (package modeldir), so a checkpoint loads wherever a model does.
 const (
-	configFile    = "config.json"
-	weightsFile   = "model.safetensors"
-	tokenizerFile = "tokenizer.json"
 	optimizerFile = "optimizer.safetensors"
 	stateFile     = "state.json"
 	metricsFile   = "metrics.jsonl"
@@ -61,10 +60,6 @@ type Checkpoint struct {
 // SaveCheckpoint writes the checkpoint directory dir atomically.
 func SaveCheckpoint(dir string, c Checkpoint) error {
 	t := c.Trainer
-	cfg, err := configJSON(t.Model.Config, t.Settings)
-	if err != nil {
-		return err
-	}
 	batches, err := t.batches.State()
 	if err != nil {
 		return err
@@ -82,9 +77,9 @@ func SaveCheckpoint(dir string, c Checkpoint) error {
 	}
 	err = atomicfile.WriteDir(dir, func(tmp string) error {
 		steps := []func() error{
-			func() error { return atomicfile.WriteBytes(filepath.Join(tmp, configFile), cfg) },
-			func() error { return t.Model.Save(filepath.Join(tmp, weightsFile)) },
-			func() error { return c.Tokenizer.SaveHFFile(filepath.Join(tmp, tokenizerFile)) },
+			func() error {
+				return modeldir.WriteFiles(tmp, t.Model, c.Tokenizer, map[string]any{"xent": t.Settings})
+			},
 			func() error {
 				return safetensors.WriteFile(filepath.Join(tmp, optimizerFile), []safetensors.Tensor{
 					safetensors.FromFloat32("exp_avg", []int{len(t.Opt.M)}, t.Opt.M),
@@ -94,7 +89,9 @@ func SaveCheckpoint(dir string, c Checkpoint) error {
 			func() error { return atomicfile.WriteBytes(filepath.Join(tmp, stateFile), stJSON) },
 			func() error { return atomicfile.WriteBytes(filepath.Join(tmp, metricsFile), metrics) },
 			func() error { return plotLoss(filepath.Join(tmp, plotFile), c.Metrics) },
-			func() error { return WriteTokenCounts(filepath.Join(tmp, CountsFile), t.TokenCounts()) },
+			func() error {
+				return modeldir.WriteTokenCounts(filepath.Join(tmp, modeldir.CountsFile), t.TokenCounts())
+			},
 		}
 		for _, step := range steps {
 			if err := step(); err != nil {
@@ -109,52 +106,27 @@ func SaveCheckpoint(dir string, c Checkpoint) error {
 	return nil
 }
 
-// configJSON is the model config with the training settings under "xent".
-func configJSON(cfg model.Config, s Settings) ([]byte, error) {
-	raw, err := json.Marshal(cfg)
-	if err != nil {
-		return nil, err
-	}
-	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, err
-	}
-	m["xent"] = s
-	return json.MarshalIndent(m, "", "  ")
-}
-
 // LoadCheckpoint reads a checkpoint directory and rebuilds its trainer over
 // trainText, tokenized by the checkpoint's tokenizer, positioned to continue
 // exactly where it stopped. steps > 0 sets a new total of steps (the
 // schedule stretches to it); 0 keeps the saved one.
 func LoadCheckpoint(dir string, trainText []byte, steps int) (Checkpoint, error) {
-	raw, err := os.ReadFile(filepath.Join(dir, configFile))
+	p, err := modeldir.Load(dir)
 	if err != nil {
 		return Checkpoint{}, fmt.Errorf("train: %w", err)
 	}
-	var cfg model.Config
-	var extra struct {
-		Xent *Settings `json:"xent"`
+	var settings Settings
+	if p.Settings == nil {
+		return Checkpoint{}, fmt.Errorf("train: %s has no xent training settings: not an xent checkpoint", filepath.Join(dir, modeldir.ConfigFile))
 	}
-	if err := json.Unmarshal(raw, &cfg); err != nil {
-		return Checkpoint{}, fmt.Errorf("train: %s: %w", filepath.Join(dir, configFile), err)
+	if err := json.Unmarshal(p.Settings, &settings); err != nil {
+		return Checkpoint{}, fmt.Errorf("train: %s: training settings: %w", filepath.Join(dir, modeldir.ConfigFile), err)
 	}
-	if err := json.Unmarshal(raw, &extra); err != nil || extra.Xent == nil {
-		return Checkpoint{}, fmt.Errorf("train: %s has no xent training settings: not an xent checkpoint", filepath.Join(dir, configFile))
-	}
-	m, err := model.Load(cfg, filepath.Join(dir, weightsFile))
-	if err != nil {
-		return Checkpoint{}, err
-	}
-	tok, err := tokenizer.LoadHFFile(filepath.Join(dir, tokenizerFile))
-	if err != nil {
-		return Checkpoint{}, err
-	}
+	m, tok := p.Model, p.Tokenizer
 	tokens, err := Tokens(tok, trainText)
 	if err != nil {
 		return Checkpoint{}, err
 	}
-	settings := *extra.Xent
 	if steps > 0 {
 		settings.Steps = steps
 	}
@@ -181,7 +153,8 @@ func LoadCheckpoint(dir string, trainText []byte, steps int) (Checkpoint, error)
 		return Checkpoint{}, fmt.Errorf("train: %s: bad step %q", filepath.Join(dir, optimizerFile), opt.Metadata["step"])
 	}
 	var st state
-	if raw, err = os.ReadFile(filepath.Join(dir, stateFile)); err != nil {
+	raw, err := os.ReadFile(filepath.Join(dir, stateFile))
+	if err != nil {
 		return Checkpoint{}, fmt.Errorf("train: %w", err)
 	}
 	if err := json.Unmarshal(raw, &st); err != nil {

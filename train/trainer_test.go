@@ -4,11 +4,13 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/xent-dev/xent/model"
+	"github.com/xent-dev/xent/modeldir"
 	"github.com/xent-dev/xent/tokenizer"
 )
 
@@ -83,10 +85,19 @@ func checkResumeIsExact(t *testing.T, tok *tokenizer.Tokenizer, ids []int32, s S
 	if err := SaveCheckpoint(dir, Checkpoint{Trainer: first, Tokenizer: tok}); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{configFile, weightsFile, tokenizerFile, optimizerFile, stateFile, metricsFile, plotFile} {
+	for _, name := range []string{modeldir.ConfigFile, modeldir.WeightsFile, modeldir.TokenizerFile, modeldir.CountsFile,
+		optimizerFile, stateFile, metricsFile, plotFile} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			t.Errorf("checkpoint lacks %s: %v", name, err)
 		}
+	}
+	// A checkpoint is a model directory, with the training counts.
+	p, err := modeldir.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Kind != modeldir.Xent || !slices.Equal(p.TrainCounts, CountTokens(ids, tok.VocabSize())) {
+		t.Errorf("loaded as a model directory: kind %q, training counts equal to the tokens': %v", p.Kind, slices.Equal(p.TrainCounts, CountTokens(ids, tok.VocabSize())))
 	}
 	c, err := LoadCheckpoint(dir, []byte(strings.Repeat(tinyText, 60)), 0)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/xent-dev/xent/data"
 	"github.com/xent-dev/xent/model"
+	"github.com/xent-dev/xent/modeldir"
 	"github.com/xent-dev/xent/tokenizer"
 	"github.com/xent-dev/xent/train"
 )
@@ -93,7 +94,7 @@ before the usual forward and backward pass against the true targets.`,
 	fl.StringVar(&f.out, "out", "runs/opticks", "checkpoint directory to write")
 	fl.IntVar(&f.saveEvery, "save-every", 0, "also checkpoint every this many steps (0: only at the end)")
 	fl.StringVar(&f.resume, "resume", "", "continue the checkpoint in this directory (its settings, except --steps)")
-	fl.StringVar(&f.init, "init-from", "", "start from the weights and tokenizer of a Hugging Face GPT-2 or Llama directory (config.json, model.safetensors, tokenizer.json)")
+	fl.StringVar(&f.init, "init-from", "", "start from the weights and tokenizer of a Hugging Face GPT-2 or Llama directory (config.json, model.safetensors, tokenizer.json) or an xent checkpoint")
 	fl.BoolVar(&f.json, "json", false, "print the final report as JSON")
 	return cmd
 }
@@ -174,16 +175,11 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 	default:
 		var m *model.Model
 		if f.init != "" {
-			if tok, err = tokenizer.LoadHFFile(filepath.Join(f.init, "tokenizer.json")); err != nil {
-				return err
-			}
-			cfg, err := model.ReadConfig(filepath.Join(f.init, "config.json"))
+			p, err := modeldir.Load(f.init)
 			if err != nil {
 				return err
 			}
-			if m, err = model.Load(cfg, filepath.Join(f.init, "model.safetensors")); err != nil {
-				return err
-			}
+			m, tok = p.Model, p.Tokenizer
 		} else {
 			if tok, err = f.loadOrTrainTokenizer(trainText, logf); err != nil {
 				return err
