@@ -5,12 +5,9 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
-	"runtime"
 
 	"github.com/xent-dev/xent/tokenizer"
 )
-
-func defaultThreads() int { return runtime.GOMAXPROCS(0) }
 
 // accumulator sums every metric over the scored positions, in the order
 // they are scored (so the same input gives the same bits).

@@ -7,6 +7,8 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"runtime"
+	"slices"
 
 	"github.com/xent-dev/xent/internal/kernels"
 	"github.com/xent-dev/xent/internal/par"
@@ -103,7 +105,7 @@ func New(m *model.Model, tok *tokenizer.Tokenizer, bos int32, opt Options) (*Eva
 	rows := max(1, min(opt.Ctx, chunkBytes/(4*V)))
 	threads := opt.Threads
 	if threads <= 0 {
-		threads = defaultThreads()
+		threads = runtime.GOMAXPROCS(0)
 	}
 	opt.Threads = threads
 	e := &Evaluator{m: m, tok: tok, bos: bos, opt: opt, inputs: make([]int32, opt.Ctx),
@@ -178,6 +180,7 @@ func (e *Evaluator) Document(ctx context.Context, name string, r io.Reader, prog
 	}
 	english := newEnglishClassifier()
 	buf := make([]byte, 0, blockBytes)
+	var classes []Class // [len(buf)] the classes of a block's bytes, reused
 	for {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)] // a block with no safe cut: grow
@@ -197,7 +200,7 @@ func (e *Evaluator) Document(ctx context.Context, name string, r io.Reader, prog
 				continue
 			}
 		}
-		classes := make([]Class, cut)
+		classes = slices.Grow(classes[:0], cut)[:cut]
 		english.classify(buf[:cut], classes)
 		if err := d.add(buf[:cut], classes); err != nil {
 			return fmt.Errorf("eval: %s: %w", name, err)

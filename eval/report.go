@@ -155,13 +155,13 @@ func (e *Evaluator) frequencyReport() FrequencyReport {
 		counts, source = a.idCount, "evaluated text"
 	}
 	var rows []FrequencyRow
+	var nll []float64 // [bucket] Σ NLL of its targets
 	bucket := func(c int64) int {
 		if c == 0 {
 			return 0
 		}
 		return int(math.Floor(math.Log10(float64(c)))) + 1
 	}
-	nll := map[int]float64{}
 	for id, n := range a.idCount {
 		if n == 0 {
 			continue
@@ -174,6 +174,7 @@ func (e *Evaluator) frequencyReport() FrequencyReport {
 				lo, hi = int64(math.Pow10(k-1)), int64(math.Pow10(k))-1
 			}
 			rows = append(rows, FrequencyRow{Lo: lo, Hi: hi})
+			nll = append(nll, 0)
 		}
 		rows[b].Tokens += n
 		rows[b].Distinct++

@@ -35,6 +35,7 @@ type Model struct {
 	// rowTargets [N] are the targets of the last TokenLogProbs pass;
 	// empty after any other pass, whose activations replaced its.
 	rowTargets []int32
+	rowGrad    []float32 // [N] BackwardTokenLogProbs' upstream gradient, reused
 }
 
 // block is one transformer layer's parameter views.

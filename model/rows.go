@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/xent-dev/xent/loss"
 )
@@ -49,7 +50,8 @@ func (m *Model) BackwardTokenLogProbs(dlogp []float32) error {
 		return fmt.Errorf("model: %d gradients for the %d log-probabilities of the last pass", len(dlogp), N)
 	}
 	// The row loss is −logp, so its upstream gradient is −dlogp.
-	drow := make([]float32, N)
+	drow := slices.Grow(m.rowGrad[:0], N)[:N]
+	m.rowGrad = drow
 	for i, g := range dlogp {
 		drow[i] = -g
 	}
