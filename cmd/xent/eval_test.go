@@ -6,36 +6,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/xent-dev/xent/model"
-	"github.com/xent-dev/xent/modeldir"
-	"github.com/xent-dev/xent/tokenizer"
 )
-
-// saveTinyModel writes a random GPT-2 over a small trained BPE into a
-// model directory and returns its path.
-func saveTinyModel(t *testing.T, trainText string, seed uint64) string {
-	t.Helper()
-	tok, err := tokenizer.Train([][]byte{[]byte(strings.Repeat(trainText, 5))},
-		tokenizer.TrainOptions{VocabSize: 280, Pattern: tokenizer.GPT2, Special: []string{"<|endoftext|>"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := model.New(model.Config{ModelType: model.GPT2, VocabSize: 280, NEmbd: 16, NLayer: 1, NHead: 2, NPositions: 32}, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(t.TempDir(), "model")
-	if err := modeldir.Save(dir, m, tok, nil); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
 
 const evalText = "The Prism of Newton refracts light. Is it not so? In 1704 the Opticks appeared.\n"
 
 func TestEvalJSON(t *testing.T) {
-	dir := saveTinyModel(t, evalText, 1)
+	dir := saveTinyModel(t, strings.Repeat(evalText, 5), 16, 32, 1)
 	texts := t.TempDir()
 	os.WriteFile(filepath.Join(texts, "a.txt"), []byte(strings.Repeat(evalText, 10)), 0o644)
 	os.WriteFile(filepath.Join(texts, "b.go"), []byte("package b\n\n// F is f.\nfunc F() int { return 42 }\n"), 0o644)
@@ -83,7 +59,7 @@ func TestEvalJSON(t *testing.T) {
 }
 
 func TestEvalTable(t *testing.T) {
-	dir := saveTinyModel(t, evalText, 1)
+	dir := saveTinyModel(t, strings.Repeat(evalText, 5), 16, 32, 1)
 	text := filepath.Join(t.TempDir(), "a.txt")
 	os.WriteFile(text, []byte(strings.Repeat(evalText, 10)), 0o644)
 	out, stderr, err := runXent(t, "eval", "--model", dir, "--data", text, "--window", "llamacpp", "--ctx", "16")
@@ -98,8 +74,8 @@ func TestEvalTable(t *testing.T) {
 }
 
 func TestEvalBadInput(t *testing.T) {
-	dir := saveTinyModel(t, evalText, 1)
-	other := saveTinyModel(t, "completely other words make another vocabulary entirely\n", 2)
+	dir := saveTinyModel(t, strings.Repeat(evalText, 5), 16, 32, 1)
+	other := saveTinyModel(t, strings.Repeat("completely other words make another vocabulary entirely\n", 5), 16, 32, 2)
 	text := filepath.Join(t.TempDir(), "a.txt")
 	os.WriteFile(text, []byte(evalText), 0o644)
 	short := filepath.Join(t.TempDir(), "short.txt")

@@ -6,10 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/xent-dev/xent/model"
-	"github.com/xent-dev/xent/modeldir"
-	"github.com/xent-dev/xent/tokenizer"
 )
 
 const tinyCorpus = "Light is refracted by the prism, and the colours are separated. "
@@ -32,22 +28,8 @@ func tinyCorpusFile(t *testing.T) (root, corpus string, text []byte) {
 // tinyCorpus (context 48) and returns its directory and the corpus file.
 func tinyModelDir(t *testing.T) (dir, corpus string) {
 	t.Helper()
-	root, corpus, text := tinyCorpusFile(t)
-	tok, err := tokenizer.Train([][]byte{text}, tokenizer.TrainOptions{VocabSize: 300, Pattern: tokenizer.GPT2, Special: []string{"<|endoftext|>"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := model.New(model.Config{ModelType: "llama", VocabSize: tok.VocabSize(), HiddenSize: 16, IntermediateSize: 32,
-		NumHiddenLayers: 1, NumAttentionHeads: 2, RMSNormEps: 1e-5, RopeTheta: 10000, MaxPositionEmbeddings: 48,
-		TieWordEmbeddings: true}, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir = filepath.Join(root, "model")
-	if err := modeldir.Save(dir, m, tok, nil); err != nil {
-		t.Fatal(err)
-	}
-	return dir, corpus
+	_, corpus, text := tinyCorpusFile(t)
+	return saveTinyModel(t, string(text), 16, 48, 3), corpus
 }
 
 func TestGenerateStreamsTheSameTextForTheSameSeed(t *testing.T) {

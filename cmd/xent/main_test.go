@@ -12,6 +12,9 @@ import (
 
 	"github.com/xent-dev/xent/format/npy"
 	"github.com/xent-dev/xent/internal/kernels"
+	"github.com/xent-dev/xent/model"
+	"github.com/xent-dev/xent/modeldir"
+	"github.com/xent-dev/xent/tokenizer"
 )
 
 // runXent runs a fresh root command with args and returns its stdout and
@@ -154,4 +157,26 @@ func TestRootHelp(t *testing.T) {
 	if _, _, err := runXent(t, "no-such-command"); err == nil {
 		t.Error("an unknown command gave no error")
 	}
+}
+
+// saveTinyModel trains a 300-token byte-level BPE on text and saves it
+// with a random tied Llama of the given width and context, from seed, as
+// a model directory; it returns the directory.
+func saveTinyModel(t *testing.T, text string, width, positions int, seed uint64) string {
+	t.Helper()
+	tok, err := tokenizer.Train([][]byte{[]byte(text)}, tokenizer.TrainOptions{VocabSize: 300, Pattern: tokenizer.GPT2, Special: []string{"<|endoftext|>"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.New(model.Config{ModelType: model.Llama, VocabSize: tok.VocabSize(), HiddenSize: width, IntermediateSize: 2 * width,
+		NumHiddenLayers: 1, NumAttentionHeads: 2, RMSNormEps: 1e-5, RopeTheta: 10000, MaxPositionEmbeddings: positions,
+		TieWordEmbeddings: true}, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "model")
+	if err := modeldir.Save(dir, m, tok, nil); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }

@@ -12,7 +12,7 @@ func TestStudyPosttrain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	base := prefsModelDir(t, string(text[:40000]), 160)
+	base := saveTinyModel(t, string(text[:40000]), 32, 160, 7)
 	stdout, stderr, err := runXent(t, "study", "posttrain", "--model", base, "--methods", "dpo,orpo", "--steps", "2", "--batch", "4", "--json")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)

@@ -6,30 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/xent-dev/xent/model"
 	"github.com/xent-dev/xent/modeldir"
-	"github.com/xent-dev/xent/tokenizer"
 )
-
-// prefsModelDir writes a one-layer Llama of context T and its tokenizer,
-// trained on text, as a model directory.
-func prefsModelDir(t *testing.T, text string, T int) string {
-	t.Helper()
-	tok, err := tokenizer.Train([][]byte{[]byte(text)}, tokenizer.TrainOptions{VocabSize: 300, Pattern: tokenizer.GPT2, Special: []string{"<|endoftext|>"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := model.New(model.Config{ModelType: "llama", VocabSize: tok.VocabSize(), HiddenSize: 32, IntermediateSize: 64,
-		NumHiddenLayers: 1, NumAttentionHeads: 2, RMSNormEps: 1e-5, RopeTheta: 10000, MaxPositionEmbeddings: T, TieWordEmbeddings: true}, 7)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(t.TempDir(), "base")
-	if err := modeldir.Save(dir, m, tok, nil); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
 
 func writeFile(t *testing.T, name, s string) string {
 	t.Helper()
@@ -44,7 +22,7 @@ func writeFile(t *testing.T, name, s string) string {
 var tinyText = strings.Repeat("the light is refracted and the light is not reflected. ", 20)
 
 func TestTuneEveryMethod(t *testing.T) {
-	base := prefsModelDir(t, tinyText, 32)
+	base := saveTinyModel(t, tinyText, 32, 32, 7)
 	pairs := writeFile(t, "pairs.jsonl", `{"prompt": "Light", "chosen": " is refracted.", "rejected": " is not refracted."}
 {"prompt": "The ray", "chosen": " was reflected.", "rejected": " was not reflected."}
 {"prompt": "", "chosen": "Colours can be mixed.", "rejected": "Colours cannot be mixed."}
@@ -80,7 +58,7 @@ func TestTuneEveryMethod(t *testing.T) {
 }
 
 func TestTuneBadData(t *testing.T) {
-	base := prefsModelDir(t, tinyText, 32)
+	base := saveTinyModel(t, tinyText, 32, 32, 7)
 	long := strings.Repeat("refracted light ", 40)
 	for _, c := range []struct{ method, data, want string }{
 		{"dpo", `{"prompt": "a", "chosen": "b"}`, `line 1: missing field "rejected"`},
