@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/xent-dev/xent/sample"
 )
@@ -123,23 +124,54 @@ func (t *Trainer) mixOwnTokens(eps float64) error {
 		return nil
 	}
 	s, m := t.Settings, t.Model
-	logits, err := m.Logits(t.inputs, s.Batch, s.Context) // [B, T, V]
-	if err != nil {
-		return err
-	}
-	V := m.VocabSize()
+	// The positions that take the model's token, each with the uniform draw
+	// that picks it, in the order the draws are made.
+	t.ss.rows, t.ss.draws = t.ss.rows[:0], t.ss.draws[:0]
 	for b := range s.Batch {
 		for pos := 1; pos < s.Context; pos++ {
 			if t.ssRNG.Float64() < eps {
 				continue
 			}
-			row := (b*s.Context + pos - 1) * V // the prediction for position pos
-			tok, err := sample.Draw(logits[row:row+V], t.ssRNG.Float64())
+			t.ss.rows = append(t.ss.rows, b*s.Context+pos)
+			t.ss.draws = append(t.ss.draws, t.ssRNG.Float64())
+		}
+	}
+	if len(t.ss.rows) == 0 {
+		return nil
+	}
+	h, err := m.Hidden(t.inputs, s.Batch, s.Context) // [B·T, C]
+	if err != nil {
+		return err
+	}
+	// Only the rows predicting those positions go through the head, a chunk
+	// at a time: [B·T, V] logits never exist.
+	C, V := m.Width(), m.VocabSize()
+	chunk := max(1, min(len(t.ss.rows), ssChunkBytes/(4*V)))
+	t.ss.hidden = slices.Grow(t.ss.hidden[:0], chunk*C)[:chunk*C]
+	t.ss.logits = slices.Grow(t.ss.logits[:0], chunk*V)[:chunk*V]
+	for lo := 0; lo < len(t.ss.rows); lo += chunk {
+		rows := t.ss.rows[lo:min(lo+chunk, len(t.ss.rows))]
+		for i, r := range rows {
+			copy(t.ss.hidden[i*C:(i+1)*C], h[(r-1)*C:r*C]) // the prediction for position r
+		}
+		m.HeadLogits(t.ss.hidden, len(rows), t.ss.logits)
+		for i, r := range rows {
+			tok, err := sample.Draw(t.ss.logits[i*V:(i+1)*V], t.ss.draws[lo+i])
 			if err != nil {
-				return fmt.Errorf("train: scheduled sampling, sequence %d position %d: %w", b, pos, err)
+				return fmt.Errorf("train: scheduled sampling, sequence %d position %d: %w", r/s.Context, r%s.Context, err)
 			}
-			t.inputs[b*s.Context+pos] = tok
+			t.inputs[r] = tok
 		}
 	}
 	return nil
+}
+
+// ssChunkBytes bounds the logits scheduled sampling holds at once.
+const ssChunkBytes = 32 << 20
+
+// ssBuffers are scheduled sampling's per-step buffers, reused.
+type ssBuffers struct {
+	rows           []int     // [k] flat positions that take the model's token
+	draws          []float64 // [k] the uniform draw of each
+	hidden, logits []float32 // [chunk, C] and [chunk, V]
 }

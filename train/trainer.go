@@ -74,6 +74,7 @@ type Trainer struct {
 	counts          []int64    // [V] training-token counts, saved with checkpoints
 	ssSrc           *rand.PCG  // scheduled sampling's draws (nil: off)
 	ssRNG           *rand.Rand // over ssSrc
+	ss              ssBuffers
 }
 
 // StepStats is what one optimizer step reports.
