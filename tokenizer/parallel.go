@@ -3,6 +3,8 @@ package tokenizer
 import (
 	"runtime"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 )
 
 // EncodeParallel is EncodeSpecial with the work spread over workers
@@ -99,13 +101,29 @@ func isASCIILetter(b byte) bool { return 'a' <= b && b <= 'z' || 'A' <= b && b <
 
 // LastSafeCut returns the last safe boundary of text, or -1 if it has none:
 // encoding text[:cut] and text[cut:] separately gives exactly the ids of
-// text, so a stream can be encoded a block at a time. See EncodeParallel
-// for what makes a boundary safe.
+// text, so a stream can be encoded a block at a time. Besides
+// EncodeParallel's boundaries (after an ASCII letter), it takes the one
+// after a single newline between a non-space character and a letter or
+// digit, which text without ASCII letters (Chinese, say) has: in all three
+// patterns such a newline ends the piece it is in (alone, or after
+// punctuation), and no piece takes a newline in front of a letter or digit.
 func LastSafeCut(text []byte) int {
 	for i := len(text) - 1; i >= 1; i-- {
-		if isSafeCut(text, i) {
+		if isSafeCut(text, i) || isNewlineCut(text, i) {
 			return i
 		}
 	}
 	return -1
+}
+
+// isNewlineCut says whether i follows a newline that lies between a
+// non-space character and a letter or digit.
+func isNewlineCut(text []byte, i int) bool {
+	if i < 2 || text[i-1] != '\n' {
+		return false
+	}
+	before, _ := utf8.DecodeLastRune(text[:i-1])
+	after, _ := utf8.DecodeRune(text[i:])
+	return before != utf8.RuneError && after != utf8.RuneError && !unicode.IsSpace(before) &&
+		(unicode.IsLetter(after) || unicode.IsNumber(after))
 }
