@@ -31,7 +31,9 @@
 // MR×NR = 14×32 (28 zmm accumulators; per k, two zmm loads of B, and A by
 // broadcast; VFMADD231PS), AVX2+FMA 6×16, and a portable Go 4×4 kernel. The
 // best one the CPU supports is chosen at start-up with golang.org/x/sys/cpu;
-// Use switches (tests run every one).
+// Use switches (tests run every one). The standard purego build tag
+// (go build -tags purego) leaves the assembly out: only the Go kernel is
+// built, on amd64 too.
 //
 // # Threads
 //

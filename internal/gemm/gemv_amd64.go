@@ -1,3 +1,5 @@
+//go:build !purego
+
 package gemm
 
 // Assembly matrix–vector kernels (gemv_amd64.s, see gen_gemv.go for the

@@ -6,7 +6,9 @@
 // Each kernel has a portable Go implementation (the *Generic functions) and,
 // on amd64, AVX2+FMA and AVX-512 assembly. The implementation is chosen once
 // at start-up from golang.org/x/sys/cpu; Use switches it (the tests run every
-// path the machine supports against the same checks).
+// path the machine supports against the same checks). The standard purego
+// build tag (go build -tags purego) leaves the assembly out, so only the
+// generic path is built, on amd64 too.
 //
 // Numerics. exp is Cephes' expf: Cody–Waite range reduction x = n·ln2 + r,
 // |r| ≤ ln2/2, and a degree-7 polynomial, accurate to about 1 ulp in float32.
