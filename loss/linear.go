@@ -115,7 +115,7 @@ func LinearCrossEntropy(h []float32, n int, head Head, targets Targets, opt Line
 		x := logits[:m*v]
 		hc := h[lo*c : hi*c]
 		// logits [m, V] = h [m, C] · Wᵀ
-		head.times(true, m, v, c, hc, c, 0, 0, x, v, threads)
+		head.times(gemm.Trans, m, v, c, hc, c, 0, 0, x, v, threads)
 		cj := j.chunk(lo, hi, F32(x, m, v))
 		if err := forRows(m, v, threads, cj.forwardRow); err != nil {
 			return Result{}, fmt.Errorf("%w (in the chunk of rows %d to %d)", err, lo, hi)
@@ -136,7 +136,7 @@ func LinearCrossEntropy(h []float32, n int, head Head, targets Targets, opt Line
 				if k == 0 {
 					beta = 0
 				}
-				head.times(false, m, c, r[1]-r[0], x[r[0]:], v, r[0], beta, dhc, c, threads)
+				head.times(gemm.NoTrans, m, c, r[1]-r[0], x[r[0]:], v, r[0], beta, dhc, c, threads)
 			}
 			if len(runs) == 0 {
 				clear(dhc)
@@ -145,7 +145,7 @@ func LinearCrossEntropy(h []float32, n int, head Head, targets Targets, opt Line
 		if dW != nil {
 			// dW [run, C] += dlogitsᵀ [run, m] · h [m, C]
 			for _, r := range runs {
-				gemm.Sgemm(true, false, r[1]-r[0], c, m, 1, x[r[0]:], v, hc, c, 1, dW[r[0]*c:], c, threads)
+				gemm.Sgemm(gemm.Trans, gemm.NoTrans, r[1]-r[0], c, m, 1, x[r[0]:], v, hc, c, 1, dW[r[0]*c:], c, threads)
 			}
 		}
 	}
@@ -220,11 +220,11 @@ func (j *ceJob) chunk(lo, hi int, x Matrix) *ceJob {
 
 // times is the sgemm with W (float32 or bfloat16) as the B operand, rows
 // from row0 on: C [m, n] = op(A)·op(W[row0:]) + beta·C, op(W) = Wᵀ when
-// transW.
-func (hd Head) times(transW bool, m, n, k int, a []float32, lda, row0 int, beta float32, c []float32, ldc, threads int) {
+// transW is gemm.Trans.
+func (hd Head) times(transW gemm.Transpose, m, n, k int, a []float32, lda, row0 int, beta float32, c []float32, ldc, threads int) {
 	if hd.W != nil {
-		gemm.Sgemm(false, transW, m, n, k, 1, a, lda, hd.W[row0*hd.C:], hd.C, beta, c, ldc, threads)
+		gemm.Sgemm(gemm.NoTrans, transW, m, n, k, 1, a, lda, hd.W[row0*hd.C:], hd.C, beta, c, ldc, threads)
 		return
 	}
-	gemm.SgemmBF16(false, transW, m, n, k, 1, a, lda, hd.BF16[row0*hd.C:], hd.C, beta, c, ldc, threads)
+	gemm.SgemmBF16(gemm.NoTrans, transW, m, n, k, 1, a, lda, hd.BF16[row0*hd.C:], hd.C, beta, c, ldc, threads)
 }

@@ -25,14 +25,14 @@ func unfusedLinear(t testing.TB, h []float32, n int, w []float32, v, c int, targ
 func unfusedInto(t testing.TB, h []float32, n int, w []float32, v, c int, targets Targets, opt Options, dh, dW []float32) Result {
 	t.Helper()
 	logits := make([]float32, n*v)
-	gemm.Sgemm(false, true, n, v, c, 1, h, c, w, c, 0, logits, v, 0)
+	gemm.Sgemm(gemm.NoTrans, gemm.Trans, n, v, c, 1, h, c, w, c, 0, logits, v, 0)
 	x := F32(logits, n, v)
 	res, err := CrossEntropyForwardBackward(x, targets, opt, []float32{1}, x)
 	if err != nil {
 		t.Fatal(err)
 	}
-	gemm.Sgemm(false, false, n, c, v, 1, logits, v, w, c, 0, dh, c, 0)
-	gemm.Sgemm(true, false, v, c, n, 1, logits, v, h, c, 0, dW, c, 0)
+	gemm.Sgemm(gemm.NoTrans, gemm.NoTrans, n, c, v, 1, logits, v, w, c, 0, dh, c, 0)
+	gemm.Sgemm(gemm.Trans, gemm.NoTrans, v, c, n, 1, logits, v, h, c, 0, dW, c, 0)
 	return res
 }
 
@@ -210,7 +210,7 @@ func TestLinearFiltering(t *testing.T) {
 	}
 	// dlogits of the unfused path
 	logits := make([]float32, n*v)
-	gemm.Sgemm(false, true, n, v, c, 1, h, c, w, c, 0, logits, v, 0)
+	gemm.Sgemm(gemm.NoTrans, gemm.Trans, n, v, c, 1, h, c, w, c, 0, logits, v, 0)
 	x := F32(logits, n, v)
 	if _, err := CrossEntropyForwardBackward(x, targets, Options{}, []float32{1}, x); err != nil {
 		t.Fatal(err)
@@ -230,8 +230,8 @@ func TestLinearFiltering(t *testing.T) {
 	}
 	wantDh := make([]float32, n*c)
 	wantDW := make([]float32, v*c)
-	gemm.Sgemm(false, false, n, c, v, 1, logits, v, w, c, 0, wantDh, c, 0)
-	gemm.Sgemm(true, false, v, c, n, 1, logits, v, h, c, 0, wantDW, c, 0)
+	gemm.Sgemm(gemm.NoTrans, gemm.NoTrans, n, c, v, 1, logits, v, w, c, 0, wantDh, c, 0)
+	gemm.Sgemm(gemm.Trans, gemm.NoTrans, v, c, n, 1, logits, v, h, c, 0, wantDW, c, 0)
 
 	for _, chunk := range []int{n, 4} {
 		dh := make([]float32, n*c)

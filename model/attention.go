@@ -42,11 +42,11 @@ func (m *Model) attnForward(qkv, att, y []float32, B, T int) {
 			for i0 := 0; i0 < T; i0 += attnRows {
 				i1 := min(T, i0+attnRows)
 				// scores of queries [i0, i1) against keys [0, i1)
-				gemm.Sgemm(false, true, i1-i0, i1, d.D, scale, seq[i0*W+h*d.D:], W, k, W, 0, p[i0*T:], T, 1)
+				gemm.Sgemm(gemm.NoTrans, gemm.Trans, i1-i0, i1, d.D, scale, seq[i0*W+h*d.D:], W, k, W, 0, p[i0*T:], T, 1)
 				for t := i0; t < i1; t++ {
 					softmaxPrefix(p[t*T:(t+1)*T], t+1)
 				}
-				gemm.Sgemm(false, false, i1-i0, d.D, i1, 1, p[i0*T:], T, v, W, 0, y[(b*T+i0)*A+h*d.D:], A, 1)
+				gemm.Sgemm(gemm.NoTrans, gemm.NoTrans, i1-i0, d.D, i1, 1, p[i0*T:], T, v, W, 0, y[(b*T+i0)*A+h*d.D:], A, 1)
 			}
 		}
 	})
@@ -73,8 +73,8 @@ func (m *Model) attnBackward(qkv, att, dy, dqkv []float32, B, T int) {
 					i1, r := min(T, i0+attnRows), min(T-i0, attnRows)
 					dyr, pr, dr := dy[(b*T+i0)*A+h*d.D:], p[i0*T:], ds[i0*T:]
 					// dP = dY·Vᵀ; dV += Pᵀ·dY
-					gemm.Sgemm(false, true, r, i1, d.D, 1, dyr, A, v, W, 0, dr, T, 1)
-					gemm.Sgemm(true, false, i1, d.D, r, 1, pr, T, dyr, A, 1, dv, W, 1)
+					gemm.Sgemm(gemm.NoTrans, gemm.Trans, r, i1, d.D, 1, dyr, A, v, W, 0, dr, T, 1)
+					gemm.Sgemm(gemm.Trans, gemm.NoTrans, i1, d.D, r, 1, pr, T, dyr, A, 1, dv, W, 1)
 					// dS = P⊙(dP − Σ_j P·dP)/√D, zero where P is masked
 					for t := i0; t < i1; t++ {
 						pt, dt := p[t*T:t*T+t+1], ds[t*T:(t+1)*T]
@@ -88,8 +88,8 @@ func (m *Model) attnBackward(qkv, att, dy, dqkv []float32, B, T int) {
 						clear(dt[t+1:])
 					}
 					// dQ = dS·K; dK += dSᵀ·Q
-					gemm.Sgemm(false, false, r, d.D, i1, 1, dr, T, k, W, 0, dseq[i0*W+h*d.D:], W, 1)
-					gemm.Sgemm(true, false, i1, d.D, r, 1, dr, T, seq[i0*W+h*d.D:], W, 1, dk, W, 1)
+					gemm.Sgemm(gemm.NoTrans, gemm.NoTrans, r, d.D, i1, 1, dr, T, k, W, 0, dseq[i0*W+h*d.D:], W, 1)
+					gemm.Sgemm(gemm.Trans, gemm.NoTrans, i1, d.D, r, 1, dr, T, seq[i0*W+h*d.D:], W, 1, dk, W, 1)
 				}
 			}
 		}

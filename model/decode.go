@@ -185,8 +185,8 @@ func (dec *Decoder) attend(qkv, y, k, v []float32, n int) {
 	gemm.ForPieces(min(d.H, dec.m.threads()), d.H, func(h int) {
 		kv := h / G * d.maxT * d.D
 		s := dec.scores[h*d.maxT : h*d.maxT+n]
-		gemm.Sgemv(true, n, d.D, scale, qkv[h*d.D:], k[kv:], d.D, 0, s, 1)
+		gemm.Sgemv(gemm.Trans, n, d.D, scale, qkv[h*d.D:], k[kv:], d.D, 0, s, 1)
 		softmaxPrefix(s, n)
-		gemm.Sgemv(false, d.D, n, 1, s, v[kv:], d.D, 0, y[h*d.D:], 1)
+		gemm.Sgemv(gemm.NoTrans, d.D, n, 1, s, v[kv:], d.D, 0, y[h*d.D:], 1)
 	})
 }

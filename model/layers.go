@@ -44,17 +44,17 @@ func (l linear) forward(x []float32, n int, y []float32, ldy int, acc bool, thre
 		}
 		beta = 1
 	}
-	ldw := l.in
+	ldw, op := l.in, gemm.Trans // nn.Linear's W [out, in], transposed
 	if l.conv {
-		ldw = l.out
+		ldw, op = l.out, gemm.NoTrans // Conv1D's W [in, out], as stored
 	}
 	switch {
 	case n == 1 && l.wb != nil:
-		gemm.SgemvBF16(!l.conv, l.out, l.in, 1, x, l.wb, ldw, beta, y, threads)
+		gemm.SgemvBF16(op, l.out, l.in, 1, x, l.wb, ldw, beta, y, threads)
 	case n == 1:
-		gemm.Sgemv(!l.conv, l.out, l.in, 1, x, l.w, ldw, beta, y, threads)
+		gemm.Sgemv(op, l.out, l.in, 1, x, l.w, ldw, beta, y, threads)
 	default:
-		gemm.Sgemm(false, !l.conv, n, l.out, l.in, 1, x, l.in, l.w, ldw, beta, y, ldy, threads)
+		gemm.Sgemm(gemm.NoTrans, op, n, l.out, l.in, 1, x, l.in, l.w, ldw, beta, y, ldy, threads)
 	}
 }
 
@@ -67,11 +67,11 @@ func (l linear) backward(x []float32, n int, dy []float32, lddy int, dx []float3
 		beta = 1
 	}
 	if l.conv {
-		gemm.Sgemm(false, true, n, l.in, l.out, 1, dy, lddy, l.w, l.out, beta, dx, l.in, threads)
-		gemm.Sgemm(true, false, l.in, l.out, n, 1, x, l.in, dy, lddy, 1, l.dw, l.out, threads)
+		gemm.Sgemm(gemm.NoTrans, gemm.Trans, n, l.in, l.out, 1, dy, lddy, l.w, l.out, beta, dx, l.in, threads)
+		gemm.Sgemm(gemm.Trans, gemm.NoTrans, l.in, l.out, n, 1, x, l.in, dy, lddy, 1, l.dw, l.out, threads)
 	} else {
-		gemm.Sgemm(false, false, n, l.in, l.out, 1, dy, lddy, l.w, l.in, beta, dx, l.in, threads)
-		gemm.Sgemm(true, false, l.out, l.in, n, 1, dy, lddy, x, l.in, 1, l.dw, l.in, threads)
+		gemm.Sgemm(gemm.NoTrans, gemm.NoTrans, n, l.in, l.out, 1, dy, lddy, l.w, l.in, beta, dx, l.in, threads)
+		gemm.Sgemm(gemm.Trans, gemm.NoTrans, l.out, l.in, n, 1, dy, lddy, x, l.in, 1, l.dw, l.in, threads)
 	}
 	if l.db != nil {
 		colSums(l.db, dy, lddy, n, l.out, ones, threads)
@@ -80,7 +80,7 @@ func (l linear) backward(x []float32, n int, dy []float32, lddy int, dx []float3
 
 // colSums adds the column sums of x [n, c] (leading dimension ld) to dst [c].
 func colSums(dst, x []float32, ld, n, c int, ones []float32, threads int) {
-	gemm.Sgemm(false, false, 1, c, n, 1, ones, n, x, ld, 1, dst, c, threads)
+	gemm.Sgemm(gemm.NoTrans, gemm.NoTrans, 1, c, n, 1, ones, n, x, ld, 1, dst, c, threads)
 }
 
 // norm is LayerNorm (GPT-2), y = (x − mean)·rstd·w + b, or RMSNorm

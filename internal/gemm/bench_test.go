@@ -32,10 +32,10 @@ func BenchmarkSgemm(b *testing.B) {
 			}
 			c := make([]float32, sh.m*sh.n)
 			// One untimed call faults in C's pages and fills the workspace pool.
-			Sgemm(false, false, sh.m, sh.n, sh.k, 1, x, sh.k, w, sh.n, 0, c, sh.n, 0)
+			Sgemm(NoTrans, NoTrans, sh.m, sh.n, sh.k, 1, x, sh.k, w, sh.n, 0, c, sh.n, 0)
 			b.ResetTimer()
 			for b.Loop() {
-				Sgemm(false, false, sh.m, sh.n, sh.k, 1, x, sh.k, w, sh.n, 0, c, sh.n, 0)
+				Sgemm(NoTrans, NoTrans, sh.m, sh.n, sh.k, 1, x, sh.k, w, sh.n, 0, c, sh.n, 0)
 			}
 			flops := 2 * float64(sh.m) * float64(sh.n) * float64(sh.k)
 			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")

@@ -20,9 +20,9 @@ var bf16Buffers = sync.Pool{New: func() any { return new([]float32) }}
 // B is widened bf16Rows rows at a time into a pooled float32 buffer, so the
 // extra memory is bf16Rows rows of B, never all of it, and the result is
 // bit-identical to Sgemm on the widened B.
-func SgemmBF16(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []uint16, ldb int, beta float32, c []float32, ldc int, threads int) {
+func SgemmBF16(transA, transB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []uint16, ldb int, beta float32, c []float32, ldc int, threads int) {
 	rows, width := k, n // B as stored: [K, N], or [N, K] when transposed
-	if transB {
+	if transB == Trans {
 		rows, width = n, k
 	}
 	if ldb < max(1, width) || (rows > 0 && width > 0 && len(b) < (rows-1)*ldb+width) {
@@ -43,21 +43,21 @@ func SgemmBF16(transA, transB bool, m, n, k int, alpha float32, a []float32, lda
 		for r := r0; r < r1; r++ {
 			kernels.BF16ToF32(w[(r-r0)*width:(r-r0+1)*width], b[r*ldb:r*ldb+width])
 		}
-		if transB {
+		if transB == Trans {
 			// rows r0..r1 of B are the columns r0..r1 of C.
-			Sgemm(transA, true, m, r1-r0, k, alpha, a, lda, w, width, beta, c[r0:], ldc, threads)
+			Sgemm(transA, Trans, m, r1-r0, k, alpha, a, lda, w, width, beta, c[r0:], ldc, threads)
 			continue
 		}
 		// rows r0..r1 of B are the K slice r0..r1: accumulate after the first.
 		aOff := r0
-		if transA {
+		if transA == Trans {
 			aOff = r0 * lda
 		}
 		bt := beta
 		if r0 > 0 {
 			bt = 1
 		}
-		Sgemm(transA, false, m, n, r1-r0, alpha, a[aOff:], lda, w, width, bt, c, ldc, threads)
+		Sgemm(transA, NoTrans, m, n, r1-r0, alpha, a[aOff:], lda, w, width, bt, c, ldc, threads)
 	}
 }
 

@@ -14,14 +14,14 @@ func TestSgemmBF16MatchesWidened(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, impl := range Implementations() {
 		Use(impl)
-		for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
+		for _, tr := range [][2]Transpose{{NoTrans, NoTrans}, {NoTrans, Trans}, {Trans, NoTrans}, {Trans, Trans}} {
 			for _, s := range [][3]int{{3, 7, 5000}, {5, 4100, 9}, {1, 1, 1}, {0, 3, 4}, {2, 3, 0}} {
 				m, n, k := s[0], s[1], s[2]
 				ra, ca, rb, cb := m, k, k, n
-				if tr[0] {
+				if tr[0] == Trans {
 					ra, ca = k, m
 				}
-				if tr[1] {
+				if tr[1] == Trans {
 					rb, cb = n, k
 				}
 				lda, ldb := ca+2, cb+3

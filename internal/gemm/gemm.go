@@ -68,20 +68,20 @@ func checkMatrix[T any](name string, x []T, rows, cols, ld int) {
 }
 
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C. A is [M,K] (or [K,M] if
-// transA), B is [K,N] (or [N,K] if transB), C is [M,N], row-major with
+// transA is Trans), B is [K,N] (or [N,K] if transB is Trans), C is [M,N], row-major with
 // leading dimensions lda, ldb, ldc ≥ the row width. threads ≤ 0 means
 // GOMAXPROCS. beta == 0 does not read C; alpha == 0 or k == 0 does not read
 // A or B. Inconsistent sizes panic.
-func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, threads int) {
+func Sgemm(transA, transB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, threads int) {
 	if m < 0 || n < 0 || k < 0 {
 		panic(fmt.Sprintf("gemm: negative dimension m=%d n=%d k=%d", m, n, k))
 	}
-	if transA {
+	if transA == Trans {
 		checkMatrix("a", a, k, m, lda)
 	} else {
 		checkMatrix("a", a, m, k, lda)
 	}
-	if transB {
+	if transB == Trans {
 		checkMatrix("b", b, n, k, ldb)
 	} else {
 		checkMatrix("b", b, k, n, ldb)
@@ -128,7 +128,7 @@ func ceilDiv(a, b int) int { return (a + b - 1) / b }
 // job holds the arguments of one Sgemm call.
 type job struct {
 	im             *impl
-	transA, transB bool
+	transA, transB Transpose
 	m, n, k        int
 	alpha, beta    float32
 	a, b, c        []float32
@@ -333,12 +333,12 @@ func (jb *job) tile(ap, bp, tp []float32, ic, ir, mc, jc, jr, nc, kc int, beta f
 
 // packA packs op(A)[i0:i0+mc, p0:p0+kc] into ceil(mc/mr) slivers, sliver s
 // at dst[s·kc·mr:] laid out [kc][mr]; rows past mc are zero.
-func packA(im *impl, dst, a []float32, lda int, trans bool, i0, mc, p0, kc, mr int) {
+func packA(im *impl, dst, a []float32, lda int, trans Transpose, i0, mc, p0, kc, mr int) {
 	for s := 0; s*mr < mc; s++ {
 		d := dst[s*kc*mr : (s+1)*kc*mr]
 		rows := min(mr, mc-s*mr)
 		r0 := i0 + s*mr
-		if trans {
+		if trans == Trans {
 			// op(A)(i,p) = a[p·lda+i]: each p is a contiguous run of rows.
 			if im.copy != nil && mr <= 32 {
 				im.copy(&d[0], &a[p0*lda+r0], kc, lda, mr, lanes(rows), lanes(mr))
@@ -358,12 +358,12 @@ func packA(im *impl, dst, a []float32, lda int, trans bool, i0, mc, p0, kc, mr i
 
 // packB packs op(B)[p0:p0+kc, j0:j0+nc] into ceil(nc/nr) slivers, sliver s
 // at dst[s·kc·nr:] laid out [kc][nr]; columns past nc are zero.
-func packB(im *impl, dst, b []float32, ldb int, trans bool, p0, kc, j0, nc, nr int) {
+func packB(im *impl, dst, b []float32, ldb int, trans Transpose, p0, kc, j0, nc, nr int) {
 	for s := 0; s*nr < nc; s++ {
 		d := dst[s*kc*nr : (s+1)*kc*nr]
 		cols := min(nr, nc-s*nr)
 		c0 := j0 + s*nr
-		if !trans {
+		if trans == NoTrans {
 			// op(B)(p,j) = b[p·ldb+j]: contiguous runs of columns.
 			if im.copy != nil {
 				for h := 0; h < nr; h += 32 {

@@ -50,8 +50,8 @@ func newMat(r *rand.Rand, rows, cols, pad int) mat {
 func (m mat) at(i, j int) float32 { return m.x[i*m.ld+j] }
 
 // opAt is op(X)(i, j) for a stored matrix.
-func opAt(x mat, trans bool, i, j int) float32 {
-	if trans {
+func opAt(x mat, trans Transpose, i, j int) float32 {
+	if trans == Trans {
 		return x.at(j, i)
 	}
 	return x.at(i, j)
@@ -59,7 +59,7 @@ func opAt(x mat, trans bool, i, j int) float32 {
 
 // reference computes alpha·op(A)·op(B) + beta·C0 in float64 and, per element,
 // the magnitude |alpha|·Σ|a||b| + |beta·c0| that bounds its rounding error.
-func reference(transA, transB bool, m, n, k int, alpha float32, a, b mat, beta float32, c0 mat) (ref, mag []float64) {
+func reference(transA, transB Transpose, m, n, k int, alpha float32, a, b mat, beta float32, c0 mat) (ref, mag []float64) {
 	ref, mag = make([]float64, m*n), make([]float64, m*n)
 	for i := range m {
 		for j := range n {
@@ -90,7 +90,7 @@ func TestSgemmMatchesFloat64(t *testing.T) {
 	scalars := []struct{ alpha, beta float32 }{{1, 0}, {1, 1}, {-0.5, 2}, {2, -1}, {1, float32(math.Copysign(0, -1))}}
 	type testCase struct {
 		name           string
-		transA, transB bool
+		transA, transB Transpose
 		m, n, k        int
 		alpha, beta    float32
 		a, b, c        mat
@@ -101,18 +101,18 @@ func TestSgemmMatchesFloat64(t *testing.T) {
 	var cases []testCase
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, sh := range shapes {
-		for ta := range 2 {
-			for tb := range 2 {
+		for _, ta := range []Transpose{NoTrans, Trans} {
+			for _, tb := range []Transpose{NoTrans, Trans} {
 				for si, sc := range scalars {
-					tc := testCase{transA: ta == 1, transB: tb == 1, m: sh.m, n: sh.n, k: sh.k, alpha: sc.alpha, beta: sc.beta}
+					tc := testCase{transA: ta, transB: tb, m: sh.m, n: sh.n, k: sh.k, alpha: sc.alpha, beta: sc.beta}
 					tc.name = fmt.Sprintf("%dx%dx%d tA=%v tB=%v alpha=%v beta=%v", sh.m, sh.n, sh.k, tc.transA, tc.transB, sc.alpha, sc.beta)
 					pad := 3 * si // lda, ldb, ldc from tight to wider than the rows
-					if tc.transA {
+					if tc.transA == Trans {
 						tc.a = newMat(r, sh.k, sh.m, pad)
 					} else {
 						tc.a = newMat(r, sh.m, sh.k, pad)
 					}
-					if tc.transB {
+					if tc.transB == Trans {
 						tc.b = newMat(r, sh.n, sh.k, pad+1)
 					} else {
 						tc.b = newMat(r, sh.k, sh.n, pad+1)
@@ -161,23 +161,22 @@ func TestSgemmNaNPropagates(t *testing.T) {
 	const m, n, k = 37, 45, 300
 	forEachImpl(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(3, 4))
-		for ta := range 2 {
-			transA := ta == 1
+		for _, transA := range []Transpose{NoTrans, Trans} {
 			var a mat
-			if transA {
+			if transA == Trans {
 				a = newMat(r, k, m, 0)
 			} else {
 				a = newMat(r, m, k, 0)
 			}
 			b := newMat(r, k, n, 0)
 			const ni, np = 17, 290 // op(A)[17, 290] is NaN: row 17 of C only
-			if transA {
+			if transA == Trans {
 				a.x[np*a.ld+ni] = float32(math.NaN())
 			} else {
 				a.x[ni*a.ld+np] = float32(math.NaN())
 			}
 			c := newMat(r, m, n, 0)
-			Sgemm(transA, false, m, n, k, 1, a.x, a.ld, b.x, b.ld, 0.5, c.x, c.ld, 2)
+			Sgemm(transA, NoTrans, m, n, k, 1, a.x, a.ld, b.x, b.ld, 0.5, c.x, c.ld, 2)
 			for i := range m {
 				for j := range n {
 					if isNaN := math.IsNaN(float64(c.at(i, j))); isNaN != (i == ni) {
@@ -194,12 +193,12 @@ func TestSgemmZeroAlphaOrK(t *testing.T) {
 		nan := float32(math.NaN())
 		a := []float32{nan, nan, nan, nan}
 		c := []float32{1, 2, 3, 4}
-		Sgemm(false, false, 2, 2, 2, 0, a, 2, a, 2, 3, c, 2, 1) // alpha = 0: A, B unread
+		Sgemm(NoTrans, NoTrans, 2, 2, 2, 0, a, 2, a, 2, 3, c, 2, 1) // alpha = 0: A, B unread
 		if c[0] != 3 || c[3] != 12 {
 			t.Fatalf("alpha=0: C = %v", c)
 		}
 		c = []float32{nan, nan, nan, nan}
-		Sgemm(false, false, 2, 2, 0, 1, nil, 1, nil, 2, 0, c, 2, 1) // k = 0, beta = 0
+		Sgemm(NoTrans, NoTrans, 2, 2, 0, 1, nil, 1, nil, 2, 0, c, 2, 1) // k = 0, beta = 0
 		for _, v := range c {
 			if v != 0 {
 				t.Fatalf("k=0, beta=0: C = %v", c)
@@ -218,7 +217,7 @@ func TestSgemmDeterministic(t *testing.T) {
 			b := newMat(r, sh.n, sh.k, 0)
 			run := func(threads int) []float32 {
 				c := make([]float32, sh.m*sh.n)
-				Sgemm(false, true, sh.m, sh.n, sh.k, 1, a.x, a.ld, b.x, b.ld, 0, c, sh.n, threads)
+				Sgemm(NoTrans, Trans, sh.m, sh.n, sh.k, 1, a.x, a.ld, b.x, b.ld, 0, c, sh.n, threads)
 				return c
 			}
 			want := run(2)
@@ -236,15 +235,15 @@ func TestSgemmDeterministic(t *testing.T) {
 
 func TestSgemmPanicsOnBadSizes(t *testing.T) {
 	cases := []panicCase{
-		{"negative m", func() { Sgemm(false, false, -1, 1, 1, 1, nil, 1, nil, 1, 0, nil, 1, 1) }},
+		{"negative m", func() { Sgemm(NoTrans, NoTrans, -1, 1, 1, 1, nil, 1, nil, 1, 0, nil, 1, 1) }},
 		{"lda too small", func() {
-			Sgemm(false, false, 2, 2, 3, 1, make([]float32, 6), 2, make([]float32, 6), 2, 0, make([]float32, 4), 2, 1)
+			Sgemm(NoTrans, NoTrans, 2, 2, 3, 1, make([]float32, 6), 2, make([]float32, 6), 2, 0, make([]float32, 4), 2, 1)
 		}},
 		{"b too short", func() {
-			Sgemm(false, true, 2, 2, 3, 1, make([]float32, 6), 3, make([]float32, 5), 3, 0, make([]float32, 4), 2, 1)
+			Sgemm(NoTrans, Trans, 2, 2, 3, 1, make([]float32, 6), 3, make([]float32, 5), 3, 0, make([]float32, 4), 2, 1)
 		}},
 		{"c too short", func() {
-			Sgemm(false, false, 2, 2, 2, 1, make([]float32, 4), 2, make([]float32, 4), 2, 0, make([]float32, 3), 2, 1)
+			Sgemm(NoTrans, NoTrans, 2, 2, 2, 1, make([]float32, 4), 2, make([]float32, 4), 2, 0, make([]float32, 3), 2, 1)
 		}},
 	}
 	expectPanics(t, cases)

@@ -26,10 +26,10 @@ type gemvKernels[T float32 | uint16] struct {
 
 // Sgemv is Sgemm with one row of A: y = alpha·x·op(W) + beta·y, with
 // x [K], y [N] and op(W) [K, N]: W stored [K, N] (GPT-2's Conv1D weights)
-// or, when transW, [N, K] (nn.Linear, a tied output head), row-major with
+// or, when transW is Trans, [N, K] (nn.Linear, a tied output head), row-major with
 // leading dimension ldw. It gives exactly the bits of
 //
-//	Sgemm(false, transW, 1, n, k, alpha, x, k, w, ldw, beta, y, n, threads)
+//	Sgemm(NoTrans, transW, 1, n, k, alpha, x, k, w, ldw, beta, y, n, threads)
 //
 // under the same implementation, but reads W once, in place, without
 // packing it: a decoding step's matrix products are matrix–vector ones,
@@ -37,7 +37,7 @@ type gemvKernels[T float32 | uint16] struct {
 // goroutines (≤ 0: GOMAXPROCS) take pieces of it in turn (see the package
 // doc). beta == 0 does not read y; alpha == 0 or k == 0 does not read x
 // or W. Inconsistent sizes panic.
-func Sgemv(transW bool, n, k int, alpha float32, x, w []float32, ldw int, beta float32, y []float32, threads int) {
+func Sgemv(transW Transpose, n, k int, alpha float32, x, w []float32, ldw int, beta float32, y []float32, threads int) {
 	im := impls.Current()
 	gemv(im, im.gemv, transW, n, k, alpha, x, w, ldw, beta, y, threads)
 }
@@ -45,17 +45,17 @@ func Sgemv(transW bool, n, k int, alpha float32, x, w []float32, ldw int, beta f
 // SgemvBF16 is Sgemv with W held as bfloat16 bits, widened to float32 as
 // it is read (half the bytes to stream); x, the sums and y are float32. It
 // gives exactly the bits of Sgemv on the widened W.
-func SgemvBF16(transW bool, n, k int, alpha float32, x []float32, w []uint16, ldw int, beta float32, y []float32, threads int) {
+func SgemvBF16(transW Transpose, n, k int, alpha float32, x []float32, w []uint16, ldw int, beta float32, y []float32, threads int) {
 	im := impls.Current()
 	gemv(im, im.gemvBF16, transW, n, k, alpha, x, w, ldw, beta, y, threads)
 }
 
-func gemv[T float32 | uint16](im *impl, ks *gemvKernels[T], transW bool, n, k int, alpha float32, x []float32, w []T, ldw int, beta float32, y []float32, threads int) {
+func gemv[T float32 | uint16](im *impl, ks *gemvKernels[T], transW Transpose, n, k int, alpha float32, x []float32, w []T, ldw int, beta float32, y []float32, threads int) {
 	if n < 0 || k < 0 {
 		panic(fmt.Sprintf("gemm: negative dimension n=%d k=%d in Sgemv", n, k))
 	}
 	checkMatrix("x", x, 1, k, max(1, k))
-	if transW {
+	if transW == Trans {
 		checkMatrix("w", w, n, k, ldw)
 	} else {
 		checkMatrix("w", w, k, n, ldw)
@@ -74,7 +74,7 @@ func gemv[T float32 | uint16](im *impl, ks *gemvKernels[T], transW bool, n, k in
 	// Below about 32k multiply-adds (128 KB of weights) per goroutine
 	// the start-up costs more than it saves.
 	threads = max(1, min(threads, n*k>>15))
-	if transW {
+	if transW == Trans {
 		gemvRows(im, ks, n, k, alpha, x, w, ldw, beta, y, threads)
 	} else {
 		gemvCols(im, ks, n, k, alpha, x, w, ldw, beta, y, threads)

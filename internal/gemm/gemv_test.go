@@ -40,11 +40,11 @@ func TestSgemvMatchesSgemm(t *testing.T) {
 	forEachImpl(t, func(t *testing.T) {
 		for _, sh := range gemvShapes {
 			n, k := sh[0], sh[1]
-			for _, transW := range []bool{false, true} {
+			for _, transW := range []Transpose{NoTrans, Trans} {
 				for si, sc := range scalars {
 					x := newMat(r, 1, k, 0)
 					var w mat
-					if transW {
+					if transW == Trans {
 						w = newMat(r, n, k, si)
 					} else {
 						w = newMat(r, k, n, si)
@@ -56,7 +56,7 @@ func TestSgemvMatchesSgemm(t *testing.T) {
 						}
 					}
 					want := slices.Clone(y0.x)
-					Sgemm(false, transW, 1, n, k, sc.alpha, x.x, max(1, k), w.x, max(1, w.ld), sc.beta, want, max(1, n), 1)
+					Sgemm(NoTrans, transW, 1, n, k, sc.alpha, x.x, max(1, k), w.x, max(1, w.ld), sc.beta, want, max(1, n), 1)
 					for _, threads := range []int{1, 2, 3, 0} {
 						got := slices.Clone(y0.x)
 						Sgemv(transW, n, k, sc.alpha, x.x, w.x, max(1, w.ld), sc.beta, got, threads)
@@ -78,9 +78,9 @@ func TestSgemvBF16MatchesWidened(t *testing.T) {
 	forEachImpl(t, func(t *testing.T) {
 		for _, sh := range gemvShapes {
 			n, k := sh[0], sh[1]
-			for _, transW := range []bool{false, true} {
+			for _, transW := range []Transpose{NoTrans, Trans} {
 				rows, cols := k, n
-				if transW {
+				if transW == Trans {
 					rows, cols = n, k
 				}
 				w := newMat(r, rows, cols, 3)
@@ -104,7 +104,7 @@ func TestSgemvZeroAlphaOrK(t *testing.T) {
 	forEachImpl(t, func(t *testing.T) {
 		nan := float32(math.NaN())
 		w := []float32{nan, nan, nan, nan}
-		for _, transW := range []bool{false, true} {
+		for _, transW := range []Transpose{NoTrans, Trans} {
 			y := []float32{1, 2}
 			Sgemv(transW, 2, 2, 0, w[:2], w, 2, 3, y, 1) // alpha = 0: x, W unread
 			if y[0] != 3 || y[1] != 6 {
@@ -121,12 +121,12 @@ func TestSgemvZeroAlphaOrK(t *testing.T) {
 
 func TestSgemvPanicsOnBadSizes(t *testing.T) {
 	expectPanics(t, []panicCase{
-		{"negative n", func() { Sgemv(false, -1, 1, 1, nil, nil, 1, 0, nil, 1) }},
-		{"x too short", func() { Sgemv(false, 2, 3, 1, make([]float32, 2), make([]float32, 6), 2, 0, make([]float32, 2), 1) }},
-		{"ldw too small", func() { Sgemv(true, 2, 3, 1, make([]float32, 3), make([]float32, 6), 2, 0, make([]float32, 2), 1) }},
-		{"w too short", func() { Sgemv(false, 2, 3, 1, make([]float32, 3), make([]float32, 5), 2, 0, make([]float32, 2), 1) }},
-		{"y too short", func() { Sgemv(false, 2, 3, 1, make([]float32, 3), make([]float32, 6), 2, 0, make([]float32, 1), 1) }},
-		{"bf16 w too short", func() { SgemvBF16(true, 2, 3, 1, make([]float32, 3), make([]uint16, 5), 3, 0, make([]float32, 2), 1) }},
+		{"negative n", func() { Sgemv(NoTrans, -1, 1, 1, nil, nil, 1, 0, nil, 1) }},
+		{"x too short", func() { Sgemv(NoTrans, 2, 3, 1, make([]float32, 2), make([]float32, 6), 2, 0, make([]float32, 2), 1) }},
+		{"ldw too small", func() { Sgemv(Trans, 2, 3, 1, make([]float32, 3), make([]float32, 6), 2, 0, make([]float32, 2), 1) }},
+		{"w too short", func() { Sgemv(NoTrans, 2, 3, 1, make([]float32, 3), make([]float32, 5), 2, 0, make([]float32, 2), 1) }},
+		{"y too short", func() { Sgemv(NoTrans, 2, 3, 1, make([]float32, 3), make([]float32, 6), 2, 0, make([]float32, 1), 1) }},
+		{"bf16 w too short", func() { SgemvBF16(Trans, 2, 3, 1, make([]float32, 3), make([]uint16, 5), 3, 0, make([]float32, 2), 1) }},
 	})
 }
 
@@ -137,16 +137,16 @@ func TestSgemvPanicsOnBadSizes(t *testing.T) {
 func BenchmarkSgemv(b *testing.B) {
 	shapes := []struct {
 		name   string
-		transW bool
+		transW Transpose
 		n, k   int
 	}{
-		{"qkv-768x2304", false, 2304, 768},
-		{"mlp-down-3072x768", false, 768, 3072},
-		{"head-50257x768,transW", true, 50257, 768},
+		{"qkv-768x2304", NoTrans, 2304, 768},
+		{"mlp-down-3072x768", NoTrans, 768, 3072},
+		{"head-50257x768,transW", Trans, 50257, 768},
 	}
 	for _, sh := range shapes {
 		rows, cols := sh.k, sh.n
-		if sh.transW {
+		if sh.transW == Trans {
 			rows, cols = sh.n, sh.k
 		}
 		copies := max(2, (256<<20)/(rows*cols*4))
@@ -188,7 +188,7 @@ func ExampleSgemv() {
 	}
 	x := []float32{1, 0, -1}
 	y := make([]float32, 2)
-	Sgemv(true, 2, 3, 1, x, w, 3, 0, y, 1) // y = W·x
+	Sgemv(Trans, 2, 3, 1, x, w, 3, 0, y, 1) // y = W·x
 	fmt.Println(y)
 	// Output: [-2 -2]
 }

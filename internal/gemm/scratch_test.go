@@ -13,7 +13,10 @@ import (
 func BenchmarkScratch(b *testing.B) {
 	n, _ := strconv.Atoi(os.Getenv("N"))
 	k, _ := strconv.Atoi(os.Getenv("K"))
-	tr := os.Getenv("T") == "1"
+	tr := NoTrans
+	if os.Getenv("T") == "1" {
+		tr = Trans
+	}
 	bf := os.Getenv("BF") == "1"
 	th, _ := strconv.Atoi(os.Getenv("TH"))
 	copies, _ := strconv.Atoi(os.Getenv("C"))
@@ -26,7 +29,7 @@ func BenchmarkScratch(b *testing.B) {
 	wb := make([]uint16, len(w))
 	kernels.F32ToBF16(wb, w)
 	ld := n
-	if tr {
+	if tr == Trans {
 		ld = k
 	}
 	x, y := make([]float32, k), make([]float32, n)

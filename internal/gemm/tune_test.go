@@ -54,7 +54,7 @@ func TestTune(t *testing.T) {
 			best := time.Duration(1 << 62)
 			for range 4 {
 				t0 := time.Now()
-				Sgemm(false, false, sh.m, sh.n, sh.k, 1, a, sh.k, b, sh.n, 0, c, sh.n, 0)
+				Sgemm(NoTrans, NoTrans, sh.m, sh.n, sh.k, 1, a, sh.k, b, sh.n, 0, c, sh.n, 0)
 				best = min(best, time.Since(t0))
 			}
 			line += fmt.Sprintf("  %dx%dx%d %6.1f", sh.m, sh.k, sh.n, 2*float64(sh.m)*float64(sh.n)*float64(sh.k)/best.Seconds()/1e9)

@@ -153,7 +153,7 @@ func sgemm(cfg Config, m, k, n int) Measurement {
 	r := rand.New(rand.NewPCG(2, 2))
 	a, b, c := normals(r, m*k, 1), normals(r, k*n, 1), make([]float32, m*n)
 	meas, _ := timeIt(cfg, 2*float64(m)*float64(n)*float64(k)/1e9, "GFLOPS", func() error {
-		gemm.Sgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n, cfg.Threads)
+		gemm.Sgemm(gemm.NoTrans, gemm.NoTrans, m, n, k, 1, a, k, b, n, 0, c, n, cfg.Threads)
 		return nil
 	})
 	return meas
