@@ -110,7 +110,7 @@ func newTargetsJob(n, v int, t Targets, opt Options) (*ceJob, error) {
 	}
 	j := &ceJob{
 		t: t, opt: opt, n: n, v: v,
-		ignore: opt.ignoreIndex(),
+		ignore: opt.Ignored(),
 		eps:    float64(opt.LabelSmoothing),
 		z:      float64(opt.ZLoss),
 		capAt:  opt.SoftCap,

@@ -77,7 +77,9 @@ type Options struct {
 // Ignore returns a pointer for Options.IgnoreIndex.
 func Ignore(i int) *int { return &i }
 
-func (o Options) ignoreIndex() int {
+// Ignored is the ignore index in force: IgnoreIndex, or DefaultIgnoreIndex
+// when it is nil.
+func (o Options) Ignored() int {
 	if o.IgnoreIndex == nil {
 		return DefaultIgnoreIndex
 	}

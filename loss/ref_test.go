@@ -41,7 +41,7 @@ func refCE(x []float32, n, v int, t Targets, opt Options) (loss float64, rows []
 		q := make([]float64, v) // the target distribution, weighted
 		if t.Index != nil {
 			tc := int(t.Index[i])
-			if tc == opt.ignoreIndex() {
+			if tc == opt.Ignored() {
 				continue
 			}
 			for c := range v {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/xent-dev/xent/format/safetensors"
+	"github.com/xent-dev/xent/loss"
 	"github.com/xent-dev/xent/model"
 	"github.com/xent-dev/xent/train"
 )
@@ -50,7 +51,7 @@ func TestTrainingStepMatchesPyTorch(t *testing.T) {
 				t.Fatal(err)
 			}
 			m.ZeroGrads()
-			if _, err := m.ForwardBackward(in.Tokens, in.B, in.T, in.Targets); err != nil {
+			if _, err := m.ForwardBackward(in.Tokens, in.B, in.T, in.Targets, loss.Options{}); err != nil {
 				t.Fatal(err)
 			}
 			ours := map[string][]float32{}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/xent-dev/xent/format/safetensors"
+	"github.com/xent-dev/xent/loss"
 )
 
 func TestConfigErrors(t *testing.T) {
@@ -92,10 +93,10 @@ func TestBatchErrors(t *testing.T) {
 			if tc.targets == "bad" {
 				targets[len(targets)-1] = 40
 			}
-			if _, err := m.Forward(tc.tokens, tc.B, tc.T, targets); err == nil || !strings.Contains(err.Error(), tc.want) {
+			if _, err := m.Forward(tc.tokens, tc.B, tc.T, targets, loss.Options{}); err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("Forward: %v; want %q", err, tc.want)
 			}
-			if _, err := m.ForwardBackward(tc.tokens, tc.B, tc.T, targets); err == nil || !strings.Contains(err.Error(), tc.want) {
+			if _, err := m.ForwardBackward(tc.tokens, tc.B, tc.T, targets, loss.Options{}); err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("ForwardBackward: %v; want %q", err, tc.want)
 			}
 			if tc.targets == "" {
@@ -105,7 +106,7 @@ func TestBatchErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := m.Forward(ok, 2, 4, nil); err == nil {
+	if _, err := m.Forward(ok, 2, 4, nil, loss.Options{}); err == nil {
 		t.Error("Forward without targets succeeded")
 	}
 	dec := NewDecoder(m)
@@ -204,7 +205,7 @@ func TestDeterministic(t *testing.T) {
 			m, _ := New(tc.cfg, 11)
 			m.Threads = threads
 			tokens := randomTokens(3*10, tc.cfg.VocabSize, 4)
-			l, err := m.ForwardBackward(tokens, 3, 10, nextTokens(tokens, 3, 10))
+			l, err := m.ForwardBackward(tokens, 3, 10, nextTokens(tokens, 3, 10), loss.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

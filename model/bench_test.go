@@ -3,6 +3,8 @@ package model
 import (
 	"fmt"
 	"testing"
+
+	"github.com/xent-dev/xent/loss"
 )
 
 // BenchmarkForwardBackward measures one training step's forward and
@@ -26,7 +28,7 @@ func BenchmarkForwardBackward(b *testing.B) {
 			tokens := randomTokens(bc.B*bc.T, bc.cfg.VocabSize, 1)
 			targets := nextTokens(tokens, bc.B, bc.T)
 			for b.Loop() {
-				if _, err := m.ForwardBackward(tokens, bc.B, bc.T, targets); err != nil {
+				if _, err := m.ForwardBackward(tokens, bc.B, bc.T, targets, loss.Options{}); err != nil {
 					b.Fatal(err)
 				}
 			}

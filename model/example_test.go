@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/xent-dev/xent/loss"
 	"github.com/xent-dev/xent/model"
 )
 
@@ -26,15 +27,15 @@ func Example() {
 	var first, last float64
 	for step := range 100 {
 		m.ZeroGrads()
-		loss, err := m.ForwardBackward(tokens, B, T, targets)
+		l, err := m.ForwardBackward(tokens, B, T, targets, loss.Options{}) // mean cross-entropy
 		if err != nil {
 			fmt.Println(err)
 			return
 		}
 		if step == 0 {
-			first = loss
+			first = l
 		}
-		last = loss
+		last = l
 		// Plain SGD on the flat buffers.
 		grads := m.GradBuffer()
 		for i, p := range m.ParamBuffer() {

@@ -92,8 +92,8 @@ func (m *Model) acts(B, T int) *acts {
 }
 
 // checkBatch validates a batch of tokens [B, T] and, if not nil, its
-// targets [B, T] (class ids or the loss's ignore index).
-func (m *Model) checkBatch(tokens []int32, B, T int, targets []int32) error {
+// targets [B, T] (class ids or the ignore index).
+func (m *Model) checkBatch(tokens []int32, B, T int, targets []int32, ignore int) error {
 	if B < 1 || T < 1 {
 		return fmt.Errorf("model: batch [%d, %d] is empty", B, T)
 	}
@@ -113,10 +113,6 @@ func (m *Model) checkBatch(tokens []int32, B, T int, targets []int32) error {
 	}
 	if len(targets) != B*T {
 		return fmt.Errorf("model: %d targets for a batch [%d, %d]", len(targets), B, T)
-	}
-	ignore := loss.DefaultIgnoreIndex
-	if m.Loss.IgnoreIndex != nil {
-		ignore = *m.Loss.IgnoreIndex
 	}
 	for i, tok := range targets {
 		if int(tok) != ignore && (tok < 0 || int(tok) >= m.d.V) {
@@ -190,17 +186,20 @@ func (m *Model) blockForward(blk *block, la *layerActs, x, out []float32, n int,
 
 // Forward scores a batch of tokens [B, T] against targets [B, T] (usually
 // the tokens shifted by one) in one causal pass and returns the loss under
-// m.Loss, by default the mean next-token cross-entropy in nats. The logits
-// are never materialised. Gradients are untouched.
-func (m *Model) Forward(tokens []int32, B, T int, targets []int32) (float64, error) {
+// opt: with the zero Options, the mean next-token cross-entropy in nats;
+// loss.Sum gives the total, and label smoothing, z-loss and the ignore index
+// apply as in loss.CrossEntropy. opt.Threads is ignored (the model's
+// Threads bound every step). The logits are never materialised. Gradients
+// are untouched.
+func (m *Model) Forward(tokens []int32, B, T int, targets []int32, opt loss.Options) (float64, error) {
 	if targets == nil {
 		return 0, fmt.Errorf("model: Forward needs targets")
 	}
-	if err := m.checkBatch(tokens, B, T, targets); err != nil {
+	if err := m.checkBatch(tokens, B, T, targets, opt.Ignored()); err != nil {
 		return 0, err
 	}
 	a := m.body(tokens, B, T)
-	res, err := loss.LinearCrossEntropy(a.lnf, B*T, m.lossHead(), loss.Targets{Index: targets}, m.lossOptions(), nil, nil, nil)
+	res, err := loss.LinearCrossEntropy(a.lnf, B*T, m.lossHead(), loss.Targets{Index: targets}, m.lossOptions(opt), nil, nil, nil)
 	if err != nil {
 		return 0, fmt.Errorf("model: %w", err)
 	}
@@ -210,7 +209,7 @@ func (m *Model) Forward(tokens []int32, B, T int, targets []int32) (float64, err
 // Logits returns the logits [B, T, V] of a batch of tokens [B, T]: at
 // position t, the scores of the token that follows tokens 0..t.
 func (m *Model) Logits(tokens []int32, B, T int) ([]float32, error) {
-	if err := m.checkBatch(tokens, B, T, nil); err != nil {
+	if err := m.checkBatch(tokens, B, T, nil, 0); err != nil {
 		return nil, err
 	}
 	a := m.body(tokens, B, T)
@@ -221,8 +220,8 @@ func (m *Model) Logits(tokens []int32, B, T int) ([]float32, error) {
 
 func (m *Model) lossHead() loss.Head { return loss.Head{V: m.d.V, C: m.d.C, W: m.head.w} }
 
-func (m *Model) lossOptions() loss.LinearOptions {
-	o := m.Loss
-	o.Threads = m.threads()
-	return loss.LinearOptions{Options: o}
+// lossOptions are opt for the head's fused loss, on the model's threads.
+func (m *Model) lossOptions(opt loss.Options) loss.LinearOptions {
+	opt.Threads = m.threads()
+	return loss.LinearOptions{Options: opt}
 }

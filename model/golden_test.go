@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/xent-dev/xent/format/safetensors"
+	"github.com/xent-dev/xent/loss"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden inputs in testdata/ (then rerun testdata/gen.py)")
@@ -119,7 +120,7 @@ func checkGoldens(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			l, err := m.ForwardBackward(in.Tokens, in.B, in.T, in.Targets)
+			l, err := m.ForwardBackward(in.Tokens, in.B, in.T, in.Targets, loss.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

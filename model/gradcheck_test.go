@@ -4,6 +4,8 @@ import (
 	"math"
 	"path/filepath"
 	"testing"
+
+	"github.com/xent-dev/xent/loss"
 )
 
 // TestFiniteDifferences checks ForwardBackward's gradient against central
@@ -32,13 +34,13 @@ func TestFiniteDifferences(t *testing.T) {
 			B, T := tc.B, tc.T
 			tokens := randomTokens(B*T, tc.cfg.VocabSize, 9)
 			targets := nextTokens(tokens, B, T)
-			if _, err := m.ForwardBackward(tokens, B, T, targets); err != nil {
+			if _, err := m.ForwardBackward(tokens, B, T, targets, loss.Options{}); err != nil {
 				t.Fatal(err)
 			}
 			lossAt := func(i int, v float32) float64 {
 				old := m.params[i]
 				m.params[i] = v
-				l, err := m.Forward(tokens, B, T, targets)
+				l, err := m.Forward(tokens, B, T, targets, loss.Options{})
 				m.params[i] = old
 				if err != nil {
 					t.Fatal(err)

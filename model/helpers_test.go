@@ -7,6 +7,7 @@ import (
 
 	"github.com/xent-dev/xent/internal/gemm"
 	"github.com/xent-dev/xent/internal/kernels"
+	"github.com/xent-dev/xent/loss"
 )
 
 // forEachImpl runs f as a subtest under every sgemm micro-kernel this
@@ -70,7 +71,7 @@ func train(t *testing.T, m *Model, steps int, lr float32) (first, last float64) 
 	targets := nextTokens(tokens, B, T)
 	for s := range steps {
 		m.ZeroGrads()
-		l, err := m.ForwardBackward(tokens, B, T, targets)
+		l, err := m.ForwardBackward(tokens, B, T, targets, loss.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

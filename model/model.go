@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"runtime"
 	"strconv"
-
-	"github.com/xent-dev/xent/loss"
 )
 
 // Model is a transformer's parameters, gradients and activation buffers.
@@ -16,9 +14,6 @@ type Model struct {
 	// Threads bounds the goroutines of each step; 0 means GOMAXPROCS.
 	// Results are bit-identical across runs and thread counts.
 	Threads int
-	// Loss configures the cross-entropy of Forward and ForwardBackward
-	// (label smoothing, z-loss, ignore index...); its Threads is ignored.
-	Loss loss.Options
 
 	d             dims
 	specs         []spec
@@ -32,9 +27,11 @@ type Model struct {
 	head      linear // [V, C]: the embedding itself when tied
 	rope      rope   // Llama
 	a         *acts  // for the last batch shape
-	// rowTargets [N] are the targets of the last TokenLogProbs pass;
-	// empty after any other pass, whose activations replaced its.
+	// rowTargets [N] are the targets of the last TokenLogProbs pass, and
+	// rowIgnore its ignore index; empty after any other pass, whose
+	// activations replaced its.
 	rowTargets []int32
+	rowIgnore  int
 	rowGrad    []float32 // [N] BackwardTokenLogProbs' upstream gradient, reused
 }
 

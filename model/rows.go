@@ -9,29 +9,29 @@ import (
 
 // TokenLogProbs runs the causal pass over tokens [B, T] and writes logp
 // [B·T], the log-probability of each target under the model: the plain
-// log-softmax, whatever m.Loss says about smoothing or z-loss, and 0 where
-// the target is the ignore index. Sequence-level objectives (preference
+// log-softmax (no smoothing or z-loss), and 0 where the target is ignore
+// (loss.DefaultIgnoreIndex, usually). Sequence-level objectives (preference
 // losses, say) are functions of these. The activations stay for
 // BackwardTokenLogProbs until the next pass.
-func (m *Model) TokenLogProbs(tokens []int32, B, T int, targets []int32, logp []float32) error {
+func (m *Model) TokenLogProbs(tokens []int32, B, T int, targets []int32, ignore int, logp []float32) error {
 	if targets == nil {
 		return fmt.Errorf("model: TokenLogProbs needs targets")
 	}
-	if err := m.checkBatch(tokens, B, T, targets); err != nil {
+	if err := m.checkBatch(tokens, B, T, targets, ignore); err != nil {
 		return err
 	}
 	if len(logp) != B*T {
 		return fmt.Errorf("model: %d log-probabilities for a batch [%d, %d]", len(logp), B, T)
 	}
 	a := m.body(tokens, B, T)
-	res, err := loss.LinearCrossEntropy(a.lnf, B*T, m.lossHead(), loss.Targets{Index: targets}, m.rowOptions(), nil, nil, nil)
+	res, err := loss.LinearCrossEntropy(a.lnf, B*T, m.lossHead(), loss.Targets{Index: targets}, m.rowOptions(ignore), nil, nil, nil)
 	if err != nil {
 		return fmt.Errorf("model: %w", err)
 	}
 	for i, l := range res.RowLoss {
 		logp[i] = float32(-l)
 	}
-	m.rowTargets = append(m.rowTargets[:0], targets...)
+	m.rowTargets, m.rowIgnore = append(m.rowTargets[:0], targets...), ignore
 	return nil
 }
 
@@ -55,7 +55,7 @@ func (m *Model) BackwardTokenLogProbs(dlogp []float32) error {
 	for i, g := range dlogp {
 		drow[i] = -g
 	}
-	_, err := loss.LinearCrossEntropy(a.lnf, N, m.lossHead(), loss.Targets{Index: m.rowTargets}, m.rowOptions(), drow, a.dln, m.head.dw)
+	_, err := loss.LinearCrossEntropy(a.lnf, N, m.lossHead(), loss.Targets{Index: m.rowTargets}, m.rowOptions(m.rowIgnore), drow, a.dln, m.head.dw)
 	if err != nil {
 		return fmt.Errorf("model: %w", err)
 	}
@@ -64,9 +64,9 @@ func (m *Model) BackwardTokenLogProbs(dlogp []float32) error {
 }
 
 // rowOptions are the head's options for plain per-token log-probabilities:
-// m.Loss's ignore index, nothing else.
-func (m *Model) rowOptions() loss.LinearOptions {
-	return loss.LinearOptions{Options: loss.Options{IgnoreIndex: m.Loss.IgnoreIndex, Reduction: loss.None, Threads: m.threads()}}
+// the ignore index, nothing else.
+func (m *Model) rowOptions(ignore int) loss.LinearOptions {
+	return loss.LinearOptions{Options: loss.Options{IgnoreIndex: loss.Ignore(ignore), Reduction: loss.None, Threads: m.threads()}}
 }
 
 // Hidden runs the causal pass over tokens [B, T] and returns the final
@@ -75,7 +75,7 @@ func (m *Model) rowOptions() loss.LinearOptions {
 // lets a caller compute the logits a chunk of rows at a time, so that
 // [B·T, V] never exists.
 func (m *Model) Hidden(tokens []int32, B, T int) ([]float32, error) {
-	if err := m.checkBatch(tokens, B, T, nil); err != nil {
+	if err := m.checkBatch(tokens, B, T, nil, 0); err != nil {
 		return nil, err
 	}
 	return m.body(tokens, B, T).lnf, nil

@@ -21,13 +21,12 @@ func TestTokenLogProbs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			m.Loss.LabelSmoothing = 0.1 // must not change plain log-probabilities
 			B, T, V := 2, 5, tc.cfg.VocabSize
 			tokens := randomTokens(B*T, V, 3)
 			targets := nextTokens(tokens, B, T)
 			targets[2] = loss.DefaultIgnoreIndex
 			logp := make([]float32, B*T)
-			if err := m.TokenLogProbs(tokens, B, T, targets, logp); err != nil {
+			if err := m.TokenLogProbs(tokens, B, T, targets, loss.DefaultIgnoreIndex, logp); err != nil {
 				t.Fatal(err)
 			}
 			logits, err := m.Logits(tokens, B, T)
@@ -55,13 +54,12 @@ func TestTokenLogProbs(t *testing.T) {
 				}
 			}
 
-			m.Loss.LabelSmoothing = 0
 			m.ZeroGrads()
-			if _, err := m.ForwardBackward(tokens, B, T, targets); err != nil {
+			if _, err := m.ForwardBackward(tokens, B, T, targets, loss.Options{}); err != nil {
 				t.Fatal(err)
 			}
 			want := slices.Clone(m.GradBuffer())
-			if err := m.TokenLogProbs(tokens, B, T, targets, logp); err != nil {
+			if err := m.TokenLogProbs(tokens, B, T, targets, loss.DefaultIgnoreIndex, logp); err != nil {
 				t.Fatal(err)
 			}
 			dlogp := make([]float32, B*T)
@@ -90,19 +88,19 @@ func TestBackwardTokenLogProbsNeedsItsPass(t *testing.T) {
 	if err := m.BackwardTokenLogProbs(make([]float32, 4)); err == nil || !strings.Contains(err.Error(), "without a TokenLogProbs pass") {
 		t.Errorf("no pass: error %v", err)
 	}
-	if err := m.TokenLogProbs(tokens, 1, 4, targets, make([]float32, 4)); err != nil {
+	if err := m.TokenLogProbs(tokens, 1, 4, targets, loss.DefaultIgnoreIndex, make([]float32, 4)); err != nil {
 		t.Fatal(err)
 	}
 	if err := m.BackwardTokenLogProbs(make([]float32, 3)); err == nil || !strings.Contains(err.Error(), "3 gradients") {
 		t.Errorf("wrong length: error %v", err)
 	}
-	if _, err := m.Forward(tokens, 1, 4, targets); err != nil {
+	if _, err := m.Forward(tokens, 1, 4, targets, loss.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := m.BackwardTokenLogProbs(make([]float32, 4)); err == nil {
 		t.Error("a Forward in between replaced the activations, but the backward ran")
 	}
-	if err := m.TokenLogProbs(tokens, 1, 4, targets, make([]float32, 2)); err == nil || !strings.Contains(err.Error(), "2 log-probabilities") {
+	if err := m.TokenLogProbs(tokens, 1, 4, targets, loss.DefaultIgnoreIndex, make([]float32, 2)); err == nil || !strings.Contains(err.Error(), "2 log-probabilities") {
 		t.Errorf("short logp: error %v", err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xent-dev/xent/loss"
 	"github.com/xent-dev/xent/model"
 )
 
@@ -45,7 +46,7 @@ func BenchmarkTrainStep(b *testing.B) {
 			inputs, targets := tokens[:bc.B*bc.T], tokens[1:]
 			step := func() {
 				m.ZeroGrads()
-				if _, err := m.ForwardBackward(inputs, bc.B, bc.T, targets); err != nil {
+				if _, err := m.ForwardBackward(inputs, bc.B, bc.T, targets, loss.Options{}); err != nil {
 					b.Fatal(err)
 				}
 				if _, err := opt.ClipAndUpdate(m.ParamBuffer(), m.GradBuffer(), 3e-4, 1.0, 1); err != nil {

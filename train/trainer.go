@@ -109,7 +109,6 @@ func NewTrainer(m *model.Model, tokens []int32, s Settings) (*Trainer, error) {
 	opt := NewAdamW(len(m.ParamBuffer()), s.WeightDecay, decay)
 	opt.Beta2, opt.Threads = s.Beta2, s.Threads
 	m.Threads = s.Threads
-	m.Loss = loss.Options{LabelSmoothing: s.LabelSmoothing, ZLoss: s.ZLoss}
 	n := s.Batch * s.Context
 	t := &Trainer{Model: m, Opt: opt, Settings: s, sched: sched, batches: batches, inputs: make([]int32, n), targets: make([]int32, n),
 		counts: CountTokens(tokens, m.VocabSize())}
@@ -132,12 +131,13 @@ func (t *Trainer) Next() (StepStats, error) {
 	m.ZeroGrads()
 	var total float64
 	eps := s.TeacherForcingProb(t.Step)
+	opt := loss.Options{LabelSmoothing: s.LabelSmoothing, ZLoss: s.ZLoss}
 	for range s.GradAccum {
 		t.batches.Next(t.inputs, t.targets)
 		if err := t.mixOwnTokens(eps); err != nil {
 			return StepStats{}, fmt.Errorf("train: step %d: %w", t.Step+1, err)
 		}
-		l, err := m.ForwardBackward(t.inputs, s.Batch, s.Context, t.targets)
+		l, err := m.ForwardBackward(t.inputs, s.Batch, s.Context, t.targets, opt)
 		if err != nil { // a NaN logit, say: the weights are still the last good ones
 			return StepStats{}, fmt.Errorf("train: step %d: %w", t.Step+1, err)
 		}
@@ -172,12 +172,9 @@ func (t *Trainer) Evaluate(tokens []int32, bytes int) (Eval, error) {
 	var tot loss.Totals
 	tot.Bytes = bytes
 	T := t.Settings.Context
-	saved := t.Model.Loss
-	t.Model.Loss = loss.Options{Reduction: loss.Sum} // plain NLL, no smoothing or z-loss
-	defer func() { t.Model.Loss = saved }()
 	for _, w := range data.Windows(tokens, T) {
 		n := len(w) - 1
-		l, err := t.Model.Forward(w[:n], 1, n, w[1:])
+		l, err := t.Model.Forward(w[:n], 1, n, w[1:], loss.Options{Reduction: loss.Sum}) // plain NLL, no smoothing or z-loss
 		if err != nil {
 			return Eval{}, err
 		}

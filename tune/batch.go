@@ -40,7 +40,7 @@ func (b *batch) fill(rows []Sequence) {
 // sequenceLogProbs runs m over the batch and returns the first n rows'
 // sequence log-probabilities (sums, or length averages) and lengths.
 func (b *batch) sequenceLogProbs(m *model.Model, n int, average bool) ([]float64, []int, error) {
-	if err := m.TokenLogProbs(b.tokens, b.R, b.T, b.targets, b.logp); err != nil {
+	if err := m.TokenLogProbs(b.tokens, b.R, b.T, b.targets, loss.DefaultIgnoreIndex, b.logp); err != nil {
 		return nil, nil, err
 	}
 	return prefs.SequenceLogProbs(b.logp[:n*b.T], b.mask[:n*b.T], n, b.T, average)

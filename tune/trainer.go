@@ -330,7 +330,7 @@ func (t *Trainer) Next() (Stats, error) {
 	switch t.Config.Method {
 	case SFT:
 		t.Policy.ZeroGrads()
-		st.Loss, err = t.Policy.ForwardBackward(t.b.tokens, t.b.R, t.b.T, t.b.targets)
+		st.Loss, err = t.Policy.ForwardBackward(t.b.tokens, t.b.R, t.b.T, t.b.targets, loss.Options{})
 	case KTO:
 		err = t.ktoStep(idx, &st)
 	default:

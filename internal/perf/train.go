@@ -74,7 +74,7 @@ func TrainStep(cfg Config, mc model.Config, B, T int, lossOut *float64) (Measure
 	first := true
 	meas, err := timeIt(cfg, float64(B*T), "tokens/s", func() error {
 		m.ZeroGrads()
-		l, err := m.ForwardBackward(inputs, B, T, targets)
+		l, err := m.ForwardBackward(inputs, B, T, targets, loss.Options{})
 		if err != nil {
 			return err
 		}
@@ -154,7 +154,7 @@ func TeacherForcing(cfg Config, mc model.Config, lengths []int, modes []string) 
 			warmUp bool
 			score  func() (float64, error)
 		}{
-			{ModeParallel, true, func() (float64, error) { return m.Forward(inputs, 1, T, targets) }},
+			{ModeParallel, true, func() (float64, error) { return m.Forward(inputs, 1, T, targets, loss.Options{}) }},
 			{ModeKVCache, false, func() (float64, error) { return scoreKVCache(m, inputs, targets) }},
 			{ModeNoCache, false, func() (float64, error) { return scoreNoCache(m, inputs, targets) }},
 		}
@@ -249,7 +249,7 @@ func scoreNoCache(m *model.Model, inputs, targets []int32) (float64, error) {
 	var sum float64
 	for t := range inputs {
 		tgt[t] = targets[t]
-		l, err := m.Forward(inputs[:t+1], 1, t+1, tgt[:t+1])
+		l, err := m.Forward(inputs[:t+1], 1, t+1, tgt[:t+1], loss.Options{})
 		if err != nil {
 			return 0, err
 		}
