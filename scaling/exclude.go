@@ -7,21 +7,34 @@ import (
 	"slices"
 )
 
-// ExcludeWorst drops the k candidate runs that a first fit describes
-// worst: the largest |log L − log predict(run)|, ties to the earlier run.
-// Runs not among the candidates are always kept (for a Kaplan law the
-// candidates are its envelope; runs above it are not misfits). It returns
-// the kept runs, in their order, and the dropped ones.
-func ExcludeWorst(runs, candidates []Run, k int, predict func(Run) float64) (kept, dropped []Run, err error) {
+// ExcludeHighestLoss drops the k runs with the highest loss (ties to the
+// earlier run), before any fit: Epoch AI's criterion (see "Excluding runs"
+// in the package doc). It returns the kept runs, in their order, and the
+// dropped ones, highest loss first.
+func ExcludeHighestLoss(runs []Run, k int) (kept, dropped []Run, err error) {
+	return excludeFirst(runs, runs, k, "highest-loss", func(r Run) float64 { return r.Loss })
+}
+
+// ExcludeLargestResidual drops the k candidate runs that a first fit
+// describes worst (see "Excluding runs" in the package doc): the largest |log L − log predict(run)|, ties to the
+// earlier run. Runs not among the candidates are always kept (for a Kaplan
+// law the candidates are its envelope; runs above it are not misfits). It
+// returns the kept runs, in their order, and the dropped ones, worst first.
+func ExcludeLargestResidual(runs, candidates []Run, k int, predict func(Run) float64) (kept, dropped []Run, err error) {
+	return excludeFirst(runs, candidates, k, "worst-fitted", func(r Run) float64 { return math.Abs(math.Log(r.Loss) - math.Log(predict(r))) })
+}
+
+// excludeFirst drops the k candidates with the largest score (ties to the
+// earlier candidate) from runs; what names the criterion in its error.
+func excludeFirst(runs, candidates []Run, k int, what string, score func(Run) float64) (kept, dropped []Run, err error) {
 	if k < 0 {
 		return nil, nil, fmt.Errorf("exclude %d runs: want 0 or more", k)
 	}
 	if k >= len(candidates) {
-		return nil, nil, fmt.Errorf("excluding the %d worst-fitted runs would leave none of %d to fit", k, len(candidates))
+		return nil, nil, fmt.Errorf("excluding the %d %s runs would leave none of %d to fit", k, what, len(candidates))
 	}
 	order := slices.Clone(candidates)
-	misfit := func(r Run) float64 { return math.Abs(math.Log(r.Loss) - math.Log(predict(r))) }
-	slices.SortStableFunc(order, func(a, b Run) int { return cmp.Compare(misfit(b), misfit(a)) })
+	slices.SortStableFunc(order, func(a, b Run) int { return cmp.Compare(score(b), score(a)) })
 	dropped = order[:k]
 	counts := map[Run]int{}
 	for _, r := range dropped {

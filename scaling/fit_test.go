@@ -203,18 +203,18 @@ func TestApproaches1And2(t *testing.T) {
 	}
 }
 
-func TestExcludeWorst(t *testing.T) {
+func TestExcludeLargestResidual(t *testing.T) {
 	runs := synthRuns(truth, []float64{1e18, 1e19, 1e20}, 5, 0, 1)
 	outlier := 7
 	runs[outlier].Loss *= 1.5
-	kept, dropped, err := ExcludeWorst(runs, runs, 1, func(r Run) float64 { return truth.Loss(r.N, r.D) })
+	kept, dropped, err := ExcludeLargestResidual(runs, runs, 1, func(r Run) float64 { return truth.Loss(r.N, r.D) })
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(dropped) != 1 || dropped[0] != runs[outlier] || len(kept) != len(runs)-1 {
 		t.Errorf("dropped %+v, kept %d; want run %d dropped", dropped, len(kept), outlier)
 	}
-	if _, _, err := ExcludeWorst(runs, runs, len(runs), nil); err == nil {
+	if _, _, err := ExcludeLargestResidual(runs, runs, len(runs), nil); err == nil {
 		t.Error("excluding every run: no error")
 	}
 }

@@ -36,7 +36,7 @@ type fitReport struct {
 	Data      string                 `json:"data"`
 	Form      string                 `json:"form"`
 	Runs      int                    `json:"runs"`
-	Excluded  []scaling.Run          `json:"excluded,omitempty"`
+	Excluded  []excludedRun          `json:"excluded,omitempty"`
 	Fit       *scaling.ChinchillaFit `json:"fit,omitempty"`
 	Kaplan    *scaling.KaplanFit     `json:"kaplan,omitempty"`
 	Approach1 *scaling.AllocationFit `json:"approach1,omitempty"`
@@ -44,12 +44,25 @@ type fitReport struct {
 	Notes     []string               `json:"notes,omitempty"`
 }
 
+// excludedRun is a run left out of the fit, and by which criterion.
+type excludedRun struct {
+	scaling.Run
+	Why string `json:"why"` // "highest loss" or "largest residual"
+}
+
+// exclusions are the runs to leave out of a fit: first the HighestLoss
+// runs of highest loss (Epoch AI's criterion), then the LargestResidual
+// runs a first fit of the rest describes worst.
+type exclusions struct {
+	HighestLoss, LargestResidual int
+}
+
 // kaplanForms maps --form values to Kaplan variables.
 var kaplanForms = map[string]scaling.Variable{"kaplan-n": scaling.ByN, "kaplan-d": scaling.ByD, "kaplan-c": scaling.ByC}
 
-// fitRuns fits form to runs, after dropping the excludeWorst runs a first
-// fit describes worst, and adds Approaches 1 and 2 where the runs allow.
-func fitRuns(data string, runs []scaling.Run, form string, excludeWorst int, opt scaling.Options) (fitReport, error) {
+// fitRuns fits form to runs, after leaving out the runs ex names, and adds
+// Approaches 1 and 2 where the runs allow.
+func fitRuns(data string, runs []scaling.Run, form string, ex exclusions, opt scaling.Options) (fitReport, error) {
 	rep := fitReport{Data: data, Form: form, Runs: len(runs)}
 	v, isKaplan := kaplanForms[form]
 	if form != "chinchilla" && !isKaplan {
@@ -65,21 +78,41 @@ func fitRuns(data string, runs []scaling.Run, form string, excludeWorst int, opt
 		rep.Fit = &c
 		return runs, func(r scaling.Run) float64 { return c.Law.Loss(r.N, r.D) }, err
 	}
-	if excludeWorst < 0 {
-		return rep, fmt.Errorf("--exclude-worst %d: want 0 or more", excludeWorst)
+	exclude := func(dropped []scaling.Run, why string) {
+		for _, r := range dropped {
+			rep.Excluded = append(rep.Excluded, excludedRun{Run: r, Why: why})
+		}
 	}
-	if excludeWorst > 0 {
+	for _, c := range []struct {
+		flag string
+		k    int
+	}{{"--exclude-highest-loss", ex.HighestLoss}, {"--exclude-largest-residual", ex.LargestResidual}} {
+		if c.k < 0 {
+			return rep, fmt.Errorf("%s %d: want 0 or more", c.flag, c.k)
+		}
+	}
+	if ex.HighestLoss > 0 {
+		var dropped []scaling.Run
+		var err error
+		if runs, dropped, err = scaling.ExcludeHighestLoss(runs, ex.HighestLoss); err != nil {
+			return rep, fmt.Errorf("--exclude-highest-loss: %w", err)
+		}
+		exclude(dropped, "highest loss")
+	}
+	if ex.LargestResidual > 0 {
 		first := opt
 		first.Bootstrap = 0
 		candidates, predict, err := fit(runs, first)
 		if err != nil {
 			return rep, err
 		}
-		if runs, rep.Excluded, err = scaling.ExcludeWorst(runs, candidates, excludeWorst, predict); err != nil {
-			return rep, fmt.Errorf("--exclude-worst: %w", err)
+		var dropped []scaling.Run
+		if runs, dropped, err = scaling.ExcludeLargestResidual(runs, candidates, ex.LargestResidual, predict); err != nil {
+			return rep, fmt.Errorf("--exclude-largest-residual: %w", err)
 		}
-		rep.Runs = len(runs)
+		exclude(dropped, "largest residual")
 	}
+	rep.Runs = len(runs)
 	if _, _, err := fit(runs, opt); err != nil {
 		return rep, err
 	}
@@ -111,12 +144,16 @@ func printFitReport(w io.Writer, rep fitReport, asJSON bool) error {
 		return fmt.Sprintf("   [%s, %s]", fmt.Sprintf(format, i.Lo), fmt.Sprintf(format, i.Hi))
 	}
 	fmt.Fprintf(w, "%s: %d runs", rep.Data, rep.Runs)
-	if len(rep.Excluded) > 0 {
+	for _, why := range []string{"highest loss", "largest residual"} {
 		var lines []string
 		for _, r := range rep.Excluded {
-			lines = append(lines, fmt.Sprintf("N=%.4g D=%.4g L=%.4g (line %d)", r.N, r.D, r.Loss, r.Line))
+			if r.Why == why {
+				lines = append(lines, fmt.Sprintf("N=%.4g D=%.4g L=%.4g (line %d)", r.N, r.D, r.Loss, r.Line))
+			}
 		}
-		fmt.Fprintf(w, " (%d worst-fitted excluded: %s)", len(rep.Excluded), strings.Join(lines, "; "))
+		if len(lines) > 0 {
+			fmt.Fprintf(w, " (%d excluded for the %s: %s)", len(lines), why, strings.Join(lines, "; "))
+		}
 	}
 	fmt.Fprintln(w)
 	switch {

@@ -13,7 +13,7 @@ import (
 type scalingFitFlags struct {
 	data, form, plot string
 	cols             scaling.Columns
-	excludeWorst     int
+	exclude          exclusions
 	json             bool
 	opt              scaling.Options
 }
@@ -38,10 +38,19 @@ exponents a = β/(α+β), b = α/(α+β), and beside them Approach 1 (the
 envelope of minimum loss per FLOP) and Approach 2 (IsoFLOP parabolas) where
 the runs allow. --form kaplan-n|kaplan-d|kaplan-c fits L(X) = (X_c/X)^α by
 least squares in log-log to the runs' envelope in X. The fit is
-deterministic: the same runs and seed give the same bits.`,
+deterministic: the same runs and seed give the same bits.
+
+Two flags leave runs out. --exclude-highest-loss K drops the K runs of
+highest loss before fitting: Epoch AI's criterion (Besiroglu et al. 2024
+dropped the five highest-loss of their 245 points), the one that
+reproduces their published fit, built in as besiroglu2024.
+--exclude-largest-residual K drops the K runs a first fit describes worst
+(largest |log-space residual|) and fits again. Given both, the highest-loss
+runs go first. The report lists every run left out and why.`,
 		Example: `  xent scaling fit --data runs.csv
   xent scaling fit --data runs.csv --form kaplan-n --plot kaplan.svg
-  xent scaling fit --data runs.csv --bootstrap 500 --exclude-worst 2 --plot fit.png --json`,
+  xent scaling fit --data runs.csv --bootstrap 500 --exclude-largest-residual 2 --plot fit.png --json
+  xent scaling fit --data scaling/testdata/epoch_svg_extracted_data.csv --params-col "Model Size" --flops-col "Training FLOP" --exclude-highest-loss 5`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runScalingFit(cmd, &f) },
 	}
@@ -52,7 +61,10 @@ deterministic: the same runs and seed give the same bits.`,
 	fl.IntVar(&f.opt.Bootstrap, "bootstrap", 100, "bootstrap resamples of the runs for the intervals (0: none)")
 	fl.Float64Var(&f.opt.Level, "level", 0.95, "coverage of the percentile intervals")
 	fl.Uint64Var(&f.opt.Seed, "seed", 1, "seed of the bootstrap's resampling")
-	fl.IntVar(&f.excludeWorst, "exclude-worst", 0, "refit without the K runs a first fit describes worst (largest |log-space residual|)")
+	fl.IntVar(&f.exclude.HighestLoss, "exclude-highest-loss", 0, "fit without the K runs of highest loss (Epoch AI's criterion: 5 reproduces besiroglu2024)")
+	fl.IntVar(&f.exclude.LargestResidual, "exclude-largest-residual", 0, "refit without the K runs a first fit describes worst (largest |log-space residual|)")
+	fl.IntVar(&f.exclude.LargestResidual, "exclude-worst", 0, "old name of --exclude-largest-residual")
+	fl.MarkHidden("exclude-worst")
 	fl.StringVar(&f.plot, "plot", "", "write a plot to this .png or .svg file: data, iso-loss contours and efficient frontier (Kaplan forms: loss against the variable)")
 	fl.BoolVar(&f.json, "json", false, "print the fit as JSON (a file \"xent scaling plan --fit\" reads)")
 	fl.StringVar(&f.cols.N, "params-col", "", "column holding N (default: detected from the header)")
@@ -80,7 +92,7 @@ func runScalingFit(cmd *cobra.Command, f *scalingFitFlags) error {
 	if err != nil {
 		return err
 	}
-	rep, err := fitRuns(f.data, runs, f.form, f.excludeWorst, f.opt)
+	rep, err := fitRuns(f.data, runs, f.form, f.exclude, f.opt)
 	if err != nil {
 		return fmt.Errorf("%s: %w", f.data, err)
 	}

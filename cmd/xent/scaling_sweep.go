@@ -155,7 +155,7 @@ func runScalingSweep(cmd *cobra.Command, f *scalingSweepFlags) error {
 	for i, r := range results {
 		runs[i] = r.Run()
 	}
-	rep, err := fitRuns(csvPath, runs, "chinchilla", 0, scaling.Options{Bootstrap: f.bootstrap, Seed: f.tf.s.Seed})
+	rep, err := fitRuns(csvPath, runs, "chinchilla", exclusions{}, scaling.Options{Bootstrap: f.bootstrap, Seed: f.tf.s.Seed})
 	if err != nil {
 		return fmt.Errorf("fitting the %d runs in %s: %w", len(runs), csvPath, err)
 	}

@@ -80,10 +80,59 @@ func TestScalingFitKaplanText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"27 runs (1 worst-fitted excluded: N=", "L(C) = (C_c/C)^α", "alpha_C", "95% intervals from"} {
+	// --exclude-worst is the hidden old name of --exclude-largest-residual.
+	for _, want := range []string{"27 runs (1 excluded for the largest residual: N=", "L(C) = (C_c/C)^α", "alpha_C", "95% intervals from"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestScalingFitExcludeHighestLoss: --exclude-highest-loss drops the runs
+// of highest loss before fitting (Epoch AI's criterion), and the report
+// names them; given with --exclude-largest-residual it goes first.
+func TestScalingFitExcludeHighestLoss(t *testing.T) {
+	law := scaling.Chinchilla{E: 1.82, A: 482.01, B: 2085.43, Alpha: 0.3478, Beta: 0.3658}
+	csv := writeRunsCSV(t, law)
+	f, err := os.Open(csv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := scaling.ReadCSV(f, csv, scaling.Columns{})
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	highest := map[float64]bool{}
+	for range 2 {
+		top := 0.0
+		for _, r := range runs {
+			if !highest[r.Loss] && r.Loss > top {
+				top = r.Loss
+			}
+		}
+		highest[top] = true
+	}
+	out, _, err := runXent(t, "scaling", "fit", "--data", csv, "--form", "kaplan-n", "--bootstrap", "0",
+		"--exclude-highest-loss", "2", "--exclude-largest-residual", "1", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep fitReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if rep.Runs != len(runs)-3 || len(rep.Excluded) != 3 {
+		t.Fatalf("%d runs fitted, %d excluded; want %d and 3", rep.Runs, len(rep.Excluded), len(runs)-3)
+	}
+	for i, e := range rep.Excluded {
+		if wantHigh := i < 2; wantHigh != (e.Why == "highest loss") || wantHigh != highest[e.Loss] {
+			t.Errorf("excluded %d: %+v; want the two highest losses (%v) first, then one largest residual", i, e, highest)
+		}
+	}
+	out, _, err = runXent(t, "scaling", "fit", "--data", csv, "--form", "kaplan-n", "--bootstrap", "0", "--exclude-highest-loss", "1")
+	if err != nil || !strings.Contains(out, "27 runs (1 excluded for the highest loss: N=") {
+		t.Errorf("%v:\n%s", err, out)
 	}
 }
 
@@ -105,8 +154,10 @@ func TestScalingBadInput(t *testing.T) {
 		{[]string{"fit", "--data", write("nan.csv", "params,tokens,loss\n1,2,NaN\n")}, `line 2, column "loss": NaN`},
 		{[]string{"fit", "--data", few}, "3 runs are too few for the chinchilla form: it needs at least 6"},
 		{[]string{"fit", "--data", few, "--form", "kaplan-x"}, `--form "kaplan-x"`},
-		{[]string{"fit", "--data", few, "--form", "kaplan-n", "--exclude-worst", "-1"}, "--exclude-worst -1: want 0 or more"},
-		{[]string{"fit", "--data", few, "--form", "kaplan-n", "--exclude-worst", "3"}, "would leave none of 3 to fit"},
+		{[]string{"fit", "--data", few, "--form", "kaplan-n", "--exclude-largest-residual", "-1"}, "--exclude-largest-residual -1: want 0 or more"},
+		{[]string{"fit", "--data", few, "--form", "kaplan-n", "--exclude-worst", "3"}, "excluding the 3 worst-fitted runs would leave none of 3 to fit"},
+		{[]string{"fit", "--data", few, "--form", "kaplan-n", "--exclude-highest-loss", "-2"}, "--exclude-highest-loss -2: want 0 or more"},
+		{[]string{"fit", "--data", few, "--form", "kaplan-n", "--exclude-highest-loss", "3"}, "excluding the 3 highest-loss runs would leave none of 3 to fit"},
 		{[]string{"fit", "--data", few, "--form", "kaplan-n", "--plot", filepath.Join(dir, "p.pdf")}, "want a .png or .svg"},
 		{[]string{"fit", "--data", filepath.Join(dir, "missing.csv")}, "--data: open"},
 		{[]string{"plan"}, "--flops is required"},
