@@ -19,6 +19,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -56,10 +57,19 @@ type Pretrained struct {
 	Settings json.RawMessage
 }
 
-// Load reads the model directory dir.
+// Load reads the model directory dir. If dir is missing because a save was
+// killed between its two renames, it first moves the last complete save
+// back (see ClaimOutput).
 func Load(dir string) (*Pretrained, error) {
 	cfgPath := filepath.Join(dir, ConfigFile)
 	raw, err := os.ReadFile(cfgPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		if ok, rerr := recoverInterrupted(dir); rerr != nil {
+			return nil, rerr
+		} else if ok {
+			raw, err = os.ReadFile(cfgPath)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("modeldir: %s is not a model directory: %w", dir, err)
 	}
@@ -157,12 +167,10 @@ func (p *Pretrained) BOS() (int32, error) {
 
 // Save writes m and tok to dir as a model directory that Load reads
 // (WriteFiles), written whole into a fresh directory that replaces dir
-// atomically.
+// atomically (Replace, which refuses to replace anything but a model
+// directory).
 func Save(dir string, m *model.Model, tok *tokenizer.Tokenizer, extra map[string]any) error {
-	if err := atomicfile.WriteDir(dir, func(tmp string) error { return WriteFiles(tmp, m, tok, extra) }); err != nil {
-		return fmt.Errorf("modeldir: save %s: %w", dir, err)
-	}
-	return nil
+	return Replace(dir, func(tmp string) error { return WriteFiles(tmp, m, tok, extra) })
 }
 
 // WriteFiles writes the files of a model directory into the existing

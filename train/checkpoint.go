@@ -26,18 +26,17 @@ import (
 //	metrics.jsonl        every step's and evaluation's numbers
 //	loss.svg             the loss curve
 //
-// It is written whole into a fresh directory beside the target and then
-// renamed into place; an earlier checkpoint at the target is moved aside
-// first and removed last. A crash or a full disk leaves the previous
-// checkpoint intact (at the target, or at TARGET.prev if the crash falls
-// between the two renames).
+// It is written whole into a fresh directory beside the target, which then
+// takes the target's place atomically (modeldir.Replace): a crash or a full
+// disk leaves the previous checkpoint intact, and no save replaces a
+// directory holding files xent did not write.
 // The first three and token_counts.npy are a model directory
 // (package modeldir), so a checkpoint loads wherever a model does.
 const (
-	optimizerFile = "optimizer.safetensors"
-	stateFile     = "state.json"
-	metricsFile   = "metrics.jsonl"
-	plotFile      = "loss.svg"
+	optimizerFile = modeldir.OptimizerFile
+	stateFile     = modeldir.StateFile
+	metricsFile   = modeldir.MetricsFile
+	plotFile      = modeldir.PlotFile
 )
 
 // state is what resuming needs beyond the weights and moments.
@@ -75,7 +74,7 @@ func SaveCheckpoint(dir string, c Checkpoint) error {
 	for _, m := range c.Metrics {
 		metrics = append(append(metrics, m...), '\n')
 	}
-	err = atomicfile.WriteDir(dir, func(tmp string) error {
+	err = modeldir.Replace(dir, func(tmp string) error {
 		steps := []func() error{
 			func() error {
 				return modeldir.WriteFiles(tmp, t.Model, c.Tokenizer, map[string]any{"xent": t.Settings})

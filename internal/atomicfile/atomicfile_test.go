@@ -5,6 +5,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -52,7 +54,21 @@ func TestWriteReplacesOrLeavesIntact(t *testing.T) {
 	}
 }
 
+// TestWriteDirReplacesOrLeavesIntact runs WriteDir both ways: with the
+// file system's exchange of two names and with two renames.
 func TestWriteDirReplacesOrLeavesIntact(t *testing.T) {
+	for _, way := range []string{"exchange", "two renames"} {
+		t.Run(way, func(t *testing.T) {
+			if way == "two renames" {
+				exchangeNames = func(a, b string) error { return errNoExchange }
+				defer func() { exchangeNames = exchange }()
+			}
+			testWriteDir(t)
+		})
+	}
+}
+
+func testWriteDir(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "ckpt")
 	fill := func(content string) func(string) error {
 		return func(tmp string) error { return WriteBytes(filepath.Join(tmp, "a"), []byte(content)) }
@@ -80,5 +96,53 @@ func TestWriteDirReplacesOrLeavesIntact(t *testing.T) {
 	entries, _ := os.ReadDir(filepath.Dir(dir))
 	if len(entries) != 1 {
 		t.Fatalf("left behind %d entries, want only the directory", len(entries))
+	}
+}
+
+// TestWriteDirLeavesAForeignPrevAlone checks that the two-rename path
+// never deletes a directory of the user's that happens to be named like
+// its aside directory.
+func TestWriteDirLeavesAForeignPrevAlone(t *testing.T) {
+	exchangeNames = func(a, b string) error { return errNoExchange }
+	defer func() { exchangeNames = exchange }()
+	dir := filepath.Join(t.TempDir(), "ckpt")
+	if err := WriteDir(dir, func(string) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	precious := filepath.Join(PrevDir(dir), "notes.txt")
+	os.Mkdir(PrevDir(dir), 0o755)
+	os.WriteFile(precious, []byte("precious"), 0o644)
+	if err := WriteDir(dir, func(string) error { return nil }); err == nil || !strings.Contains(err.Error(), "in the way") {
+		t.Errorf("error %v, want one naming %s", err, PrevDir(dir))
+	}
+	if b, _ := os.ReadFile(precious); string(b) != "precious" {
+		t.Errorf("%s now holds %q", precious, b)
+	}
+}
+
+// TestLeftoversAndRecoverDir plays a WriteDir killed between its two
+// renames and a Write killed before its rename.
+func TestLeftoversAndRecoverDir(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "ckpt")
+	for _, name := range []string{".ckpt.tmp-123", ".ckpt.tmp-9", ".ckpt.tmp-", ".ckpt.tmp-12a", ".ckpt.lock", "ckpt.tmp-1", ".other.tmp-1", "ckpt.prev"} {
+		if err := os.Mkdir(filepath.Join(parent, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(parent, "ckpt.prev", "a"), []byte("last save"), 0o644)
+	got, err := Leftovers(dir)
+	want := []string{filepath.Join(parent, ".ckpt.tmp-123"), filepath.Join(parent, ".ckpt.tmp-9")}
+	if err != nil || !slices.Equal(got, want) {
+		t.Errorf("Leftovers = %v, %v; want %v", got, err, want)
+	}
+	if ok, err := RecoverDir(dir); !ok || err != nil {
+		t.Fatalf("RecoverDir = %v, %v", ok, err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "a")); string(b) != "last save" {
+		t.Errorf("recovered directory holds %q", b)
+	}
+	if ok, err := RecoverDir(dir); ok || err != nil {
+		t.Errorf("RecoverDir of a present directory = %v, %v; want false, nil", ok, err)
 	}
 }
