@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"math"
 	"os"
@@ -10,8 +9,6 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
-
-	"github.com/xent-dev/xent/format/npy"
 )
 
 // jsonFloat is a float64 that JSON-encodes the non-finite values JSON has
@@ -40,26 +37,6 @@ func jsonFloats(xs []float64) []jsonFloat {
 		out[i] = jsonFloat(x)
 	}
 	return out
-}
-
-// npyTypeName names an npy dtype the NumPy way (float32, int64, ...)
-// followed by its descr, e.g. "float64 (<f8)".
-func npyTypeName(d npy.DType) string {
-	names := map[npy.DType]string{
-		npy.Float32: "float32",
-		npy.Float16: "float16",
-		npy.Float64: "float64",
-		npy.Int32:   "int32",
-		npy.Int64:   "int64",
-		npy.Uint16:  "uint16",
-		npy.Uint8:   "uint8",
-		npy.Int8:    "int8",
-		npy.Bool:    "bool",
-	}
-	if name, ok := names[d]; ok {
-		return fmt.Sprintf("%s (%s)", name, string(d))
-	}
-	return fmt.Sprintf("%q", string(d))
 }
 
 // newProgressBar returns a progress bar of max steps (or bytes) on w,

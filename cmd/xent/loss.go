@@ -203,7 +203,7 @@ func readLogits(path string) (loss.Matrix, error) {
 		return loss.F16(bits, n, v), nil
 	}
 	return loss.Matrix{}, fmt.Errorf("--logits %s: dtype %s is not supported; want float32 or float16 (e.g. logits.astype(np.float32))",
-		path, npyTypeName(a.DType))
+		path, a.DType)
 }
 
 // readTargets reads the class indices: an integer .npy file of shape [n]
@@ -216,7 +216,7 @@ func readTargets(path string, n int) ([]int32, error) {
 	switch a.DType {
 	case npy.Int32, npy.Int64, npy.Int8, npy.Uint8, npy.Uint16:
 	default:
-		return nil, fmt.Errorf("--targets %s: dtype %s is not supported; want int32 or int64 class indices", path, npyTypeName(a.DType))
+		return nil, fmt.Errorf("--targets %s: dtype %s is not supported; want int32 or int64 class indices", path, a.DType)
 	}
 	if len(a.Shape) != 1 || a.Shape[0] != n {
 		return nil, fmt.Errorf("--targets %s: shape %s; want [N] = [%d] to match the logits", path, fmtShape(a.Shape), n)
@@ -243,7 +243,7 @@ func readFloats(flag, path string, shape []int, want string) ([]float32, error) 
 		return nil, fmt.Errorf("%s: %w", flag, err)
 	}
 	if a.DType != npy.Float32 && a.DType != npy.Float16 {
-		return nil, fmt.Errorf("%s %s: dtype %s is not supported; want float32", flag, path, npyTypeName(a.DType))
+		return nil, fmt.Errorf("%s %s: dtype %s is not supported; want float32", flag, path, a.DType)
 	}
 	if !slices.Equal(a.Shape, shape) {
 		return nil, fmt.Errorf("%s %s: shape %s; want %s = %s to match the logits", flag, path, fmtShape(a.Shape), want, fmtShape(shape))

@@ -27,5 +27,5 @@ func ExampleWriteFloat32() {
 	fmt.Println(a.DType, a.Shape, vals)
 	// Output:
 	// 152 bytes, header "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }"
-	// <f4 [2 3] [0 0.5 1 1.5 2 2.5]
+	// float32 (<f4) [2 3] [0 0.5 1 1.5 2 2.5]
 }

@@ -50,6 +50,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"strconv"
 )
 
 // DType is an element type this package supports, named by its little-endian
@@ -68,6 +69,29 @@ const (
 	Int8    DType = "|i1"
 	Bool    DType = "|b1" // one byte per element; nonzero is true
 )
+
+// names are the NumPy names of the supported types.
+var names = map[DType]string{
+	Float32: "float32",
+	Float16: "float16",
+	Float64: "float64",
+	Int32:   "int32",
+	Int64:   "int64",
+	Uint16:  "uint16",
+	Uint8:   "uint8",
+	Int8:    "int8",
+	Bool:    "bool",
+}
+
+// String names a supported type the NumPy way followed by its descr, e.g.
+// "float64 (<f8)"; any other descr, which this package does not support, is
+// quoted as it is: "\"<c8\"".
+func (d DType) String() string {
+	if name, ok := names[d]; ok {
+		return name + " (" + string(d) + ")"
+	}
+	return strconv.Quote(string(d))
+}
 
 // ItemSize returns the size in bytes of one element of type d, or 0 if d is
 // not one of the supported DType constants.

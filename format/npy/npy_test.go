@@ -367,7 +367,7 @@ func TestReadErrors(t *testing.T) {
 		{"shape L in v3", npyV3(f4("(1L,)")), "header: expected ',' or ')' in 'shape'"},
 		{"dimension too large", npyWith(f4("(99999999999999999999,)"), nil), "header: dimension 99999999999999999999 in 'shape' is too large"},
 		{"element count overflow", npyWith(f4("(4294967296, 4294967296)"), nil), "header: shape [4294967296 4294967296] is too large: element count overflows"},
-		{"byte size overflow", npyWith(f4("(4611686018427387904,)"), nil), "header: shape [4611686018427387904] of <f4 is too large: byte size overflows"},
+		{"byte size overflow", npyWith(f4("(4611686018427387904,)"), nil), "header: shape [4611686018427387904] of float32 (<f4) is too large: byte size overflows"},
 		{"fortran order", npyWith("{'descr': '<f4', 'fortran_order': True, 'shape': (3, 5), }", make([]byte, 60)), "npy: header: fortran_order is True; only C-order arrays are supported (shape [3 5] of <f4)"},
 		{"fortran_order not bool", npyWith("{'descr': '<f4', 'fortran_order': 0, 'shape': (3, 5), }", nil), "header: 'fortran_order' must be True or False"},
 		{"fortran_order Truex", npyWith("{'descr': '<f4', 'fortran_order': Truex, 'shape': (3, 5), }", nil), "header: 'fortran_order' must be True or False"},
@@ -539,8 +539,8 @@ func TestWriteErrors(t *testing.T) {
 		data  []byte
 		want  string
 	}{
-		{"short data", Float32, []int{3, 5}, make([]byte, 40), "npy: data has 40 bytes, shape [3 5] of <f4 needs 60"},
-		{"long data", Uint8, nil, make([]byte, 2), "npy: data has 2 bytes, shape [] of |u1 needs 1"},
+		{"short data", Float32, []int{3, 5}, make([]byte, 40), "npy: data has 40 bytes, shape [3 5] of float32 (<f4) needs 60"},
+		{"long data", Uint8, nil, make([]byte, 2), "npy: data has 2 bytes, shape [] of uint8 (|u1) needs 1"},
 		{"unknown dtype", DType("<c8"), []int{1}, make([]byte, 8), `npy: unsupported dtype "<c8"`},
 		{"big-endian dtype", DType(">f4"), []int{1}, make([]byte, 4), `npy: unsupported dtype ">f4"`},
 		{"negative dim", Int8, []int{2, -1}, nil, "npy: shape [2 -1] has negative dimension -1 at axis 1"},
@@ -557,7 +557,7 @@ func TestWriteErrors(t *testing.T) {
 		}
 	}
 	if err := WriteFloat32(io.Discard, []int{2, 2}, make([]float32, 3)); err == nil ||
-		err.Error() != "npy: data has 12 bytes, shape [2 2] of <f4 needs 16" {
+		err.Error() != "npy: data has 12 bytes, shape [2 2] of float32 (<f4) needs 16" {
 		t.Errorf("WriteFloat32 length mismatch: %v", err)
 	}
 	w := &limitedWriter{n: 200}
@@ -775,7 +775,7 @@ func TestConversions(t *testing.T) {
 			t.Errorf("Float32s on %v %v (%d bytes) succeeded", a.DType, a.Shape, len(a.Data))
 		}
 	}
-	if _, err := bad[0].Float32s(); err == nil || err.Error() != "npy: Float32s: array has 7 bytes of data, shape [2] of <f4 needs 8" {
+	if _, err := bad[0].Float32s(); err == nil || err.Error() != "npy: Float32s: array has 7 bytes of data, shape [2] of float32 (<f4) needs 8" {
 		t.Errorf("mismatch error: %v", err)
 	}
 }
@@ -792,6 +792,25 @@ func TestItemSize(t *testing.T) {
 		got, be, err := parseDescr(string(d))
 		if got != d || be || err != nil {
 			t.Errorf("parseDescr(%q) = %q, %v, %v", d, got, be, err)
+		}
+	}
+}
+
+func TestDTypeString(t *testing.T) {
+	for d, want := range map[DType]string{
+		Float32: "float32 (<f4)", Float64: "float64 (<f8)", Float16: "float16 (<f2)",
+		Int32: "int32 (<i4)", Int64: "int64 (<i8)", Uint16: "uint16 (<u2)",
+		Uint8: "uint8 (|u1)", Int8: "int8 (|i1)", Bool: "bool (|b1)",
+		"<c8": `"<c8"`, "": `""`,
+	} {
+		if got := d.String(); got != want {
+			t.Errorf("%q: String() = %q, want %q", string(d), got, want)
+		}
+	}
+	// Every supported type has a name: no descr is left quoted.
+	for _, d := range []DType{Float32, Float16, Float64, Int32, Int64, Uint16, Uint8, Int8, Bool} {
+		if d.ItemSize() == 0 || strings.HasPrefix(d.String(), `"`) {
+			t.Errorf("%q has no name", string(d))
 		}
 	}
 }
