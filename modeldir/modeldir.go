@@ -22,6 +22,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/xent-dev/xent/internal/atomicfile"
 	"github.com/xent-dev/xent/model"
@@ -121,23 +122,31 @@ func Load(dir string) (*Pretrained, error) {
 	return p, nil
 }
 
-// loadTokenizer reads tokenizer.json, or GPT-2's vocab.json and merges.txt.
+// loadTokenizer reads a model directory's tokenizer: tokenizer.json, or
+// GPT-2's vocab.json and merges.txt.
 func loadTokenizer(dir string) (*tokenizer.Tokenizer, error) {
-	path := filepath.Join(dir, TokenizerFile)
-	if _, err := os.Stat(path); err == nil {
-		tok, err := tokenizer.LoadHFFile(path)
-		if err != nil {
-			return nil, fmt.Errorf("modeldir: %w", err)
-		}
-		return tok, nil
-	} else if !errors.Is(err, os.ErrNotExist) {
+	tok, err := tokenizer.LoadDir(dir)
+	if err != nil {
 		return nil, fmt.Errorf("modeldir: %w", err)
 	}
-	tok, err := tokenizer.LoadGPT2Dir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("modeldir: %s has no %s, and GPT-2's files do not load: %w", dir, TokenizerFile, err)
-	}
 	return tok, nil
+}
+
+// LoadTokenizer resolves what a user gives wherever a tokenizer is asked
+// for (--tokenizer): a model directory, whose tokenizer it loads without
+// the weights (recovering an interrupted save as Load does), or anything
+// tokenizer.Load takes (a built-in name, a tokenizer.json, a directory of
+// GPT-2's files).
+func LoadTokenizer(spec string) (*tokenizer.Tokenizer, error) {
+	if !slices.Contains(tokenizer.BuiltinNames, spec) {
+		if _, err := recoverInterrupted(spec); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := os.Stat(filepath.Join(spec, ConfigFile)); err == nil {
+		return loadTokenizer(spec)
+	}
+	return tokenizer.Load(spec)
 }
 
 // bosNames are the texts of the tokens that start a document, by family.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xent-dev/xent/internal/atomicfile"
 	"github.com/xent-dev/xent/model"
 	"github.com/xent-dev/xent/tokenizer"
 )
@@ -113,5 +114,38 @@ func TestLoadBadDirectories(t *testing.T) {
 		if _, err := Load(tc.dir); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want it to mention %q", name, err, tc.want)
 		}
+	}
+}
+
+// TestLoadTokenizer resolves a model directory to its tokenizer, also when
+// an interrupted save left only D.prev, and passes other specs to
+// tokenizer.Load.
+func TestLoadTokenizer(t *testing.T) {
+	m, tok := tiny(t)
+	dir := filepath.Join(t.TempDir(), "m")
+	if err := Save(dir, m, tok, nil); err != nil {
+		t.Fatal(err)
+	}
+	text := []byte("the cat sat on the mat")
+	want := tok.Encode(text)
+	got, err := LoadTokenizer(dir)
+	if err != nil || !slices.Equal(got.Encode(text), want) {
+		t.Fatalf("model directory: %v", err)
+	}
+	if err := os.Rename(dir, atomicfile.PrevDir(dir)); err != nil {
+		t.Fatal(err)
+	}
+	got, err = LoadTokenizer(dir)
+	if err != nil || !slices.Equal(got.Encode(text), want) {
+		t.Fatalf("model directory with only D.prev: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ConfigFile)); err != nil {
+		t.Errorf("D.prev was not moved back: %v", err)
+	}
+	if got, err := LoadTokenizer("cl100k_base"); err != nil || got.VocabSize() != 100277 {
+		t.Errorf("built-in name: %v", err)
+	}
+	if _, err := LoadTokenizer(filepath.Join(dir, "nope")); err == nil || !strings.Contains(err.Error(), "neither a built-in name") {
+		t.Errorf("a missing path: error %v", err)
 	}
 }

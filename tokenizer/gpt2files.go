@@ -53,14 +53,26 @@ func LoadGPT2(encoderJSON, vocabBPE io.Reader) (*Tokenizer, error) {
 	return fromMerges(GPT2, vocab, merges, special, false)
 }
 
-// LoadGPT2Dir loads encoder.json and vocab.bpe from dir.
+// gpt2FileNames are the names of GPT-2's two files: OpenAI's, and Hugging
+// Face's for the same contents.
+var gpt2FileNames = [][2]string{{"encoder.json", "vocab.bpe"}, {"vocab.json", "merges.txt"}}
+
+// LoadGPT2Dir loads GPT-2's files from dir: encoder.json and vocab.bpe, or
+// else vocab.json and merges.txt, Hugging Face's names for them.
 func LoadGPT2Dir(dir string) (*Tokenizer, error) {
-	enc, err := os.Open(filepath.Join(dir, "encoder.json"))
+	names := gpt2FileNames[0]
+	for _, n := range gpt2FileNames {
+		if _, err := os.Stat(filepath.Join(dir, n[0])); err == nil {
+			names = n
+			break
+		}
+	}
+	enc, err := os.Open(filepath.Join(dir, names[0]))
 	if err != nil {
-		return nil, fmt.Errorf("tokenizer: %w", err)
+		return nil, fmt.Errorf("tokenizer: %w (nor is there %s)", err, gpt2FileNames[1][0])
 	}
 	defer enc.Close()
-	bpe, err := os.Open(filepath.Join(dir, "vocab.bpe"))
+	bpe, err := os.Open(filepath.Join(dir, names[1]))
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer: %w", err)
 	}

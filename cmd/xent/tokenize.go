@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/xent-dev/xent/modeldir"
 	"github.com/xent-dev/xent/tokenizer"
 )
 
@@ -23,6 +24,7 @@ type tokenizeFlags struct {
 	count        bool
 	allowSpecial []string
 	threads      int
+	blockBytes   int
 }
 
 func newTokenizeCmd() *cobra.Command {
@@ -35,16 +37,22 @@ token ids as one JSON array on stdout; with --count print only their number;
 with --decode read a JSON array of ids from stdin and write their bytes.
 
 --tokenizer is a built-in tiktoken encoding (gpt2, cl100k_base, o200k_base;
-embedded, no network needed), a Hugging Face tokenizer.json, or a folder
-holding GPT-2's encoder.json and vocab.bpe. The ids are exactly tiktoken's
-(and GPT-2's encoder.py's). Special tokens such as <|endoftext|> are plain
-text unless named in --allow-special ("all" allows every one). Stdin need
-not be valid UTF-8: every byte string encodes, and decodes back unchanged.
-An id outside the vocabulary is an error that names it.`,
+embedded, no network needed), a Hugging Face tokenizer.json, a folder
+holding one or GPT-2's encoder.json and vocab.bpe (or vocab.json and
+merges.txt), or a model directory, whose tokenizer it uses. The ids are
+exactly tiktoken's (and GPT-2's encoder.py's). Special tokens such as
+<|endoftext|> are plain text unless named in --allow-special ("all" allows
+every one). Stdin need not be valid UTF-8: every byte string encodes, and
+decodes back unchanged. An id outside the vocabulary is an error that
+names it.
+
+Encoding streams: stdin is read and encoded a block at a time, cut where
+the ids cannot change, so memory stays flat however long the input.`,
 		Example: `  echo 'Hello, world!' | xent tokenize --tokenizer cl100k_base
   xent tokenize --tokenizer o200k_base --count < book.txt
   echo '[9906, 11, 1917, 0]' | xent tokenize --tokenizer cl100k_base --decode
-  xent tokenize --tokenizer ./tokenizer.json --allow-special all < docs.txt`,
+  xent tokenize --tokenizer ./tokenizer.json --allow-special all < docs.txt
+  xent tokenize --tokenizer runs/opticks --count < notes.txt`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runTokenize(cmd, &f)
@@ -52,27 +60,24 @@ An id outside the vocabulary is an error that names it.`,
 	}
 	fl := cmd.Flags()
 	fl.SortFlags = false
-	fl.StringVar(&f.tokenizer, "tokenizer", "gpt2", "gpt2, cl100k_base, o200k_base, a tokenizer.json, or a folder with encoder.json and vocab.bpe")
+	fl.StringVar(&f.tokenizer, "tokenizer", "gpt2", "gpt2, cl100k_base, o200k_base, a tokenizer.json, a folder of GPT-2's files, or a model directory")
 	fl.BoolVar(&f.decode, "decode", false, "read a JSON array of ids and write their bytes")
 	fl.BoolVar(&f.count, "count", false, "print the number of tokens instead of the ids")
 	fl.StringSliceVar(&f.allowSpecial, "allow-special", nil, `special tokens to recognise in the text, comma-separated, or "all"`)
 	fl.IntVar(&f.threads, "threads", runtime.GOMAXPROCS(0), "goroutines that encode large inputs")
+	fl.IntVar(&f.blockBytes, "block-bytes", 1<<20, "bytes of stdin encoded at a time")
+	fl.MarkHidden("block-bytes")
 	return cmd
 }
 
-// loadTokenizer resolves --tokenizer.
+// loadTokenizer resolves --tokenizer: a model directory or anything
+// tokenizer.Load takes.
 func loadTokenizer(arg string) (*tokenizer.Tokenizer, error) {
-	if slices.Contains(tokenizer.BuiltinNames, arg) {
-		return tokenizer.Builtin(arg)
-	}
-	st, err := os.Stat(arg)
+	tok, err := modeldir.LoadTokenizer(arg)
 	if err != nil {
-		return nil, fmt.Errorf("--tokenizer %q is neither a built-in name %q nor a file: %w", arg, tokenizer.BuiltinNames, err)
+		return nil, fmt.Errorf("--tokenizer: %w", err)
 	}
-	if st.IsDir() {
-		return tokenizer.LoadGPT2Dir(arg)
-	}
-	return tokenizer.LoadHFFile(arg)
+	return tok, nil
 }
 
 func runTokenize(cmd *cobra.Command, f *tokenizeFlags) error {
@@ -82,17 +87,19 @@ func runTokenize(cmd *cobra.Command, f *tokenizeFlags) error {
 	if f.threads < 1 {
 		return fmt.Errorf("--threads %d: want at least 1", f.threads)
 	}
+	if f.blockBytes < 1 {
+		return fmt.Errorf("--block-bytes %d: want at least 1", f.blockBytes)
+	}
 	tok, err := loadTokenizer(f.tokenizer)
 	if err != nil {
 		return err
 	}
-	in, err := io.ReadAll(cmd.InOrStdin())
-	if err != nil {
-		return fmt.Errorf("reading stdin: %w", err)
-	}
 	out := bufio.NewWriter(cmd.OutOrStdout())
-	defer out.Flush()
 	if f.decode {
+		in, err := io.ReadAll(cmd.InOrStdin())
+		if err != nil {
+			return fmt.Errorf("reading stdin: %w", err)
+		}
 		var ids []int32
 		if err := json.Unmarshal(in, &ids); err != nil {
 			return fmt.Errorf("--decode: stdin is not a JSON array of token ids: %w", err)
@@ -101,32 +108,58 @@ func runTokenize(cmd *cobra.Command, f *tokenizeFlags) error {
 		if err != nil {
 			return err
 		}
-		_, err = out.Write(text)
-		return err
+		if _, err = out.Write(text); err != nil {
+			return err
+		}
+		return out.Flush()
 	}
 	allowed := f.allowSpecial
 	if slices.Equal(allowed, []string{"all"}) {
 		allowed = tok.SpecialTokens()
 	}
-	ids, err := tok.EncodeParallel(in, allowed, f.threads)
+	if _, err := tok.EncodeSpecial(nil, allowed); err != nil {
+		return fmt.Errorf("--allow-special: %w", err)
+	}
+	// The ids are written (or counted) a block of stdin at a time.
+	count := 0
+	var buf []byte
+	if !f.count {
+		buf = append(buf, '[')
+	}
+	err = tokenizer.Blocks(cmd.InOrStdin(), f.blockBytes, allowed, func(block []byte) error {
+		ids, err := tok.EncodeParallel(block, allowed, f.threads)
+		if err != nil {
+			return err
+		}
+		if f.count {
+			count += len(ids)
+			return nil
+		}
+		for _, id := range ids {
+			if count > 0 {
+				buf = append(buf, ',')
+			}
+			buf = strconv.AppendInt(buf, int64(id), 10)
+			count++
+		}
+		if _, err := out.Write(buf); err != nil {
+			return fmt.Errorf("writing the ids: %w", err)
+		}
+		buf = buf[:0]
+		return nil
+	})
 	if err != nil {
 		return err
 	}
 	if f.count {
-		_, err = fmt.Fprintln(out, len(ids))
+		_, err = fmt.Fprintln(out, count)
+	} else {
+		_, err = out.Write(append(buf, "]\n"...))
+	}
+	if err != nil {
 		return err
 	}
-	buf := make([]byte, 0, 8*len(ids)+2)
-	buf = append(buf, '[')
-	for i, id := range ids {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		buf = strconv.AppendInt(buf, int64(id), 10)
-	}
-	buf = append(buf, "]\n"...)
-	_, err = out.Write(buf)
-	return err
+	return out.Flush()
 }
 
 // tokenizerTrainFlags are the flags of "xent tokenizer train".

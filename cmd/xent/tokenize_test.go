@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/xent-dev/xent/tokenizer"
 )
 
 // runXentIn runs a fresh root command with stdin and args.
@@ -71,7 +74,7 @@ func TestTokenizeErrors(t *testing.T) {
 	}{
 		{"unknown id", "[1, 100256]", []string{"--tokenizer", "cl100k_base", "--decode"}, "token id 100256 is not in the vocabulary"},
 		{"not json", "1 2", []string{"--decode"}, "not a JSON array of token ids"},
-		{"bad tokenizer", "x", []string{"--tokenizer", "nope"}, `--tokenizer "nope" is neither a built-in name`},
+		{"bad tokenizer", "x", []string{"--tokenizer", "nope"}, `--tokenizer: tokenizer: "nope" is neither a built-in name`},
 		{"bad special", "x", []string{"--allow-special", "<|im_start|>"}, `"<|im_start|>" is not a special token`},
 		{"decode count", "[]", []string{"--decode", "--count"}, "--decode does not go with"},
 		{"threads", "x", []string{"--threads", "0"}, "--threads 0"},
@@ -84,30 +87,99 @@ func TestTokenizeErrors(t *testing.T) {
 	}
 }
 
-// TestTokenizeGPT2Dir loads GPT-2's encoder.json and vocab.bpe from a folder.
+// TestTokenizeGPT2Dir loads GPT-2's encoder.json and vocab.bpe from a
+// folder, and the same files under Hugging Face's names, vocab.json and
+// merges.txt, from another.
 func TestTokenizeGPT2Dir(t *testing.T) {
-	dir := t.TempDir()
-	for _, name := range []string{"encoder.json", "vocab.bpe"} {
-		f, err := os.Open(filepath.Join("..", "..", "tokenizer", "testdata", "gpt2_files", name+".gz"))
-		if err != nil {
-			t.Fatal(err)
+	for _, names := range [][2]string{{"encoder.json", "vocab.bpe"}, {"vocab.json", "merges.txt"}} {
+		dir := t.TempDir()
+		for i, name := range []string{"encoder.json", "vocab.bpe"} {
+			f, err := os.Open(filepath.Join("..", "..", "tokenizer", "testdata", "gpt2_files", name+".gz"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			z, err := gzip.NewReader(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := io.ReadAll(z)
+			f.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, names[i]), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
-		z, err := gzip.NewReader(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(z)
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-			t.Fatal(err)
+		out, _, err := runXentIn(t, []byte("Hello, world!"), "tokenize", "--tokenizer", dir)
+		if err != nil || out != "[15496,11,995,0]\n" {
+			t.Errorf("%s: got %q, %v", names, out, err)
 		}
 	}
-	out, _, err := runXentIn(t, []byte("Hello, world!"), "tokenize", "--tokenizer", dir)
-	if err != nil || out != "[15496,11,995,0]\n" {
-		t.Errorf("got %q, %v", out, err)
+}
+
+// TestTokenizeModelDir: a model directory serves as --tokenizer, giving the
+// ids of its tokenizer.json.
+func TestTokenizeModelDir(t *testing.T) {
+	dir := saveTinyModel(t, strings.Repeat("the cat sat on the mat. ", 40), 8, 16, 1)
+	text := []byte("the cat sat on a hat")
+	want, _, err := runXentIn(t, text, "tokenize", "--tokenizer", filepath.Join(dir, "tokenizer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := runXentIn(t, text, "tokenize", "--tokenizer", dir)
+	if err != nil || got != want {
+		t.Fatalf("model directory: %q, %v; its tokenizer.json gives %q", got, err, want)
+	}
+	if _, _, err := runXentIn(t, text, "tokenize", "--tokenizer", t.TempDir()); err == nil || !strings.Contains(err.Error(), "no tokenizer.json") {
+		t.Fatalf("an empty folder: error %v", err)
+	}
+}
+
+// TestTokenizeStreams: the ids and the count, encoded a block of stdin at a
+// time, equal the whole input's, with blocks from one byte up (ending inside
+// words, characters and special tokens) and with special tokens allowed or
+// not.
+func TestTokenizeStreams(t *testing.T) {
+	f, err := os.Open(filepath.Join("..", "..", "tokenizer", "testdata", "prose.txt.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	z, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prose, err := io.ReadAll(z)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := append([]byte("光的折射。\n棱镜把光分开\n<|endoftext|>x<|endoftext|><|endoftext|>\n"), prose[:20000]...)
+	text = append(text, "<|endoftext|>end<|endoftext"...)
+	tok, err := tokenizer.Builtin("cl100k_base")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, allowed := range [][]string{nil, tok.SpecialTokens()} {
+		ids, err := tok.EncodeSpecial(text, allowed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		whole, _ := json.Marshal(ids)
+		args := []string{"tokenize", "--tokenizer", "cl100k_base"}
+		if allowed != nil {
+			args = append(args, "--allow-special", "all")
+		}
+		for _, size := range []string{"1", "5", "333", "100000"} {
+			got, _, err := runXentIn(t, text, append(args, "--block-bytes", size)...)
+			if err != nil || got != string(whole)+"\n" {
+				t.Fatalf("%d special tokens allowed, blocks of %s bytes: the ids differ from the whole input's (%v)", len(allowed), size, err)
+			}
+			got, _, err = runXentIn(t, text, append(args, "--block-bytes", size, "--count")...)
+			if want := fmt.Sprintln(len(ids)); err != nil || got != want {
+				t.Fatalf("%d special tokens allowed, blocks of %s bytes: count %q, want %q (%v)", len(allowed), size, got, want, err)
+			}
+		}
 	}
 }
 
