@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -24,6 +25,7 @@ import (
 type scalingSweepFlags struct {
 	tf        trainFlags // corpus, tokenizer and training settings, as "xent train" has them
 	budget    time.Duration
+	flopRate  float64
 	out       string
 	shapes    string
 	grid      sweep.Grid
@@ -45,7 +47,10 @@ held-out 10%. N counts non-embedding parameters (Kaplan's convention; token
 and position embeddings are left out) and C = 6·N·D.
 
 Each shape's speed is measured first, and the budgets are scaled so that the
-whole grid fits in --budget. Every finished run is written at once to
+whole grid fits in --budget. With --flop-rate R the speed is not measured
+but modelled, as R FLOP/s with 6 FLOPs per parameter per training token:
+the same plan on every machine, loaded or not (--budget still bounds the
+wall clock). Every finished run is written at once to
 DIR/runs.csv (atomically); Ctrl-C keeps the finished runs. At the end the
 Chinchilla form is fitted (as "xent scaling fit" does) to DIR/fit.json and
 plotted to DIR/scaling.svg. On a small corpus the larger budgets repeat the
@@ -61,6 +66,7 @@ tokens.`,
 	fl.StringVar(&f.tf.corpus, "corpus", "opticks", "built-in corpus: opticks (embedded) or gosrc (the Go standard library's source)")
 	fl.StringVar(&f.tf.dataSpec, "data", "", "train on this file, directory or glob instead (plain text, or .jsonl with a \"text\" field)")
 	fl.DurationVar(&f.budget, "budget", 30*time.Minute, "wall clock for the whole sweep (tokenizer training excluded)")
+	fl.Float64Var(&f.flopRate, "flop-rate", 0, "plan as if training ran at this many FLOP/s instead of timing each shape: the same plan on any machine (0: time them)")
 	fl.StringVar(&f.out, "out", "runs/scaling", "directory for runs.csv, fit.json and scaling.svg")
 	fl.StringVar(&f.shapes, "shapes", "1x16,1x32,2x32,2x48,3x64,4x96", "model shapes LAYERSxWIDTH, comma-separated (heads: width/32, at least 1)")
 	fl.IntVar(&f.grid.Levels, "levels", 4, "compute budgets (IsoFLOP groups)")
@@ -94,6 +100,9 @@ func runScalingSweep(cmd *cobra.Command, f *scalingSweepFlags) error {
 	}
 	if f.budget <= 0 {
 		return fmt.Errorf("--budget %v: want a positive duration, e.g. 30m", f.budget)
+	}
+	if f.flopRate < 0 || math.IsNaN(f.flopRate) || math.IsInf(f.flopRate, 0) {
+		return fmt.Errorf("--flop-rate %v: want a finite positive number of FLOP/s, or 0 to time each shape", f.flopRate)
 	}
 	csvPath := filepath.Join(f.out, "runs.csv")
 	if _, err := os.Stat(csvPath); err == nil {
@@ -140,7 +149,7 @@ func runScalingSweep(cmd *cobra.Command, f *scalingSweepFlags) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	results, err := sweep.Run(ctx, sweep.Config{
-		Shapes: shapes, Grid: f.grid, Budget: f.budget,
+		Shapes: shapes, Grid: f.grid, Budget: f.budget, FlopRate: f.flopRate,
 		Settings: f.tf.s, NewModel: newModel,
 		Train: trainTokens, HeldOut: heldTokens, HeldOutBytes: len(heldOut),
 		CSV: csvPath, Logf: logf,

@@ -42,6 +42,15 @@ type Config struct {
 	Grid   Grid
 	// Budget is the wall clock for the whole sweep, timing included.
 	Budget time.Duration
+	// FlopRate, when positive, plans from a cost model instead of timing
+	// each shape: training and evaluation are costed at FlopRate FLOP/s,
+	// with 6 FLOPs per parameter per training token and 2 per held-out
+	// token (every parameter counted, embeddings and head too). The plan
+	// then depends only on the shapes, the grid, the settings, the
+	// held-out length and the budget: the same plan on every machine,
+	// loaded or not. The budget still bounds the wall clock. 0: time each
+	// shape ([Config.Run]).
+	FlopRate float64
 	// Settings is the template of every run's training (batch, context,
 	// learning rate, ...); Steps and Warmup are set per run, Warmup to at
 	// most a tenth of the steps.
@@ -195,6 +204,22 @@ func NonEmbeddingParams(m *model.Model) int {
 // timingSteps is how many optimizer steps measure a shape's cost.
 const timingSteps = 5
 
+// cost is a shape's cost: modelled at c.FlopRate when that is set, else
+// measured.
+func (c *Config) cost(sh Shape) (Cost, error) {
+	if c.FlopRate == 0 {
+		return c.measure(sh)
+	}
+	m, err := c.NewModel(sh)
+	if err != nil {
+		return Cost{}, fmt.Errorf("shape %s: %w", sh, err)
+	}
+	total := len(m.ParamBuffer())
+	return Cost{Shape: sh, NonEmbed: NonEmbeddingParams(m), Total: total,
+		SecPerToken: 6 * float64(total) / c.FlopRate,
+		EvalSec:     2 * float64(total) * float64(len(c.HeldOut)) / c.FlopRate}, nil
+}
+
 // measure times a shape: training per token (the median of timingSteps
 // steps, after one that sizes the buffers), and one evaluation, scaled up
 // from an evaluation of one batch's worth of held-out tokens.
@@ -233,9 +258,10 @@ func (c *Config) measure(sh Shape) (Cost, error) {
 	return Cost{Shape: sh, NonEmbed: NonEmbeddingParams(m), Total: len(m.ParamBuffer()), SecPerToken: perToken, EvalSec: evalSec}, nil
 }
 
-// Run measures the shapes, plans the grid within the budget and trains it
-// ([Config.Execute]): every finished run is in the CSV, whether the sweep
-// ends, runs out of time or is cancelled.
+// Run measures the shapes (or models their cost, see Config.FlopRate),
+// plans the grid within the budget and trains it ([Config.Execute]): every
+// finished run is in the CSV, whether the sweep ends, runs out of time or
+// is cancelled.
 func Run(ctx context.Context, c Config) ([]Result, error) {
 	logf := c.Logf
 	if logf == nil {
@@ -249,21 +275,33 @@ func Run(ctx context.Context, c Config) ([]Result, error) {
 	if err := probe.Validate(); err != nil {
 		return nil, err
 	}
+	if c.FlopRate < 0 || math.IsNaN(c.FlopRate) || math.IsInf(c.FlopRate, 0) {
+		return nil, fmt.Errorf("sweep: FLOP rate %v: want a finite positive number, or 0 to time each shape", c.FlopRate)
+	}
 	if _, err := os.Stat(c.CSV); err == nil {
 		return nil, fmt.Errorf("sweep: %s exists; a sweep writes a new file (move it, or give another output)", c.CSV)
 	}
 	begin := time.Now()
+	how := "measured"
+	if c.FlopRate > 0 {
+		how = fmt.Sprintf("modelled at %.3g FLOP/s", c.FlopRate)
+	}
 	var costs []Cost
 	for _, sh := range c.Shapes {
-		cost, err := c.measure(sh)
+		cost, err := c.cost(sh)
 		if err != nil {
 			return nil, err
 		}
-		logf("shape %s: N = %d non-embedding (%d in all), %.1f µs/token, evaluation %.1f s", sh, cost.NonEmbed, cost.Total, 1e6*cost.SecPerToken, cost.EvalSec)
+		logf("shape %s: N = %d non-embedding (%d in all), %.1f µs/token, evaluation %.1f s (%s)", sh, cost.NonEmbed, cost.Total, 1e6*cost.SecPerToken, cost.EvalSec, how)
 		costs = append(costs, cost)
 	}
 	tokensPerStep := c.Settings.Batch * c.Settings.Context * c.Settings.GradAccum
-	left := c.Budget.Seconds() - time.Since(begin).Seconds()
+	// A modelled plan takes the whole budget, so that it does not depend
+	// on how long building the models took.
+	left := c.Budget.Seconds()
+	if c.FlopRate == 0 {
+		left -= time.Since(begin).Seconds()
+	}
 	plan, err := Plan(costs, c.Grid, tokensPerStep, planMargin*left)
 	if err != nil {
 		return nil, err

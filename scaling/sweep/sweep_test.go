@@ -87,14 +87,37 @@ func tinyConfig(t *testing.T, budget time.Duration) Config {
 	}
 }
 
+// TestRunTiny runs a whole sweep with its cost modelled at a fixed FLOP
+// rate, so that the plan is the same on any machine, loaded or not: every
+// planned run finishes and is in the CSV: the rate is a thousand times
+// below this code's on these shapes, so the runs planned to fill 80% of
+// the ten-minute budget take about a second, and the deadline is far.
 func TestRunTiny(t *testing.T) {
-	c := tinyConfig(t, 8*time.Second)
+	c := tinyConfig(t, 10*time.Minute)
+	c.FlopRate = 2e6
+	var costs []Cost
+	for _, sh := range c.Shapes {
+		cost, err := c.cost(sh)
+		if err != nil {
+			t.Fatal(err)
+		}
+		costs = append(costs, cost)
+	}
+	plan, err := Plan(costs, c.Grid, 2*16, planMargin*c.Budget.Seconds())
+	if err != nil {
+		t.Fatal(err)
+	}
 	results, err := Run(context.Background(), c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(results) < 1 {
-		t.Fatal("no run finished within the budget")
+	if len(results) != len(plan) {
+		t.Fatalf("%d runs finished, %d planned", len(results), len(plan))
+	}
+	for i, r := range results {
+		if p := plan[i]; r.Shape != p.Shape || r.Level != p.Level || r.Steps != p.Steps {
+			t.Errorf("run %d: %s at level %d, %d steps; planned %s at level %d, %d steps", i, r.Shape, r.Level, r.Steps, p.Shape, p.Level, p.Steps)
+		}
 	}
 	f, err := os.Open(c.CSV)
 	if err != nil {
@@ -126,6 +149,36 @@ func TestRunTiny(t *testing.T) {
 	// A second sweep into the same file is refused.
 	if _, err := Run(context.Background(), c); err == nil || !strings.Contains(err.Error(), "exists") {
 		t.Errorf("rerun over an existing CSV: %v", err)
+	}
+}
+
+// TestCost: a modelled cost is 6 FLOPs per parameter per training token
+// and 2 per held-out token at the given rate; a measured one is positive
+// (its size depends on the machine, and is not asserted).
+func TestCost(t *testing.T) {
+	c := tinyConfig(t, time.Minute)
+	sh := Shape{1, 16}
+	measured, err := c.cost(sh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.FlopRate = 1e9
+	modelled, err := c.cost(sh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := c.NewModel(sh)
+	total := float64(len(m.ParamBuffer()))
+	if modelled.Total != int(total) || modelled.NonEmbed != NonEmbeddingParams(m) ||
+		math.Abs(modelled.SecPerToken-6*total/1e9) > 1e-15 || math.Abs(modelled.EvalSec-2*total*256/1e9) > 1e-12 {
+		t.Errorf("modelled cost %+v, want %g s/token and %g s per evaluation", modelled, 6*total/1e9, 2*total*256/1e9)
+	}
+	if measured.Total != modelled.Total || measured.NonEmbed != modelled.NonEmbed || !(measured.SecPerToken > 0) || !(measured.EvalSec > 0) {
+		t.Errorf("measured cost %+v: want the same parameter counts and positive times", measured)
+	}
+	c.FlopRate = -1
+	if _, err := Run(context.Background(), c); err == nil || !strings.Contains(err.Error(), "FLOP rate -1") {
+		t.Errorf("a negative FLOP rate: %v", err)
 	}
 }
 
