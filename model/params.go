@@ -31,6 +31,18 @@ func (s spec) size() int {
 	return n
 }
 
+// NumParams is the number of parameters of a model of config c (a tied
+// head counted once), from the layout New allocates, without allocating
+// them.
+func (c Config) NumParams() (int, error) {
+	d, err := c.dims()
+	if err != nil {
+		return 0, err
+	}
+	_, total := layout(d)
+	return total, nil
+}
+
 // layout lists the parameters of a config in Hugging Face naming, in the
 // order of the flat buffer, and returns their total size.
 func layout(d dims) ([]spec, int) {

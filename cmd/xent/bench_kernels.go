@@ -8,12 +8,12 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/xent-dev/xent/internal/perf"
+	"github.com/xent-dev/xent/cmd/xent/internal/bench"
 )
 
 // newBenchKernelsCmd is "xent bench kernels".
 func newBenchKernelsCmd() *cobra.Command {
-	var cfg perf.Config
+	var cfg bench.Config
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "kernels [flags]",
@@ -33,7 +33,7 @@ BenchmarkCrossEntropy, BenchmarkSgemm and BenchmarkLinearCrossEntropy.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Progress = func(name string) { fmt.Fprintf(cmd.ErrOrStderr(), "xent bench kernels: %s\n", name) }
-			ms, err := perf.Kernels(cfg)
+			ms, err := bench.Kernels(cfg)
 			if err != nil {
 				return err
 			}
@@ -52,7 +52,7 @@ BenchmarkCrossEntropy, BenchmarkSgemm and BenchmarkLinearCrossEntropy.`,
 	return cmd
 }
 
-func printMeasurements(out io.Writer, ms []perf.Measurement, asJSON bool) error {
+func printMeasurements(out io.Writer, ms []bench.Measurement, asJSON bool) error {
 	if asJSON {
 		return json.NewEncoder(out).Encode(ms)
 	}

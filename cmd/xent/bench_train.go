@@ -9,16 +9,16 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/xent-dev/xent/internal/perf"
+	"github.com/xent-dev/xent/cmd/xent/internal/bench"
 	"github.com/xent-dev/xent/model"
 )
 
 // benchModel resolves --model.
 func benchModel(name string) (model.Config, error) {
-	if c, ok := perf.Models[name]; ok {
+	if c, ok := bench.Models[name]; ok {
 		return c, nil
 	}
-	return model.Config{}, fmt.Errorf("--model %q: want one of %s", name, strings.Join(perf.ModelNames(), ", "))
+	return model.Config{}, fmt.Errorf("--model %q: want one of %s", name, strings.Join(bench.ModelNames(), ", "))
 }
 
 func benchThreads(n int) int {
@@ -30,15 +30,15 @@ func benchThreads(n int) int {
 
 // benchTrainReport is what "xent bench train --json" prints.
 type benchTrainReport struct {
-	Model          string     `json:"model"`
-	Params         int        `json:"params"`
-	B              int        `json:"b"`
-	T              int        `json:"t"`
-	Iters          int        `json:"iters"`
-	Threads        int        `json:"threads"`
-	Loss           jsonFloat  `json:"loss"`
-	TokensPerSec   benchStats `json:"tokens_per_s"`
-	SecondsPerStep benchStats `json:"seconds_per_step"`
+	Model          string      `json:"model"`
+	Params         int         `json:"params"`
+	B              int         `json:"b"`
+	T              int         `json:"t"`
+	Iters          int         `json:"iters"`
+	Threads        int         `json:"threads"`
+	Loss           jsonFloat   `json:"loss"`
+	TokensPerSec   bench.Stats `json:"tokens_per_s"`
+	SecondsPerStep bench.Stats `json:"seconds_per_step"`
 }
 
 // newBenchTrainCmd is "xent bench train".
@@ -84,16 +84,20 @@ step) and of the seconds per step.`,
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "xent bench train: %s, B=%d, T=%d: one warm-up and %d timed step(s)\n", modelName, b, t, iters)
 			var first float64
-			m, err := perf.TrainStep(perf.Config{Iters: iters, Threads: threads}, mc, b, t, &first)
+			m, err := bench.TrainStep(bench.Config{Iters: iters, Threads: threads}, mc, b, t, &first)
+			if err != nil {
+				return err
+			}
+			params, err := mc.NumParams()
 			if err != nil {
 				return err
 			}
 			n := float64(b * t)
 			rep := benchTrainReport{
-				Model: modelName, Params: paramCount(mc), B: b, T: t, Iters: iters, Threads: benchThreads(threads),
+				Model: modelName, Params: params, B: b, T: t, Iters: iters, Threads: benchThreads(threads),
 				Loss:           jsonFloat(first),
-				TokensPerSec:   benchStats{Min: m.Min, Median: m.Value, Max: m.Max},
-				SecondsPerStep: benchStats{Min: n / m.Max, Median: n / m.Value, Max: n / m.Min},
+				TokensPerSec:   bench.Stats{Min: m.Min, Median: m.Value, Max: m.Max},
+				SecondsPerStep: bench.Stats{Min: n / m.Max, Median: n / m.Value, Max: n / m.Min},
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {
@@ -122,27 +126,16 @@ step) and of the seconds per step.`,
 	fl.IntVar(&b, "b", 4, "batch size `B` (sequences per step)")
 	fl.IntVar(&t, "t", 64, "sequence length `T` (tokens per sequence)")
 	fl.IntVar(&iters, "iters", 3, "timed steps, after one warm-up")
-	fl.StringVar(&modelName, "model", "gpt2-124M", "model shape, random weights: "+strings.Join(perf.ModelNames(), " or "))
+	fl.StringVar(&modelName, "model", "gpt2-124M", "model shape, random weights: "+strings.Join(bench.ModelNames(), " or "))
 	fl.IntVar(&threads, "threads", 0, "most `goroutines` (default 0: GOMAXPROCS)")
 	fl.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table (default false)")
 	return cmd
 }
 
-// paramCount is the number of parameters of a GPT-2 config (tied head).
-func paramCount(c model.Config) int {
-	C, L, V, P := c.NEmbd, c.NLayer, c.VocabSize, c.NPositions
-	F := c.NInner
-	if F == 0 {
-		F = 4 * C
-	}
-	perLayer := 2*C + (C*3*C + 3*C) + (C*C + C) + 2*C + (C*F + F) + (F*C + C)
-	return V*C + P*C + L*perLayer + 2*C
-}
-
 // teacherForcingRow is one sequence length of "xent bench teacher-forcing".
 type teacherForcingRow struct {
-	T        int                         `json:"t"`
-	TokensPS map[string]perf.Measurement `json:"tokens_per_s"`
+	T        int                          `json:"t"`
+	TokensPS map[string]bench.Measurement `json:"tokens_per_s"`
 	// Ratios are the parallel pass's tokens/s over each sequential mode's
 	// (medians): how many times faster teacher forcing scores the sequence.
 	Ratios map[string]float64 `json:"parallel_over"`
@@ -211,31 +204,35 @@ modes run --iters times.`,
 					return fmt.Errorf("--t %d: want a length in [1, %d], the context of %s", t, mc.NPositions, modelName)
 				}
 			}
-			cfg := perf.Config{Iters: iters, Threads: threads,
+			cfg := bench.Config{Iters: iters, Threads: threads,
 				Progress: func(name string) { fmt.Fprintf(cmd.ErrOrStderr(), "xent bench teacher-forcing: %s\n", name) }}
 			var ms []string
 			for _, m := range strings.Split(modes, ",") {
 				switch m = strings.TrimSpace(m); m {
-				case perf.ModeParallel, perf.ModeKVCache, perf.ModeNoCache:
+				case bench.ModeParallel, bench.ModeKVCache, bench.ModeNoCache:
 					ms = append(ms, m)
 				default:
 					return fmt.Errorf("--modes: %q is not parallel, kv-cache or no-cache", m)
 				}
 			}
-			results, err := perf.TeacherForcing(cfg, mc, lengths, ms)
+			results, err := bench.TeacherForcing(cfg, mc, lengths, ms)
 			if err != nil {
 				return err
 			}
-			rep := teacherForcingReport{Model: modelName, Params: paramCount(mc), Iters: iters, Threads: benchThreads(threads)}
+			params, err := mc.NumParams()
+			if err != nil {
+				return err
+			}
+			rep := teacherForcingReport{Model: modelName, Params: params, Iters: iters, Threads: benchThreads(threads)}
 			for _, t := range lengths {
-				row := teacherForcingRow{T: t, TokensPS: map[string]perf.Measurement{}, Ratios: map[string]float64{}}
+				row := teacherForcingRow{T: t, TokensPS: map[string]bench.Measurement{}, Ratios: map[string]float64{}}
 				for _, r := range results {
 					if mode, ok := strings.CutPrefix(r.Name, fmt.Sprintf("teacher-forcing/T=%d/", t)); ok {
 						row.TokensPS[mode] = r
 					}
 				}
-				if p, ok := row.TokensPS[perf.ModeParallel]; ok {
-					for _, mode := range []string{perf.ModeKVCache, perf.ModeNoCache} {
+				if p, ok := row.TokensPS[bench.ModeParallel]; ok {
+					for _, mode := range []string{bench.ModeKVCache, bench.ModeNoCache} {
 						if s, ok := row.TokensPS[mode]; ok {
 							row.Ratios[mode] = p.Value / s.Value
 						}
@@ -265,8 +262,8 @@ modes run --iters times.`,
 				return fmt.Sprintf("%.1f×", x)
 			}
 			for _, r := range rep.Rows {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t\n", r.T, cell(r, perf.ModeParallel), cell(r, perf.ModeKVCache), cell(r, perf.ModeNoCache),
-					ratio(r, perf.ModeKVCache), ratio(r, perf.ModeNoCache))
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t\n", r.T, cell(r, bench.ModeParallel), cell(r, bench.ModeKVCache), cell(r, bench.ModeNoCache),
+					ratio(r, bench.ModeKVCache), ratio(r, bench.ModeNoCache))
 			}
 			return tw.Flush()
 		},
@@ -274,7 +271,7 @@ modes run --iters times.`,
 	fl := cmd.Flags()
 	fl.SortFlags = false
 	fl.IntSliceVar(&lengths, "t", []int{64, 256, 1024}, "sequence `lengths` T, comma-separated")
-	fl.StringVar(&modelName, "model", "gpt2-8M", "model shape, random weights: "+strings.Join(perf.ModelNames(), " or "))
+	fl.StringVar(&modelName, "model", "gpt2-8M", "model shape, random weights: "+strings.Join(bench.ModelNames(), " or "))
 	fl.StringVar(&modes, "modes", "parallel,kv-cache,no-cache", "the `modes` to measure, comma-separated")
 	fl.IntVar(&iters, "iters", 1, "timed passes per mode (the parallel pass also runs once to warm up)")
 	fl.IntVar(&threads, "threads", 0, "most `goroutines` (default 0: GOMAXPROCS)")

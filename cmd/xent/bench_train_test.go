@@ -5,15 +5,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/xent-dev/xent/internal/perf"
+	"github.com/xent-dev/xent/cmd/xent/internal/bench"
 	"github.com/xent-dev/xent/model"
 )
 
 // benchTiny swaps a tiny model in under a test name for the duration of a test.
 func benchTiny(t *testing.T) {
 	t.Helper()
-	perf.Models["test-tiny"] = model.Config{ModelType: model.GPT2, VocabSize: 97, NEmbd: 16, NLayer: 2, NHead: 2, NPositions: 64}
-	t.Cleanup(func() { delete(perf.Models, "test-tiny") })
+	bench.Models["test-tiny"] = model.Config{ModelType: model.GPT2, VocabSize: 97, NEmbd: 16, NLayer: 2, NHead: 2, NPositions: 64}
+	t.Cleanup(func() { delete(bench.Models, "test-tiny") })
 }
 
 func TestBenchTrainJSON(t *testing.T) {
@@ -77,7 +77,7 @@ func TestBenchTeacherForcing(t *testing.T) {
 			t.Errorf("T=%d: %+v", r.T, r)
 		}
 		for mode, x := range r.Ratios {
-			if want := r.TokensPS[perf.ModeParallel].Value / r.TokensPS[mode].Value; x != want {
+			if want := r.TokensPS[bench.ModeParallel].Value / r.TokensPS[mode].Value; x != want {
 				t.Errorf("T=%d: ratio %s %v, want %v", r.T, mode, x, want)
 			}
 		}
@@ -119,24 +119,6 @@ func TestBenchTrainErrors(t *testing.T) {
 		_, _, err := runXent(t, append([]string{"bench", c.args[0], "--model", "test-tiny"}, c.args[1:]...)...)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("bench %v: error %v, want one containing %q", c.args, err, c.want)
-		}
-	}
-}
-
-func TestParamCount(t *testing.T) {
-	for name, c := range perf.Models {
-		if name == "gpt2-124M" {
-			if got := paramCount(c); got != 124439808 {
-				t.Errorf("%s: %d parameters, want 124439808", name, got)
-			}
-			continue
-		}
-		m, err := model.New(c, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got, want := paramCount(c), len(m.ParamBuffer()); got != want {
-			t.Errorf("%s: paramCount %d, the model has %d", name, got, want)
 		}
 	}
 }

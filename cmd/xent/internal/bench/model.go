@@ -1,4 +1,4 @@
-package perf
+package bench
 
 import (
 	"fmt"
@@ -7,7 +7,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/xent-dev/xent/loss"
 	"github.com/xent-dev/xent/model"
@@ -52,11 +51,11 @@ func randomSequence(n, v int) []int32 {
 // name "train-step/B=..,T=..". lossOut, if not nil, receives the warm-up
 // step's loss.
 func TrainStep(cfg Config, mc model.Config, B, T int, lossOut *float64) (Measurement, error) {
-	if cfg.Iters < 1 {
-		return Measurement{}, fmt.Errorf("perf: %d iterations; need at least 1", cfg.Iters)
+	if err := cfg.check(); err != nil {
+		return Measurement{}, err
 	}
 	if B < 1 || T < 1 {
-		return Measurement{}, fmt.Errorf("perf: batch [%d, %d] is empty", B, T)
+		return Measurement{}, fmt.Errorf("bench: batch [%d, %d] is empty", B, T)
 	}
 	m, err := model.New(mc, 1)
 	if err != nil {
@@ -72,7 +71,7 @@ func TrainStep(cfg Config, mc model.Config, B, T int, lossOut *float64) (Measure
 	tokens := randomSequence(B*T+1, mc.VocabSize)
 	inputs, targets := tokens[:B*T], tokens[1:]
 	first := true
-	meas, err := timeIt(cfg, float64(B*T), "tokens/s", func() error {
+	secs, err := Time(cfg.Iters, 1, nil, func() error {
 		m.ZeroGrads()
 		l, err := m.ForwardBackward(inputs, B, T, targets, loss.Options{})
 		if err != nil {
@@ -85,8 +84,7 @@ func TrainStep(cfg Config, mc model.Config, B, T int, lossOut *float64) (Measure
 		_, err = opt.ClipAndUpdate(m.ParamBuffer(), m.GradBuffer(), 3e-4, 1.0, 1)
 		return err
 	})
-	meas.Name = fmt.Sprintf("train-step/B=%d,T=%d", B, T)
-	return meas, err
+	return rate(fmt.Sprintf("train-step/B=%d,T=%d", B, T), "tokens/s", secs, float64(B*T)), err
 }
 
 // Teacher-forcing modes, the last part of TeacherForcing's names.
@@ -115,21 +113,18 @@ const (
 // that teacher forcing scores what decoding scores. modes lists the modes
 // to run (nil: all three); cfg.Only filters further by name.
 func TeacherForcing(cfg Config, mc model.Config, lengths []int, modes []string) ([]Measurement, error) {
-	if cfg.Iters < 1 {
-		return nil, fmt.Errorf("perf: %d iterations; need at least 1", cfg.Iters)
-	}
-	if cfg.Progress == nil {
-		cfg.Progress = func(string) {}
+	if err := cfg.check(); err != nil {
+		return nil, err
 	}
 	if len(lengths) == 0 {
-		return nil, fmt.Errorf("perf: no sequence lengths")
+		return nil, fmt.Errorf("bench: no sequence lengths")
 	}
 	if modes == nil {
 		modes = []string{ModeParallel, ModeKVCache, ModeNoCache}
 	}
 	for _, md := range modes {
 		if md != ModeParallel && md != ModeKVCache && md != ModeNoCache {
-			return nil, fmt.Errorf("perf: mode %q is not %s, %s or %s", md, ModeParallel, ModeKVCache, ModeNoCache)
+			return nil, fmt.Errorf("bench: mode %q is not %s, %s or %s", md, ModeParallel, ModeKVCache, ModeNoCache)
 		}
 	}
 	m, err := model.New(mc, 1)
@@ -138,25 +133,25 @@ func TeacherForcing(cfg Config, mc model.Config, lengths []int, modes []string) 
 	}
 	m.Threads = cfg.Threads
 	if mx := slices.Max(lengths); mx > m.MaxSeqLen() {
-		return nil, fmt.Errorf("perf: T=%d is longer than the model's context of %d", mx, m.MaxSeqLen())
+		return nil, fmt.Errorf("bench: T=%d is longer than the model's context of %d", mx, m.MaxSeqLen())
 	}
 	V := m.VocabSize()
 	var out []Measurement
 	for _, T := range lengths {
 		if T < 1 {
-			return nil, fmt.Errorf("perf: T=%d; need at least 1 token", T)
+			return nil, fmt.Errorf("bench: T=%d; need at least 1 token", T)
 		}
 		tokens := randomSequence(T+1, V)
 		inputs, targets := tokens[:T], tokens[1:]
 		losses := map[string]float64{}
 		all := []struct {
-			name   string
-			warmUp bool
-			score  func() (float64, error)
+			name    string
+			warmUps int
+			score   func() (float64, error)
 		}{
-			{ModeParallel, true, func() (float64, error) { return m.Forward(inputs, 1, T, targets, loss.Options{}) }},
-			{ModeKVCache, false, func() (float64, error) { return scoreKVCache(m, inputs, targets) }},
-			{ModeNoCache, false, func() (float64, error) { return scoreNoCache(m, inputs, targets) }},
+			{ModeParallel, 1, func() (float64, error) { return m.Forward(inputs, 1, T, targets, loss.Options{}) }},
+			{ModeKVCache, 0, func() (float64, error) { return scoreKVCache(m, inputs, targets) }},
+			{ModeNoCache, 0, func() (float64, error) { return scoreNoCache(m, inputs, targets) }},
 		}
 		for _, mode := range all {
 			if !slices.Contains(modes, mode.name) {
@@ -167,23 +162,15 @@ func TeacherForcing(cfg Config, mc model.Config, lengths []int, modes []string) 
 				continue
 			}
 			cfg.Progress(name)
-			if mode.warmUp {
-				if _, err := mode.score(); err != nil {
-					return nil, err
-				}
-			}
-			rates := make([]float64, cfg.Iters)
-			for i := range rates {
-				t0 := time.Now()
+			secs, err := Time(cfg.Iters, mode.warmUps, nil, func() error {
 				l, err := mode.score()
-				if err != nil {
-					return nil, err
-				}
-				rates[i] = float64(T) / time.Since(t0).Seconds()
 				losses[mode.name] = l
+				return err
+			})
+			if err != nil {
+				return nil, err
 			}
-			slices.Sort(rates)
-			out = append(out, Measurement{Name: name, Value: rates[len(rates)/2], Unit: "tokens/s", Min: rates[0], Max: rates[len(rates)-1]})
+			out = append(out, rate(name, "tokens/s", secs, float64(T)))
 		}
 		if err := agree(T, losses); err != nil {
 			return nil, err
@@ -211,7 +198,7 @@ func agree(T int, losses map[string]float64) error {
 					parts = append(parts, fmt.Sprintf("%s %.7g", n, v))
 				}
 			}
-			return fmt.Errorf("perf: T=%d: the modes score the sequence differently: %s", T, strings.Join(parts, ", "))
+			return fmt.Errorf("bench: T=%d: the modes score the sequence differently: %s", T, strings.Join(parts, ", "))
 		}
 	}
 	return nil
