@@ -2,9 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -115,7 +119,9 @@ and the error-compounding curve: generating freely from d[:p] (greedy, and
 sampled), at each distance j = 1 … --horizon the NLL of the true token
 d[p+j−1] given the model's own j−1 tokens, beside its teacher-forced NLL, and
 how often the model's top-1 token there differs from its top-1 under the
-true context. Prints a table and writes the curve to --plot (SVG).`,
+true context. Prints a table and writes the curve to --plot (SVG); by
+default to exposure.svg in the directory of the model's studies, MODEL.studies
+beside MODEL (exposure-2.svg and on when earlier plots are there).`,
 		Example: `  xent study exposure --model runs/opticks
   xent study exposure --model runs/opticks --prefixes 8,32 --own 8 --continuation 16 --plot curve.svg --json`,
 		Args: cobra.NoArgs,
@@ -130,13 +136,24 @@ true context. Prints a table and writes the curve to --plot (SVG).`,
 			if err != nil {
 				return err
 			}
-			if plotPath != "" {
-				if err := res.Plot(plotPath); err != nil {
-					return fmt.Errorf("--plot %s: %w", plotPath, err)
-				}
-				fmt.Fprintf(cmd.ErrOrStderr(), "xent study exposure: wrote %s\n", plotPath)
+			// The table first: a plot that cannot be written loses nothing.
+			if err := f.print(cmd.OutOrStdout(), res); err != nil {
+				return err
 			}
-			return f.print(cmd.OutOrStdout(), res)
+			path := plotPath
+			switch {
+			case cmd.Flags().Changed("plot") && path == "":
+				return nil
+			case !cmd.Flags().Changed("plot"):
+				if path, err = studyOutput(f.model, "exposure.svg"); err != nil {
+					return fmt.Errorf("the plot (give --plot FILE, or --plot '' for none): %w", err)
+				}
+			}
+			if err := res.Plot(path); err != nil {
+				return fmt.Errorf("--plot %s: %w", path, err)
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "xent study exposure: wrote %s\n", path)
+			return nil
 		},
 	}
 	f.add(cmd)
@@ -146,7 +163,7 @@ true context. Prints a table and writes the curve to --plot (SVG).`,
 	fl.IntVar(&o.Continuation, "continuation", 32, "m: true tokens scored after them")
 	fl.IntVar(&o.Horizon, "horizon", 64, "free-running tokens of the error-compounding curve")
 	fl.Float64Var(&o.Temperature, "temperature", 1, "temperature of the sampled runs")
-	fl.StringVar(&plotPath, "plot", "exposure.svg", "write the curve here as SVG (empty: no plot)")
+	fl.StringVar(&plotPath, "plot", "", "write the curve here as SVG (default: exposure.svg in MODEL.studies beside --model, never replacing an earlier one; '': no plot)")
 	return cmd
 }
 
@@ -228,6 +245,40 @@ the first row is the held-out text itself. Decoding is greedy unless
 	fl.IntVar(&o.Decoding.PenaltyWindow, "penalty-window", 0, "tokens of context the penalties look at (0: all)")
 	fl.IntVar(&o.RepWindow, "rep-window", 128, "ℓ of rep/ℓ and wrep/ℓ")
 	return cmd
+}
+
+// studyOutput is where a study of model writes name when the user did
+// not say: in the model's studies directory MODEL.studies, beside the
+// model directory (inside it, the next save of the model would refuse to
+// replace the directory, or drop the file), created if need be. When name
+// is there already, from an earlier run, it is the first of NAME-2.EXT,
+// NAME-3.EXT, … that is not: a default output never replaces another.
+func studyOutput(model, name string) (string, error) {
+	dir := filepath.Clean(model)
+	if b := filepath.Base(dir); b == "." || b == ".." || b == string(filepath.Separator) {
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return "", err
+		}
+		dir = abs
+	}
+	dir += ".studies"
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	ext := filepath.Ext(name)
+	stem := strings.TrimSuffix(name, ext)
+	for i := 1; ; i++ {
+		path := filepath.Join(dir, name)
+		if i > 1 {
+			path = filepath.Join(dir, fmt.Sprintf("%s-%d%s", stem, i, ext))
+		}
+		if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+			return path, nil
+		} else if err != nil {
+			return "", err
+		}
+	}
 }
 
 // parseFloats reads a comma-separated list of numbers; empty is none.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -69,7 +70,7 @@ the base on held-out plain text, and the change of held-out perplexity.
 	fl.Uint64Var(&f.o.Seed, "seed", f.o.Seed, "seed of the example order")
 	fl.IntVar(&f.o.LogEvery, "log-every", f.o.LogEvery, "steps between progress lines on stderr")
 	fl.IntVar(&f.o.Threads, "threads", 0, "goroutines (0: GOMAXPROCS)")
-	fl.StringVar(&f.writePairs, "write-pairs", "", "also write train.jsonl and heldout.jsonl here (the pairs, for xent tune)")
+	fl.StringVar(&f.writePairs, "write-pairs", "", "also write the pairs, for xent tune, to train.jsonl and heldout.jsonl in this directory (never replacing them)")
 	fl.BoolVar(&f.json, "json", false, "print the results as JSON instead of a table")
 	return cmd
 }
@@ -94,6 +95,16 @@ func runStudyPosttrain(cmd *cobra.Command, f *posttrainFlags) error {
 		return fmt.Errorf("--steps %d, --batch %d, --held-out-share %g, --max-flips %d: want steps ≥ 1, batch ≥ 2, 0 < share < 1, flips ≥ 1",
 			f.o.Steps, f.o.Batch, f.o.HeldOutShare, f.o.Pairs.MaxFlips)
 	}
+	// The pair files are the user's once written: a second run does not
+	// replace them (checked before the study's minutes, not after).
+	if f.writePairs != "" {
+		for _, name := range []string{posttrain.TrainPairsFile, posttrain.HeldOutPairsFile} {
+			path := filepath.Join(f.writePairs, name)
+			if _, err := os.Lstat(path); err == nil {
+				return fmt.Errorf("--write-pairs %s: %s exists; give a new directory, or move it", f.writePairs, path)
+			}
+		}
+	}
 	if _, err := os.Stat(f.modelDir); err != nil {
 		return fmt.Errorf("--model %s: %w (train a base model first: xent train --out %s)", f.modelDir, err, f.modelDir)
 	}
@@ -109,11 +120,13 @@ func runStudyPosttrain(cmd *cobra.Command, f *posttrainFlags) error {
 			return err
 		}
 		if err := os.MkdirAll(f.writePairs, 0o755); err != nil {
-			return err
+			return fmt.Errorf("--write-pairs: %w", err)
 		}
 		if err := posttrain.WritePairs(f.writePairs, d); err != nil {
-			return err
+			return fmt.Errorf("--write-pairs: %w", err)
 		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "xent study posttrain: wrote %d training pairs to %s and %d held-out pairs to %s\n",
+			len(d.TrainPairs), filepath.Join(f.writePairs, posttrain.TrainPairsFile), len(d.HeldOutPairs), filepath.Join(f.writePairs, posttrain.HeldOutPairsFile))
 	}
 	res, err := posttrain.Run(f.o, methods, base, load, cmd.ErrOrStderr())
 	if err != nil {

@@ -44,11 +44,17 @@ func WriteTable(w io.Writer, r Result) error {
 	return err
 }
 
+// The files WritePairs writes.
+const (
+	TrainPairsFile   = "train.jsonl"
+	HeldOutPairsFile = "heldout.jsonl"
+)
+
 // WritePairs writes the training and held-out pairs as the JSON Lines
-// "xent tune" reads ({"prompt", "chosen", "rejected"}): train.jsonl and
-// heldout.jsonl in dir, each written atomically.
+// "xent tune" reads ({"prompt", "chosen", "rejected"}): TrainPairsFile and
+// HeldOutPairsFile in dir, each written atomically.
 func WritePairs(dir string, d Data) error {
-	for name, pairs := range map[string][]Pair{"train.jsonl": d.TrainPairs, "heldout.jsonl": d.HeldOutPairs} {
+	for name, pairs := range map[string][]Pair{TrainPairsFile: d.TrainPairs, HeldOutPairsFile: d.HeldOutPairs} {
 		err := atomicfile.Write(filepath.Join(dir, name), func(w io.Writer) error {
 			enc := json.NewEncoder(w)
 			for _, p := range pairs {
