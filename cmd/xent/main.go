@@ -10,6 +10,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/xent-dev/xent/internal/version"
 )
 
 func main() {
@@ -34,13 +36,16 @@ perplexity, bits per byte, calibration and where the loss goes;
 "xent generate" samples with the usual processors and penalties;
 "xent study" measures exposure bias, repetition and negation; "xent tune"
 fine-tunes with SFT, DPO, KTO, ORPO or SimPO; "xent scaling" fits and
-plans with scaling laws; "xent bench" times the kernels.`,
+plans with scaling laws; "xent bench" times the kernels; "xent version"
+says which xent this is.`,
 		SilenceUsage:  true, // an error is not a reason to print the usage
 		SilenceErrors: true, // main prints errors as "xent: <err>"
 		CompletionOptions: cobra.CompletionOptions{
 			HiddenDefaultCmd: true,
 		},
+		Version: version.Get().String(), // --version
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.AddCommand(newLossCmd(), newBenchCmd())
 	root.AddCommand(newTokenizeCmd(), newTokenizerCmd())
 	root.AddCommand(newTrainCmd())
@@ -48,5 +53,6 @@ plans with scaling laws; "xent bench" times the kernels.`,
 	root.AddCommand(newGenerateCmd(), newStudyCmd())
 	root.AddCommand(newScalingCmd())
 	root.AddCommand(newPrefsCmd(), newTuneCmd())
+	root.AddCommand(newVersionCmd())
 	return root
 }
