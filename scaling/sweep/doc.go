@@ -17,7 +17,10 @@
 // Before anything trains, each shape's cost per token is measured (the
 // median of a few steps), and C₀ is the largest budget scale whose planned
 // runs (at least six), with their held-out evaluations, fit in 80% of the
-// time left. Runs go in
+// time left. With Config.FlopRate the cost is modelled instead (6 FLOPs per
+// parameter per training token, 2 per held-out token, at that rate), so
+// that the plan is the same on every machine, loaded or not, which is how
+// the tests plan. Runs go in
 // increasing compute, so that a sweep cut short (by the deadline or by
 // Ctrl-C) keeps whole low budgets. After every run the CSV is rewritten
 // atomically with every finished run.
