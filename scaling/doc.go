@@ -80,9 +80,9 @@
 // Two criteria leave runs out of a fit, and they answer different
 // questions. [ExcludeHighestLoss] drops the k runs of highest loss before
 // any fit: Besiroglu et al. (2024, Epoch AI) dropped the five highest-loss
-// of the 245 runs they extracted from Hoffmann et al.'s Figure 4 (the
-// largest models, 2 to 7 billion parameters, at the smallest budget,
-// about 10¹⁹ FLOPs), and with that criterion Approach 3 here lands on
+// of the 245 runs they extracted from Hoffmann et al.'s Figure 4 (models
+// of 2 to 7 billion parameters at the 10¹⁹-FLOP budget, each trained on
+// under a billion tokens), and with that criterion Approach 3 here lands on
 // their published fit (E = 1.8172, A = 477.8, B = 2143, α = 0.3473,
 // β = 0.3672 against their 1.82, 482.01, 2085.43, 0.3478, 0.3658; the
 // test TestFitEpochReplication). [ExcludeLargestResidual] drops the k
