@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/bits"
 
+	"github.com/xent-dev/xent/loss"
 	"github.com/xent-dev/xent/tokenizer"
 )
 
@@ -13,6 +14,7 @@ import (
 // they are scored (so the same input gives the same bits).
 type accumulator struct {
 	documents                   int
+	windows, available          int64 // windows scored; targets the text held, scored or not
 	tokens, bytes, chars, words int64
 	nll, nllSq                  float64
 	correct                     int64
@@ -23,9 +25,11 @@ type accumulator struct {
 	idCount                     []int64   // [V]
 	posNLL                      []float64 // [buckets]: positions 0, 1, 2–3, 4–7, ...
 	posCount                    []int64
-	kl, klSq, baseNLL, deltaPSq float64
-	sameTop                     int64
-	klds                        []float32 // every position's KL, for the percentiles
+	// against the base: Σ KL(base ‖ model) and its square, Σ KL(model ‖ base)
+	kl, klSq, klModelBase float64
+	baseNLL, deltaPSq     float64
+	sameTop               int64
+	klds                  []float32 // every position's KL(base ‖ model), for the percentiles
 }
 
 func (a *accumulator) init(V, ctx int) {
@@ -38,35 +42,38 @@ func (a *accumulator) init(V, ctx int) {
 // 2–3, 4–7, ...
 func positionBucket(p int) int { return bits.Len(uint(p)) }
 
-func (a *accumulator) add(r rowResult, target int32, info tokenInfo, pos int, withBase bool) {
+func (a *accumulator) add(r loss.Row, target int32, info tokenInfo, pos int, withBase bool) {
 	a.tokens++
 	a.bytes += int64(info.bytes)
 	a.chars += int64(info.chars)
 	a.words += int64(info.words)
-	a.nll += r.nll
-	a.nllSq += r.nll * r.nll
-	if r.correct {
+	a.nll += r.NLL
+	a.nllSq += r.NLL * r.NLL
+	correct := r.Top == target
+	if correct {
 		a.correct++
 	}
-	a.calibration.Add(r.confidence, r.correct)
-	if info.bytes > 0 {
-		a.classNLL[info.class] += r.nll
+	a.calibration.Add(r.TopProb, correct)
+	if info.classified {
+		a.classNLL[info.class] += r.NLL
 		a.classCount[info.class]++
 	}
-	a.idNLL[target] += r.nll
+	a.idNLL[target] += r.NLL
 	a.idCount[target]++
 	b := positionBucket(pos)
-	a.posNLL[b] += r.nll
+	a.posNLL[b] += r.NLL
 	a.posCount[b]++
 	if withBase {
-		a.kl += r.kl
-		a.klSq += r.kl * r.kl
-		a.baseNLL += r.baseNLL
-		a.deltaPSq += r.deltaP * r.deltaP
-		if r.sameTop {
+		kl := r.KLBaseModel
+		a.kl += kl
+		a.klSq += kl * kl
+		a.klModelBase += r.KLModelBase
+		a.baseNLL += r.BaseNLL
+		a.deltaPSq += r.DeltaP * r.DeltaP
+		if r.SameTop() {
 			a.sameTop++
 		}
-		a.klds = append(a.klds, float32(r.kl))
+		a.klds = append(a.klds, float32(kl))
 	}
 }
 

@@ -18,8 +18,14 @@
 //
 // A window is one causal forward pass (model.Hidden); the output head runs
 // a chunk of scored rows at a time (model.HeadLogits), so [T, V] logits
-// never exist, and each row gives its log-sum-exp, the target's NLL and
-// the top-1 token in one pass of the SIMD statistics kernel.
+// never exist, and each row is measured by loss.RowScorer: the target's
+// NLL, the top-1 token and its probability, and against a base row the KL
+// both ways. Options.MaxTokens caps the tokens scored (the report says how
+// many the text held) and Options.Progress follows the running mean.
+//
+// Tokens is the one call that scores held-out token ids: training's
+// periodic evaluation (train.Trainer.Evaluate) goes through it, so on the
+// same tokens it reports what xent eval reports.
 //
 // # Metrics
 //
@@ -48,7 +54,8 @@
 // SetBase adds KL(P_base ‖ Q) at every scored position with llama.cpp's
 // statistics: mean ± standard error, percentiles, RMS of the change in the
 // correct token's probability, how often both models' top-1 agree, and the
-// perplexity ratio.
+// perplexity ratio; and the mean of the other direction, KL(Q ‖ P_base),
+// the one post-training penalises. Report.Base names each by direction.
 //
 // # Streaming
 //

@@ -5,13 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"path/filepath"
 	"runtime"
 	"slices"
 
-	"github.com/xent-dev/xent/internal/kernels"
 	"github.com/xent-dev/xent/internal/par"
+	"github.com/xent-dev/xent/loss"
 	"github.com/xent-dev/xent/model"
 	"github.com/xent-dev/xent/tokenizer"
 )
@@ -26,6 +25,20 @@ type Options struct {
 	Mode Mode
 	// Threads bounds the goroutines; 0 means GOMAXPROCS.
 	Threads int
+	// MaxTokens stops scoring once that many tokens are scored (0: no cap):
+	// the window it falls in is cut short there, and the rest of the text is
+	// only counted, so Report.TokensAvailable says how many it held.
+	MaxTokens int
+	// Progress, if not nil, is told the running totals after every scored
+	// window.
+	Progress func(Progress)
+}
+
+// Progress is how far an evaluation has got.
+type Progress struct {
+	Windows int64   // windows scored
+	Tokens  int64   // tokens scored
+	MeanNLL float64 // nats per token so far
 }
 
 // Auto chooses a document's Mode from its name.
@@ -41,15 +54,7 @@ const chunkBytes = 16 << 20
 type tokenInfo struct {
 	bytes, chars, words int32 // bytes; UTF-8 characters starting in it; words starting in it
 	class               Class
-}
-
-// rowResult is one scored position.
-type rowResult struct {
-	nll, confidence float64
-	correct         bool
-	// against the base model
-	kl, baseNLL, deltaP float64
-	sameTop             bool
+	classified          bool // class holds the token's class (false for bare token ids)
 }
 
 // Evaluator scores documents with a model and accumulates every metric.
@@ -65,9 +70,10 @@ type Evaluator struct {
 
 	inputs       []int32   // [ctx]
 	logits, blog []float32 // [rows, V] this model's and the base model's logits
-	results      []rowResult
-	scratch      [][]float32 // per worker [V]
-	maxHeld      int         // the most tokens a document held at once
+	results      []loss.Row
+	scorers      []loss.RowScorer // per worker
+	errs         []error          // per worker
+	maxHeld      int              // the most tokens a document held at once
 }
 
 // New returns an evaluator of m, whose documents start with the token bos.
@@ -87,6 +93,9 @@ func New(m *model.Model, tok *tokenizer.Tokenizer, bos int32, opt Options) (*Eva
 		return nil, fmt.Errorf("eval: context %d is outside [2, %d], the model's context", opt.Ctx, m.MaxSeqLen())
 	case opt.Scheme == LlamaCpp && opt.Ctx < 4:
 		return nil, fmt.Errorf("eval: llamacpp scores the second half of each chunk and needs a context of at least 4, not %d", opt.Ctx)
+	}
+	if opt.MaxTokens < 0 {
+		return nil, fmt.Errorf("eval: token cap %d must be ≥ 0 (0: no cap)", opt.MaxTokens)
 	}
 	if opt.Scheme == Strided {
 		if opt.Stride == 0 {
@@ -109,7 +118,7 @@ func New(m *model.Model, tok *tokenizer.Tokenizer, bos int32, opt Options) (*Eva
 	}
 	opt.Threads = threads
 	e := &Evaluator{m: m, tok: tok, bos: bos, opt: opt, inputs: make([]int32, opt.Ctx),
-		logits: make([]float32, rows*V), results: make([]rowResult, rows), scratch: make([][]float32, threads)}
+		logits: make([]float32, rows*V), results: make([]loss.Row, rows), scorers: make([]loss.RowScorer, threads), errs: make([]error, threads)}
 	e.acc.init(V, opt.Ctx)
 	return e, nil
 }
@@ -124,8 +133,9 @@ func (e *Evaluator) SetTrainCounts(counts []int64) error {
 	return nil
 }
 
-// SetBase adds a base model to compare against: the KL divergence of this
-// model's next-token distribution from the base's, on the same windows.
+// SetBase adds a base model to compare against on the same windows: the KL
+// divergence between the two next-token distributions, in both directions
+// (Report.Base names them), and the base's own loss.
 // Both must share the tokenizer; baseTok is checked against the
 // evaluator's (nil skips the check, for token ids).
 func (e *Evaluator) SetBase(base *model.Model, baseTok *tokenizer.Tokenizer) error {
@@ -212,18 +222,56 @@ func (e *Evaluator) Document(ctx context.Context, name string, r io.Reader, prog
 	}
 }
 
-// EvaluateTokens scores one document given as token ids; the byte-based
-// metrics (bits per byte, word perplexity, classes) then count nothing.
+// EvaluateTokens scores one document given as token ids. With the
+// evaluator's tokenizer the bytes and characters of the scored tokens are
+// counted (bits per byte and per character); words and classes, which need
+// the text's classes, count nothing.
 func (e *Evaluator) EvaluateTokens(ctx context.Context, ids []int32) error {
+	d := e.newDoc()
+	d.toks = append(d.toks, ids...)
+	d.infos = make([]tokenInfo, len(ids))
 	for i, id := range ids {
 		if id < 0 || int(id) >= e.m.VocabSize() {
 			return fmt.Errorf("eval: token %d at position %d is outside the vocabulary [0, %d)", id, i, e.m.VocabSize())
 		}
+		if e.tok == nil {
+			continue
+		}
+		b, err := e.tok.Token(id)
+		if err != nil {
+			return fmt.Errorf("eval: token %d at position %d: %w", id, i, err)
+		}
+		d.infos[i].bytes, d.infos[i].chars = int32(len(b)), int32(utf8Starts(b))
 	}
-	d := e.newDoc()
-	d.toks = append(d.toks, ids...)
-	d.infos = make([]tokenInfo, len(ids))
 	return d.run(ctx, true)
+}
+
+// Tokens scores ids, one document, with m under opt and reports on it:
+// tokens scored (of how many available, under opt.MaxTokens), mean NLL,
+// perplexity, and with tok bits per byte. bos conditions the first token
+// (Disjoint and LlamaCpp). It is the one way xent scores held-out token
+// ids: training's periodic evaluation calls it, and on the same tokens,
+// scheme and context it gives what xent eval gives.
+func Tokens(ctx context.Context, m *model.Model, tok *tokenizer.Tokenizer, bos int32, ids []int32, opt Options) (Report, error) {
+	e, err := New(m, tok, bos, opt)
+	if err != nil {
+		return Report{}, err
+	}
+	err = e.EvaluateTokens(ctx, ids)
+	r := e.Report()
+	r.Partial = err != nil
+	return r, err
+}
+
+// utf8Starts counts the UTF-8 characters starting in b.
+func utf8Starts(b []byte) int {
+	n := 0
+	for _, c := range b {
+		if c&0xc0 != 0x80 {
+			n++
+		}
+	}
+	return n
 }
 
 // doc is the state of one document being scored: its tokens from index
@@ -256,11 +304,8 @@ func (d *doc) add(text []byte, classes []Class) error {
 		if end > len(text) {
 			return fmt.Errorf("tokens cover %d bytes of a %d-byte piece", end, len(text))
 		}
-		info := tokenInfo{bytes: int32(len(b)), class: tokenClass(classes[off:end])}
+		info := tokenInfo{bytes: int32(len(b)), chars: int32(utf8Starts(b)), class: tokenClass(classes[off:end]), classified: true}
 		for k := off; k < end; k++ {
-			if text[k]&0xc0 != 0x80 {
-				info.chars++
-			}
 			if classes[k] != Whitespace && d.prevClass == Whitespace {
 				info.words++
 			}
@@ -278,18 +323,34 @@ func (d *doc) add(text []byte, classes []Class) error {
 }
 
 // run scores every window the known tokens allow, then drops the tokens no
-// later window reads.
+// later window reads. Past the token cap windows are only counted.
 func (d *doc) run(ctx context.Context, final bool) error {
+	e := d.e
 	for {
 		w, ok := d.w.next(d.base+len(d.toks), final)
 		if !ok {
 			break
 		}
+		targets := int64(w.length - w.scoreFrom)
+		e.acc.available += targets
+		if e.opt.MaxTokens > 0 {
+			left := int64(e.opt.MaxTokens) - e.acc.tokens
+			if left <= 0 {
+				continue
+			}
+			if targets > left {
+				w.length = w.scoreFrom + int(left) // causal: the first targets score as in the whole window
+			}
+		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := d.e.score(w, d.toks, d.infos, d.base); err != nil {
+		if err := e.score(w, d.toks, d.infos, d.base); err != nil {
 			return err
+		}
+		e.acc.windows++
+		if e.opt.Progress != nil {
+			e.opt.Progress(Progress{Windows: e.acc.windows, Tokens: e.acc.tokens, MeanNLL: mean(e.acc.nll, e.acc.tokens)})
 		}
 	}
 	if keep := min(max(0, d.w.keepFrom()-1)-d.base, len(d.toks)); keep > len(d.toks)/2 && keep > 0 {
@@ -336,54 +397,27 @@ func (e *Evaluator) score(w window, toks []int32, infos []tokenInfo, base int) e
 		par.Split(n, e.opt.Threads, func(worker, lo, hi int) {
 			for i := lo; i < hi; i++ {
 				y := toks[w.first+p0+i-base]
-				e.results[i] = e.row(e.logits[i*V:(i+1)*V], y, worker, i)
+				var bl []float32
+				if e.base != nil {
+					bl = e.blog[i*V : (i+1)*V]
+				}
+				r, err := e.scorers[worker].Score(e.logits[i*V:(i+1)*V], bl, y)
+				if err != nil && e.errs[worker] == nil {
+					e.errs[worker] = fmt.Errorf("eval: window position %d: %w", p0+i, err)
+				}
+				e.results[i] = r
 			}
 		})
+		for _, err := range e.errs {
+			if err != nil {
+				clear(e.errs)
+				return err
+			}
+		}
 		for i := range n {
 			j := w.first + p0 + i - base
 			e.acc.add(e.results[i], toks[j], infos[j], p0+i, e.base != nil)
 		}
 	}
 	return nil
-}
-
-// row measures one position: logits [V] and the target y.
-func (e *Evaluator) row(logits []float32, y int32, worker, i int) rowResult {
-	st := kernels.Stats(logits)
-	lse := st.LogSumExp()
-	top := argmaxOf(logits, st.Max)
-	r := rowResult{nll: lse - float64(logits[y]), confidence: math.Exp(float64(st.Max) - lse), correct: top == int(y)}
-	if e.base == nil {
-		return r
-	}
-	V := len(logits)
-	bl := e.blog[i*V : (i+1)*V]
-	bst := kernels.Stats(bl)
-	blse := bst.LogSumExp()
-	// KL(P_base ‖ Q) = Σ p_b·(log p_b − log q) = Σ p_b·(b − x) + lse_x − lse_b.
-	if e.scratch[worker] == nil {
-		e.scratch[worker] = make([]float32, V)
-	}
-	pb := e.scratch[worker]
-	kernels.ExpAffine(pb, bl, float32(blse), 1, 0)
-	var s, mass float64
-	for k, p := range pb {
-		s += float64(p) * float64(bl[k]-logits[k])
-		mass += float64(p)
-	}
-	r.kl = max(0, s+(lse-blse)*mass)
-	r.baseNLL = blse - float64(bl[y])
-	r.deltaP = math.Exp(-r.nll) - math.Exp(-r.baseNLL)
-	r.sameTop = argmaxOf(bl, bst.Max) == top
-	return r
-}
-
-// argmaxOf is the first index holding mx, the row's maximum.
-func argmaxOf(x []float32, mx float32) int {
-	for k, v := range x {
-		if v == mx {
-			return k
-		}
-	}
-	return 0
 }

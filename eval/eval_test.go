@@ -238,24 +238,29 @@ func TestKLAgainstCompare(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var want float64
-	for _, kl := range div.KL {
+	var want, reverse float64
+	for i, kl := range div.KL {
 		want += kl
+		reverse += div.ReverseKL[i]
 	}
 	want /= 16
+	reverse /= 16
 	r := e.Report()
-	if r.KLD == nil || math.Abs(r.KLD.Mean-want) > 1e-6*want {
-		t.Fatalf("mean KL %+v, loss.Compare %g", r.KLD, want)
+	if r.Base == nil || math.Abs(r.Base.KLBaseModel.Mean-want) > 1e-6*want {
+		t.Fatalf("mean KL(base ‖ model) %+v, loss.Compare %g", r.Base, want)
 	}
-	if r.KLD.Max < r.KLD.P99 || r.KLD.P99 < r.KLD.Median || r.KLD.Median < r.KLD.Min {
-		t.Errorf("percentiles out of order: %+v", r.KLD)
+	if math.Abs(r.Base.KLModelBase-reverse) > 1e-6*reverse {
+		t.Fatalf("mean KL(model ‖ base) %g, loss.Compare %g", r.Base.KLModelBase, reverse)
+	}
+	if k := r.Base.KLBaseModel; k.Max < k.P99 || k.P99 < k.Median || k.Median < k.Min {
+		t.Errorf("percentiles out of order: %+v", k)
 	}
 
 	self, _ := New(m, nil, 299, Options{Scheme: Disjoint, Ctx: 16})
 	self.SetBase(m, nil)
 	self.EvaluateTokens(context.Background(), ids)
-	k := self.Report().KLD
-	if k.Mean > 1e-6 || k.SameTop != 1 || math.Abs(k.PPLRatio-1) > 1e-12 || k.RMSDeltaP != 0 {
+	k := self.Report().Base
+	if k.KLBaseModel.Mean > 1e-6 || k.KLModelBase > 1e-6 || k.SameTop != 1 || math.Abs(k.PPLRatio-1) > 1e-12 || k.RMSDeltaP != 0 {
 		t.Errorf("a model against itself: %+v", k)
 	}
 }
@@ -315,5 +320,57 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		if _, err := New(m, nil, tc.bos, tc.opt); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: error %v, want %q", tc.opt, err, tc.want)
 		}
+	}
+}
+
+// TestMaxTokensCapsTheScore checks the token cap under every scheme: exactly
+// MaxTokens tokens are scored, the report counts the ones the text held,
+// and under disjoint the capped NLL is the model's own (model.Forward) on
+// the windows cut at the cap. Progress sees every scored window.
+func TestMaxTokensCapsTheScore(t *testing.T) {
+	_, m := tinyTokenizerModel(t, 16, 1)
+	ids := make([]int32, 70)
+	rng := rand.New(rand.NewPCG(5, 5))
+	for i := range ids {
+		ids[i] = rng.Int32N(299)
+	}
+	for _, sc := range []Scheme{Disjoint, Strided, LlamaCpp} {
+		all, err := Tokens(context.Background(), m, nil, 299, ids, Options{Scheme: sc, Ctx: 16})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if all.Tokens != all.TokensAvailable {
+			t.Fatalf("%s without a cap: %d of %d tokens", sc, all.Tokens, all.TokensAvailable)
+		}
+		var seen []Progress
+		capped, err := Tokens(context.Background(), m, nil, 299, ids, Options{Scheme: sc, Ctx: 16, MaxTokens: 21,
+			Progress: func(p Progress) { seen = append(seen, p) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if capped.Tokens != min(21, all.Tokens) || capped.TokensAvailable != all.Tokens {
+			t.Errorf("%s capped at 21: %d of %d tokens; uncapped %d", sc, capped.Tokens, capped.TokensAvailable, all.Tokens)
+		}
+		if len(seen) == 0 || seen[len(seen)-1].Tokens != capped.Tokens || seen[len(seen)-1].MeanNLL != capped.MeanNLL ||
+			seen[len(seen)-1].Windows != int64(len(seen)) {
+			t.Errorf("%s: progress %+v for %d tokens", sc, seen, capped.Tokens)
+		}
+	}
+	// Disjoint, ctx 16, cap 21: the window [BOS, ids[0:15]] scores ids[0:16],
+	// then ids[15:20] predict ids[16:21].
+	capped, _ := Tokens(context.Background(), m, nil, 299, ids, Options{Ctx: 16, MaxTokens: 21})
+	first, err := m.Forward(append([]int32{299}, ids[:15]...), 1, 16, ids[:16], loss.Options{Reduction: loss.Sum})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := m.Forward(ids[15:20], 1, 5, ids[16:21], loss.Options{Reduction: loss.Sum})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (first + second) / 21; math.Abs(capped.MeanNLL-want) > 1e-6*want {
+		t.Errorf("capped mean NLL %.9g, model.Forward on the cut windows %.9g", capped.MeanNLL, want)
+	}
+	if _, err := New(m, nil, 299, Options{MaxTokens: -1}); err == nil {
+		t.Error("a negative token cap was accepted")
 	}
 }

@@ -16,10 +16,11 @@ type Report struct {
 	Documents int        `json:"documents"`
 	Window    WindowInfo `json:"window"`
 
-	Tokens     int64 `json:"tokens"`
-	Bytes      int64 `json:"bytes"`
-	Words      int64 `json:"words"`
-	Characters int64 `json:"characters"`
+	Tokens          int64 `json:"tokens"`           // scored
+	TokensAvailable int64 `json:"tokens_available"` // the text's targets under this scheme; more than Tokens under Options.MaxTokens
+	Bytes           int64 `json:"bytes"`
+	Words           int64 `json:"words"`
+	Characters      int64 `json:"characters"`
 
 	MeanNLL       float64 `json:"mean_nll"`        // nats per token
 	MeanNLLStderr float64 `json:"mean_nll_stderr"` // standard error of the mean
@@ -34,7 +35,7 @@ type Report struct {
 	ByClass     []ClassRow        `json:"by_class"`
 	ByFrequency FrequencyReport   `json:"by_frequency"`
 	ByPosition  []PositionRow     `json:"by_position"`
-	KLD         *KLReport         `json:"kld,omitempty"`
+	Base        *BaseReport       `json:"base,omitempty"` // against a base model (SetBase)
 }
 
 // WindowInfo names the windowing the numbers depend on.
@@ -81,38 +82,47 @@ type PositionRow struct {
 	MeanNLL float64 `json:"mean_nll"`
 }
 
-// KLReport compares the model Q with a base model P on the same tokens,
-// with the statistics of llama.cpp's KL-divergence mode. KLD is
-// KL(P_base ‖ Q) per position, in nats; percentiles interpolate linearly
-// between order statistics. Δp is the change in the probability of the
-// correct token, Q's minus the base's.
-type KLReport struct {
-	Mean       float64 `json:"mean"`
-	Stderr     float64 `json:"stderr"`
-	Max        float64 `json:"max"`
-	P99_9      float64 `json:"p99_9"`
-	P99        float64 `json:"p99"`
-	P95        float64 `json:"p95"`
-	P90        float64 `json:"p90"`
-	Median     float64 `json:"median"`
-	P10        float64 `json:"p10"`
-	P5         float64 `json:"p5"`
-	P1         float64 `json:"p1"`
-	P0_1       float64 `json:"p0_1"`
-	Min        float64 `json:"min"`
-	RMSDeltaP  float64 `json:"rms_delta_p"`
-	SameTop    float64 `json:"same_top_p"` // share of positions where both models' top-1 agree
-	PPL        float64 `json:"ppl"`        // PPL(Q)
-	BasePPL    float64 `json:"base_ppl"`   // PPL(base)
-	PPLRatio   float64 `json:"ppl_ratio"`  // PPL(Q)/PPL(base)
-	LnPPLRatio float64 `json:"ln_ppl_ratio"`
+// BaseReport compares the model Q with a base model P on the same tokens,
+// with the statistics of llama.cpp's KL-divergence mode. Δp is the change
+// in the probability of the correct token, Q's minus the base's.
+type BaseReport struct {
+	// KLBaseModel is KL(P_base ‖ Q) per position, llama.cpp's direction.
+	KLBaseModel KLStats `json:"kl_base_model"`
+	// KLModelBase is the mean of the other direction, KL(Q ‖ P_base): the
+	// KL(π ‖ base) that post-training penalises (xent study posttrain).
+	KLModelBase float64 `json:"kl_model_base_mean"`
+	RMSDeltaP   float64 `json:"rms_delta_p"`
+	SameTop     float64 `json:"same_top_p"` // share of positions where both models' top-1 agree
+	PPL         float64 `json:"ppl"`        // PPL(Q)
+	BasePPL     float64 `json:"base_ppl"`   // PPL(base)
+	PPLRatio    float64 `json:"ppl_ratio"`  // PPL(Q)/PPL(base)
+	LnPPLRatio  float64 `json:"ln_ppl_ratio"`
+}
+
+// KLStats summarise a KL divergence over positions, in nats: mean with its
+// standard error, and percentiles interpolated linearly between order
+// statistics.
+type KLStats struct {
+	Mean   float64 `json:"mean"`
+	Stderr float64 `json:"stderr"`
+	Max    float64 `json:"max"`
+	P99_9  float64 `json:"p99_9"`
+	P99    float64 `json:"p99"`
+	P95    float64 `json:"p95"`
+	P90    float64 `json:"p90"`
+	Median float64 `json:"median"`
+	P10    float64 `json:"p10"`
+	P5     float64 `json:"p5"`
+	P1     float64 `json:"p1"`
+	P0_1   float64 `json:"p0_1"`
+	Min    float64 `json:"min"`
 }
 
 // Report summarises what was scored so far.
 func (e *Evaluator) Report() Report {
 	a := &e.acc
 	r := Report{Documents: a.documents, Window: WindowInfo{e.opt.Scheme, e.opt.Ctx, e.opt.Stride},
-		Tokens: a.tokens, Bytes: a.bytes, Words: a.words, Characters: a.chars}
+		Tokens: a.tokens, TokensAvailable: a.available, Bytes: a.bytes, Words: a.words, Characters: a.chars}
 	r.MeanNLL = mean(a.nll, a.tokens)
 	r.MeanNLLStderr = stderr(a.nll, a.nllSq, a.tokens)
 	r.PPL = math.Exp(r.MeanNLL)
@@ -141,7 +151,7 @@ func (e *Evaluator) Report() Report {
 		r.ByPosition = append(r.ByPosition, PositionRow{Lo: lo, Hi: min(hi, e.opt.Ctx-1), Tokens: n, MeanNLL: mean(a.posNLL[b], n)})
 	}
 	if e.base != nil {
-		r.KLD = a.klReport()
+		r.Base = a.baseReport()
 	}
 	return r
 }
@@ -192,10 +202,10 @@ func (e *Evaluator) frequencyReport() FrequencyReport {
 	return out
 }
 
-func (a *accumulator) klReport() *KLReport {
+func (a *accumulator) baseReport() *BaseReport {
 	n := int64(len(a.klds))
 	if n == 0 {
-		return &KLReport{}
+		return &BaseReport{}
 	}
 	s := slices.Clone(a.klds)
 	slices.Sort(s)
@@ -207,10 +217,11 @@ func (a *accumulator) klReport() *KLReport {
 		}
 		return float64(s[i]) + (x-float64(i))*float64(s[i+1]-s[i])
 	}
-	r := &KLReport{Mean: a.kl / float64(n), Stderr: stderr(a.kl, a.klSq, n),
+	r := &BaseReport{KLBaseModel: KLStats{Mean: a.kl / float64(n), Stderr: stderr(a.kl, a.klSq, n),
 		Max: float64(s[len(s)-1]), P99_9: q(0.999), P99: q(0.99), P95: q(0.95), P90: q(0.90), Median: q(0.5),
-		P10: q(0.10), P5: q(0.05), P1: q(0.01), P0_1: q(0.001), Min: float64(s[0]),
-		RMSDeltaP: math.Sqrt(a.deltaPSq / float64(n)), SameTop: float64(a.sameTop) / float64(n)}
+		P10: q(0.10), P5: q(0.05), P1: q(0.01), P0_1: q(0.001), Min: float64(s[0])},
+		KLModelBase: a.klModelBase / float64(n),
+		RMSDeltaP:   math.Sqrt(a.deltaPSq / float64(n)), SameTop: float64(a.sameTop) / float64(n)}
 	r.PPL = math.Exp(a.nll / float64(a.tokens))
 	r.BasePPL = math.Exp(a.baseNLL / float64(a.tokens))
 	r.LnPPLRatio = (a.nll - a.baseNLL) / float64(a.tokens)
@@ -231,7 +242,11 @@ func (r Report) WriteTable(w io.Writer) error {
 	}
 	p("window\t%s\n", win)
 	p("documents\t%d\n", r.Documents)
-	p("tokens scored\t%d\n", r.Tokens)
+	if r.TokensAvailable > r.Tokens && !r.Partial {
+		p("tokens scored\t%d of %d (capped)\n", r.Tokens, r.TokensAvailable)
+	} else {
+		p("tokens scored\t%d\n", r.Tokens)
+	}
 	p("bytes / characters / words\t%d / %d / %d\n", r.Bytes, r.Characters, r.Words)
 	p("mean NLL\t%.4f ± %.4f nats/token\n", r.MeanNLL, r.MeanNLLStderr)
 	p("perplexity\t%.3f\n", r.PPL)
@@ -258,14 +273,16 @@ func (r Report) WriteTable(w io.Writer) error {
 			p("%d–%d\t%d\t%.3f\n", row.Lo, row.Hi, row.Tokens, row.MeanNLL)
 		}
 	}
-	if k := r.KLD; k != nil {
+	if b := r.Base; b != nil {
+		k := b.KLBaseModel
 		p("\nKL(base ‖ model)\t%.6f ± %.6f nats\n", k.Mean, k.Stderr)
 		p("max / 99.9%% / 99%% / 95%% / 90%%\t%.6f / %.6f / %.6f / %.6f / %.6f\n", k.Max, k.P99_9, k.P99, k.P95, k.P90)
 		p("median / 10%% / 5%% / 1%% / 0.1%% / min\t%.6f / %.6f / %.6f / %.6f / %.6f / %.6f\n", k.Median, k.P10, k.P5, k.P1, k.P0_1, k.Min)
-		p("RMS Δp\t%.3f%%\n", 100*k.RMSDeltaP)
-		p("same top p\t%.3f%%\n", 100*k.SameTop)
-		p("PPL(Q) / PPL(base)\t%.4f / %.4f\n", k.PPL, k.BasePPL)
-		p("PPL ratio / ln ratio\t%.6f / %.6f\n", k.PPLRatio, k.LnPPLRatio)
+		p("KL(model ‖ base)\t%.6f nats (mean)\n", b.KLModelBase)
+		p("RMS Δp\t%.3f%%\n", 100*b.RMSDeltaP)
+		p("same top p\t%.3f%%\n", 100*b.SameTop)
+		p("PPL(Q) / PPL(base)\t%.4f / %.4f\n", b.PPL, b.BasePPL)
+		p("PPL ratio / ln ratio\t%.6f / %.6f\n", b.PPLRatio, b.LnPPLRatio)
 	}
 	return tw.Flush()
 }

@@ -153,25 +153,37 @@ func LoadTokenizer(spec string) (*tokenizer.Tokenizer, error) {
 var bosNames = []string{"<|endoftext|>", "<|begin_of_text|>", "<s>"}
 
 // BOS returns the token that starts a document: config.json's bos_token_id,
-// or else GPT-2's <|endoftext|>, Llama 3's <|begin_of_text|> or Llama 2's
-// <s>, whichever the tokenizer has as a special token.
+// or else the tokenizer's (TokenizerBOS).
 func (p *Pretrained) BOS() (int32, error) {
 	if p.BOSTokenID >= 0 {
 		return p.BOSTokenID, nil
 	}
-	special := p.Tokenizer.SpecialTokens()
+	bos, err := TokenizerBOS(p.Tokenizer)
+	if err != nil {
+		return 0, fmt.Errorf("modeldir: %s: no bos_token_id in %s, and %w", p.Dir, ConfigFile, err)
+	}
+	return bos, nil
+}
+
+// TokenizerBOS is the token that starts a document by the tokenizer alone:
+// the first of <|endoftext|>, <|begin_of_text|> and <s> among its special
+// tokens. A model directory's config.json may name another (Pretrained.BOS);
+// a model trained by xent records none, so this is its BOS, in training's
+// evaluation as in xent eval.
+func TokenizerBOS(tok *tokenizer.Tokenizer) (int32, error) {
+	special := tok.SpecialTokens()
 	for _, name := range bosNames {
 		for _, s := range special {
 			if s != name {
 				continue
 			}
-			ids, err := p.Tokenizer.EncodeSpecial([]byte(name), []string{name})
+			ids, err := tok.EncodeSpecial([]byte(name), []string{name})
 			if err == nil && len(ids) == 1 {
 				return ids[0], nil
 			}
 		}
 	}
-	return 0, fmt.Errorf("modeldir: %s: no bos_token_id in %s and none of the special tokens %q (it has %q)", p.Dir, ConfigFile, bosNames, special)
+	return 0, fmt.Errorf("the tokenizer has none of the special tokens %q that start a document (it has %q)", bosNames, special)
 }
 
 // Save writes m and tok to dir as a model directory that Load reads

@@ -1,13 +1,16 @@
 package train
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
 
 	"github.com/xent-dev/xent/data"
+	"github.com/xent-dev/xent/eval"
 	"github.com/xent-dev/xent/loss"
 	"github.com/xent-dev/xent/model"
+	"github.com/xent-dev/xent/tokenizer"
 )
 
 // Settings are the training hyper-parameters; they are saved with every
@@ -158,34 +161,43 @@ func (t *Trainer) Next() (StepStats, error) {
 
 // Eval is a held-out measurement.
 type Eval struct {
-	Step       int     `json:"step"`
-	Loss       float64 `json:"val_loss"` // nats/token
-	Perplexity float64 `json:"val_perplexity"`
-	BPB        float64 `json:"val_bpb"` // bits per byte of the held-out text
-	Tokens     int     `json:"val_tokens"`
+	Step            int     `json:"step"`
+	Loss            float64 `json:"val_loss"` // nats/token
+	Perplexity      float64 `json:"val_perplexity"`
+	BPB             float64 `json:"val_bpb"`              // bits per byte of the scored tokens' text (0 without a tokenizer)
+	Tokens          int     `json:"val_tokens"`           // tokens scored
+	TokensAvailable int     `json:"val_tokens_available"` // tokens the held-out split holds
 }
 
-// Evaluate scores every token of the held-out stream once (disjoint
-// windows of the training context, each conditioned on the tokens before
-// it in its window), over bytes of held-out text.
-func (t *Trainer) Evaluate(tokens []int32, bytes int) (Eval, error) {
-	var tot loss.Totals
-	tot.Bytes = bytes
-	T := t.Settings.Context
-	for _, w := range data.Windows(tokens, T) {
-		n := len(w) - 1
-		l, err := t.Model.Forward(w[:n], 1, n, w[1:], loss.Options{Reduction: loss.Sum}) // plain NLL, no smoothing or z-loss
-		if err != nil {
-			return Eval{}, err
-		}
-		tot.Nats += l
-		tot.Tokens += n
-	}
-	mean, err := tot.MeanNLL()
+// HeldOut is the text a trainer is evaluated on, and how much of it.
+type HeldOut struct {
+	Tokens []int32 // the held-out split's token ids, scored as one document
+	// BOS is the token the first window starts with: a trained tokenizer's
+	// modeldir.TokenizerBOS, a loaded model's Pretrained.BOS.
+	BOS int32
+	// Tokenizer, if not nil, gives the bytes of the scored tokens, for bits
+	// per byte.
+	Tokenizer *tokenizer.Tokenizer
+	// MaxTokens caps the tokens scored (0: all of them).
+	MaxTokens int
+	// Progress, if not nil, is told the running totals after each window.
+	Progress func(eval.Progress)
+}
+
+// Evaluate scores the held-out tokens with the plain NLL (no smoothing or
+// z-loss) exactly as xent eval scores a document by default: disjoint
+// windows of the training context, the first token conditioned on BOS,
+// each token scored once, up to h.MaxTokens of them. On the same tokens it
+// gives what xent eval gives for the saved checkpoint. A cancelled ctx
+// stops it between windows with ctx's error.
+func (t *Trainer) Evaluate(ctx context.Context, h HeldOut) (Eval, error) {
+	r, err := eval.Tokens(ctx, t.Model, h.Tokenizer, h.BOS, h.Tokens, eval.Options{Scheme: eval.Disjoint, Ctx: t.Settings.Context,
+		MaxTokens: h.MaxTokens, Progress: h.Progress, Threads: t.Settings.Threads})
 	if err != nil {
-		return Eval{}, err
+		return Eval{}, fmt.Errorf("train: held-out evaluation: %w", err)
 	}
-	ppl, _ := tot.Perplexity()
-	bpb, err := tot.BitsPerByte()
-	return Eval{Step: t.Step, Loss: mean, Perplexity: ppl, BPB: bpb, Tokens: tot.Tokens}, err
+	if r.Tokens == 0 {
+		return Eval{}, fmt.Errorf("train: no held-out tokens to score")
+	}
+	return Eval{Step: t.Step, Loss: r.MeanNLL, Perplexity: r.PPL, BPB: r.BPB, Tokens: int(r.Tokens), TokensAvailable: int(r.TokensAvailable)}, nil
 }

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"context"
 	"math"
 	"os"
 	"path/filepath"
@@ -135,12 +136,25 @@ func TestEvaluateAndUnwritableCheckpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev, err := tr.Evaluate(ids[:100], 400)
+	bytes := 0
+	for _, id := range ids[:100] {
+		b, _ := tok.Token(id)
+		bytes += len(b)
+	}
+	ev, err := tr.Evaluate(context.Background(), HeldOut{Tokens: ids[:100], BOS: 0, Tokenizer: tok})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ev.Tokens != 99 || math.Abs(ev.BPB-ev.Loss*99/400/math.Ln2) > 1e-9 || math.Abs(ev.Perplexity-math.Exp(ev.Loss)) > 1e-9 {
-		t.Errorf("eval %+v", ev)
+	if ev.Tokens != 100 || ev.TokensAvailable != 100 || math.Abs(ev.BPB-ev.Loss*100/float64(bytes)/math.Ln2) > 1e-9 ||
+		math.Abs(ev.Perplexity-math.Exp(ev.Loss)) > 1e-9 {
+		t.Errorf("eval %+v over %d bytes", ev, bytes)
+	}
+	capped, err := tr.Evaluate(context.Background(), HeldOut{Tokens: ids[:100], BOS: 0, MaxTokens: 37})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if capped.Tokens != 37 || capped.TokensAvailable != 100 || capped.BPB != 0 {
+		t.Errorf("capped at 37 tokens: %+v", capped)
 	}
 	blocker := filepath.Join(t.TempDir(), "file")
 	os.WriteFile(blocker, []byte("x"), 0o644)

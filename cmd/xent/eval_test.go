@@ -26,7 +26,7 @@ func TestEvalJSON(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	for _, key := range []string{"tokens", "bytes", "mean_nll", "mean_nll_stderr", "ppl", "word_ppl", "byte_ppl", "bpb", "bpc",
-		"top1_acc", "window", "calibration", "by_class", "by_frequency", "by_position", "kld"} {
+		"top1_acc", "window", "calibration", "by_class", "by_frequency", "by_position", "base", "tokens_available"} {
 		if _, ok := r[key]; !ok {
 			t.Errorf("--json has no %q", key)
 		}
@@ -48,8 +48,9 @@ func TestEvalJSON(t *testing.T) {
 	if !strings.Contains(stderr, "no training-token counts") {
 		t.Errorf("stderr does not say the counts come from the evaluated text:\n%s", stderr)
 	}
-	if kl := r["kld"].(map[string]any); kl["mean"].(float64) > 1e-6 || kl["same_top_p"] != 1.0 {
-		t.Errorf("a model against itself: %v", kl)
+	b := r["base"].(map[string]any)
+	if kl := b["kl_base_model"].(map[string]any); kl["mean"].(float64) > 1e-6 || b["kl_model_base_mean"].(float64) > 1e-6 || b["same_top_p"] != 1.0 {
+		t.Errorf("a model against itself: %v", b)
 	}
 	for _, f := range []string{"reliability.svg", "position.svg"} {
 		if st, err := os.Stat(filepath.Join(plots, f)); err != nil || st.Size() == 0 {

@@ -16,6 +16,7 @@ import (
 	"github.com/xent-dev/xent/data"
 	"github.com/xent-dev/xent/internal/atomicfile"
 	"github.com/xent-dev/xent/model"
+	"github.com/xent-dev/xent/modeldir"
 	"github.com/xent-dev/xent/scaling"
 	"github.com/xent-dev/xent/scaling/sweep"
 	"github.com/xent-dev/xent/train"
@@ -136,6 +137,10 @@ func runScalingSweep(cmd *cobra.Command, f *scalingSweepFlags) error {
 		return err
 	}
 	logf("%s: %d training tokens, %d held-out tokens, vocabulary %d", name, len(trainTokens), len(heldTokens), tok.VocabSize())
+	bos, err := modeldir.TokenizerBOS(tok)
+	if err != nil {
+		return err
+	}
 
 	newModel := func(sh sweep.Shape) (*model.Model, error) {
 		tf := f.tf
@@ -151,7 +156,7 @@ func runScalingSweep(cmd *cobra.Command, f *scalingSweepFlags) error {
 	results, err := sweep.Run(ctx, sweep.Config{
 		Shapes: shapes, Grid: f.grid, Budget: f.budget, FlopRate: f.flopRate,
 		Settings: f.tf.s, NewModel: newModel,
-		Train: trainTokens, HeldOut: heldTokens, HeldOutBytes: len(heldOut),
+		Train: trainTokens, HeldOut: heldTokens, HeldOutBOS: bos, Tokenizer: tok,
 		CSV: csvPath, Logf: logf,
 	})
 	if err != nil {

@@ -203,6 +203,11 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 	if err != nil {
 		return err
 	}
+	bos, err := modeldir.TokenizerBOS(tok) // what xent eval conditions the checkpoint's first token on
+	if err != nil {
+		return err
+	}
+	held := train.HeldOut{Tokens: heldTokens, BOS: bos, Tokenizer: tok}
 	s := t.Settings
 	logf("%s: %d training tokens, %d held-out tokens (%d bytes), vocabulary %d, %d parameters",
 		name, len(trainTokens), len(heldTokens), len(heldOut), tok.VocabSize(), len(t.Model.ParamBuffer()))
@@ -233,7 +238,7 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 		bar.Describe(fmt.Sprintf("step %d  loss %.4f  %.0f tok/s", st.Step, st.Loss, rate))
 		bar.Set(t.Step)
 		if s.EvalEvery > 0 && t.Step%s.EvalEvery == 0 && t.Step < s.Steps {
-			ev, err := t.Evaluate(heldTokens, len(heldOut))
+			ev, err := t.Evaluate(cmd.Context(), held)
 			if err != nil {
 				return err
 			}
@@ -249,7 +254,7 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 	}
 	bar.Finish()
 	elapsed := time.Since(start)
-	ev, err := t.Evaluate(heldTokens, len(heldOut))
+	ev, err := t.Evaluate(cmd.Context(), held)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/xent-dev/xent/internal/atomicfile"
 	"github.com/xent-dev/xent/model"
 	"github.com/xent-dev/xent/scaling"
+	"github.com/xent-dev/xent/tokenizer"
 	"github.com/xent-dev/xent/train"
 )
 
@@ -57,10 +58,13 @@ type Config struct {
 	Settings train.Settings
 	// NewModel builds a freshly initialised model of a shape.
 	NewModel func(Shape) (*model.Model, error)
-	// Train and HeldOut are the token streams; HeldOutBytes is the held-out
-	// text's length, for bits per byte.
+	// Train and HeldOut are the token streams.
 	Train, HeldOut []int32
-	HeldOutBytes   int
+	// HeldOutBOS starts the held-out document, as xent eval starts it
+	// (modeldir.TokenizerBOS); Tokenizer, if not nil, counts its bytes for
+	// bits per byte.
+	HeldOutBOS int32
+	Tokenizer  *tokenizer.Tokenizer
 	// CSV is the file every finished run is written to; it must not exist.
 	CSV string
 	// Logf reports progress (nil: quiet).
@@ -251,7 +255,7 @@ func (c *Config) measure(sh Shape) (Cost, error) {
 	perToken := steps[len(steps)/2] / float64(s.Batch*s.Context*s.GradAccum)
 	n := min(len(c.HeldOut), s.Batch*s.Context)
 	start := time.Now()
-	if _, err := t.Evaluate(c.HeldOut[:n], 1); err != nil {
+	if _, err := t.Evaluate(context.Background(), train.HeldOut{Tokens: c.HeldOut[:n], BOS: c.HeldOutBOS}); err != nil {
 		return Cost{}, err
 	}
 	evalSec := time.Since(start).Seconds() * float64(len(c.HeldOut)) / float64(n)
@@ -378,7 +382,7 @@ func (c *Config) train(ctx context.Context, p Planned, deadline time.Time) (*Res
 			return nil, fmt.Errorf("shape %s, step %d: %w", p.Shape, t.Step+1, err)
 		}
 	}
-	ev, err := t.Evaluate(c.HeldOut, c.HeldOutBytes)
+	ev, err := t.Evaluate(ctx, train.HeldOut{Tokens: c.HeldOut, BOS: c.HeldOutBOS, Tokenizer: c.Tokenizer})
 	if err != nil {
 		return nil, err
 	}

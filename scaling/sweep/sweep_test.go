@@ -82,7 +82,7 @@ func tinyConfig(t *testing.T, budget time.Duration) Config {
 		NewModel: func(sh Shape) (*model.Model, error) {
 			return model.New(model.Config{ModelType: "gpt2", VocabSize: 32, NEmbd: sh.Width, NLayer: sh.Layers, NHead: 1, NPositions: 16, LayerNormEpsilon: 1e-5}, 1)
 		},
-		Train: toks(4000), HeldOut: toks(256), HeldOutBytes: 512,
+		Train: toks(4000), HeldOut: toks(256), HeldOutBOS: 0,
 		CSV: filepath.Join(t.TempDir(), "runs.csv"),
 	}
 }
