@@ -17,7 +17,7 @@ const (
 	Whitespace   Class = iota
 	Punctuation        // any other non-letter, non-digit character
 	FunctionWord       // a word of the closed list functionWords, in any case
-	Number             // digits, with . or , between digits
+	Number             // decimal digits of any script, with . or , between digits
 	Capitalised        // a capitalised word not at a sentence start: a proper-noun proxy
 	OtherWord          // every other word
 	GoKeyword
@@ -142,18 +142,22 @@ func wordEnd(text []byte, i int) int {
 	return i
 }
 
-// numberEnd is the end of the number starting at i: digits, with '.' or
-// ',' between digits (3.14, 1,000).
+// numberEnd is the end of the number starting at i: decimal digits of any
+// script (unicode.IsDigit: 0-9, ١٢, １２…), with '.' or ',' between
+// digits (3.14, 1,000). It accepts the same digits the classifier starts a
+// number at, so it always moves past the first.
 func numberEnd(text []byte, i int) int {
 	for i < len(text) {
-		c := text[i]
-		if '0' <= c && c <= '9' {
-			i++
+		r, n := utf8.DecodeRune(text[i:])
+		if unicode.IsDigit(r) {
+			i += n
 			continue
 		}
-		if (c == '.' || c == ',') && i+1 < len(text) && '0' <= text[i+1] && text[i+1] <= '9' {
-			i++
-			continue
+		if (r == '.' || r == ',') && i+1 < len(text) {
+			if r2, _ := utf8.DecodeRune(text[i+1:]); unicode.IsDigit(r2) {
+				i++
+				continue
+			}
 		}
 		break
 	}
