@@ -136,13 +136,8 @@ func (c Config) dims() (dims, error) {
 	if err := c.checkSupported(); err != nil {
 		return dims{}, err
 	}
-	for _, f := range []struct {
-		name string
-		v    int
-	}{{"vocab_size", d.V}, {"layers", d.L}, {"width", d.C}, {"attention heads", d.H}, {"key/value heads", d.K}, {"MLP width", d.F}, {"context length", d.maxT}} {
-		if f.v <= 0 {
-			return dims{}, fmt.Errorf("model: %s config: %s is %d, must be ≥ 1", c.ModelType, f.name, f.v)
-		}
+	if err := c.checkBounds(d); err != nil {
+		return dims{}, err
 	}
 	if d.C%d.H != 0 {
 		return dims{}, fmt.Errorf("model: width %d is not a multiple of the %d heads", d.C, d.H)
@@ -151,6 +146,9 @@ func (c Config) dims() (dims, error) {
 		return dims{}, fmt.Errorf("model: %d attention heads are not a multiple of the %d key/value heads", d.H, d.K)
 	}
 	d.D = d.C / d.H
+	if d.llama && d.maxT*d.D > maxRopeTable {
+		return dims{}, fmt.Errorf("model: max_position_embeddings %d with heads of %d channels needs a RoPE table of %d values, more than the %d supported", d.maxT, d.D, d.maxT*d.D, maxRopeTable)
+	}
 	if d.llama && d.D%2 != 0 {
 		return dims{}, fmt.Errorf("model: RoPE needs an even head size, have %d", d.D)
 	}
@@ -158,4 +156,44 @@ func (c Config) dims() (dims, error) {
 		return dims{}, fmt.Errorf("model: norm epsilon %g and rope_theta %g must be positive and finite", d.eps, d.theta)
 	}
 	return d, nil
+}
+
+// Bounds on a config's sizes, far above any published model's, so that
+// arithmetic on them cannot overflow and a hostile or mistyped config.json
+// is refused by name before anything is allocated. The parameter count is
+// bounded too (maxParams), as is the RoPE table.
+const (
+	maxVocab   = 1 << 24 // 16,777,216 tokens
+	maxLayers  = 1 << 12 // 4096
+	maxWidth   = 1 << 17 // 131,072 channels
+	maxMLP     = 1 << 20 // 1,048,576 hidden units
+	maxContext = 1 << 24 // 16,777,216 positions
+	// maxRopeTable bounds context × head size, the cos and sin of a Llama
+	// model's rotary embedding (1 GiB of float32 at the bound).
+	maxRopeTable = 1 << 28
+)
+
+// checkBounds refuses a size outside [1, its bound], naming the field of
+// config.json it came from.
+func (c Config) checkBounds(d dims) error {
+	names := map[string][5]string{ // vocabulary, layers, width, heads, key/value heads; MLP and context below
+		GPT2:  {"vocab_size", "n_layer", "n_embd", "n_head", "n_head"},
+		Llama: {"vocab_size", "num_hidden_layers", "hidden_size", "num_attention_heads", "num_key_value_heads"},
+	}[c.ModelType]
+	mlp, ctx := "intermediate_size", "max_position_embeddings"
+	if c.ModelType == GPT2 {
+		mlp, ctx = "n_inner (0: 4·n_embd)", "n_positions"
+	}
+	for _, f := range []struct {
+		name  string
+		v, hi int
+	}{
+		{names[0], d.V, maxVocab}, {names[1], d.L, maxLayers}, {names[2], d.C, maxWidth},
+		{names[3], d.H, maxWidth}, {names[4], d.K, maxWidth}, {mlp, d.F, maxMLP}, {ctx, d.maxT, maxContext},
+	} {
+		if f.v < 1 || f.v > f.hi {
+			return fmt.Errorf("model: %s config: %s is %d, must be in [1, %d]", c.ModelType, f.name, f.v, f.hi)
+		}
+	}
+	return nil
 }

@@ -56,6 +56,10 @@ func New(cfg Config, seed uint64) (*Model, error) {
 	return m, nil
 }
 
+// physicalMemory is the machine's memory in bytes, if the platform tells;
+// replaced in tests.
+var physicalMemory = totalMemory
+
 // alloc returns a model with zero parameters.
 func alloc(cfg Config) (*Model, error) {
 	d, err := cfg.dims()
@@ -65,6 +69,13 @@ func alloc(cfg Config) (*Model, error) {
 	specs, total := layout(d)
 	if total > maxParams {
 		return nil, fmt.Errorf("model: %d parameters are more than the %d supported", total, maxParams)
+	}
+	need := 8 * int64(total) // weights and gradients, float32
+	if d.llama {
+		need += 4 * int64(d.maxT) * int64(d.D) // the RoPE table
+	}
+	if ram, ok := physicalMemory(); ok && need > ram {
+		return nil, fmt.Errorf("model: %s config: %d parameters need %.1f GiB for weights and gradients, more than this machine's %.1f GiB of memory", cfg.ModelType, total, float64(need)/(1<<30), float64(ram)/(1<<30))
 	}
 	m := &Model{Config: cfg, d: d, specs: specs, byName: map[string]spec{},
 		params: make([]float32, total), grads: make([]float32, total)}
