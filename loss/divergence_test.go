@@ -26,9 +26,9 @@ type divergenceCase struct {
 	} `json:"expected"`
 }
 
-// TestDivergenceGolden checks Compare and Distill against
-// testdata/divergence/divergence.json (PyTorch, float64; see gen.py there).
-func TestDivergenceGolden(t *testing.T) {
+// readDivergenceCases reads testdata/divergence/divergence.json.
+func readDivergenceCases(t *testing.T) []divergenceCase {
+	t.Helper()
 	raw, err := os.ReadFile("testdata/divergence/divergence.json")
 	if err != nil {
 		t.Fatal(err)
@@ -40,12 +40,19 @@ func TestDivergenceGolden(t *testing.T) {
 	if len(g.Cases) == 0 {
 		t.Fatal("no cases")
 	}
+	return g.Cases
+}
+
+// TestDivergenceGolden checks Compare and Distill against
+// testdata/divergence/divergence.json (PyTorch, float64; see gen.py there).
+func TestDivergenceGolden(t *testing.T) {
+	cases := readDivergenceCases(t)
 	// KL and JS vanish for identical rows: there the bar is absolute.
 	near := func(got float64, want jsonFloat) bool {
 		return closeTo(got, float64(want)) || math.Abs(got-float64(want)) < 1e-9
 	}
 	forEachImpl(t, func(t *testing.T) {
-		for _, c := range g.Cases {
+		for _, c := range cases {
 			a, b := f32s(c.A), f32s(c.B)
 			p, q := FromLogits(a, c.N, c.V), FromLogits(b, c.N, c.V)
 			if c.Input == "probs" {

@@ -59,4 +59,11 @@
 // log-sum-exps. Distill is the T²-scaled distillation KL with its gradient.
 // Totals converts summed NLL to perplexity, word perplexity, bits per byte
 // and bits per character.
+//
+// RowScorer is the one place a single position is scored: the target's NLL
+// and rank, the top-1 class and its probability, the entropy, and against a
+// base model's row its NLL, Δp and the KL in both directions, each named by
+// its arguments (KLBaseModel = KL(base ‖ model), llama.cpp's and xent eval's;
+// KLModelBase = KL(model ‖ base), post-training's KL(π ‖ base)). eval,
+// sample and the studies score rows through it.
 package loss

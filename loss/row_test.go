@@ -1,10 +1,8 @@
 package loss
 
 import (
-	"encoding/json"
 	"math"
 	"math/rand/v2"
-	"os"
 	"strings"
 	"testing"
 )
@@ -24,17 +22,10 @@ func rowNear(got, want float64) bool {
 // against testdata/divergence/divergence.json (PyTorch, float64): the model
 // row is A, the base row B, so KL(model ‖ base) is the golden's KL(A ‖ B).
 func TestRowScorerDivergenceGolden(t *testing.T) {
-	raw, err := os.ReadFile("testdata/divergence/divergence.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var g struct{ Cases []divergenceCase }
-	if err := json.Unmarshal(raw, &g); err != nil {
-		t.Fatal(err)
-	}
+	all := readDivergenceCases(t)
 	forEachImpl(t, func(t *testing.T) {
 		cases := 0
-		for _, c := range g.Cases {
+		for _, c := range all {
 			if c.Input != "logits" {
 				continue
 			}

@@ -2,9 +2,9 @@ package sample
 
 import (
 	"fmt"
-	"math"
 	"slices"
 
+	"github.com/xent-dev/xent/loss"
 	"github.com/xent-dev/xent/model"
 )
 
@@ -14,28 +14,6 @@ type Token struct {
 	LogProb float64 `json:"logprob"` // log p(ID | context), raw logits at temperature 1
 	Rank    int     `json:"rank"`    // 1 + tokens with a higher raw logit
 	Top     int32   `json:"top"`     // the model's top-1 token here (rank 1)
-}
-
-// Score is the log-probability log softmax(logits)[tok] in float64, the
-// rank of tok (1 + the number of tokens with a higher logit) and the
-// model's top-1 token (the lowest id among ties), for a raw logits row [V].
-func Score(logits []float32, tok int32) (logProb float64, rank int, top int32, err error) {
-	if tok < 0 || int(tok) >= len(logits) {
-		return 0, 0, 0, fmt.Errorf("sample: token %d is outside the vocabulary [0, %d)", tok, len(logits))
-	}
-	top = argmax(logits)
-	m := float64(logits[top])
-	var z float64
-	for i, l := range logits {
-		if math.IsNaN(float64(l)) || math.IsInf(float64(l), 1) {
-			return 0, 0, 0, fmt.Errorf("sample: the logit of token %d is %g", i, l)
-		}
-		z += math.Exp(float64(l) - m)
-		if l > logits[tok] {
-			rank++
-		}
-	}
-	return float64(logits[tok]) - m - math.Log(z), rank + 1, top, nil
 }
 
 // Generator decodes with a model's KV cache: it feeds the prompt one token
@@ -50,6 +28,7 @@ type Generator struct {
 	dec    *model.Decoder
 	logits []float32 // [V]: the model's logits, written by the decoder
 	work   []float32 // [V]: their copy, which the sampler processes
+	rows   loss.RowScorer
 }
 
 // NewGenerator returns a generator for m, which must not change while it
@@ -106,11 +85,11 @@ func (g *Generator) Generate(prompt []int32, maxTokens int, sp *Sampler, emit fu
 		if slices.Contains(g.Stop, id) {
 			return out, nil
 		}
-		lp, rank, top, err := Score(logits, id)
+		r, err := g.rows.Score(logits, nil, id)
 		if err != nil {
-			return out, err
+			return out, fmt.Errorf("sample: position %d: %w", len(seq), err)
 		}
-		t := Token{ID: id, LogProb: lp, Rank: rank, Top: top}
+		t := Token{ID: id, LogProb: -r.NLL, Rank: r.Rank, Top: r.Top}
 		out = append(out, t)
 		seq = append(seq, id)
 		if emit != nil {

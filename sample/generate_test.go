@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xent-dev/xent/loss"
 	"github.com/xent-dev/xent/model"
 )
 
@@ -57,11 +58,12 @@ func TestGenerateScoresUnderTheModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	V := m.VocabSize()
+	var rs loss.RowScorer
 	for i, tk := range got {
 		row := logits[(len(prompt)-1+i)*V : (len(prompt)+i)*V]
-		lp, rank, top, _ := Score(row, tk.ID)
-		if math.Abs(lp-tk.LogProb) > 1e-5 || rank != tk.Rank || top != tk.Top {
-			t.Fatalf("token %d: logprob %g rank %d top %d; the parallel pass says %g %d %d", i, tk.LogProb, tk.Rank, tk.Top, lp, rank, top)
+		r, err := rs.Score(row, nil, tk.ID)
+		if err != nil || math.Abs(-r.NLL-tk.LogProb) > 1e-5 || r.Rank != tk.Rank || r.Top != tk.Top {
+			t.Fatalf("token %d: logprob %g rank %d top %d; the parallel pass says %+v (%v)", i, tk.LogProb, tk.Rank, tk.Top, r, err)
 		}
 	}
 }
@@ -136,15 +138,5 @@ func TestGenerateStopsAndErrors(t *testing.T) {
 	}
 	if got, err := g.Generate(make([]int32, 20), 5, sp, nil); err != nil || len(got) != 5 {
 		t.Errorf("a prompt that fills the context exactly: %d tokens, %v", len(got), err)
-	}
-}
-
-func TestScore(t *testing.T) {
-	lp, rank, top, err := Score(logs(0.5, 0.25, 0.25), 2)
-	if err != nil || math.Abs(lp-math.Log(0.25)) > 1e-6 || rank != 2 || top != 0 {
-		t.Errorf("Score = %g %d %d %v", lp, rank, top, err)
-	}
-	if _, _, _, err := Score([]float32{1, 2}, 2); err == nil {
-		t.Error("token outside the row accepted")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"slices"
 
+	"github.com/xent-dev/xent/loss"
 	"github.com/xent-dev/xent/model"
 	"github.com/xent-dev/xent/sample"
 )
@@ -94,8 +95,9 @@ type Exposure struct {
 // scorer scores true tokens under a context through the model's parallel
 // pass, whose logits equal KV-cache decoding's bit for bit.
 type scorer struct {
-	m *model.Model
-	V int
+	m    *model.Model
+	V    int
+	rows *loss.RowScorer
 }
 
 // pass returns the logits [len(seq), V] of seq.
@@ -104,8 +106,8 @@ func (s scorer) pass(seq []int32) ([]float32, error) { return s.m.Logits(seq, 1,
 // nll is −log p(seq[i]) and the top-1 token at position i ≥ 1, from the
 // logits of a pass over seq.
 func (s scorer) nll(logits []float32, seq []int32, i int) (float64, int32, error) {
-	lp, _, top, err := sample.Score(logits[(i-1)*s.V:i*s.V], seq[i])
-	return -lp, top, err
+	r, err := s.rows.Score(logits[(i-1)*s.V:i*s.V], nil, seq[i])
+	return r.NLL, r.Top, err
 }
 
 // RunExposure runs the exposure study over docs, each at least
@@ -115,7 +117,7 @@ func RunExposure(m *model.Model, docs [][]int32, o ExposureOptions) (Exposure, e
 		return Exposure{}, err
 	}
 	gen := sample.NewGenerator(m)
-	sc := scorer{m: m, V: m.VocabSize()}
+	sc := scorer{m: m, V: m.VocabSize(), rows: new(loss.RowScorer)}
 	res := Exposure{Options: o, Curve: make([]CurvePoint, o.Horizon)}
 	free := max(o.Own, o.Horizon) // tokens each free-running generation needs
 	runs := 0
@@ -242,12 +244,12 @@ func (s scorer) freeRunning(tf []float32, truth, own []int32, p, horizon int) (n
 	nll, disagree = make([]float64, horizon), make([]float64, horizon)
 	for j := range horizon {
 		i := p + j // the position predicted
-		lp, _, top, err := sample.Score(logits[(i-1)*s.V:i*s.V], truth[i])
+		l, top, err := s.nll(logits, truth, i)
 		if err != nil {
 			return nil, nil, err
 		}
 		_, tfTop, _ := s.nll(tf, truth, i)
-		nll[j] = -lp
+		nll[j] = l
 		if top != tfTop {
 			disagree[j] = 1
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/xent-dev/xent/loss"
 	"github.com/xent-dev/xent/model"
 	"github.com/xent-dev/xent/sample"
 )
@@ -118,6 +119,7 @@ func row(name string, pen Penalty, conts []sample.Continuation, l int) Repetitio
 // model, teacher-forced, as if the model had generated it.
 func trueContinuations(m *model.Model, docs [][]int32, o RepetitionOptions) ([]sample.Continuation, error) {
 	V := m.VocabSize()
+	var rows loss.RowScorer
 	conts := make([]sample.Continuation, len(docs))
 	for i, d := range docs {
 		seq := d[:o.Prompt+o.NewTokens]
@@ -128,11 +130,11 @@ func trueContinuations(m *model.Model, docs [][]int32, o RepetitionOptions) ([]s
 		toks := make([]sample.Token, o.NewTokens)
 		for j := range toks {
 			pos := o.Prompt + j
-			lp, rank, top, err := sample.Score(logits[(pos-1)*V:pos*V], seq[pos])
+			r, err := rows.Score(logits[(pos-1)*V:pos*V], nil, seq[pos])
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("study: document %d, position %d: %w", i, pos, err)
 			}
-			toks[j] = sample.Token{ID: seq[pos], LogProb: lp, Rank: rank, Top: top}
+			toks[j] = sample.Token{ID: seq[pos], LogProb: -r.NLL, Rank: r.Rank, Top: r.Top}
 		}
 		conts[i] = sample.Continuation{Context: seq[:o.Prompt], Tokens: toks}
 	}

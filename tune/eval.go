@@ -2,9 +2,7 @@ package tune
 
 import (
 	"fmt"
-	"math"
 
-	"github.com/xent-dev/xent/loss"
 	"github.com/xent-dev/xent/model"
 )
 
@@ -36,54 +34,4 @@ func PairMargins(m *model.Model, items []Item, B int) ([]float64, error) {
 		}
 	}
 	return margins, nil
-}
-
-// TextEval is a model on held-out plain text, beside a base model.
-type TextEval struct {
-	Tokens     int     // positions scored
-	NLL        float64 // mean nats per token
-	Perplexity float64
-	KL         float64 // mean over positions of KL(π ‖ base), exact over the vocabulary
-}
-
-// EvaluateText scores every window (T+1 tokens, data.Windows) with m: the
-// mean NLL of each next token and, against base, the mean KL(π ‖ base) of
-// the next-token distributions.
-func EvaluateText(m, base *model.Model, windows [][]int32) (TextEval, error) {
-	var ev TextEval
-	nats, kl := 0.0, 0.0
-	V := m.VocabSize()
-	for _, w := range windows {
-		n := len(w) - 1
-		if n < 1 {
-			continue
-		}
-		p, err := m.Logits(w[:n], 1, n)
-		if err != nil {
-			return TextEval{}, err
-		}
-		q, err := base.Logits(w[:n], 1, n)
-		if err != nil {
-			return TextEval{}, err
-		}
-		ce, err := loss.CrossEntropy(loss.F32(p, n, V), loss.Targets{Index: w[1:]}, loss.Options{Reduction: loss.Sum})
-		if err != nil {
-			return TextEval{}, err
-		}
-		d, err := loss.Compare(loss.FromLogits(p, n, V), loss.FromLogits(q, n, V), 0)
-		if err != nil {
-			return TextEval{}, err
-		}
-		nats += ce.Loss
-		for _, x := range d.KL {
-			kl += x
-		}
-		ev.Tokens += n
-	}
-	if ev.Tokens == 0 {
-		return TextEval{}, fmt.Errorf("tune: no held-out tokens to score")
-	}
-	ev.NLL, ev.KL = nats/float64(ev.Tokens), kl/float64(ev.Tokens)
-	ev.Perplexity = math.Exp(ev.NLL)
-	return ev, nil
 }

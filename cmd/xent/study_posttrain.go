@@ -48,8 +48,11 @@ base model kept for scoring), wall and CPU time per step (CPU time is steadier
 on a shared machine), held-out pair accuracy (the model gives the chosen
 sentence the higher probability), held-out reward accuracy against the
 base (the chosen − rejected margin grew: DPO's implicit reward with the
-base as reference), both split by flip kind, the mean KL of the model to
-the base on held-out plain text, and the change of held-out perplexity.
+base as reference), both split by flip kind, the mean KL(π ‖ base) of the
+model π from the base on held-out plain text (the direction post-training
+penalises; xent eval --base prints KL(base ‖ model) beside it), and the
+change of held-out perplexity. The plain text is scored as xent eval
+scores a document: disjoint windows of the model's context, BOS first.
 
 --model defaults to runs/opticks, what "xent train" writes.`,
 		Example: `  xent train && xent study posttrain
@@ -156,7 +159,7 @@ type posttrainRow struct {
 	RewardAccuracy  jsonFloat `json:"reward_accuracy_vs_base"`
 	InsertReward    jsonFloat `json:"insert_reward_accuracy"`
 	RemovalReward   jsonFloat `json:"removal_reward_accuracy"`
-	KL              jsonFloat `json:"kl_to_base"`
+	KLPolicyBase    jsonFloat `json:"kl_policy_base"` // mean KL(π ‖ base)
 	Perplexity      jsonFloat `json:"perplexity"`
 	DeltaPPL        jsonFloat `json:"delta_perplexity"`
 	FinalLoss       jsonFloat `json:"final_loss"`
@@ -168,7 +171,7 @@ func posttrainJSON(r posttrain.Result) map[string]any {
 			StepMinMS: jsonFloat(x.StepMinMS), StepMedianMS: jsonFloat(x.StepMedianMS), StepMaxMS: jsonFloat(x.StepMaxMS),
 			PrecomputeS: jsonFloat(x.PrecomputeS), PairAccuracy: jsonFloat(x.PairAccuracy), InsertAccuracy: jsonFloat(x.InsertAccuracy),
 			RemovalAccuracy: jsonFloat(x.RemovalAccuracy), RewardAccuracy: jsonFloat(x.RewardAccuracy),
-			InsertReward: jsonFloat(x.InsertReward), RemovalReward: jsonFloat(x.RemovalReward), KL: jsonFloat(x.KL),
+			InsertReward: jsonFloat(x.InsertReward), RemovalReward: jsonFloat(x.RemovalReward), KLPolicyBase: jsonFloat(x.KLPolicyBase),
 			Perplexity: jsonFloat(x.Perplexity), DeltaPPL: jsonFloat(x.DeltaPPL), FinalLoss: jsonFloat(x.FinalLoss)}
 	}
 	rows := make([]posttrainRow, len(r.Rows))

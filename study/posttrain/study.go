@@ -1,6 +1,7 @@
 package posttrain
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"math"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/xent-dev/xent/data"
+	"github.com/xent-dev/xent/eval"
 	"github.com/xent-dev/xent/model"
 	"github.com/xent-dev/xent/modeldir"
 	"github.com/xent-dev/xent/prefs"
@@ -23,9 +25,11 @@ import (
 // to score, and plain text to measure perplexity and KL on.
 type Data struct {
 	TrainPairs, HeldOutPairs []Pair
-	// PlainText is the held-out text of the held-out pairs, in windows of
-	// the model's context plus one token (data.Windows).
-	PlainText [][]int32
+	// PlainText is the held-out text of the held-out pairs as token ids,
+	// scored as xent eval scores a document (eval.Disjoint, the model's
+	// context, the first token conditioned on BOS).
+	PlainText []int32
+	BOS       int32
 	Tokens    int // tokens of PlainText
 }
 
@@ -93,7 +97,7 @@ type Row struct {
 	// the base model's (NaN for the base itself), split by flip like the
 	// pair accuracy.
 	RewardAccuracy, InsertReward, RemovalReward float64
-	KL                                          float64 // mean KL(π ‖ base) per token of held-out plain text, nats
+	KLPolicyBase                                float64 // mean KL(π ‖ base) per token of held-out plain text, nats
 	Perplexity                                  float64 // on held-out plain text
 	DeltaPPL                                    float64 // relative change of Perplexity against the base
 	FinalLoss                                   float64
@@ -126,9 +130,11 @@ func PrepareData(o Options, pre *modeldir.Pretrained) (Data, error) {
 	if len(d.TrainPairs) == 0 || len(d.HeldOutPairs) == 0 {
 		return Data{}, fmt.Errorf("posttrain: corpus %s gives %d training and %d held-out pairs", o.Corpus, len(d.TrainPairs), len(d.HeldOutPairs))
 	}
-	tokens := pre.Tokenizer.Encode(held[cut:])
-	d.PlainText = data.Windows(tokens, pre.Model.MaxSeqLen())
-	d.Tokens = len(tokens) - 1
+	if d.BOS, err = pre.BOS(); err != nil {
+		return Data{}, err
+	}
+	d.PlainText = pre.Tokenizer.Encode(held[cut:])
+	d.Tokens = len(d.PlainText)
 	return d, nil
 }
 
@@ -204,8 +210,8 @@ func Run(o Options, methods []Method, base *modeldir.Pretrained, load func() (*m
 			return Result{}, fmt.Errorf("posttrain: %s: %w", m.Name, err)
 		}
 		row.DeltaPPL = row.Perplexity/res.Base.Perplexity - 1
-		fmt.Fprintf(logw, "posttrain: %s: held-out pair accuracy %.1f%%, KL to base %.4f, perplexity %+.2f%%, step wall ms mean %.0f (min %.0f, median %.0f, max %.0f), CPU ms %.0f, live heap %.1f MiB, peak RSS %.0f MiB\n",
-			m.Name, 100*row.PairAccuracy, row.KL, 100*row.DeltaPPL, row.StepMS, row.StepMinMS, row.StepMedianMS, row.StepMaxMS, row.StepCPUMS, row.LiveHeap, row.PeakRSS)
+		fmt.Fprintf(logw, "posttrain: %s: held-out pair accuracy %.1f%%, KL(π ‖ base) %.4f, perplexity %+.2f%%, step wall ms mean %.0f (min %.0f, median %.0f, max %.0f), CPU ms %.0f, live heap %.1f MiB, peak RSS %.0f MiB\n",
+			m.Name, 100*row.PairAccuracy, row.KLPolicyBase, 100*row.DeltaPPL, row.StepMS, row.StepMinMS, row.StepMedianMS, row.StepMaxMS, row.StepCPUMS, row.LiveHeap, row.PeakRSS)
 		res.Rows = append(res.Rows, row)
 	}
 	return res, nil
@@ -284,7 +290,7 @@ func runMethod(o Options, m Method, base *modeldir.Pretrained, load func() (*mod
 	}
 	row.PairAccuracy, row.InsertAccuracy, row.RemovalAccuracy = measured.PairAccuracy, measured.InsertAccuracy, measured.RemovalAccuracy
 	row.RewardAccuracy, row.InsertReward, row.RemovalReward = measured.RewardAccuracy, measured.InsertReward, measured.RemovalReward
-	row.KL, row.Perplexity = measured.KL, measured.Perplexity
+	row.KLPolicyBase, row.Perplexity = measured.KLPolicyBase, measured.Perplexity
 	return row, nil
 }
 
@@ -295,11 +301,18 @@ func measure(name string, m, base *model.Model, heldOut []tune.Item, baseMargins
 	if err != nil {
 		return Row{}, nil, err
 	}
-	ev, err := tune.EvaluateText(m, base, d.PlainText)
+	e, err := eval.New(m, nil, d.BOS, eval.Options{})
 	if err != nil {
 		return Row{}, nil, err
 	}
-	r := Row{Name: name, KL: ev.KL, Perplexity: ev.Perplexity, RewardAccuracy: math.NaN(), InsertReward: math.NaN(), RemovalReward: math.NaN()}
+	if err := e.SetBase(base, nil); err != nil {
+		return Row{}, nil, err
+	}
+	if err := e.EvaluateTokens(context.Background(), d.PlainText); err != nil {
+		return Row{}, nil, err
+	}
+	ev := e.Report()
+	r := Row{Name: name, KLPolicyBase: ev.Base.KLModelBase, Perplexity: ev.PPL, RewardAccuracy: math.NaN(), InsertReward: math.NaN(), RemovalReward: math.NaN()}
 	var all, ins, rem, reward, insReward, remReward [2]int // [wins, pairs]
 	count := func(c *[2]int, win bool) {
 		c[1]++

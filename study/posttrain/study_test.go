@@ -56,7 +56,7 @@ func TestStudyRunsEveryMethod(t *testing.T) {
 		t.Fatalf("result %+v", res)
 	}
 	for _, r := range res.Rows {
-		if !(r.PairAccuracy >= 0 && r.PairAccuracy <= 1) || !(r.KL > 0) || !(r.StepMS > 0) || !(r.Perplexity > 0) {
+		if !(r.PairAccuracy >= 0 && r.PairAccuracy <= 1) || !(r.KLPolicyBase > 0) || !(r.StepMS > 0) || !(r.Perplexity > 0) {
 			t.Errorf("row %+v", r)
 		}
 	}

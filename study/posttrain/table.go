@@ -30,13 +30,13 @@ func split(all, inserted, removed float64) string {
 // WriteTable writes the study's table in Markdown.
 func WriteTable(w io.Writer, r Result) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "| method | needs a reference? | live heap / peak RSS (MiB) | time per step: wall / CPU (ms) | held-out pair accuracy (\"not\" inserted / removed) | held-out reward accuracy vs base (inserted / removed) | KL to base (nats/token) | Δ held-out perplexity |\n")
+	fmt.Fprintf(&b, "| method | needs a reference? | live heap / peak RSS (MiB) | time per step: wall / CPU (ms) | held-out pair accuracy (\"not\" inserted / removed) | held-out reward accuracy vs base (inserted / removed) | KL(π ‖ base) (nats/token) | Δ held-out perplexity |\n")
 	fmt.Fprintf(&b, "|---|---|---|---|---|---|---|---|\n")
 	fmt.Fprintf(&b, "| base model | – | – | – | %s | – | 0 | 0 (perplexity %.2f) |\n", split(r.Base.PairAccuracy, r.Base.InsertAccuracy, r.Base.RemovalAccuracy), r.Base.Perplexity)
 	for _, row := range r.Rows {
 		fmt.Fprintf(&b, "| %s | %s | %.1f / %.0f | %.0f / %.0f | %s | %s | %.4f | %+.2f%% |\n", row.Name, referenceText(row), row.LiveHeap, row.PeakRSS,
 			row.StepMS, row.StepCPUMS, split(row.PairAccuracy, row.InsertAccuracy, row.RemovalAccuracy),
-			split(row.RewardAccuracy, row.InsertReward, row.RemovalReward), row.KL, 100*row.DeltaPPL)
+			split(row.RewardAccuracy, row.InsertReward, row.RemovalReward), row.KLPolicyBase, 100*row.DeltaPPL)
 	}
 	fmt.Fprintf(&b, "\n%d training pairs; %d held-out pairs (%d with a \"not\" removed); %d tokens of held-out plain text.\n",
 		r.TrainPairs, r.HeldOutPairs, r.HeldOutRemovals, r.TextTokens)
