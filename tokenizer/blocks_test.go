@@ -18,6 +18,9 @@ func TestBlocks(t *testing.T) {
 	g := mustGoldens(t)
 	text := []byte("光的折射。\n棱镜把光分开\n，颜色不同！a<|endoftext|>b<|endoftext|><|endoftext|>x\n12<|endoftext")
 	for i := range g.Cases {
+		if len(text) > 50000 {
+			break
+		}
 		raw, _ := g.text(i)
 		text = append(text, raw...)
 		text = append(text, "<|endoftext|>"...)
@@ -35,7 +38,7 @@ func TestBlocks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, size := range []int{1, 2, 3, 7, 13, 64, 1000, 1 << 20} {
+		for _, size := range []int{1, 2, 3, 7, 64, 1000, 1 << 20} {
 			for rname, wrap := range readers {
 				if rname == "one byte" && size > 64 {
 					continue // as "whole" once a block takes many reads
