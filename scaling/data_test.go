@@ -111,6 +111,22 @@ func TestPlots(t *testing.T) {
 	}
 }
 
+// TestPlotDegenerateLaw: a fitted law that is not finite over the plotted
+// range (A = 0 with a large negative α gives 0·∞, as a sweep of six tiny
+// runs fitted with the generic kernels did) draws the runs without the
+// contours instead of panicking in gonum's contour plotter.
+func TestPlotDegenerateLaw(t *testing.T) {
+	runs := synthRuns(truth, []float64{1e18, 1e19, 1e20}, 5, 0.01, 1)
+	law := Chinchilla{E: 3.94, A: 0, Alpha: -409, B: 155.7, Beta: 0.69}
+	path := filepath.Join(t.TempDir(), "fit.svg")
+	if err := PlotChinchilla(path, runs, law); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(path); err != nil || !strings.Contains(string(b), "not finite") {
+		t.Errorf("the plot does not say the surface is not finite (%v)", err)
+	}
+}
+
 func TestPublished(t *testing.T) {
 	for alias, name := range map[string]string{"chinchilla": "hoffmann2022", "Epoch": "besiroglu2024", "kaplan2020": "kaplan2020"} {
 		p, err := LookupPublished(alias)

@@ -51,10 +51,12 @@ func PlotChinchilla(path string, runs []Run, law Chinchilla) error {
 	nLo, nHi, dLo, dHi = nLo/2, nHi*2, dLo/2, dHi*2
 	const cells = 80
 	g := logGrid{ns: geomSpace(nLo, nHi, cells), ds: geomSpace(dLo, dHi, cells)}
+	finite := true // gonum's contours panic on a surface with NaN or ±Inf
 	for _, d := range g.ds {
 		row := make([]float64, cells)
 		for c, n := range g.ns {
 			row[c] = law.Loss(n, d)
+			finite = finite && !math.IsNaN(row[c]) && !math.IsInf(row[c], 0)
 		}
 		g.z = append(g.z, row)
 	}
@@ -69,9 +71,13 @@ func PlotChinchilla(path string, runs []Run, law Chinchilla) error {
 	p.Add(plotter.NewGrid())
 
 	// Iso-loss contours at levels spread over the runs' losses.
-	const levels = 6
+	levels := 6
+	if !finite {
+		levels = 0
+		p.Title.Text += "\n(not finite over this range: no contours)"
+	}
 	for i := range levels {
-		lv := lLo + (lHi-lLo)*(float64(i)+0.5)/levels
+		lv := lLo + (lHi-lLo)*(float64(i)+0.5)/float64(levels)
 		c := plotter.NewContour(g, []float64{lv}, nil)
 		style := draw.LineStyle{Color: plotutil.Color(i), Width: vg.Points(1)}
 		c.LineStyles = []draw.LineStyle{style}
