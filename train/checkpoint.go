@@ -1,10 +1,13 @@
 package train
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -108,7 +111,11 @@ func SaveCheckpoint(dir string, c Checkpoint) error {
 // LoadCheckpoint reads a checkpoint directory and rebuilds its trainer over
 // trainText, tokenized by the checkpoint's tokenizer, positioned to continue
 // exactly where it stopped. steps > 0 sets a new total of steps (the
-// schedule stretches to it); 0 keeps the saved one.
+// schedule stretches to it); 0 keeps the saved one. Every file is checked
+// before training text is read: the step within [0, steps], the random
+// generators' states, the optimizer's moments (one per parameter, finite,
+// second moments not negative) and its step (the same as the state's); an
+// error names the file and the field at fault.
 func LoadCheckpoint(dir string, trainText []byte, steps int) (Checkpoint, error) {
 	p, err := modeldir.Load(dir)
 	if err != nil {
@@ -121,58 +128,118 @@ func LoadCheckpoint(dir string, trainText []byte, steps int) (Checkpoint, error)
 	if err := json.Unmarshal(p.Settings, &settings); err != nil {
 		return Checkpoint{}, fmt.Errorf("train: %s: training settings: %w", filepath.Join(dir, modeldir.ConfigFile), err)
 	}
-	m, tok := p.Model, p.Tokenizer
-	tokens, err := Tokens(tok, trainText)
+	if steps > 0 {
+		settings.Steps = steps
+	}
+	st, err := readState(filepath.Join(dir, stateFile), settings, steps > 0)
 	if err != nil {
 		return Checkpoint{}, err
 	}
-	if steps > 0 {
-		settings.Steps = steps
+	m, tok := p.Model, p.Tokenizer
+	moments, err := readMoments(filepath.Join(dir, optimizerFile), len(m.ParamBuffer()), st.Step)
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	metrics, err := readLines(filepath.Join(dir, metricsFile))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return Checkpoint{}, err
+	}
+	tokens, err := Tokens(tok, trainText)
+	if err != nil {
+		return Checkpoint{}, err
 	}
 	t, err := NewTrainer(m, tokens, settings)
 	if err != nil {
 		return Checkpoint{}, err
 	}
-	opt, err := safetensors.ReadFile(filepath.Join(dir, optimizerFile))
-	if err != nil {
-		return Checkpoint{}, fmt.Errorf("train: %w", err)
-	}
-	for name, dst := range map[string][]float32{"exp_avg": t.Opt.M, "exp_avg_sq": t.Opt.V} {
-		ts, ok := opt.Tensor(name)
-		if !ok {
-			return Checkpoint{}, fmt.Errorf("train: %s has no tensor %s", filepath.Join(dir, optimizerFile), name)
-		}
-		vals, err := ts.Float32s()
-		if err != nil || len(vals) != len(dst) {
-			return Checkpoint{}, fmt.Errorf("train: %s: tensor %s holds %d values for %d parameters (%v)", filepath.Join(dir, optimizerFile), name, len(vals), len(dst), err)
-		}
-		copy(dst, vals)
-	}
-	if t.Opt.Step, err = strconv.Atoi(opt.Metadata["step"]); err != nil {
-		return Checkpoint{}, fmt.Errorf("train: %s: bad step %q", filepath.Join(dir, optimizerFile), opt.Metadata["step"])
-	}
-	var st state
-	raw, err := os.ReadFile(filepath.Join(dir, stateFile))
-	if err != nil {
-		return Checkpoint{}, fmt.Errorf("train: %w", err)
-	}
-	if err := json.Unmarshal(raw, &st); err != nil {
-		return Checkpoint{}, fmt.Errorf("train: %s: %w", filepath.Join(dir, stateFile), err)
-	}
+	copy(t.Opt.M, moments[0])
+	copy(t.Opt.V, moments[1])
+	t.Opt.Step = st.Step
 	if err := t.batches.Restore(st.Batches); err != nil {
-		return Checkpoint{}, fmt.Errorf("train: %s: batch state: %w", filepath.Join(dir, stateFile), err)
+		return Checkpoint{}, fmt.Errorf("train: %s: batches: %w", filepath.Join(dir, stateFile), err)
 	}
 	if t.ssSrc != nil {
 		if err := t.ssSrc.UnmarshalBinary(st.SSDraws); err != nil {
-			return Checkpoint{}, fmt.Errorf("train: %s: scheduled-sampling state: %w", filepath.Join(dir, stateFile), err)
+			return Checkpoint{}, fmt.Errorf("train: %s: ss_draws (the scheduled-sampling state): %w", filepath.Join(dir, stateFile), err)
 		}
 	}
 	t.Step = st.Step
-	metrics, err := readLines(filepath.Join(dir, metricsFile))
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return Checkpoint{}, err
-	}
 	return Checkpoint{Trainer: t, Tokenizer: tok, Metrics: metrics, Tokens: tokens}, nil
+}
+
+// readState reads and checks state.json against the run's settings (whose
+// Steps a resume may have changed: asked).
+func readState(path string, s Settings, asked bool) (state, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return state{}, fmt.Errorf("train: %w", err)
+	}
+	var st struct {
+		Step    *int   `json:"step"`
+		Batches []byte `json:"batches"`
+		SSDraws []byte `json:"ss_draws"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&st); err != nil {
+		return state{}, fmt.Errorf("train: %s: %w", path, err)
+	}
+	if dec.More() {
+		return state{}, fmt.Errorf("train: %s: data after the JSON object", path)
+	}
+	switch {
+	case st.Step == nil:
+		return state{}, fmt.Errorf("train: %s has no step", path)
+	case *st.Step < 0:
+		return state{}, fmt.Errorf("train: %s: step %d is negative", path, *st.Step)
+	case *st.Step > s.Steps && asked:
+		return state{}, fmt.Errorf("train: %s: the checkpoint is at step %d, past the %d steps asked for; ask for more", path, *st.Step, s.Steps)
+	case *st.Step > s.Steps:
+		return state{}, fmt.Errorf("train: %s: step %d is past the run's %d steps", path, *st.Step, s.Steps)
+	}
+	if err := new(rand.PCG).UnmarshalBinary(st.Batches); err != nil {
+		return state{}, fmt.Errorf("train: %s: batches is not a random generator's state: %w", path, err)
+	}
+	if s.ScheduledSampling != "" {
+		if err := new(rand.PCG).UnmarshalBinary(st.SSDraws); err != nil {
+			return state{}, fmt.Errorf("train: %s: ss_draws is not a random generator's state, and the run uses scheduled sampling: %w", path, err)
+		}
+	}
+	return state{Step: *st.Step, Batches: st.Batches, SSDraws: st.SSDraws}, nil
+}
+
+// readMoments reads AdamW's first and second moments from the optimizer
+// file and checks them: n values each, finite, the second not negative, and
+// the optimizer's step equal to the state's.
+func readMoments(path string, n, step int) ([2][]float32, error) {
+	var out [2][]float32
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		return out, fmt.Errorf("train: %w", err)
+	}
+	if got := f.Metadata["step"]; got != strconv.Itoa(step) {
+		return out, fmt.Errorf("train: %s: step %q in the metadata, and %s says %d", path, got, stateFile, step)
+	}
+	for i, name := range []string{"exp_avg", "exp_avg_sq"} {
+		ts, ok := f.Tensor(name)
+		if !ok {
+			return out, fmt.Errorf("train: %s has no tensor %s", path, name)
+		}
+		if len(ts.Shape) != 1 || ts.Shape[0] != n {
+			return out, fmt.Errorf("train: %s: tensor %s has shape %v, the model has %d parameters", path, name, ts.Shape, n)
+		}
+		vals, err := ts.Float32s()
+		if err != nil {
+			return out, fmt.Errorf("train: %s: tensor %s: %w", path, name, err)
+		}
+		for k, v := range vals {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) || (i == 1 && v < 0) {
+				return out, fmt.Errorf("train: %s: tensor %s holds %g at %d", path, name, v, k)
+			}
+		}
+		out[i] = vals
+	}
+	return out, nil
 }
 
 func readLines(path string) ([]json.RawMessage, error) {
