@@ -104,6 +104,9 @@ func Replace(dir string, fill func(tmp string) error) error {
 		return content.err
 	}
 	if err := atomicfile.WriteDir(dir, fill); err != nil {
+		if content.model {
+			return fmt.Errorf("modeldir: save %s: %w (its previous save is intact)", dir, err)
+		}
 		return fmt.Errorf("modeldir: save %s: %w", dir, err)
 	}
 	return nil

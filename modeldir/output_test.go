@@ -237,8 +237,8 @@ func TestFailedSaveKeepsThePrevious(t *testing.T) {
 		}
 		return full
 	})
-	if !errors.Is(err, full) {
-		t.Fatalf("error %v, want the fill's", err)
+	if !errors.Is(err, full) || !strings.Contains(err.Error(), "its previous save is intact") {
+		t.Fatalf("error %v, want the fill's, saying that the previous save is intact", err)
 	}
 	if after, _ := os.ReadFile(filepath.Join(dir, ConfigFile)); string(after) != string(before) {
 		t.Errorf("config.json changed from %s to %s", before, after)
