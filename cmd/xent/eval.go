@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 
+	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/xent-dev/xent/data"
@@ -105,7 +106,13 @@ func runEval(cmd *cobra.Command, f *evalFlags) error {
 	if err != nil {
 		return err
 	}
-	e, err := eval.New(p.Model, p.Tokenizer, bos, eval.Options{Scheme: scheme, Ctx: f.ctx, Stride: f.stride, Mode: mode, Threads: f.threads})
+	var status func(eval.Progress) // the progress bar's, once it exists
+	e, err := eval.New(p.Model, p.Tokenizer, bos, eval.Options{Scheme: scheme, Ctx: f.ctx, Stride: f.stride, Mode: mode, Threads: f.threads,
+		Progress: func(pr eval.Progress) {
+			if status != nil {
+				status(pr)
+			}
+		}})
 	if err != nil {
 		return err
 	}
@@ -127,7 +134,7 @@ func runEval(cmd *cobra.Command, f *evalFlags) error {
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 	defer stop()
-	err = scoreEvalText(ctx, e, f, logw)
+	err = scoreEvalText(ctx, e, f, logw, &status)
 	r := e.Report()
 	switch {
 	case errors.Is(err, context.Canceled):
@@ -160,8 +167,14 @@ func runEval(cmd *cobra.Command, f *evalFlags) error {
 }
 
 // scoreEvalText feeds every document of --data or --corpus to e, with a
-// progress bar over the bytes.
-func scoreEvalText(ctx context.Context, e *eval.Evaluator, f *evalFlags, logw io.Writer) error {
+// progress bar over the bytes that shows the running mean NLL (set into
+// *status).
+func scoreEvalText(ctx context.Context, e *eval.Evaluator, f *evalFlags, logw io.Writer, status *func(eval.Progress)) error {
+	describe := func(bar *progressbar.ProgressBar) {
+		*status = func(p eval.Progress) {
+			bar.Describe(fmt.Sprintf("scoring: %d tokens, mean NLL %.4f", p.Tokens, p.MeanNLL))
+		}
+	}
 	if f.corpus != "" {
 		text, err := data.Builtin(f.corpus)
 		if err != nil {
@@ -178,6 +191,7 @@ func scoreEvalText(ctx context.Context, e *eval.Evaluator, f *evalFlags, logw io
 		}
 		bar := newProgressBar(logw, int64(len(text)), "scoring", true)
 		defer bar.Finish()
+		describe(bar)
 		return e.Document(ctx, name, bytes.NewReader(text), func(n int) { bar.Add(n) })
 	}
 	paths, err := data.Paths(f.data)
@@ -192,6 +206,7 @@ func scoreEvalText(ctx context.Context, e *eval.Evaluator, f *evalFlags, logw io
 	}
 	bar := newProgressBar(logw, total, "scoring", true)
 	defer bar.Finish()
+	describe(bar)
 	return data.EachDocument(f.data, func(d data.Document) error {
 		return e.Document(ctx, d.Name, d.Text, func(n int) { bar.Add(n) })
 	})

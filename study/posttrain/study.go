@@ -266,7 +266,7 @@ func runMethod(o Options, m Method, base *modeldir.Pretrained, load func() (*mod
 		if !math.IsNaN(st.RewardAccuracy) { // SFT has no rewards
 			line += fmt.Sprintf(" reward acc %.3g margin %.3g", st.RewardAccuracy, st.Margin)
 		}
-		fmt.Fprintf(logw, "%s KL to start %.4g\n", line, kl)
+		fmt.Fprintf(logw, "%s KL(π ‖ start) %.4g\n", line, kl)
 	})
 	if err != nil {
 		return Row{}, err
