@@ -11,6 +11,11 @@ import (
 	"github.com/xent-dev/xent/loss"
 )
 
+// TestConfigErrors checks that New refuses each kind of bad config by name
+// and before allocating anything of its size. The bounds are the defect
+// where config.json with max_position_embeddings 1e12 crashed the runtime
+// (out of memory in newRope) and num_hidden_layers 1e9 allocated 6 GB
+// before any check.
 func TestConfigErrors(t *testing.T) {
 	gpt := tinyConfigs[0].cfg
 	llama := tinyConfigs[1].cfg
@@ -32,11 +37,29 @@ func TestConfigErrors(t *testing.T) {
 		{"hidden act", with(llama, func(c *Config) { c.HiddenAct = "gelu" }), `hidden_act "gelu"`},
 		{"rope scaling", with(llama, func(c *Config) { c.RopeScaling = []byte(`{"type": "linear"}`) }), "rope_scaling"},
 		{"bias", with(llama, func(c *Config) { c.AttentionBias = true }), "attention_bias"},
+		{"positions", with(llama, func(c *Config) { c.MaxPositionEmbeddings = 1e12 }), "max_position_embeddings is 1000000000000, must be in [1, 16777216]"},
+		{"layers", with(llama, func(c *Config) { c.NumHiddenLayers = 1e9 }), "num_hidden_layers is 1000000000, must be in [1, 4096]"},
+		{"gpt2 layers", with(gpt, func(c *Config) { c.NLayer = 1e9 }), "n_layer is 1000000000"},
+		{"vocab", with(gpt, func(c *Config) { c.VocabSize = 1 << 40 }), "vocab_size is 1099511627776"},
+		{"width", with(gpt, func(c *Config) { c.NEmbd = 1 << 62 }), "n_embd is 4611686018427387904"},
+		{"heads", with(llama, func(c *Config) { c.NumAttentionHeads = 1 << 20 }), "num_attention_heads is 1048576"},
+		{"kv heads", with(llama, func(c *Config) { c.NumKeyValueHeads = -2 }), "num_key_value_heads is -2"},
+		{"mlp", with(llama, func(c *Config) { c.IntermediateSize = 1 << 40 }), "intermediate_size is 1099511627776"},
+		{"gpt2 mlp", with(gpt, func(c *Config) { c.NInner = -1 }), "n_inner (0: 4·n_embd) is -1"},
+		{"gpt2 positions", with(gpt, func(c *Config) { c.NPositions = 1 << 30 }), "n_positions is 1073741824"},
+		{"rope table", with(llama, func(c *Config) { c.MaxPositionEmbeddings, c.HiddenSize = 1<<24, 1024 }), "RoPE table"},
+		{"parameters", with(gpt, func(c *Config) { c.NLayer, c.NEmbd, c.NHead = 4096, 1<<16, 1 }), "parameters are more than"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
 			m, err := New(tc.cfg, 1)
+			runtime.ReadMemStats(&after)
 			if err == nil || m != nil || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("New = %v, %v; want an error mentioning %q", m, err, tc.want)
+				t.Errorf("New: model %v, error %v; want an error mentioning %q", m != nil, err, tc.want)
+			}
+			if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<20 {
+				t.Errorf("allocated %d MiB before refusing", grew>>20)
 			}
 		})
 	}
@@ -66,48 +89,6 @@ func TestConfigErrors(t *testing.T) {
 	os.WriteFile(bad, []byte(`{"model_type": "gpt2"}`), 0o644)
 	if _, err := ReadConfig(bad); err == nil || !strings.Contains(err.Error(), bad) {
 		t.Errorf("ReadConfig of an incomplete config: %v", err)
-	}
-}
-
-// TestConfigBounds is the defect where config.json with
-// max_position_embeddings 1e12 crashed the runtime (out of memory in
-// newRope) and num_hidden_layers 1e9 allocated 6 GB before any check:
-// every size is bounded, refused by its field's name before anything of
-// its size is allocated.
-func TestConfigBounds(t *testing.T) {
-	gpt := tinyConfigs[0].cfg
-	llama := tinyConfigs[1].cfg
-	with := func(c Config, f func(*Config)) Config { f(&c); return c }
-	for _, tc := range []struct {
-		name string
-		cfg  Config
-		want string
-	}{
-		{"positions", with(llama, func(c *Config) { c.MaxPositionEmbeddings = 1e12 }), "max_position_embeddings is 1000000000000, must be in [1, 16777216]"},
-		{"layers", with(llama, func(c *Config) { c.NumHiddenLayers = 1e9 }), "num_hidden_layers is 1000000000, must be in [1, 4096]"},
-		{"gpt2 layers", with(gpt, func(c *Config) { c.NLayer = 1e9 }), "n_layer is 1000000000"},
-		{"vocab", with(gpt, func(c *Config) { c.VocabSize = 1 << 40 }), "vocab_size is 1099511627776"},
-		{"width", with(gpt, func(c *Config) { c.NEmbd = 1 << 62 }), "n_embd is 4611686018427387904"},
-		{"heads", with(llama, func(c *Config) { c.NumAttentionHeads = 1 << 20 }), "num_attention_heads is 1048576"},
-		{"kv heads", with(llama, func(c *Config) { c.NumKeyValueHeads = -2 }), "num_key_value_heads is -2"},
-		{"mlp", with(llama, func(c *Config) { c.IntermediateSize = 1 << 40 }), "intermediate_size is 1099511627776"},
-		{"gpt2 mlp", with(gpt, func(c *Config) { c.NInner = -1 }), "n_inner (0: 4·n_embd) is -1"},
-		{"gpt2 positions", with(gpt, func(c *Config) { c.NPositions = 1 << 30 }), "n_positions is 1073741824"},
-		{"rope table", with(llama, func(c *Config) { c.MaxPositionEmbeddings, c.HiddenSize = 1<<24, 1024 }), "RoPE table"},
-		{"parameters", with(gpt, func(c *Config) { c.NLayer, c.NEmbd, c.NHead = 4096, 1<<16, 1 }), "parameters are more than"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var before, after runtime.MemStats
-			runtime.ReadMemStats(&before)
-			m, err := New(tc.cfg, 1)
-			runtime.ReadMemStats(&after)
-			if err == nil || m != nil || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("New: model %v, error %v; want an error mentioning %q", m != nil, err, tc.want)
-			}
-			if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<20 {
-				t.Errorf("allocated %d MiB before refusing", grew>>20)
-			}
-		})
 	}
 }
 
