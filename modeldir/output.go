@@ -219,12 +219,11 @@ func inspect(path string) (content, error) {
 			foreign = append(foreign, name)
 		}
 	}
-	if len(foreign) > 0 {
-		what := "not a model directory"
-		if c.model {
-			what = "files xent did not write, which a save would delete"
-		}
-		c.err = fmt.Errorf("modeldir: %s holds %s (%s); choose another path, or move them out", path, listNames(foreign, 5), what)
+	switch {
+	case len(foreign) > 0 && c.model:
+		c.err = fmt.Errorf("modeldir: %s holds %s besides a model (files xent did not write, which a save would delete); move them out or choose another path", path, listNames(foreign, 5))
+	case len(foreign) > 0:
+		c.err = fmt.Errorf("modeldir: %s holds %s (not a model directory); choose another path", path, listNames(foreign, 5))
 	}
 	return c, nil
 }

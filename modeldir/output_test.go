@@ -59,7 +59,7 @@ func TestSaveNeverReplacesUserFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(model, "notes.txt"), []byte("precious"), 0o644)
-	if _, err := ClaimOutput(model, OutputOptions{Force: true}); err == nil || !strings.Contains(err.Error(), "files xent did not write") {
+	if _, err := ClaimOutput(model, OutputOptions{Force: true}); err == nil || !strings.Contains(err.Error(), "notes.txt besides a model (files xent did not write") {
 		t.Errorf("ClaimOutput of a model directory with notes.txt: error %v", err)
 	}
 	if err := Save(model, m, tok, nil); err == nil {

@@ -91,18 +91,26 @@ func WriteBytes(path string, b []byte) error {
 // existing dir is moved aside to PrevDir(dir) first and removed last, so a
 // crash between the two renames leaves the previous directory at
 // PrevDir(dir) (RecoverDir puts it back). A failing fill leaves dir
-// untouched and removes the temporary directory.
+// untouched and removes the temporary directory. A replaced directory
+// keeps its mode; a new one gets 0755.
 func WriteDir(dir string, fill func(tmp string) error) error {
 	dir = filepath.Clean(dir)
 	parent := filepath.Dir(dir)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return err
 	}
+	perm := fs.FileMode(0o755)
+	if fi, err := os.Lstat(dir); err == nil && fi.IsDir() {
+		perm = fi.Mode().Perm()
+	}
 	tmp, err := os.MkdirTemp(parent, TempPrefix(dir))
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp) // after an exchange it holds the old directory
+	if err := os.Chmod(tmp, perm); err != nil {
+		return err
+	}
 	if err := fill(tmp); err != nil {
 		return err
 	}

@@ -83,8 +83,15 @@ func testWriteDir(t *testing.T) {
 	if err := WriteDir(dir, fill("one")); err != nil || read() != "one" {
 		t.Fatalf("first write: %v, content %q", err, read())
 	}
+	if fi, _ := os.Stat(dir); fi.Mode().Perm() != 0o755 {
+		t.Errorf("a new directory has mode %v, want 0755", fi.Mode().Perm())
+	}
+	os.Chmod(dir, 0o700)
 	if err := WriteDir(dir, fill("two")); err != nil || read() != "two" {
 		t.Fatalf("replacing write: %v, content %q", err, read())
+	}
+	if fi, _ := os.Stat(dir); fi.Mode().Perm() != 0o700 {
+		t.Errorf("a replaced directory has mode %v, want its 0700", fi.Mode().Perm())
 	}
 	boom := errors.New("boom")
 	if err := WriteDir(dir, func(tmp string) error { fill("three")(tmp); return boom }); !errors.Is(err, boom) {
