@@ -77,8 +77,8 @@ func BenchmarkScheduledSampling(b *testing.B) {
 	for i := range tokens {
 		tokens[i] = int32(rng.IntN(cfg.VocabSize))
 	}
-	tf := Settings{Batch: 16, Context: 128, GradAccum: 1, Steps: 1 << 20, LR: 3e-3, Warmup: 40, Schedule: "cosine",
-		MinLRRatio: 0.1, WeightDecay: 0.1, Beta2: 0.99, ClipNorm: 1, Seed: 1}
+	tf := Settings{Batch: 16, Context: 128, GradAccum: 1, Steps: 1 << 20,
+		Optim: Optim{LR: 3e-3, Warmup: 40, Schedule: "cosine", MinLRRatio: 0.1, WeightDecay: 0.1, Beta2: 0.99, ClipNorm: 1}, Seed: 1}
 	ss := tf
 	ss.ScheduledSampling, ss.SSK, ss.SSMin = SSLinear, 0.5, 0.5 // ε = 0.5 at every step
 	var trainers []*Trainer

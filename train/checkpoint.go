@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/xent-dev/xent/data"
 	"github.com/xent-dev/xent/format/safetensors"
 	"github.com/xent-dev/xent/internal/atomicfile"
 	"github.com/xent-dev/xent/modeldir"
@@ -56,7 +57,7 @@ type Checkpoint struct {
 	Trainer   *Trainer
 	Tokenizer *tokenizer.Tokenizer
 	Metrics   []json.RawMessage // one line each
-	Tokens    []int32           // LoadCheckpoint: the training text in the checkpoint's tokens
+	Corpus    *data.Corpus      // LoadCheckpoint: the source prepared with the checkpoint's tokenizer
 }
 
 // SaveCheckpoint writes the checkpoint directory dir atomically.
@@ -109,14 +110,15 @@ func SaveCheckpoint(dir string, c Checkpoint) error {
 }
 
 // LoadCheckpoint reads a checkpoint directory and rebuilds its trainer over
-// trainText, tokenized by the checkpoint's tokenizer, positioned to continue
-// exactly where it stopped. steps > 0 sets a new total of steps (the
+// the training split of src, prepared with the checkpoint's tokenizer
+// (data.Prepare; Checkpoint.Corpus), positioned to continue exactly where
+// it stopped. steps > 0 sets a new total of steps (the
 // schedule stretches to it); 0 keeps the saved one. Every file is checked
 // before training text is read: the step within [0, steps], the random
 // generators' states, the optimizer's moments (one per parameter, finite,
 // second moments not negative) and its step (the same as the state's); an
 // error names the file and the field at fault.
-func LoadCheckpoint(dir string, trainText []byte, steps int) (Checkpoint, error) {
+func LoadCheckpoint(dir string, src data.Source, steps int) (Checkpoint, error) {
 	p, err := modeldir.Load(dir)
 	if err != nil {
 		return Checkpoint{}, fmt.Errorf("train: %w", err)
@@ -144,11 +146,11 @@ func LoadCheckpoint(dir string, trainText []byte, steps int) (Checkpoint, error)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return Checkpoint{}, err
 	}
-	tokens, err := Tokens(tok, trainText)
+	corpus, err := data.Prepare(data.PrepareOptions{Source: src, Tokenizer: tok})
 	if err != nil {
 		return Checkpoint{}, err
 	}
-	t, err := NewTrainer(m, tokens, settings)
+	t, err := NewTrainer(m, corpus.TrainTokens, settings)
 	if err != nil {
 		return Checkpoint{}, err
 	}
@@ -164,7 +166,7 @@ func LoadCheckpoint(dir string, trainText []byte, steps int) (Checkpoint, error)
 		}
 	}
 	t.Step = st.Step
-	return Checkpoint{Trainer: t, Tokenizer: tok, Metrics: metrics, Tokens: tokens}, nil
+	return Checkpoint{Trainer: t, Tokenizer: tok, Metrics: metrics, Corpus: corpus}, nil
 }
 
 // readState reads and checks state.json against the run's settings (whose

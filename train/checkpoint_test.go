@@ -9,13 +9,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xent-dev/xent/data"
 	"github.com/xent-dev/xent/format/safetensors"
 	"github.com/xent-dev/xent/modeldir"
 )
 
 // savedCheckpoint trains s for 3 steps and saves a checkpoint; it returns
-// its directory and the training text.
-func savedCheckpoint(t *testing.T, s Settings) (string, []byte) {
+// its directory and the corpus it trained on.
+func savedCheckpoint(t *testing.T, s Settings) (string, data.Source) {
 	t.Helper()
 	tok, ids, _ := tinySetup(t)
 	tr, err := NewTrainer(tinyModel(t, tok.VocabSize(), s.Seed), ids, s)
@@ -31,7 +32,7 @@ func savedCheckpoint(t *testing.T, s Settings) (string, []byte) {
 	if err := SaveCheckpoint(dir, Checkpoint{Trainer: tr, Tokenizer: tok}); err != nil {
 		t.Fatal(err)
 	}
-	return dir, []byte(strings.Repeat(tinyText, 60))
+	return dir, tinySource(t)
 }
 
 // copyDir copies a checkpoint so that each case damages its own.

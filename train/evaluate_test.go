@@ -24,7 +24,7 @@ import (
 // the model's kernels give the same bits for every thread count, so the
 // two must agree exactly: the tolerance is 0, not float rounding.
 func TestEvaluateEqualsEval(t *testing.T) {
-	t.Setenv("XDG_CACHE_HOME", t.TempDir()) // train.Tokens' cache
+	t.Setenv("XDG_CACHE_HOME", t.TempDir()) // data.Encode's cache
 	text := []byte(strings.Repeat("The Prism of Newton refracts light; 1704 is the year the Opticks appeared. ", 40))
 	trainText, heldOut := data.Split(text)
 	tok, err := tokenizer.Train([][]byte{trainText}, tokenizer.TrainOptions{VocabSize: 300, Pattern: tokenizer.GPT2, Special: []string{"<|endoftext|>"}})
@@ -36,12 +36,12 @@ func TestEvaluateEqualsEval(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids, err := train.Tokens(tok, trainText)
+	ids, err := data.Encode(tok, trainText)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := train.Settings{Batch: 2, Context: 16, GradAccum: 1, Steps: 4, LR: 1e-2, Warmup: 1, Schedule: "cosine", MinLRRatio: 0.1,
-		WeightDecay: 0.1, Beta2: 0.99, ClipNorm: 1, LabelSmoothing: 0.1, ZLoss: 1e-4, Seed: 3, Threads: 2}
+	s := train.Settings{Batch: 2, Context: 16, GradAccum: 1, Steps: 4,
+		Optim: train.Optim{LR: 1e-2, Warmup: 1, Schedule: "cosine", MinLRRatio: 0.1, WeightDecay: 0.1, Beta2: 0.99, ClipNorm: 1}, LabelSmoothing: 0.1, ZLoss: 1e-4, Seed: 3, Threads: 2}
 	tr, err := train.NewTrainer(m, ids, s)
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +51,7 @@ func TestEvaluateEqualsEval(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	held, err := train.Tokens(tok, heldOut)
+	held, err := data.Encode(tok, heldOut)
 	if err != nil {
 		t.Fatal(err)
 	}

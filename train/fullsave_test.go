@@ -59,7 +59,17 @@ func TestFullDiskKeepsTheLastCheckpoint(t *testing.T) {
 // saveOnAFullDisk runs in the child process: it trains one step further
 // from the checkpoint at dir and saves it back with files capped at 16 KiB.
 func saveOnAFullDisk(dir string) {
-	c, err := LoadCheckpoint(dir, []byte(strings.Repeat(tinyText, 60)), 0)
+	tmp, err := os.MkdirTemp("", "xent-corpus-")
+	if err != nil {
+		fmt.Println("setup:", err)
+		os.Exit(1)
+	}
+	src, err := writeTinySource(tmp)
+	var c Checkpoint
+	if err == nil {
+		c, err = LoadCheckpoint(dir, src, 0)
+	}
+	os.RemoveAll(tmp) // the corpus is read
 	if err == nil {
 		_, err = c.Trainer.Next()
 	}

@@ -16,17 +16,11 @@ import (
 // Settings are the training hyper-parameters; they are saved with every
 // checkpoint (config.json, "xent" field) so a run can resume.
 type Settings struct {
-	Batch          int     `json:"batch"`           // sequences per micro-batch, B
-	Context        int     `json:"context"`         // tokens per sequence, T
-	GradAccum      int     `json:"grad_accum"`      // micro-batches per optimizer step
-	Steps          int     `json:"steps"`           // optimizer steps
-	LR             float64 `json:"lr"`              // peak learning rate
-	MinLRRatio     float64 `json:"min_lr_ratio"`    // final learning rate / peak
-	Warmup         int     `json:"warmup"`          // warmup steps
-	Schedule       string  `json:"schedule"`        // cosine or wsd
-	WeightDecay    float64 `json:"weight_decay"`    // AdamW λ on matrices
-	Beta2          float64 `json:"beta2"`           // AdamW β₂
-	ClipNorm       float64 `json:"clip_norm"`       // global gradient-norm bound (0: none)
+	Batch          int     `json:"batch"`      // sequences per micro-batch, B
+	Context        int     `json:"context"`    // tokens per sequence, T
+	GradAccum      int     `json:"grad_accum"` // micro-batches per optimizer step
+	Steps          int     `json:"steps"`      // optimizer steps
+	Optim                  // AdamW and the schedule (its fields are at the top level of the JSON)
 	LabelSmoothing float32 `json:"label_smoothing"` // ε of the loss
 	ZLoss          float32 `json:"z_loss"`          // z-loss coefficient
 	Seed           uint64  `json:"seed"`            // initial weights and batch order
@@ -48,13 +42,10 @@ func (s Settings) Validate() error {
 		return fmt.Errorf("train: batch %d × context %d × accumulation %d; each must be ≥ 1", s.Batch, s.Context, s.GradAccum)
 	case s.Steps < 1:
 		return fmt.Errorf("train: %d steps; need at least 1", s.Steps)
-	case !(s.Beta2 > 0 && s.Beta2 < 1):
-		return fmt.Errorf("train: β₂ %g is outside (0, 1)", s.Beta2)
-	case s.WeightDecay < 0 || s.ClipNorm < 0 || s.EvalEvery < 0 || s.Threads < 0:
-		return fmt.Errorf("train: weight decay, clip norm, eval interval and threads must be ≥ 0")
+	case s.EvalEvery < 0 || s.Threads < 0:
+		return fmt.Errorf("train: eval interval %d and threads %d must be ≥ 0", s.EvalEvery, s.Threads)
 	}
-	_, err := ParseSchedule(s.Schedule, s.LR, s.Warmup, s.Steps, s.MinLRRatio)
-	if err != nil {
+	if err := s.Optim.Validate(s.Steps); err != nil {
 		return err
 	}
 	if err := s.validateScheduledSampling(); err != nil {
@@ -104,13 +95,11 @@ func NewTrainer(m *model.Model, tokens []int32, s Settings) (*Trainer, error) {
 	if err != nil {
 		return nil, err
 	}
-	decay, err := DecayRanges(m)
+	opt, sched, err := s.Optim.New(m, s.Steps)
 	if err != nil {
 		return nil, err
 	}
-	sched, _ := ParseSchedule(s.Schedule, s.LR, s.Warmup, s.Steps, s.MinLRRatio)
-	opt := NewAdamW(len(m.ParamBuffer()), s.WeightDecay, decay)
-	opt.Beta2, opt.Threads = s.Beta2, s.Threads
+	opt.Threads = s.Threads
 	m.Threads = s.Threads
 	n := s.Batch * s.Context
 	t := &Trainer{Model: m, Opt: opt, Settings: s, sched: sched, batches: batches, inputs: make([]int32, n), targets: make([]int32, n),
@@ -167,6 +156,7 @@ type Eval struct {
 	BPB             float64 `json:"val_bpb"`              // bits per byte of the scored tokens' text (0 without a tokenizer)
 	Tokens          int     `json:"val_tokens"`           // tokens scored
 	TokensAvailable int     `json:"val_tokens_available"` // tokens the held-out split holds
+	Bytes           int     `json:"val_bytes"`            // the scored tokens' text (0 without a tokenizer)
 }
 
 // HeldOut is the text a trainer is evaluated on, and how much of it.
@@ -199,5 +189,5 @@ func (t *Trainer) Evaluate(ctx context.Context, h HeldOut) (Eval, error) {
 	if r.Tokens == 0 {
 		return Eval{}, fmt.Errorf("train: no held-out tokens to score")
 	}
-	return Eval{Step: t.Step, Loss: r.MeanNLL, Perplexity: r.PPL, BPB: r.BPB, Tokens: int(r.Tokens), TokensAvailable: int(r.TokensAvailable)}, nil
+	return Eval{Step: t.Step, Loss: r.MeanNLL, Perplexity: r.PPL, BPB: r.BPB, Tokens: int(r.Tokens), TokensAvailable: int(r.TokensAvailable), Bytes: int(r.Bytes)}, nil
 }

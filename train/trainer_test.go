@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xent-dev/xent/data"
 	"github.com/xent-dev/xent/model"
 	"github.com/xent-dev/xent/modeldir"
 	"github.com/xent-dev/xent/tokenizer"
@@ -17,17 +18,34 @@ import (
 
 const tinyText = "the quick brown fox jumps over the lazy dog. "
 
-func tinySetup(t *testing.T) (*tokenizer.Tokenizer, []int32, Settings) {
+// tinySource writes a small corpus to a file.
+func tinySource(t *testing.T) data.Source {
 	t.Helper()
-	t.Setenv("XDG_CACHE_HOME", t.TempDir()) // the token cache goes there
-	text := []byte(strings.Repeat(tinyText, 60))
-	tok, err := tokenizer.Train([][]byte{text}, tokenizer.TrainOptions{VocabSize: 300, Pattern: tokenizer.GPT2})
+	src, err := writeTinySource(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids := tok.Encode(text)
-	s := Settings{Batch: 2, Context: 16, GradAccum: 2, Steps: 6, LR: 1e-2, Warmup: 2, Schedule: "cosine", MinLRRatio: 0.1,
-		WeightDecay: 0.1, Beta2: 0.99, ClipNorm: 1, LabelSmoothing: 0.05, Seed: 3, Threads: 2}
+	return src
+}
+
+// writeTinySource writes tinySource's corpus into dir.
+func writeTinySource(dir string) (data.Source, error) {
+	path := filepath.Join(dir, "tiny.txt")
+	return data.Source{Files: path}, os.WriteFile(path, []byte(strings.Repeat(tinyText, 66)), 0o644)
+}
+
+// tinySetup returns a tokenizer trained on tinySource's training split,
+// that split's ids and settings for a tiny model.
+func tinySetup(t *testing.T) (*tokenizer.Tokenizer, []int32, Settings) {
+	t.Helper()
+	t.Setenv("XDG_CACHE_HOME", t.TempDir()) // the token cache goes there
+	c, err := data.Prepare(data.PrepareOptions{Source: tinySource(t), VocabSize: 300})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, ids := c.Tokenizer, c.TrainTokens
+	s := Settings{Batch: 2, Context: 16, GradAccum: 2, Steps: 6,
+		Optim: Optim{LR: 1e-2, Warmup: 2, Schedule: "cosine", MinLRRatio: 0.1, WeightDecay: 0.1, Beta2: 0.99, ClipNorm: 1}, LabelSmoothing: 0.05, Seed: 3, Threads: 2}
 	return tok, ids, s
 }
 
@@ -100,7 +118,7 @@ func checkResumeIsExact(t *testing.T, tok *tokenizer.Tokenizer, ids []int32, s S
 	if p.Kind != modeldir.Xent || !slices.Equal(p.TrainCounts, CountTokens(ids, tok.VocabSize())) {
 		t.Errorf("loaded as a model directory: kind %q, training counts equal to the tokens': %v", p.Kind, slices.Equal(p.TrainCounts, CountTokens(ids, tok.VocabSize())))
 	}
-	c, err := LoadCheckpoint(dir, []byte(strings.Repeat(tinyText, 60)), 0)
+	c, err := LoadCheckpoint(dir, tinySource(t), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +129,7 @@ func checkResumeIsExact(t *testing.T, tok *tokenizer.Tokenizer, ids []int32, s S
 		t.Fatalf("the checkpoint's settings %+v differ from the run's %+v", c.Trainer.Settings, s)
 	}
 	// Resuming for more steps stretches the schedule to the new total.
-	longer, err := LoadCheckpoint(dir, []byte(strings.Repeat(tinyText, 60)), 2*s.Steps)
+	longer, err := LoadCheckpoint(dir, tinySource(t), 2*s.Steps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,13 +195,6 @@ func TestSettingsAndContextChecks(t *testing.T) {
 	}
 	if _, err := NewTrainer(tinyModel(t, tok.VocabSize(), 1), ids[:10], s); err == nil {
 		t.Error("a corpus shorter than one window accepted")
-	}
-}
-
-func TestGzipBitsPerByte(t *testing.T) {
-	bpb, err := GzipBitsPerByte([]byte(strings.Repeat("ab", 5000)))
-	if err != nil || !(bpb > 0 && bpb < 0.2) {
-		t.Errorf("repetitive text: %v bits/byte, %v", bpb, err)
 	}
 }
 

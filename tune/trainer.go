@@ -1,6 +1,7 @@
 package tune
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -43,16 +44,10 @@ type Config struct {
 	Pair   prefs.PairLoss // the loss of dpo, orpo and simpo
 	KTO    prefs.KTO      // the loss of kto
 
-	Batch       int     // examples (pairs for dpo, orpo, simpo) per step
-	Steps       int     // optimizer steps
-	LR          float64 // peak learning rate
-	Warmup      int     // warmup steps
-	Schedule    string  // cosine or wsd
-	MinLRRatio  float64 // final learning rate / peak
-	WeightDecay float64 // AdamW λ on matrices
-	Beta2       float64 // AdamW β₂
-	ClipNorm    float64 // global gradient-norm bound (0: none)
-	Seed        uint64  // example order
+	Batch       int    // examples (pairs for dpo, orpo, simpo) per step
+	Steps       int    // optimizer steps
+	train.Optim        // AdamW and the learning-rate schedule
+	Seed        uint64 // example order
 
 	// PrecomputeRef computes the reference log-probabilities of every
 	// example once, before the first step, so that no reference model is
@@ -88,10 +83,7 @@ func (c Config) check() error {
 	if c.Method == KTO && c.Batch < 2 {
 		return fmt.Errorf("tune: kto needs a batch of at least 2 (its KL estimate pairs each prompt with another example's completion)")
 	}
-	if !(c.LR > 0) || !(c.Beta2 > 0 && c.Beta2 < 1) || c.WeightDecay < 0 || c.ClipNorm < 0 {
-		return fmt.Errorf("tune: lr %g, β₂ %g, weight decay %g, clip %g: want lr > 0, 0 < β₂ < 1, the others ≥ 0", c.LR, c.Beta2, c.WeightDecay, c.ClipNorm)
-	}
-	return nil
+	return c.Optim.Validate(c.Steps)
 }
 
 // Stats is one step's record, TRL's log fields. Fields that a method does
@@ -154,18 +146,12 @@ func New(policy, ref *model.Model, items []Item, c Config) (*Trainer, error) {
 	if c.NeedsReference() && ref == nil && !c.PrecomputeRef {
 		return nil, fmt.Errorf("tune: %s needs a reference model (or PrecomputeRef)", c.Method)
 	}
-	sched, err := train.ParseSchedule(c.Schedule, c.LR, c.Warmup, c.Steps, c.MinLRRatio)
+	opt, sched, err := c.Optim.New(policy, c.Steps)
 	if err != nil {
 		return nil, err
 	}
-	decay, err := train.DecayRanges(policy)
-	if err != nil {
-		return nil, err
-	}
-	t := &Trainer{Policy: policy, Config: c, items: items, sched: sched,
-		opt: train.NewAdamW(len(policy.ParamBuffer()), c.WeightDecay, decay),
+	t := &Trainer{Policy: policy, Config: c, items: items, sched: sched, opt: opt,
 		rng: rand.New(rand.NewPCG(c.Seed, 0x7475_6e65))}
-	t.opt.Beta2 = c.Beta2
 	T := MaxInputs(items)
 	t.b = newBatch(t.rows(), T)
 	if err := t.makeProbe(ref, T); err != nil {
@@ -273,25 +259,32 @@ func (t *Trainer) KLToStart() (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	V := t.Policy.VocabSize()
-	var rows loss.RowScorer
-	var sum float64
-	n := 0
-	for i, m := range t.probe.mask {
-		if !m {
-			continue
+	return maskedKL(logits, t.probeLogq, t.probe.mask, t.Policy.VocabSize())
+}
+
+// maskedKL is the mean over masked rows of KL(softmax(p) ‖ softmax(q)),
+// p and q logits [N, V].
+func maskedKL(p, q []float32, mask []bool, V int) (float64, error) {
+	var rows []int
+	for i, m := range mask {
+		if m {
+			rows = append(rows, i)
 		}
-		r, err := rows.Score(logits[i*V:(i+1)*V], t.probeLogq[i*V:(i+1)*V], t.probe.targets[i])
-		if err != nil {
-			return 0, fmt.Errorf("tune: KL to the starting model: %w", err)
-		}
-		sum += r.KLModelBase // KL(π_θ ‖ π_start)
-		n++
 	}
-	if n == 0 {
-		return 0, fmt.Errorf("tune: the probe batch has no completion tokens to measure the KL on")
+	pp, qq := make([]float32, len(rows)*V), make([]float32, len(rows)*V)
+	for k, i := range rows {
+		copy(pp[k*V:(k+1)*V], p[i*V:(i+1)*V])
+		copy(qq[k*V:(k+1)*V], q[i*V:(i+1)*V])
 	}
-	return sum / float64(n), nil
+	d, err := loss.Compare(loss.FromLogits(pp, len(rows), V), loss.FromLogits(qq, len(rows), V), 0)
+	if err != nil {
+		return 0, err
+	}
+	s := 0.0
+	for _, kl := range d.KL {
+		s += kl
+	}
+	return s / float64(len(rows)), nil
 }
 
 // nextBatch draws the next Batch examples, reshuffling at each epoch.
@@ -419,9 +412,14 @@ func (t *Trainer) ktoStep(idx []int, st *Stats) error {
 
 // Run runs every remaining step and calls log with the stats of every
 // logEvery-th step and of the last one, with the KL of the policy to the
-// model it started from (KLToStart).
-func (t *Trainer) Run(logEvery int, log func(st Stats, klToStart float64)) error {
+// model it started from (KLToStart). When ctx is cancelled it stops after
+// the step in progress with an error wrapping train.ErrInterrupted: the
+// policy then holds the weights of the last completed step (t.Step).
+func (t *Trainer) Run(ctx context.Context, logEvery int, log func(st Stats, klToStart float64)) error {
 	for t.Step < t.Config.Steps {
+		if ctx.Err() != nil {
+			return fmt.Errorf("tune: %w at step %d of %d", train.ErrInterrupted, t.Step, t.Config.Steps)
+		}
 		st, err := t.Next()
 		if err != nil {
 			return err

@@ -1,6 +1,8 @@
 package tune
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -11,6 +13,7 @@ import (
 	"github.com/xent-dev/xent/model"
 	"github.com/xent-dev/xent/prefs"
 	"github.com/xent-dev/xent/tokenizer"
+	"github.com/xent-dev/xent/train"
 )
 
 // tiny returns a small tokenizer and a one-layer Llama of context T over it.
@@ -132,7 +135,7 @@ func TestKTOMismatchedPairs(t *testing.T) {
 
 func config(m Method, pair prefs.PairLoss) Config {
 	return Config{Method: m, Pair: pair, KTO: prefs.KTO{Beta: 0.1, DesirableWeight: 1, UndesirableWeight: 1},
-		Batch: 2, Steps: 6, LR: 3e-3, Schedule: "cosine", MinLRRatio: 0.1, Beta2: 0.99, ClipNorm: 1, Seed: 3}
+		Batch: 2, Steps: 6, Optim: train.Optim{LR: 3e-3, Schedule: "cosine", MinLRRatio: 0.1, Beta2: 0.99, ClipNorm: 1}, Seed: 3}
 }
 
 // TestPrecomputedReferenceEqualsLive: precomputing the reference from the
@@ -161,7 +164,7 @@ func TestPrecomputedReferenceEqualsLive(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := tr.Run(1, func(st Stats, _ float64) { losses[k] = append(losses[k], st.Loss) }); err != nil {
+			if err := tr.Run(context.Background(), 1, func(st Stats, _ float64) { losses[k] = append(losses[k], st.Loss) }); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -203,7 +206,7 @@ func TestEveryMethodLearns(t *testing.T) {
 			}
 			var first, last Stats
 			var kl float64
-			if err := tr.Run(1, func(st Stats, k float64) {
+			if err := tr.Run(context.Background(), 1, func(st Stats, k float64) {
 				if st.Step == 1 {
 					first = st
 				}
@@ -278,5 +281,26 @@ func TestPairGradientMatchesFiniteDifferences(t *testing.T) {
 	}
 	if checked < 4 {
 		t.Fatalf("only %d parameters checked", checked)
+	}
+}
+
+// A cancelled run stops after the step in progress, saying so.
+func TestRunStopsWhenCancelled(t *testing.T) {
+	tok, base := tiny(t, 32)
+	cfg := config(DPO, prefs.DPO{Beta: 0.1})
+	cfg.PrecomputeRef = true
+	tr, err := New(copyModel(t, base), nil, items(t, tok, PairFormat, pairData, 32), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	err = tr.Run(ctx, 1, func(st Stats, _ float64) {
+		if st.Step == 2 {
+			cancel()
+		}
+	})
+	if !errors.Is(err, train.ErrInterrupted) || tr.Step != 2 || !strings.Contains(err.Error(), "step 2 of 6") {
+		t.Errorf("cancelled after step 2: at step %d, error %v", tr.Step, err)
 	}
 }

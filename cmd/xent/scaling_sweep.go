@@ -1,12 +1,10 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"math"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"time"
@@ -24,7 +22,9 @@ import (
 
 // scalingSweepFlags are the flags of "xent scaling sweep".
 type scalingSweepFlags struct {
-	tf        trainFlags // corpus, tokenizer and training settings, as "xent train" has them
+	src       data.Source
+	tok       tokenizerFlags
+	s         train.Settings // every run's, but for its steps and warmup
 	budget    time.Duration
 	flopRate  float64
 	out       string
@@ -43,8 +43,8 @@ func newScalingSweepCmd() *cobra.Command {
 depth × width, at --levels compute budgets a factor --ratio apart, an
 IsoFLOP design; at each budget only the shapes whose tokens per parameter
 fall in the --min/--max-tokens-per-param band) with the project's trainer on the corpus's first 90%, each
-with its own cosine schedule over exactly its tokens, and scores each on the
-held-out 10%. N counts non-embedding parameters (Kaplan's convention; token
+with its own learning-rate schedule over exactly its tokens (its warmup at
+most a tenth of its steps), and scores each on the held-out 10%. N counts non-embedding parameters (Kaplan's convention; token
 and position embeddings are left out) and C = 6·N·D.
 
 Each shape's speed is measured first, and the budgets are scaled so that the
@@ -64,8 +64,7 @@ tokens.`,
 	}
 	fl := cmd.Flags()
 	fl.SortFlags = false
-	fl.StringVar(&f.tf.corpus, "corpus", "opticks", "built-in corpus: opticks (embedded) or gosrc (the Go standard library's source)")
-	fl.StringVar(&f.tf.dataSpec, "data", "", "train on this file, directory or glob instead (plain text, or .jsonl with a \"text\" field)")
+	addSourceFlags(cmd, &f.src, "to train on and hold out the last 10% of")
 	fl.DurationVar(&f.budget, "budget", 30*time.Minute, "wall clock for the whole sweep (tokenizer training excluded)")
 	fl.Float64Var(&f.flopRate, "flop-rate", 0, "plan as if training ran at this many FLOP/s instead of timing each shape: the same plan on any machine (0: time them)")
 	fl.StringVar(&f.out, "out", "runs/scaling", "directory for runs.csv, fit.json and scaling.svg")
@@ -75,14 +74,12 @@ tokens.`,
 	fl.IntVar(&f.grid.MinSteps, "min-steps", 20, "leave out runs of fewer optimizer steps")
 	fl.Float64Var(&f.grid.MinTPP, "min-tokens-per-param", 2, "at each budget, train only the shapes with at least this many tokens per non-embedding parameter")
 	fl.Float64Var(&f.grid.MaxTPP, "max-tokens-per-param", 1000, "at each budget, train only the shapes with at most this many tokens per non-embedding parameter")
-	fl.StringVar(&f.tf.tokenizer, "tokenizer", "", "gpt2, cl100k_base, o200k_base or a tokenizer.json (default: train a byte-level BPE on the training split)")
-	fl.IntVar(&f.tf.vocabSize, "vocab-size", 512, "vocabulary of the BPE trained when --tokenizer is not given")
-	fl.IntVar(&f.tf.s.Context, "context", 64, "tokens per training sequence T")
-	fl.IntVar(&f.tf.s.Batch, "batch", 16, "sequences per optimizer step")
-	fl.Float64Var(&f.tf.s.LR, "lr", 3e-3, "peak learning rate (cosine to 10% after a warmup of at most a tenth of the steps)")
-	fl.IntVar(&f.tf.s.Warmup, "warmup", 40, "warmup steps at most")
-	fl.Uint64Var(&f.tf.s.Seed, "seed", 1, "seed of every run's initial weights and batch order, and of the bootstrap")
-	fl.IntVar(&f.tf.s.Threads, "threads", 0, "goroutines per run (0: GOMAXPROCS)")
+	f.tok.add(cmd, 512)
+	fl.IntVar(&f.s.Context, "context", 64, "tokens per training sequence T")
+	fl.IntVar(&f.s.Batch, "batch", 16, "sequences per optimizer step")
+	addOptimFlags(cmd, &f.s.Optim, train.Optim{LR: 3e-3, Warmup: 40, Schedule: "cosine", MinLRRatio: 0.1, WeightDecay: 0.1, Beta2: 0.99, ClipNorm: 1})
+	fl.Uint64Var(&f.s.Seed, "seed", 1, "seed of every run's initial weights and batch order, and of the bootstrap")
+	fl.IntVar(&f.s.Threads, "threads", 0, "goroutines per run (0: GOMAXPROCS)")
 	fl.IntVar(&f.bootstrap, "bootstrap", 100, "bootstrap resamples for the fit's intervals")
 	fl.BoolVar(&f.json, "json", false, "print the fit as JSON")
 	return cmd
@@ -112,51 +109,37 @@ func runScalingSweep(cmd *cobra.Command, f *scalingSweepFlags) error {
 	if err := os.MkdirAll(f.out, 0o755); err != nil {
 		return fmt.Errorf("--out %s: %w", f.out, err)
 	}
-	f.tf.arch = "gpt2"
-	f.tf.s.GradAccum, f.tf.s.MinLRRatio, f.tf.s.Schedule = 1, 0.1, "cosine"
-	f.tf.s.WeightDecay, f.tf.s.Beta2, f.tf.s.ClipNorm = 0.1, 0.99, 1
-
-	text, name, err := f.tf.corpusText()
+	f.s.GradAccum = 1
+	// Each run's steps and warmup are the plan's: check the rest now.
+	check := f.s
+	check.Steps, check.Warmup = 1, 0
+	if err := check.Validate(); err != nil {
+		return err
+	}
+	corpus, err := f.tok.prepare(f.src, logf)
 	if err != nil {
 		return err
 	}
-	trainText, heldOut := data.Split(text)
-	if len(heldOut) == 0 {
-		return fmt.Errorf("corpus %s is too small to hold out 10%% of it", name)
-	}
-	tok, err := f.tf.loadOrTrainTokenizer(trainText, logf)
-	if err != nil {
-		return err
-	}
-	trainTokens, err := train.Tokens(tok, trainText)
-	if err != nil {
-		return err
-	}
-	heldTokens, err := train.Tokens(tok, heldOut)
-	if err != nil {
-		return err
-	}
-	logf("%s: %d training tokens, %d held-out tokens, vocabulary %d", name, len(trainTokens), len(heldTokens), tok.VocabSize())
-	bos, err := modeldir.TokenizerBOS(tok)
+	vocab := corpus.Tokenizer.VocabSize()
+	logf("%s: %d training tokens, %d held-out tokens, vocabulary %d", corpus.Name, len(corpus.TrainTokens), len(corpus.HeldOutTokens), vocab)
+	bos, err := modeldir.TokenizerBOS(corpus.Tokenizer)
 	if err != nil {
 		return err
 	}
 
 	newModel := func(sh sweep.Shape) (*model.Model, error) {
-		tf := f.tf
-		tf.layers, tf.width, tf.heads = sh.Layers, sh.Width, max(1, sh.Width/32)
-		cfg, err := tf.modelConfig(tok.VocabSize())
+		cfg, err := model.SmallConfig(model.GPT2, vocab, sh.Width, sh.Layers, max(1, sh.Width/32), f.s.Context)
 		if err != nil {
 			return nil, err
 		}
-		return model.New(cfg, tf.s.Seed)
+		return model.New(cfg, f.s.Seed)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := interruptible(cmd.Context(), logw, "xent scaling sweep")
 	defer stop()
 	results, err := sweep.Run(ctx, sweep.Config{
 		Shapes: shapes, Grid: f.grid, Budget: f.budget, FlopRate: f.flopRate,
-		Settings: f.tf.s, NewModel: newModel,
-		Train: trainTokens, HeldOut: heldTokens, HeldOutBOS: bos, Tokenizer: tok,
+		Settings: f.s, NewModel: newModel,
+		Train: corpus.TrainTokens, HeldOut: corpus.HeldOutTokens, HeldOutBOS: bos, Tokenizer: corpus.Tokenizer,
 		CSV: csvPath, Logf: logf,
 	})
 	if err != nil {
@@ -169,7 +152,7 @@ func runScalingSweep(cmd *cobra.Command, f *scalingSweepFlags) error {
 	for i, r := range results {
 		runs[i] = r.Run()
 	}
-	rep, err := fitRuns(csvPath, runs, "chinchilla", exclusions{}, scaling.Options{Bootstrap: f.bootstrap, Seed: f.tf.s.Seed})
+	rep, err := fitRuns(csvPath, runs, "chinchilla", exclusions{}, scaling.Options{Bootstrap: f.bootstrap, Seed: f.s.Seed})
 	if err != nil {
 		return fmt.Errorf("fitting the %d runs in %s: %w", len(runs), csvPath, err)
 	}

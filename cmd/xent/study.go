@@ -17,7 +17,6 @@ import (
 	"github.com/xent-dev/xent/data"
 	"github.com/xent-dev/xent/modeldir"
 	"github.com/xent-dev/xent/study"
-	"github.com/xent-dev/xent/train"
 )
 
 func newStudyCmd() *cobra.Command {
@@ -38,18 +37,18 @@ pairs and compares them.`,
 
 // studyFlags are the flags every study takes.
 type studyFlags struct {
-	model, corpus, dataSpec string
-	docs                    int
-	seed                    uint64
-	json                    bool
+	model string
+	src   data.Source
+	docs  int
+	seed  uint64
+	json  bool
 }
 
 func (f *studyFlags) add(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.SortFlags = false
 	fl.StringVar(&f.model, "model", "", "model directory: an xent checkpoint or a Hugging Face GPT-2/Llama directory (required)")
-	fl.StringVar(&f.corpus, "corpus", "opticks", "built-in corpus whose held-out 10% gives the documents: opticks or gosrc")
-	fl.StringVar(&f.dataSpec, "data", "", "use this file, directory or glob's held-out 10% instead")
+	addSourceFlags(cmd, &f.src, "whose held-out 10% gives the documents")
 	fl.IntVar(&f.docs, "docs", 32, "held-out documents to use at most")
 	fl.Uint64Var(&f.seed, "seed", 1, "seed of the sampled generations")
 	fl.BoolVar(&f.json, "json", false, "print the result as JSON")
@@ -79,23 +78,13 @@ func (f *studyFlags) heldOut(length int) (*modeldir.Pretrained, [][]int32, error
 	if length > p.Model.MaxSeqLen() {
 		return nil, nil, fmt.Errorf("documents of %d tokens are longer than the model's context of %d; shorten the lengths", length, p.Model.MaxSeqLen())
 	}
-	text, err := data.Builtin(f.corpus)
-	name := "--corpus " + f.corpus
-	if f.dataSpec != "" {
-		text, err = data.Files(f.dataSpec)
-		name = "--data " + f.dataSpec
-	}
+	corpus, err := data.Prepare(data.PrepareOptions{Source: f.src, Tokenizer: p.Tokenizer, HeldOutOnly: true})
 	if err != nil {
 		return nil, nil, err
 	}
-	_, held := data.Split(text)
-	tokens, err := train.Tokens(p.Tokenizer, held)
+	docs, err := study.Documents(corpus.HeldOutTokens, length, f.docs)
 	if err != nil {
-		return nil, nil, err
-	}
-	docs, err := study.Documents(tokens, length, f.docs)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", name, err)
+		return nil, nil, fmt.Errorf("corpus %s: %w", corpus.Name, err)
 	}
 	return p, docs, nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -42,8 +43,8 @@ func TestTrainTinyAndResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || rep.Steps != 5 {
-		t.Fatalf("resumed report %+v, %v", rep, err)
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || rep.Steps != 2 {
+		t.Fatalf("resumed report %+v, %v; want the 2 steps run (3 to 5)", rep, err)
 	}
 	if _, _, err := runXent(t, "train", "--data", filepath.Join(dir, "missing*"), "--out", out); err == nil {
 		t.Error("an empty corpus was accepted")
@@ -116,5 +117,108 @@ func TestTrainScheduledSamplingFlags(t *testing.T) {
 	}
 	if _, _, err := runXent(t, "train", "--data", corpus, "--resume", out, "--out", out, "--steps", "3", "--json"); err != nil {
 		t.Fatalf("resume: %v", err)
+	}
+}
+
+// tinyTrainArgs trains a one-layer model on corpus for steps steps.
+func tinyTrainArgs(corpus string, steps int) []string {
+	return []string{"train", "--data", corpus, "--vocab-size", "300", "--layers", "1", "--width", "32", "--heads", "2",
+		"--context", "16", "--batch", "2", "--warmup", "1", "--steps", strconv.Itoa(steps)}
+}
+
+// checkpointStep reads the step a checkpoint resumes at.
+func checkpointStep(t *testing.T, dir string) int {
+	t.Helper()
+	var st struct {
+		Step int `json:"step"`
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "state.json"))
+	if err != nil || json.Unmarshal(raw, &st) != nil {
+		t.Fatalf("%s: no checkpoint state (%v)", dir, err)
+	}
+	return st.Step
+}
+
+// --resume DIR continues DIR in place (it wrote to --out's default,
+// runs/opticks, replacing the default model) and reports the steps it ran
+// (it reported the total).
+func TestTrainResumeWritesInPlace(t *testing.T) {
+	dir, corpus, _ := tinyCorpusFile(t)
+	t.Chdir(t.TempDir()) // where runs/opticks would go
+	ckpt := filepath.Join(dir, "ckpt")
+	if _, _, err := runXent(t, append(tinyTrainArgs(corpus, 3), "--out", ckpt)...); err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, err := runXent(t, "train", "--data", corpus, "--resume", ckpt, "--steps", "5", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Steps     int    `json:"steps"`
+		FinalStep int    `json:"final_step"`
+		Out       string `json:"checkpoint"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Steps != 2 || rep.FinalStep != 5 || rep.Out != ckpt {
+		t.Errorf("report: %d steps to step %d in %s; want 2 (3 to 5) in %s", rep.Steps, rep.FinalStep, rep.Out, ckpt)
+	}
+	if got := checkpointStep(t, ckpt); got != 5 {
+		t.Errorf("%s is at step %d, want 5", ckpt, got)
+	}
+	if _, err := os.Stat("runs"); err == nil {
+		t.Error("resuming wrote into runs/ in the working directory")
+	}
+}
+
+// The output directory: a folder of the user's files is never replaced
+// (it was deleted, exit 0), a model directory only with --force.
+func TestTrainNeverOverwrites(t *testing.T) {
+	dir, corpus, _ := tinyCorpusFile(t)
+	user := filepath.Join(dir, "d")
+	os.MkdirAll(filepath.Join(user, "sub"), 0o755)
+	os.WriteFile(filepath.Join(user, "notes.txt"), []byte("precious"), 0o644)
+	_, _, err := runXent(t, append(tinyTrainArgs(corpus, 2), "--out", user, "--force")...)
+	if err == nil || !strings.Contains(err.Error(), "notes.txt") {
+		t.Errorf("--out a folder of the user's files: %v; want a refusal naming notes.txt", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(user, "notes.txt")); string(b) != "precious" {
+		t.Fatal("the user's file is gone")
+	}
+	out := filepath.Join(dir, "run")
+	if _, _, err := runXent(t, append(tinyTrainArgs(corpus, 2), "--out", out)...); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runXent(t, append(tinyTrainArgs(corpus, 3), "--out", out)...); err == nil || !strings.Contains(err.Error(), "--force") {
+		t.Errorf("a second run into the model directory: %v; want a refusal pointing at --force", err)
+	}
+	if got := checkpointStep(t, out); got != 2 {
+		t.Errorf("the refused run changed the checkpoint: step %d", got)
+	}
+	if _, _, err := runXent(t, append(tinyTrainArgs(corpus, 3), "--out", out, "--force")...); err != nil {
+		t.Fatal(err)
+	}
+	if got := checkpointStep(t, out); got != 3 {
+		t.Errorf("--force: the checkpoint is at step %d, want the new run's 3", got)
+	}
+}
+
+// Off a terminal, training reports progress lines (it printed none), and
+// every evaluation says how much of the held-out split it scored.
+func TestTrainProgressAndEvalTokens(t *testing.T) {
+	dir, corpus, _ := tinyCorpusFile(t)
+	args := append(tinyTrainArgs(corpus, 4), "--eval-every", "2", "--eval-tokens", "10", "--out", filepath.Join(dir, "run"))
+	stdout, stderr, err := runXent(t, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"xent train: step 4/4 (100%)  loss ", "grad norm", "ms/step", "tok/s", "step 2: held-out loss", "(10 of "} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if !strings.Contains(stdout, "held-out (10 of ") {
+		t.Errorf("the report does not say what it scored:\n%s", stdout)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -11,12 +12,14 @@ import (
 
 	"github.com/xent-dev/xent/model"
 	"github.com/xent-dev/xent/modeldir"
+	"github.com/xent-dev/xent/train"
 	"github.com/xent-dev/xent/tune"
 )
 
 // tuneFlags are the flags of "xent tune".
 type tuneFlags struct {
 	modelDir, data, out string
+	force               bool
 	loss                prefsFlags
 	cfg                 tune.Config
 	logEvery, threads   int
@@ -50,7 +53,11 @@ github.com/xent-dev/xent/prefs"); --beta 0 takes each one's default (0.1;
 Every --log-every steps, stderr gets the loss, reward accuracy, mean
 chosen/rejected log-probabilities, reward margin and the KL of the policy
 to the starting model (exact over the vocabulary on the completions of the
-first eight examples). With --json the final report on stdout is JSON.`,
+first eight examples). With --json the final report on stdout is JSON.
+
+--out must be a new directory (or an existing model directory with
+--force), never --model itself. Ctrl-C stops after the step in progress and
+writes the model tuned so far to --out; a second Ctrl-C aborts at once.`,
 		Example: `  xent tune dpo --model runs/opticks --data pairs.jsonl --out runs/opticks-dpo
   xent tune dpo --model runs/opticks --data pairs.jsonl --out runs/dpo --precompute-ref --loss-type ipo --beta 0.5
   xent tune sft --model runs/opticks --data sft.jsonl --out runs/opticks-sft --steps 100
@@ -63,7 +70,8 @@ first eight examples). With --json the final report on stdout is JSON.`,
 	fl.SortFlags = false
 	fl.StringVar(&f.modelDir, "model", "", "model directory to start from (required)")
 	fl.StringVar(&f.data, "data", "", "training data, JSON Lines (required)")
-	fl.StringVar(&f.out, "out", "", "directory to write the tuned model to (required)")
+	fl.StringVar(&f.out, "out", "", "directory to write the tuned model to (required; not --model)")
+	fl.BoolVar(&f.force, "force", false, "replace the model directory at --out if there is one")
 	fl.Float64Var(&f.loss.beta, "beta", 0, "β (λ for orpo); 0 takes the loss's default (0.1, or 2 for simpo)")
 	fl.StringVar(&f.loss.lossType, "loss-type", "sigmoid", "dpo's loss: sigmoid, robust, hinge or ipo")
 	fl.Float64Var(&f.loss.labelSmoothing, "label-smoothing", 0, "ε: cDPO (sigmoid, ≤ 0.5), robust DPO (< 0.5), simpo")
@@ -75,13 +83,7 @@ first eight examples). With --json the final report on stdout is JSON.`,
 	fl.BoolVar(&f.cfg.PrecomputeRef, "precompute-ref", false, "compute the reference log-probabilities once up front instead of holding a reference model")
 	fl.IntVar(&f.cfg.Batch, "batch", 8, "examples (pairs for dpo, orpo, simpo) per step")
 	fl.IntVar(&f.cfg.Steps, "steps", 200, "optimizer steps")
-	fl.Float64Var(&f.cfg.LR, "lr", 1e-5, "peak learning rate")
-	fl.IntVar(&f.cfg.Warmup, "warmup", 10, "warmup steps")
-	fl.StringVar(&f.cfg.Schedule, "schedule", "cosine", "learning-rate schedule: cosine or wsd")
-	fl.Float64Var(&f.cfg.MinLRRatio, "min-lr-ratio", 0.1, "final learning rate as a fraction of the peak")
-	fl.Float64Var(&f.cfg.WeightDecay, "weight-decay", 0, "AdamW weight decay on matrices")
-	fl.Float64Var(&f.cfg.Beta2, "beta2", 0.99, "AdamW β₂")
-	fl.Float64Var(&f.cfg.ClipNorm, "clip", 1, "clip the global gradient norm to this (0: no clipping)")
+	addOptimFlags(cmd, &f.cfg.Optim, train.Optim{LR: 1e-5, Warmup: 10, Schedule: "cosine", MinLRRatio: 0.1, WeightDecay: 0, Beta2: 0.99, ClipNorm: 1})
 	fl.Uint64Var(&f.cfg.Seed, "seed", 1, "seed of the example order")
 	fl.IntVar(&f.logEvery, "log-every", 10, "steps between log lines")
 	fl.IntVar(&f.threads, "threads", 0, "goroutines (0: GOMAXPROCS)")
@@ -93,7 +95,7 @@ first eight examples). With --json the final report on stdout is JSON.`,
 type tuneReport struct {
 	Method         string    `json:"method"`
 	Examples       int       `json:"examples"`
-	Steps          int       `json:"steps"`
+	Steps          int       `json:"steps"` // run (fewer than asked when interrupted)
 	Seconds        float64   `json:"seconds"`
 	Loss           jsonFloat `json:"loss"`
 	RewardAccuracy jsonFloat `json:"reward_accuracy"`
@@ -128,9 +130,14 @@ func runTune(cmd *cobra.Command, method string, f *tuneFlags) error {
 	default:
 		return fmt.Errorf("method %q: want sft, dpo, kto, orpo or simpo", method)
 	}
-	if err := checkWritable(f.out); err != nil {
-		return err
+	if sameDir(f.out, f.modelDir) {
+		return fmt.Errorf("--out %s is the --model directory: tuning writes a new model directory and keeps the one it starts from", f.out)
 	}
+	release, err := modeldir.ClaimOutput(f.out, modeldir.OutputOptions{Force: f.force})
+	if err != nil {
+		return fmt.Errorf("--out %s: %w", f.out, err)
+	}
+	defer release()
 	pre, err := modeldir.Load(f.modelDir)
 	if err != nil {
 		return err
@@ -167,6 +174,10 @@ func runTune(cmd *cobra.Command, method string, f *tuneFlags) error {
 			ref.Threads = f.threads
 		}
 	}
+	// The tuned weights and the tokenizer, with a margin.
+	if err := modeldir.CheckSpace(f.out, 4*int64(len(pre.Model.ParamBuffer()))+1<<20); err != nil {
+		return fmt.Errorf("--out %s: %w", f.out, err)
+	}
 	fmt.Fprintf(logw, "xent tune: %s on %d examples from %s, %d steps of %d, reference: %s\n", method, len(items), f.data, f.cfg.Steps, f.cfg.Batch, reference)
 	start := time.Now()
 	t, err := tune.New(pre.Model, ref, items, f.cfg)
@@ -175,20 +186,28 @@ func runTune(cmd *cobra.Command, method string, f *tuneFlags) error {
 	}
 	var last tune.Stats
 	var lastKL float64
-	err = t.Run(f.logEvery, func(st tune.Stats, kl float64) {
+	ctx, stop := interruptible(cmd.Context(), logw, "xent tune")
+	defer stop()
+	bar := newProgress(logw, "xent tune", "step", int64(f.cfg.Steps), 0)
+	bar.every = 0 // off a terminal, a line at every --log-every step, as asked
+	runErr := t.Run(ctx, f.logEvery, func(st tune.Stats, kl float64) {
 		last, lastKL = st, kl
-		fmt.Fprintf(logw, "xent tune: step %d/%d  loss %.4f  reward acc %s  logp chosen %s rejected %s  margin %s  KL to start %.4g  lr %.3g\n",
-			st.Step, f.cfg.Steps, st.Loss, orDash(st.RewardAccuracy), orDash(st.ChosenLogp), orDash(st.RejectedLogp), orDash(st.Margin), kl, st.LR)
+		bar.Update(int64(st.Step), fmt.Sprintf("loss %.4f  reward acc %s  logp chosen %s rejected %s  margin %s  KL to start %.4g  lr %.3g",
+			st.Loss, orDash(st.RewardAccuracy), orDash(st.ChosenLogp), orDash(st.RejectedLogp), orDash(st.Margin), kl, st.LR))
 	})
-	if err != nil {
-		return err
+	bar.Finish()
+	if runErr != nil && !errors.Is(runErr, train.ErrInterrupted) {
+		return runErr
 	}
-	extra := map[string]any{"tune": map[string]any{"method": method, "data": f.data, "from": f.modelDir, "steps": f.cfg.Steps,
+	extra := map[string]any{"tune": map[string]any{"method": method, "data": f.data, "from": f.modelDir, "steps": t.Step,
 		"batch": f.cfg.Batch, "lr": f.cfg.LR, "loss": spec, "reference": reference}}
 	if err := modeldir.Save(f.out, pre.Model, pre.Tokenizer, extra); err != nil {
-		return err
+		return errors.Join(runErr, err)
 	}
-	r := tuneReport{Method: method, Examples: len(items), Steps: f.cfg.Steps, Seconds: time.Since(start).Seconds(),
+	if runErr != nil {
+		return fmt.Errorf("%w; the model tuned for %d steps is in %s", runErr, t.Step, f.out)
+	}
+	r := tuneReport{Method: method, Examples: len(items), Steps: t.Step, Seconds: time.Since(start).Seconds(),
 		Loss: jsonFloat(last.Loss), RewardAccuracy: jsonFloat(last.RewardAccuracy), Margin: jsonFloat(last.Margin),
 		KLToStart: jsonFloat(lastKL), Reference: reference, Out: f.out}
 	if f.json {

@@ -73,3 +73,21 @@ func TestTuneBadData(t *testing.T) {
 		}
 	}
 }
+
+// tune --out the --model directory is refused, even with --force (it
+// wiped the base's metrics, optimizer state and token counts).
+func TestTuneRefusesItsOwnModel(t *testing.T) {
+	base := saveTinyModel(t, tinyText, 32, 32, 7)
+	sft := writeFile(t, "sft.jsonl", `{"prompt": "Light", "completion": " is refracted."}
+`)
+	before, _ := os.ReadFile(filepath.Join(base, "model.safetensors"))
+	for _, extra := range [][]string{nil, {"--force"}} {
+		args := append([]string{"tune", "sft", "--model", base, "--data", sft, "--out", base + "/", "--steps", "1", "--batch", "1"}, extra...)
+		if _, _, err := runXent(t, args...); err == nil || !strings.Contains(err.Error(), "--model") {
+			t.Errorf("--out = --model %v: %v", extra, err)
+		}
+	}
+	if after, _ := os.ReadFile(filepath.Join(base, "model.safetensors")); string(after) != string(before) {
+		t.Error("the base model's weights changed")
+	}
+}

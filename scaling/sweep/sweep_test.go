@@ -78,7 +78,7 @@ func tinyConfig(t *testing.T, budget time.Duration) Config {
 		Shapes:   []Shape{{1, 8}, {1, 16}, {2, 16}},
 		Grid:     Grid{Levels: 2, Ratio: 2, MinSteps: 2, MinTPP: 1e-3, MaxTPP: 1e9},
 		Budget:   budget,
-		Settings: train.Settings{Batch: 2, Context: 16, GradAccum: 1, LR: 1e-2, MinLRRatio: 0.1, Schedule: "cosine", Beta2: 0.99, ClipNorm: 1, Seed: 1, Threads: 1},
+		Settings: train.Settings{Batch: 2, Context: 16, GradAccum: 1, Optim: train.Optim{LR: 1e-2, MinLRRatio: 0.1, Schedule: "cosine", Beta2: 0.99, ClipNorm: 1}, Seed: 1, Threads: 1},
 		NewModel: func(sh Shape) (*model.Model, error) {
 			return model.New(model.Config{ModelType: "gpt2", VocabSize: 32, NEmbd: sh.Width, NLayer: sh.Layers, NHead: 1, NPositions: 16, LayerNormEpsilon: 1e-5}, 1)
 		},

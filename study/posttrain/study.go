@@ -18,6 +18,7 @@ import (
 	"github.com/xent-dev/xent/model"
 	"github.com/xent-dev/xent/modeldir"
 	"github.com/xent-dev/xent/prefs"
+	"github.com/xent-dev/xent/train"
 	"github.com/xent-dev/xent/tune"
 )
 
@@ -222,8 +223,8 @@ func runMethod(o Options, m Method, base *modeldir.Pretrained, load func() (*mod
 	if err != nil {
 		return Row{}, err
 	}
-	cfg := tune.Config{Method: m.Method, KTO: m.Spec.KTO(), Batch: o.Batch, Steps: o.Steps, LR: m.LR, Warmup: o.Steps / 10,
-		Schedule: "cosine", MinLRRatio: 0.1, Beta2: 0.99, ClipNorm: 1, Seed: o.Seed, PrecomputeRef: m.PrecomputeRef}
+	cfg := tune.Config{Method: m.Method, KTO: m.Spec.KTO(), Batch: o.Batch, Steps: o.Steps,
+		Optim: train.Optim{LR: m.LR, Warmup: o.Steps / 10, Schedule: "cosine", MinLRRatio: 0.1, Beta2: 0.99, ClipNorm: 1}, Seed: o.Seed, PrecomputeRef: m.PrecomputeRef}
 	if m.Method != tune.SFT && m.Method != tune.KTO {
 		if cfg.Pair, err = m.Spec.PairLoss(); err != nil {
 			return Row{}, err
@@ -260,7 +261,7 @@ func runMethod(o Options, m Method, base *modeldir.Pretrained, load func() (*mod
 		row.PrecomputeS = time.Since(start).Seconds()
 	}
 	start, cpu := time.Now(), cpuSeconds()
-	err = t.Run(o.LogEvery, func(st tune.Stats, kl float64) {
+	err = t.Run(context.Background(), o.LogEvery, func(st tune.Stats, kl float64) {
 		row.FinalLoss = st.Loss
 		line := fmt.Sprintf("posttrain: %s step %d/%d loss %.4f", m.Name, st.Step, o.Steps, st.Loss)
 		if !math.IsNaN(st.RewardAccuracy) { // SFT has no rewards
