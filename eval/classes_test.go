@@ -1,6 +1,8 @@
 package eval
 
 import (
+	"bytes"
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -80,5 +82,33 @@ func FuzzClassify(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, text []byte) {
 		classifyWithin(t, text, time.Second)
+	})
+}
+
+// FuzzDocument scores arbitrary bytes as an English and as a Go document,
+// each under a deadline: the whole path from bytes through the tokenizer,
+// the classes and the windows ends on any input (an error is allowed, a
+// stall or a panic is not).
+func FuzzDocument(f *testing.F) {
+	tok, m := tinyTokenizerModel(f, 32, 1)
+	for _, s := range hangInputs {
+		f.Add([]byte(s))
+	}
+	f.Add([]byte(sampleText))
+	f.Add([]byte("package p\n\nfunc f() int { return 0x1F } // c\n"))
+	f.Fuzz(func(t *testing.T, text []byte) {
+		for _, name := range []string{"doc.txt", "doc.go"} {
+			e, err := New(m, tok, 299, Options{Ctx: 32})
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- e.Document(context.Background(), name, bytes.NewReader(text), nil) }()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("scoring %q as %s (%d bytes) took more than 10 s", text, name, len(text))
+			}
+		}
 	})
 }

@@ -227,9 +227,7 @@ func (e *Evaluator) Document(ctx context.Context, name string, r io.Reader, prog
 // counted (bits per byte and per character); words and classes, which need
 // the text's classes, count nothing.
 func (e *Evaluator) EvaluateTokens(ctx context.Context, ids []int32) error {
-	d := e.newDoc()
-	d.toks = append(d.toks, ids...)
-	d.infos = make([]tokenInfo, len(ids))
+	infos := make([]tokenInfo, len(ids))
 	for i, id := range ids {
 		if id < 0 || int(id) >= e.m.VocabSize() {
 			return fmt.Errorf("eval: token %d at position %d is outside the vocabulary [0, %d)", id, i, e.m.VocabSize())
@@ -241,8 +239,10 @@ func (e *Evaluator) EvaluateTokens(ctx context.Context, ids []int32) error {
 		if err != nil {
 			return fmt.Errorf("eval: token %d at position %d: %w", id, i, err)
 		}
-		d.infos[i].bytes, d.infos[i].chars = int32(len(b)), int32(utf8Starts(b))
+		infos[i].bytes, infos[i].chars = int32(len(b)), int32(utf8Starts(b))
 	}
+	d := e.newDoc()
+	d.toks, d.infos = append(d.toks, ids...), infos
 	return d.run(ctx, true)
 }
 
@@ -331,6 +331,9 @@ func (d *doc) run(ctx context.Context, final bool) error {
 		if !ok {
 			break
 		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		targets := int64(w.length - w.scoreFrom)
 		e.acc.available += targets
 		if e.opt.MaxTokens > 0 {
@@ -341,9 +344,6 @@ func (d *doc) run(ctx context.Context, final bool) error {
 			if targets > left {
 				w.length = w.scoreFrom + int(left) // causal: the first targets score as in the whole window
 			}
-		}
-		if err := ctx.Err(); err != nil {
-			return err
 		}
 		if err := e.score(w, d.toks, d.infos, d.base); err != nil {
 			return err
@@ -403,7 +403,7 @@ func (e *Evaluator) score(w window, toks []int32, infos []tokenInfo, base int) e
 				}
 				r, err := e.scorers[worker].Score(e.logits[i*V:(i+1)*V], bl, y)
 				if err != nil && e.errs[worker] == nil {
-					e.errs[worker] = fmt.Errorf("eval: window position %d: %w", p0+i, err)
+					e.errs[worker] = fmt.Errorf("eval: the document's token %d: %w", w.first+p0+i, err)
 				}
 				e.results[i] = r
 			}

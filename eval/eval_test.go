@@ -374,3 +374,16 @@ func TestMaxTokensCapsTheScore(t *testing.T) {
 		t.Error("a negative token cap was accepted")
 	}
 }
+
+// TestNaNLogitsAreAnError: a model whose weights went NaN stops the
+// evaluation with an error naming the token, never a NaN mean NLL.
+func TestNaNLogitsAreAnError(t *testing.T) {
+	_, m := tinyTokenizerModel(t, 16, 1)
+	for i := range m.ParamBuffer() {
+		m.ParamBuffer()[i] = float32(math.NaN())
+	}
+	r, err := Tokens(context.Background(), m, nil, 299, []int32{1, 2, 3, 4}, Options{})
+	if err == nil || !strings.Contains(err.Error(), "is NaN") || !strings.Contains(err.Error(), "token 0") {
+		t.Fatalf("error %v, report mean NLL %g", err, r.MeanNLL)
+	}
+}

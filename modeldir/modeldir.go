@@ -13,6 +13,13 @@
 //
 // Save writes the first three files of the same layout, so a fine-tuned
 // model loads like any other.
+//
+// A command that writes a model directory claims it first (ClaimOutput):
+// that refuses a path holding anything xent did not write, and an existing
+// model unless the user asked to replace or continue it; it locks the
+// path against a second run and clears what a killed save left. Saves
+// (Save, Replace) then replace the directory whole and atomically, and
+// CheckSpace says beforehand whether the disk has room for them.
 package modeldir
 
 import (

@@ -80,6 +80,15 @@ func TestSaveNeverReplacesUserFiles(t *testing.T) {
 	if b, _ := os.ReadFile(file); string(b) != "precious" {
 		t.Errorf("the file is now %q", b)
 	}
+
+	link := filepath.Join(parent, "link")
+	if err := os.Symlink(folder, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := Save(link, m, tok, nil); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("Save over a symbolic link: error %v", err)
+	}
+	checkPrecious(t, folder)
 }
 
 // TestClaimOutputModelDirectories checks what each option allows.

@@ -259,32 +259,25 @@ func (t *Trainer) KLToStart() (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return maskedKL(logits, t.probeLogq, t.probe.mask, t.Policy.VocabSize())
-}
-
-// maskedKL is the mean over masked rows of KL(softmax(p) ‖ softmax(q)),
-// p and q logits [N, V].
-func maskedKL(p, q []float32, mask []bool, V int) (float64, error) {
-	var rows []int
-	for i, m := range mask {
-		if m {
-			rows = append(rows, i)
+	V := t.Policy.VocabSize()
+	var rows loss.RowScorer
+	var sum float64
+	n := 0
+	for i, m := range t.probe.mask {
+		if !m {
+			continue
 		}
+		r, err := rows.Score(logits[i*V:(i+1)*V], t.probeLogq[i*V:(i+1)*V], t.probe.targets[i])
+		if err != nil {
+			return 0, fmt.Errorf("tune: KL to the starting model: %w", err)
+		}
+		sum += r.KLModelBase // KL(π_θ ‖ π_start)
+		n++
 	}
-	pp, qq := make([]float32, len(rows)*V), make([]float32, len(rows)*V)
-	for k, i := range rows {
-		copy(pp[k*V:(k+1)*V], p[i*V:(i+1)*V])
-		copy(qq[k*V:(k+1)*V], q[i*V:(i+1)*V])
+	if n == 0 {
+		return 0, fmt.Errorf("tune: the probe batch has no completion tokens to measure the KL on")
 	}
-	d, err := loss.Compare(loss.FromLogits(pp, len(rows), V), loss.FromLogits(qq, len(rows), V), 0)
-	if err != nil {
-		return 0, err
-	}
-	s := 0.0
-	for _, kl := range d.KL {
-		s += kl
-	}
-	return s / float64(len(rows)), nil
+	return sum / float64(n), nil
 }
 
 // nextBatch draws the next Batch examples, reshuffling at each epoch.
