@@ -60,8 +60,9 @@
 // Totals converts summed NLL to perplexity, word perplexity, bits per byte
 // and bits per character.
 //
-// RowScorer is the one place a single position is scored: the target's NLL
-// and rank, the top-1 class and its probability, the entropy, and against a
+// RowScorer is the one place a single position is scored: the target's NLL,
+// the top-1 class and its probability (the target's rank and the entropy on
+// request, each one more pass over the row), and against a
 // base model's row its NLL, Δp and the KL in both directions, each named by
 // its arguments (KLBaseModel = KL(base ‖ model), llama.cpp's and xent eval's;
 // KLModelBase = KL(model ‖ base), post-training's KL(π ‖ base)). eval,

@@ -13,10 +13,10 @@ import (
 // position. Every figure is in nats.
 type Row struct {
 	NLL     float64 // −log p(target)
-	Rank    int     // 1 + the number of classes with a higher logit than the target
+	Rank    int     // 1 + the number of classes with a higher logit than the target (RowScorer.Rank)
 	Top     int32   // the most probable class, the lowest id among ties
 	TopProb float64 // p(Top)
-	Entropy float64 // H(p) = −Σ p log p
+	Entropy float64 // H(p) = −Σ p log p (RowScorer.Entropy, or with a base row)
 
 	// Against the base row; zero without one.
 	BaseNLL float64 // −log b(target)
@@ -40,6 +40,12 @@ func (r Row) SameTop() bool { return r.Top == r.BaseTop }
 // float64. It keeps scratch rows between calls, so it is not safe for
 // concurrent use: give each goroutine its own. The zero value is ready.
 type RowScorer struct {
+	// Rank and Entropy ask for Row.Rank and Row.Entropy. Each costs another
+	// pass over the row, which scoring held-out text at scale does not need,
+	// so both are off by default (0 in the Row); against a base row the
+	// entropy comes with the KL's pass and is always set.
+	Rank, Entropy bool
+
 	p, b []float32 // [V] the model's and the base's probabilities
 }
 
@@ -60,11 +66,17 @@ func (s *RowScorer) Score(logits, base []float32, target int32) (Row, error) {
 	if err != nil {
 		return Row{}, err
 	}
-	r := Row{NLL: lse - float64(logits[target]), Top: int32(top), TopProb: math.Exp(float64(logits[top]) - lse), Rank: 1}
-	for _, v := range logits {
-		if v > logits[target] {
-			r.Rank++
+	r := Row{NLL: lse - float64(logits[target]), Top: int32(top), TopProb: math.Exp(float64(logits[top]) - lse)}
+	if s.Rank {
+		r.Rank = 1
+		for _, v := range logits {
+			if v > logits[target] {
+				r.Rank++
+			}
 		}
+	}
+	if base == nil && !s.Entropy {
+		return r, nil
 	}
 	// p = e^(x − max) / Σ e^(x − max): the shift is the float32 maximum, not
 	// the log-sum-exp, whose rounding to float32 would cost large logits

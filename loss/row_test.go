@@ -31,7 +31,7 @@ func TestRowScorerDivergenceGolden(t *testing.T) {
 			}
 			cases++
 			a, b := f32s(c.A), f32s(c.B)
-			var s RowScorer
+			s := RowScorer{Entropy: true}
 			for i := range c.N {
 				x, y := a[i*c.V:(i+1)*c.V], b[i*c.V:(i+1)*c.V]
 				r, err := s.Score(x, y, 0)
@@ -68,7 +68,7 @@ func TestRowScorerDivergenceGolden(t *testing.T) {
 func TestRowScorerAgainstFloat64(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	forEachImpl(t, func(t *testing.T) {
-		var s RowScorer
+		s := RowScorer{Rank: true, Entropy: true}
 		for trial := range 60 {
 			V := []int{1, 2, 7, 64, 1000, 5003}[trial%6]
 			scale := []float32{0.01, 1, 8, 40}[trial%4]
@@ -131,6 +131,10 @@ func TestRowScorerAgainstFloat64(t *testing.T) {
 			}
 			if r.Top != int32(top) || r.BaseTop != int32(btop) || r.Rank != rank || r.SameTop() != (top == btop) {
 				t.Errorf("V %d: top %d base top %d rank %d, want %d %d %d", V, r.Top, r.BaseTop, r.Rank, top, btop, rank)
+			}
+			var plain RowScorer // no rank, no entropy, no base: the statistics pass alone
+			if q, err := plain.Score(x, nil, target); err != nil || q.NLL != r.NLL || q.Top != r.Top || q.TopProb != r.TopProb || q.Rank != 0 || q.Entropy != 0 {
+				t.Errorf("V %d: the plain scorer gives %+v (%v); with everything %+v", V, q, err, r)
 			}
 		}
 	})

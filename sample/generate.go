@@ -34,7 +34,7 @@ type Generator struct {
 // NewGenerator returns a generator for m, which must not change while it
 // generates.
 func NewGenerator(m *model.Model) *Generator {
-	return &Generator{Model: m, dec: model.NewDecoder(m), logits: make([]float32, m.VocabSize())}
+	return &Generator{Model: m, dec: model.NewDecoder(m), logits: make([]float32, m.VocabSize()), rows: loss.RowScorer{Rank: true}}
 }
 
 // NewGeneratorBF16 is NewGenerator decoding over a bfloat16 copy of m's
@@ -42,7 +42,7 @@ func NewGenerator(m *model.Model) *Generator {
 // twice the tokens/s where memory bandwidth bounds decoding, and the
 // logits of float32 decoding over the rounded weights.
 func NewGeneratorBF16(m *model.Model) *Generator {
-	return &Generator{Model: m, dec: model.NewDecoderBF16(m), logits: make([]float32, m.VocabSize())}
+	return &Generator{Model: m, dec: model.NewDecoderBF16(m), logits: make([]float32, m.VocabSize()), rows: loss.RowScorer{Rank: true}}
 }
 
 // Generate continues prompt (at least one token) with up to maxTokens

@@ -58,7 +58,7 @@ func TestGenerateScoresUnderTheModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	V := m.VocabSize()
-	var rs loss.RowScorer
+	rs := loss.RowScorer{Rank: true}
 	for i, tk := range got {
 		row := logits[(len(prompt)-1+i)*V : (len(prompt)+i)*V]
 		r, err := rs.Score(row, nil, tk.ID)

@@ -119,7 +119,7 @@ func row(name string, pen Penalty, conts []sample.Continuation, l int) Repetitio
 // model, teacher-forced, as if the model had generated it.
 func trueContinuations(m *model.Model, docs [][]int32, o RepetitionOptions) ([]sample.Continuation, error) {
 	V := m.VocabSize()
-	var rows loss.RowScorer
+	rows := loss.RowScorer{Rank: true}
 	conts := make([]sample.Continuation, len(docs))
 	for i, d := range docs {
 		seq := d[:o.Prompt+o.NewTokens]
