@@ -214,8 +214,11 @@ func TestDocumentStreams(t *testing.T) {
 }
 
 // TestKLAgainstCompare checks the KL against a base model with
-// loss.Compare's float64 KL on the full logits, and that a model compared
-// with itself has KL 0, the same top token everywhere and a PPL ratio 1.
+// loss.Compare's float64 KL on the full logits, to the row scorer's
+// accuracy, 1e-5 relative (its probabilities are float32 kernel exps: the
+// generic path, built with -tags purego, lands 4e-6 away, the AVX-512 one
+// within 1e-6), and that a model compared with itself has KL 0, the same
+// top token everywhere and a PPL ratio 1.
 func TestKLAgainstCompare(t *testing.T) {
 	_, m := tinyTokenizerModel(t, 16, 1)
 	_, base := tinyTokenizerModel(t, 16, 2)
@@ -246,10 +249,10 @@ func TestKLAgainstCompare(t *testing.T) {
 	want /= 16
 	reverse /= 16
 	r := e.Report()
-	if r.Base == nil || math.Abs(r.Base.KLBaseModel.Mean-want) > 1e-6*want {
+	if r.Base == nil || math.Abs(r.Base.KLBaseModel.Mean-want) > 1e-5*want {
 		t.Fatalf("mean KL(base ‖ model) %+v, loss.Compare %g", r.Base, want)
 	}
-	if math.Abs(r.Base.KLModelBase-reverse) > 1e-6*reverse {
+	if math.Abs(r.Base.KLModelBase-reverse) > 1e-5*reverse {
 		t.Fatalf("mean KL(model ‖ base) %g, loss.Compare %g", r.Base.KLModelBase, reverse)
 	}
 	if k := r.Base.KLBaseModel; k.Max < k.P99 || k.P99 < k.Median || k.Median < k.Min {
