@@ -159,8 +159,9 @@ func (e *Evaluator) SetBase(base *model.Model, baseTok *tokenizer.Tokenizer) err
 // breakdown under Auto (".go": Go source). English text streams a block at
 // a time, so memory does not grow with the document; Go source is read
 // whole, as go/scanner needs. progress, if not nil, is told how many bytes
-// were read. A cancelled ctx stops between windows with ctx's error, and
-// what was scored so far stays in the report.
+// were read, a block at a time (tokenizer.Blocks). A cancelled ctx stops
+// between windows with ctx's error, and what was scored so far stays in
+// the report.
 func (e *Evaluator) Document(ctx context.Context, name string, r io.Reader, progress func(int)) error {
 	if e.tok == nil {
 		return errors.New("eval: Document needs a tokenizer")
@@ -189,37 +190,28 @@ func (e *Evaluator) Document(ctx context.Context, name string, r io.Reader, prog
 		return d.run(ctx, true)
 	}
 	english := newEnglishClassifier()
-	buf := make([]byte, 0, blockBytes)
-	var classes []Class // [len(buf)] the classes of a block's bytes, reused
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)] // a block with no safe cut: grow
+	var classes []Class // the classes of a block's bytes, reused
+	var stopped error   // the scoring's error, passed on as it is
+	err := tokenizer.Blocks(r, blockBytes, nil, func(block []byte) error {
+		if progress != nil {
+			progress(len(block))
 		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if progress != nil && n > 0 {
-			progress(n)
+		classes = slices.Grow(classes[:0], len(block))[:len(block)]
+		english.classify(block, classes)
+		if err := d.add(block, classes); err != nil {
+			stopped = fmt.Errorf("eval: %s: %w", name, err)
+		} else {
+			stopped = d.run(ctx, false)
 		}
-		final := err == io.EOF
-		if err != nil && !final {
-			return fmt.Errorf("eval: %s: %w", name, err)
-		}
-		cut := len(buf)
-		if !final {
-			if cut = tokenizer.LastSafeCut(buf); cut <= 0 {
-				continue
-			}
-		}
-		classes = slices.Grow(classes[:0], cut)[:cut]
-		english.classify(buf[:cut], classes)
-		if err := d.add(buf[:cut], classes); err != nil {
-			return fmt.Errorf("eval: %s: %w", name, err)
-		}
-		if err := d.run(ctx, final); err != nil || final {
-			return err
-		}
-		buf = buf[:copy(buf, buf[cut:])]
+		return stopped
+	})
+	if err != nil && err != stopped {
+		return fmt.Errorf("eval: %s: %w", name, err) // reading r failed
 	}
+	if err != nil {
+		return err
+	}
+	return d.run(ctx, true)
 }
 
 // EvaluateTokens scores one document given as token ids. With the
