@@ -38,7 +38,7 @@ type tokenizerFlags struct {
 
 func (f *tokenizerFlags) add(cmd *cobra.Command, vocabSize int) {
 	fl := cmd.Flags()
-	fl.StringVar(&f.spec, "tokenizer", "", "gpt2, cl100k_base, o200k_base or a tokenizer.json (default: train a byte-level BPE on the training split)")
+	fl.StringVar(&f.spec, "tokenizer", "", "gpt2, cl100k_base, o200k_base, a tokenizer.json or a model directory (default: train a byte-level BPE on the training split)")
 	fl.IntVar(&f.vocabSize, "vocab-size", vocabSize, "vocabulary of the BPE trained when --tokenizer is not given")
 }
 
