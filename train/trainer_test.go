@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
@@ -224,4 +225,24 @@ func TestDivergenceStopsWithTheStep(t *testing.T) {
 		return
 	}
 	t.Fatal("a learning rate of 1e12 never diverged")
+}
+
+// Settings keep the JSON names checkpoints have always had in config.json
+// (the optimizer's settings sit in the embedded Optim), so that existing
+// checkpoints resume.
+func TestSettingsJSONNames(t *testing.T) {
+	old := `{"batch":16,"context":128,"grad_accum":1,"steps":600,"lr":0.003,"min_lr_ratio":0.1,"warmup":40,"schedule":"cosine",` +
+		`"weight_decay":0.1,"beta2":0.99,"clip_norm":1,"label_smoothing":0,"z_loss":0,"seed":1,"eval_every":100,"threads":0}`
+	var s Settings
+	if err := json.Unmarshal([]byte(old), &s); err != nil {
+		t.Fatal(err)
+	}
+	want := Settings{Batch: 16, Context: 128, GradAccum: 1, Steps: 600, Seed: 1, EvalEvery: 100,
+		Optim: Optim{LR: 0.003, MinLRRatio: 0.1, Warmup: 40, Schedule: "cosine", WeightDecay: 0.1, Beta2: 0.99, ClipNorm: 1}}
+	if s != want {
+		t.Errorf("an existing config.json's settings read as %+v, want %+v", s, want)
+	}
+	if b, _ := json.Marshal(want); string(b) != old {
+		t.Errorf("settings write as\n%s\nwant\n%s", b, old)
+	}
 }

@@ -22,16 +22,17 @@ import (
 
 // scalingSweepFlags are the flags of "xent scaling sweep".
 type scalingSweepFlags struct {
-	src       data.Source
-	tok       tokenizerFlags
-	s         train.Settings // every run's, but for its steps and warmup
-	budget    time.Duration
-	flopRate  float64
-	out       string
-	shapes    string
-	grid      sweep.Grid
-	bootstrap int
-	json      bool
+	src        data.Source
+	tok        tokenizerFlags
+	s          train.Settings // every run's, but for its steps and warmup
+	budget     time.Duration
+	flopRate   float64
+	out        string
+	shapes     string
+	grid       sweep.Grid
+	bootstrap  int
+	evalTokens int
+	json       bool
 }
 
 func newScalingSweepCmd() *cobra.Command {
@@ -80,6 +81,7 @@ tokens.`,
 	addOptimFlags(cmd, &f.s.Optim, train.Optim{LR: 3e-3, Warmup: 40, Schedule: "cosine", MinLRRatio: 0.1, WeightDecay: 0.1, Beta2: 0.99, ClipNorm: 1})
 	fl.Uint64Var(&f.s.Seed, "seed", 1, "seed of every run's initial weights and batch order, and of the bootstrap")
 	fl.IntVar(&f.s.Threads, "threads", 0, "goroutines per run (0: GOMAXPROCS)")
+	fl.IntVar(&f.evalTokens, "eval-tokens", train.DefaultEvalTokens, "held-out tokens each run is scored on, the first of the split (0: all)")
 	fl.IntVar(&f.bootstrap, "bootstrap", 100, "bootstrap resamples for the fit's intervals")
 	fl.BoolVar(&f.json, "json", false, "print the fit as JSON")
 	return cmd
@@ -95,6 +97,9 @@ func runScalingSweep(cmd *cobra.Command, f *scalingSweepFlags) error {
 			return fmt.Errorf("--shapes: %w", err)
 		}
 		shapes = append(shapes, sh)
+	}
+	if f.evalTokens < 0 {
+		return fmt.Errorf("--eval-tokens %d: want ≥ 0 (0: all)", f.evalTokens)
 	}
 	if f.budget <= 0 {
 		return fmt.Errorf("--budget %v: want a positive duration, e.g. 30m", f.budget)
@@ -121,7 +126,12 @@ func runScalingSweep(cmd *cobra.Command, f *scalingSweepFlags) error {
 		return err
 	}
 	vocab := corpus.Tokenizer.VocabSize()
-	logf("%s: %d training tokens, %d held-out tokens, vocabulary %d", corpus.Name, len(corpus.TrainTokens), len(corpus.HeldOutTokens), vocab)
+	held := corpus.HeldOutTokens
+	if f.evalTokens > 0 && f.evalTokens < len(held) {
+		held = held[:f.evalTokens] // each run scores these (BOS first, so every one is a target)
+	}
+	logf("%s: %d training tokens, %d held-out tokens (each run is scored on %d), vocabulary %d",
+		corpus.Name, len(corpus.TrainTokens), len(corpus.HeldOutTokens), len(held), vocab)
 	bos, err := modeldir.TokenizerBOS(corpus.Tokenizer)
 	if err != nil {
 		return err
@@ -139,7 +149,7 @@ func runScalingSweep(cmd *cobra.Command, f *scalingSweepFlags) error {
 	results, err := sweep.Run(ctx, sweep.Config{
 		Shapes: shapes, Grid: f.grid, Budget: f.budget, FlopRate: f.flopRate,
 		Settings: f.s, NewModel: newModel,
-		Train: corpus.TrainTokens, HeldOut: corpus.HeldOutTokens, HeldOutBOS: bos, Tokenizer: corpus.Tokenizer,
+		Train: corpus.TrainTokens, HeldOut: held, HeldOutBOS: bos, Tokenizer: corpus.Tokenizer,
 		CSV: csvPath, Logf: logf,
 	})
 	if err != nil {

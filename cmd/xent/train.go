@@ -119,6 +119,9 @@ type report struct {
 func runTrain(cmd *cobra.Command, f *trainFlags) error {
 	logw := cmd.ErrOrStderr()
 	logf := func(format string, args ...any) { fmt.Fprintf(logw, "xent train: "+format+"\n", args...) }
+	if f.evalTokens < 0 || f.saveEvery < 0 {
+		return fmt.Errorf("--eval-tokens %d and --save-every %d: want ≥ 0 (0: all tokens, only the final save)", f.evalTokens, f.saveEvery)
+	}
 	if f.resume != "" && !cmd.Flags().Changed("out") {
 		f.out = f.resume // resume continues in place
 	}
