@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -220,5 +222,32 @@ func TestTrainProgressAndEvalTokens(t *testing.T) {
 	}
 	if !strings.Contains(stdout, "held-out (10 of ") {
 		t.Errorf("the report does not say what it scored:\n%s", stdout)
+	}
+}
+
+// An interrupted xent train (here: before its first step) saves a
+// checkpoint where it stopped, exits with an error and says how to go on.
+func TestTrainInterruptedSaves(t *testing.T) {
+	dir, corpus, _ := tinyCorpusFile(t)
+	out := filepath.Join(dir, "run")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // as a Ctrl-C before the first step would
+	cmd := newRootCmd()
+	var stdout, stderr bytes.Buffer
+	cmd.SetOut(&stdout)
+	cmd.SetErr(&stderr)
+	cmd.SetArgs(append(tinyTrainArgs(corpus, 3), "--out", out))
+	err := cmd.ExecuteContext(ctx)
+	if err == nil || !strings.Contains(err.Error(), "interrupted at step 0 of 3") || !strings.Contains(err.Error(), "xent train --resume "+out) {
+		t.Fatalf("error %v; want the interruption and how to resume", err)
+	}
+	if got := checkpointStep(t, out); got != 0 {
+		t.Errorf("the checkpoint is at step %d, want 0", got)
+	}
+	if _, _, err := runXent(t, "train", "--data", corpus, "--resume", out); err != nil {
+		t.Errorf("resuming the interrupted run: %v", err)
+	}
+	if got := checkpointStep(t, out); got != 3 {
+		t.Errorf("resumed to step %d, want 3", got)
 	}
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,5 +91,27 @@ func TestTuneRefusesItsOwnModel(t *testing.T) {
 	}
 	if after, _ := os.ReadFile(filepath.Join(base, "model.safetensors")); string(after) != string(before) {
 		t.Error("the base model's weights changed")
+	}
+}
+
+// An interrupted xent tune writes the model tuned so far to --out and
+// exits with an error saying so.
+func TestTuneInterruptedSaves(t *testing.T) {
+	base := saveTinyModel(t, tinyText, 32, 32, 7)
+	sft := writeFile(t, "sft.jsonl", `{"prompt": "Light", "completion": " is refracted."}
+`)
+	out := filepath.Join(t.TempDir(), "tuned")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	cmd := newRootCmd()
+	cmd.SetOut(io.Discard)
+	cmd.SetErr(io.Discard)
+	cmd.SetArgs([]string{"tune", "sft", "--model", base, "--data", sft, "--out", out, "--steps", "3", "--batch", "1"})
+	err := cmd.ExecuteContext(ctx)
+	if err == nil || !strings.Contains(err.Error(), "interrupted at step 0 of 3") || !strings.Contains(err.Error(), out) {
+		t.Fatalf("error %v; want the interruption and where the model is", err)
+	}
+	if _, err := modeldir.Load(out); err != nil {
+		t.Errorf("the interrupted run's model does not load: %v", err)
 	}
 }
