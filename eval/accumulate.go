@@ -15,6 +15,7 @@ import (
 type accumulator struct {
 	documents                   int
 	windows, available          int64 // windows scored; targets the text held, scored or not
+	reachedBytes                int64 // bytes of the documents' tokens up to their last scored window's end
 	tokens, bytes, chars, words int64
 	nll, nllSq                  float64
 	correct                     int64

@@ -39,6 +39,10 @@ type Progress struct {
 	Windows int64   // windows scored
 	Tokens  int64   // tokens scored
 	MeanNLL float64 // nats per token so far
+	// Bytes is how far into the text the scored windows reach, over every
+	// document so far: the bytes of their tokens up to the last window's
+	// end (0 for token ids without a tokenizer).
+	Bytes int64
 }
 
 // Auto chooses a document's Mode from its name.
@@ -275,6 +279,7 @@ type doc struct {
 	infos     []tokenInfo
 	base      int
 	prevClass Class // of the last byte added, for word starts
+	reached   int   // the end of the last scored window, a token index
 }
 
 func (e *Evaluator) newDoc() *doc {
@@ -341,8 +346,11 @@ func (d *doc) run(ctx context.Context, final bool) error {
 			return err
 		}
 		e.acc.windows++
+		for ; d.reached < w.first+w.length; d.reached++ {
+			e.acc.reachedBytes += int64(d.infos[d.reached-d.base].bytes)
+		}
 		if e.opt.Progress != nil {
-			e.opt.Progress(Progress{Windows: e.acc.windows, Tokens: e.acc.tokens, MeanNLL: mean(e.acc.nll, e.acc.tokens)})
+			e.opt.Progress(Progress{Windows: e.acc.windows, Tokens: e.acc.tokens, MeanNLL: mean(e.acc.nll, e.acc.tokens), Bytes: e.acc.reachedBytes})
 		}
 	}
 	if keep := min(max(0, d.w.keepFrom()-1)-d.base, len(d.toks)); keep > len(d.toks)/2 && keep > 0 {

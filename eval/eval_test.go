@@ -390,3 +390,28 @@ func TestNaNLogitsAreAnError(t *testing.T) {
 		t.Fatalf("error %v, report mean NLL %g", err, r.MeanNLL)
 	}
 }
+
+// TestProgressReachesTheEnd: under disjoint every byte of a document is
+// reached by a scored window, so the last progress report covers the text.
+func TestProgressReachesTheEnd(t *testing.T) {
+	defer func(b int) { blockBytes = b }(blockBytes)
+	blockBytes = 300
+	tok, m := tinyTokenizerModel(t, 16, 1)
+	text := strings.Repeat(sampleText, 3)
+	var last Progress
+	calls := 0
+	e, _ := New(m, tok, 299, Options{Ctx: 16, Progress: func(p Progress) {
+		if p.Bytes < last.Bytes || p.Tokens <= last.Tokens {
+			t.Errorf("progress went back: %+v after %+v", p, last)
+		}
+		last = p
+		calls++
+	}})
+	if err := e.Document(context.Background(), "doc.txt", strings.NewReader(text), nil); err != nil {
+		t.Fatal(err)
+	}
+	r := e.Report()
+	if last.Bytes != int64(len(text)) || last.Tokens != r.Tokens || int64(calls) != last.Windows || calls < 2 {
+		t.Errorf("last progress %+v after %d calls; the text has %d bytes, the report %d tokens", last, calls, len(text), r.Tokens)
+	}
+}

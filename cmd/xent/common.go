@@ -2,13 +2,7 @@ package main
 
 import (
 	"encoding/json"
-	"io"
 	"math"
-	"os"
-	"time"
-
-	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
 )
 
 // jsonFloat is a float64 that JSON-encodes the non-finite values JSON has
@@ -37,22 +31,4 @@ func jsonFloats(xs []float64) []jsonFloat {
 		out[i] = jsonFloat(x)
 	}
 	return out
-}
-
-// newProgressBar returns a progress bar of max steps (or bytes) on w,
-// drawn only when w is a terminal: it redraws in place there, and would
-// only clutter a pipe or a log.
-func newProgressBar(w io.Writer, max int64, description string, bytes bool) *progressbar.ProgressBar {
-	isTerm := false
-	if f, ok := w.(*os.File); ok {
-		isTerm = term.IsTerminal(int(f.Fd()))
-	}
-	opts := []progressbar.Option{progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(description),
-		progressbar.OptionSetVisibility(isTerm), progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true),
-		progressbar.OptionShowElapsedTimeOnFinish(), progressbar.OptionThrottle(200 * time.Millisecond),
-		progressbar.OptionClearOnFinish()}
-	if bytes {
-		opts = append(opts, progressbar.OptionShowBytes(true))
-	}
-	return progressbar.NewOptions64(max, opts...)
 }

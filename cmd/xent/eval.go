@@ -9,8 +9,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/xent-dev/xent/data"
@@ -106,7 +106,7 @@ func runEval(cmd *cobra.Command, f *evalFlags) error {
 	if err != nil {
 		return err
 	}
-	var status func(eval.Progress) // the progress bar's, once it exists
+	var status func(eval.Progress) // the progress reporter's, once it exists
 	e, err := eval.New(p.Model, p.Tokenizer, bos, eval.Options{Scheme: scheme, Ctx: f.ctx, Stride: f.stride, Mode: mode, Threads: f.threads,
 		Progress: func(pr eval.Progress) {
 			if status != nil {
@@ -166,14 +166,17 @@ func runEval(cmd *cobra.Command, f *evalFlags) error {
 	return r.WriteTable(out)
 }
 
-// scoreEvalText feeds every document of --data or --corpus to e, with a
-// progress bar over the bytes that shows the running mean NLL (set into
-// *status).
+// scoreEvalText feeds every document of --data or --corpus to e, showing
+// progress over the bytes its windows have reached (the reporter in
+// progress.go: a bar on a terminal, a line every few seconds otherwise)
+// with windows, the running mean NLL and tokens/s, llama-perplexity's
+// running estimate. *status is set to e's progress hook.
 func scoreEvalText(ctx context.Context, e *eval.Evaluator, f *evalFlags, logw io.Writer, status *func(eval.Progress)) error {
-	describe := func(bar *progressbar.ProgressBar) {
-		*status = func(p eval.Progress) {
-			bar.Describe(fmt.Sprintf("scoring: %d tokens, mean NLL %.4f", p.Tokens, p.MeanNLL))
-		}
+	var bar *progress
+	start := time.Now()
+	*status = func(p eval.Progress) {
+		bar.Update(p.Bytes, fmt.Sprintf("%d windows  %d tokens  mean NLL %.4f  %.0f tokens/s",
+			p.Windows, p.Tokens, p.MeanNLL, float64(p.Tokens)/time.Since(start).Seconds()))
 	}
 	if f.corpus != "" {
 		text, err := data.Builtin(f.corpus)
@@ -189,10 +192,9 @@ func scoreEvalText(ctx context.Context, e *eval.Evaluator, f *evalFlags, logw io
 		if f.corpus == "gosrc" {
 			name += ".go" // Go source under --classes auto
 		}
-		bar := newProgressBar(logw, int64(len(text)), "scoring", true)
+		bar = newProgress(logw, "xent eval", "bytes", int64(len(text)), 0)
 		defer bar.Finish()
-		describe(bar)
-		return e.Document(ctx, name, bytes.NewReader(text), func(n int) { bar.Add(n) })
+		return e.Document(ctx, name, bytes.NewReader(text), nil)
 	}
 	paths, err := data.Paths(f.data)
 	if err != nil {
@@ -204,11 +206,10 @@ func scoreEvalText(ctx context.Context, e *eval.Evaluator, f *evalFlags, logw io
 			total += st.Size()
 		}
 	}
-	bar := newProgressBar(logw, total, "scoring", true)
+	bar = newProgress(logw, "xent eval", "bytes", total, 0)
 	defer bar.Finish()
-	describe(bar)
 	return data.EachDocument(f.data, func(d data.Document) error {
-		return e.Document(ctx, d.Name, d.Text, func(n int) { bar.Add(n) })
+		return e.Document(ctx, d.Name, d.Text, nil)
 	})
 }
 

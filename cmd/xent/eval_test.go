@@ -45,6 +45,9 @@ func TestEvalJSON(t *testing.T) {
 	if src := r["by_frequency"].(map[string]any)["source"]; src != "evaluated text" {
 		t.Errorf("frequency source %v for a model without training counts", src)
 	}
+	if !strings.Contains(stderr, "xent eval: bytes 849/849 (100%)") || !strings.Contains(stderr, "mean NLL") {
+		t.Errorf("stderr (not a terminal) has no final progress line over the 849 bytes:\n%s", stderr)
+	}
 	if !strings.Contains(stderr, "no training-token counts") {
 		t.Errorf("stderr does not say the counts come from the evaluated text:\n%s", stderr)
 	}
