@@ -51,9 +51,9 @@ github.com/xent-dev/xent/prefs"); --beta 0 takes each one's default (0.1;
 2 for simpo).
 
 Every --log-every steps, stderr gets the loss, reward accuracy, mean
-chosen/rejected log-probabilities, reward margin and the KL of the policy
-to the starting model (exact over the vocabulary on the completions of the
-first eight examples). With --json the final report on stdout is JSON.
+chosen/rejected log-probabilities, reward margin and KL(π ‖ start), the KL
+of the policy π from the starting model (exact over the vocabulary on the
+completions of the first eight examples). With --json the final report on stdout is JSON.
 
 --out must be a new directory (or an existing model directory with
 --force), never --model itself. Ctrl-C stops after the step in progress and
@@ -192,7 +192,7 @@ func runTune(cmd *cobra.Command, method string, f *tuneFlags) error {
 	bar.every = 0 // off a terminal, a line at every --log-every step, as asked
 	runErr := t.Run(ctx, f.logEvery, func(st tune.Stats, kl float64) {
 		last, lastKL = st, kl
-		bar.Update(int64(st.Step), fmt.Sprintf("loss %.4f  reward acc %s  logp chosen %s rejected %s  margin %s  KL to start %.4g  lr %.3g",
+		bar.Update(int64(st.Step), fmt.Sprintf("loss %.4f  reward acc %s  logp chosen %s rejected %s  margin %s  KL(π ‖ start) %.4g  lr %.3g",
 			st.Loss, orDash(st.RewardAccuracy), orDash(st.ChosenLogp), orDash(st.RejectedLogp), orDash(st.Margin), kl, st.LR))
 	})
 	bar.Finish()
@@ -213,7 +213,7 @@ func runTune(cmd *cobra.Command, method string, f *tuneFlags) error {
 	if f.json {
 		return json.NewEncoder(cmd.OutOrStdout()).Encode(r)
 	}
-	_, err = fmt.Fprintf(cmd.OutOrStdout(), "%s: %d steps in %.1f s, final loss %.4f, reward accuracy %s, KL to start %.4g; wrote %s\n",
+	_, err = fmt.Fprintf(cmd.OutOrStdout(), "%s: %d steps in %.1f s, final loss %.4f, reward accuracy %s, KL(π ‖ start) %.4g; wrote %s\n",
 		method, r.Steps, r.Seconds, last.Loss, orDash(last.RewardAccuracy), lastKL, f.out)
 	return err
 }
