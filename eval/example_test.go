@@ -29,3 +29,18 @@ func Example() {
 	fmt.Printf("%s ctx %d: %d tokens, %d bytes, perplexity/V %.2f\n", r.Window.Scheme, r.Window.Ctx, r.Tokens, r.Bytes, r.PPL/50257)
 	// Output: disjoint ctx 64: 81 tokens, 330 bytes, perplexity/V 1.02
 }
+
+// Score held-out token ids as training's periodic evaluation does, capped
+// at 50 tokens: the report says how many of how many were scored.
+func ExampleTokens() {
+	tok, _ := tokenizer.Builtin("gpt2")
+	m, _ := model.New(model.Config{ModelType: model.GPT2, VocabSize: tok.VocabSize(), NEmbd: 32, NLayer: 1, NHead: 2, NPositions: 64}, 1)
+	ids := tok.Encode([]byte(strings.Repeat("Light is refracted by the prism. ", 10)))
+	r, err := eval.Tokens(context.Background(), m, tok, 50256, ids, eval.Options{Ctx: 64, MaxTokens: 50})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("%d of %d tokens, %d bytes, perplexity/V %.2f\n", r.Tokens, r.TokensAvailable, r.Bytes, r.PPL/50257)
+	// Output: 50 of 81 tokens, 206 bytes, perplexity/V 1.03
+}

@@ -56,3 +56,20 @@ func ExampleTotals() {
 	fmt.Printf("perplexity %.2f, %.3f bits per byte\n", ppl, bpb)
 	// Output: perplexity 16.00, 1.000 bits per byte
 }
+
+func ExampleRowScorer() {
+	// One position of a model and of a base model (uniform) over a
+	// vocabulary of 4, the target class 1. Each KL names its direction.
+	model := []float32{0, 2, 1, 0}
+	base := []float32{0, 0, 0, 0}
+	s := loss.RowScorer{Rank: true, Entropy: true}
+	r, err := s.Score(model, base, 1)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("NLL %.4f, rank %d, top %d (p %.4f), entropy %.4f\n", r.NLL, r.Rank, r.Top, r.TopProb, r.Entropy)
+	fmt.Printf("KL(base ‖ model) %.4f, KL(model ‖ base) %.4f, same top %v\n", r.KLBaseModel, r.KLModelBase, r.SameTop())
+	// Output:
+	// NLL 0.4938, rank 1, top 1 (p 0.6103), entropy 1.0487
+	// KL(base ‖ model) 0.3575, KL(model ‖ base) 0.3376, same top false
+}
