@@ -89,7 +89,20 @@ tokens.`,
 
 func runScalingSweep(cmd *cobra.Command, f *scalingSweepFlags) error {
 	logw := cmd.ErrOrStderr()
-	logf := func(format string, args ...any) { fmt.Fprintf(logw, "xent scaling sweep: "+format+"\n", args...) }
+	var bar *progress // from the first step, when the plan's steps are known
+	logf := func(format string, args ...any) {
+		if bar != nil {
+			bar.Logf(format, args...)
+			return
+		}
+		fmt.Fprintf(logw, "xent scaling sweep: "+format+"\n", args...)
+	}
+	onStep := func(p sweep.Progress) {
+		if bar == nil {
+			bar = newProgress(logw, "xent scaling sweep", "step", int64(p.Total), 0)
+		}
+		bar.Update(int64(p.Done), fmt.Sprintf("run %d/%d (%s): step %d/%d  loss %.4f", p.Run, p.Runs, p.Shape, p.Step, p.Steps, p.Loss))
+	}
 	var shapes []sweep.Shape
 	for _, s := range strings.Split(f.shapes, ",") {
 		sh, err := sweep.ParseShape(strings.TrimSpace(s))
@@ -150,8 +163,12 @@ func runScalingSweep(cmd *cobra.Command, f *scalingSweepFlags) error {
 		Shapes: shapes, Grid: f.grid, Budget: f.budget, FlopRate: f.flopRate,
 		Settings: f.s, NewModel: newModel,
 		Train: corpus.TrainTokens, HeldOut: held, HeldOutBOS: bos, Tokenizer: corpus.Tokenizer,
-		CSV: csvPath, Logf: logf,
+		CSV: csvPath, Logf: logf, OnStep: onStep,
 	})
+	if bar != nil {
+		bar.Finish()
+		bar = nil
+	}
 	if err != nil {
 		if len(results) > 0 {
 			return fmt.Errorf("%w; the %d finished runs are in %s", err, len(results), csvPath)

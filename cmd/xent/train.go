@@ -150,10 +150,10 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 	if f.resume != "" {
 		logf("resuming %s at step %d of %d", f.resume, t.Step, t.Settings.Steps)
 	}
-	// A save holds the previous checkpoint until it ends: room for one more,
-	// or for two when --out starts empty and will hold two.
+	// A save holds the previous checkpoint until it ends: room for one more
+	// checkpoint, or two when --out starts empty and is saved to again.
 	need := train.CheckpointBytes(t)
-	if _, err := os.Stat(f.out); err != nil {
+	if _, err := os.Stat(f.out); err != nil && f.saveEvery > 0 {
 		need *= 2
 	}
 	if err := modeldir.CheckSpace(f.out, need); err != nil {
@@ -189,7 +189,11 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 	if err != nil {
 		return err
 	}
-	gz, err := data.GzipBitsPerByte(corpus.HeldOut[:res.Final.Bytes])
+	scoredText := corpus.HeldOut // gzip compresses the text the model was scored on
+	if n := res.Final.Bytes; n > 0 && n < len(scoredText) {
+		scoredText = scoredText[:n]
+	}
+	gz, err := data.GzipBitsPerByte(scoredText)
 	if err != nil {
 		return err
 	}

@@ -69,6 +69,8 @@ type Config struct {
 	CSV string
 	// Logf reports progress (nil: quiet).
 	Logf func(format string, args ...any)
+	// OnStep, if not nil, is told after every optimizer step of every run.
+	OnStep func(Progress)
 }
 
 // Cost is a shape's measured cost.
@@ -319,6 +321,16 @@ func Run(ctx context.Context, c Config) ([]Result, error) {
 	return c.Execute(ctx, plan, begin.Add(c.Budget))
 }
 
+// Progress is where a sweep stands after a step.
+type Progress struct {
+	Run, Runs   int   // the run (1-based) of the planned runs
+	Shape       Shape // the run's
+	Step, Steps int   // the run's optimizer steps done, of its planned ones
+	Loss        float64
+	// Done and Total are the optimizer steps of the whole plan.
+	Done, Total int
+}
+
 // Execute trains the planned runs in order, writing the CSV after every
 // run. It starts no run that would likely end after the deadline (half
 // its estimate left) and abandons one still running there. When ctx is
@@ -330,7 +342,12 @@ func (c *Config) Execute(ctx context.Context, plan []Planned, deadline time.Time
 		logf = func(string, ...any) {}
 	}
 	var results []Result
+	at := Progress{Runs: len(plan)}
+	for _, p := range plan {
+		at.Total += p.Steps
+	}
 	for i, p := range plan {
+		at.Run, at.Shape, at.Steps = i+1, p.Shape, p.Steps
 		if err := ctx.Err(); err != nil {
 			return results, err
 		}
@@ -338,7 +355,8 @@ func (c *Config) Execute(ctx context.Context, plan []Planned, deadline time.Time
 			logf("stopping: %d of %d runs done, the budget is nearly spent", i, len(plan))
 			break
 		}
-		r, err := c.train(ctx, p, deadline)
+		r, err := c.train(ctx, p, deadline, at)
+		at.Done += p.Steps
 		if err != nil {
 			return results, err
 		}
@@ -358,7 +376,7 @@ func (c *Config) Execute(ctx context.Context, plan []Planned, deadline time.Time
 
 // train runs one planned run; it returns nil and no error when the
 // deadline passes first.
-func (c *Config) train(ctx context.Context, p Planned, deadline time.Time) (*Result, error) {
+func (c *Config) train(ctx context.Context, p Planned, deadline time.Time, at Progress) (*Result, error) {
 	start := time.Now()
 	m, err := c.NewModel(p.Shape)
 	if err != nil {
@@ -378,8 +396,14 @@ func (c *Config) train(ctx context.Context, p Planned, deadline time.Time) (*Res
 		if time.Now().After(deadline) {
 			return nil, nil
 		}
-		if _, err := t.Next(); err != nil {
+		st, err := t.Next()
+		if err != nil {
 			return nil, fmt.Errorf("shape %s, step %d: %w", p.Shape, t.Step+1, err)
+		}
+		if c.OnStep != nil {
+			at.Step, at.Loss = t.Step, st.Loss
+			at.Done++
+			c.OnStep(at)
 		}
 	}
 	ev, err := t.Evaluate(ctx, train.HeldOut{Tokens: c.HeldOut, BOS: c.HeldOutBOS, Tokenizer: c.Tokenizer})

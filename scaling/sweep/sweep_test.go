@@ -107,12 +107,27 @@ func TestRunTiny(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var steps []Progress
+	c.OnStep = func(p Progress) { steps = append(steps, p) }
 	results, err := Run(context.Background(), c)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(results) != len(plan) {
 		t.Fatalf("%d runs finished, %d planned", len(results), len(plan))
+	}
+	// OnStep hears every step of every run, in order.
+	total := 0
+	for _, p := range plan {
+		total += p.Steps
+	}
+	if len(steps) != total {
+		t.Fatalf("OnStep called %d times for %d planned steps", len(steps), total)
+	}
+	for i, p := range steps {
+		if p.Done != i+1 || p.Total != total || p.Runs != len(plan) || p.Step < 1 || p.Step > p.Steps || p.Shape != plan[p.Run-1].Shape {
+			t.Fatalf("step %d of the sweep: %+v", i+1, p)
+		}
 	}
 	for i, r := range results {
 		if p := plan[i]; r.Shape != p.Shape || r.Level != p.Level || r.Steps != p.Steps {
