@@ -42,16 +42,16 @@ func (f *tokenizerFlags) add(cmd *cobra.Command, vocabSize int) {
 	fl.IntVar(&f.vocabSize, "vocab-size", vocabSize, "vocabulary of the BPE trained when --tokenizer is not given")
 }
 
-// prepare runs the corpus pipeline (data.Prepare) with the tokenizer the
-// flags name, or a BPE of theirs trained on the training split.
-func (f *tokenizerFlags) prepare(src data.Source, logf func(string, ...any)) (*data.Corpus, error) {
+// options are the corpus pipeline's options (data.Prepare) for src, with
+// the tokenizer the flags name, or a BPE of theirs to train.
+func (f *tokenizerFlags) options(src data.Source, logf func(string, ...any)) (data.PrepareOptions, error) {
 	o := data.PrepareOptions{Source: src, VocabSize: f.vocabSize, Logf: logf}
 	if f.spec != "" {
 		tok, err := loadTokenizer(f.spec)
 		if err != nil {
-			return nil, err
+			return o, err
 		}
 		o.Tokenizer = tok
 	}
-	return data.Prepare(o)
+	return o, nil
 }

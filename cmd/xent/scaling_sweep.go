@@ -134,7 +134,11 @@ func runScalingSweep(cmd *cobra.Command, f *scalingSweepFlags) error {
 	if err := check.Validate(); err != nil {
 		return err
 	}
-	corpus, err := f.tok.prepare(f.src, logf)
+	opts, err := f.tok.options(f.src, logf)
+	if err != nil {
+		return err
+	}
+	corpus, err := data.Prepare(opts)
 	if err != nil {
 		return err
 	}

@@ -143,10 +143,16 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 	if cmd.Flags().Changed("steps") {
 		steps = f.s.Steps
 	}
-	t, corpus, metrics, err := f.trainer(steps, logf)
+	opts, err := f.tok.options(f.src, logf)
 	if err != nil {
 		return err
 	}
+	c, err := train.Begin(train.Start{Corpus: opts, Resume: f.resume, Steps: steps, InitFrom: f.init,
+		Arch: f.arch, Width: f.width, Layers: f.layers, Heads: f.heads, Settings: f.s})
+	if err != nil {
+		return err
+	}
+	t, corpus := c.Trainer, c.Corpus
 	if f.resume != "" {
 		logf("resuming %s at step %d of %d", f.resume, t.Step, t.Settings.Steps)
 	}
@@ -172,7 +178,7 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 		return err
 	}
 	held := train.HeldOut{Tokens: corpus.HeldOutTokens, BOS: bos, Tokenizer: tok, MaxTokens: f.evalTokens}
-	res, err := train.Run(ctx, train.RunOptions{Trainer: t, Tokenizer: tok, HeldOut: held, Out: f.out, SaveEvery: f.saveEvery, Metrics: metrics,
+	res, err := train.Run(ctx, train.RunOptions{Trainer: t, Tokenizer: tok, HeldOut: held, Out: f.out, SaveEvery: f.saveEvery, Metrics: c.Metrics,
 		OnStep: func(st train.StepStats, p train.Progress) {
 			bar.Update(int64(st.Step), fmt.Sprintf("loss %.4f  lr %.3g  grad norm %.3g  %.0f ms/step  %.0f tok/s",
 				st.Loss, st.LR, st.GradNorm, float64(p.StepTime.Microseconds())/1000, p.TokensPerS))
@@ -201,45 +207,6 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 		Params: len(t.Model.ParamBuffer()), VocabSize: tok.VocabSize(), HeldOutByte: len(corpus.HeldOut),
 		Eval: res.Final, GzipBPB: gz, Out: f.out}
 	return printTrainReport(cmd.OutOrStdout(), rep, f.json)
-}
-
-// trainer builds the run's trainer: resumed from a checkpoint, started
-// from a model directory's weights, or a new model of the flags' shape,
-// over the corpus prepared with its tokenizer.
-func (f *trainFlags) trainer(steps int, logf func(string, ...any)) (*train.Trainer, *data.Corpus, []json.RawMessage, error) {
-	if f.resume != "" {
-		c, err := train.LoadCheckpoint(f.resume, f.src, steps)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		return c.Trainer, c.Corpus, c.Metrics, nil
-	}
-	var m *model.Model
-	var corpus *data.Corpus
-	if f.init != "" {
-		p, err := modeldir.Load(f.init)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		m = p.Model
-		if corpus, err = data.Prepare(data.PrepareOptions{Source: f.src, Tokenizer: p.Tokenizer}); err != nil {
-			return nil, nil, nil, err
-		}
-	} else {
-		var err error
-		if corpus, err = f.tok.prepare(f.src, logf); err != nil {
-			return nil, nil, nil, err
-		}
-		cfg, err := model.SmallConfig(f.arch, corpus.Tokenizer.VocabSize(), f.width, f.layers, f.heads, f.s.Context)
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("--arch: %w", err)
-		}
-		if m, err = model.New(cfg, f.s.Seed); err != nil {
-			return nil, nil, nil, err
-		}
-	}
-	t, err := train.NewTrainer(m, corpus.TrainTokens, f.s)
-	return t, corpus, nil, err
 }
 
 // scored says how much of the held-out split an evaluation scored.
