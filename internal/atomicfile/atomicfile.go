@@ -86,13 +86,13 @@ func WriteBytes(path string, b []byte) error {
 // WriteDir writes a whole directory atomically: fill populates a fresh
 // temporary directory beside dir (named by TempPrefix), which then takes
 // dir's place. Where the file system can exchange two names in one step
-// (Linux's renameat2), the new directory and an existing dir swap places
-// and the old one is removed: no moment exists without a complete dir. Elsewhere an
-// existing dir is moved aside to PrevDir(dir) first and removed last, so a
-// crash between the two renames leaves the previous directory at
-// PrevDir(dir) (RecoverDir puts it back). A failing fill leaves dir
-// untouched and removes the temporary directory. A replaced directory
-// keeps its mode; a new one gets 0755.
+// (Linux's renameat2, macOS's renamex_np), the new directory and an
+// existing dir swap places and the old one is removed: there is no moment
+// without a complete dir. Elsewhere an existing dir is moved aside to
+// PrevDir(dir) first and removed last, so a crash between the two renames
+// leaves the previous directory at PrevDir(dir) (RecoverDir puts it back).
+// A failing fill leaves dir untouched and removes the temporary directory.
+// A replaced directory keeps its mode; a new one gets 0755.
 func WriteDir(dir string, fill func(tmp string) error) error {
 	dir = filepath.Clean(dir)
 	parent := filepath.Dir(dir)
