@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -173,9 +175,12 @@ func runScalingSweep(cmd *cobra.Command, f *scalingSweepFlags) error {
 		bar.Finish()
 		bar = nil
 	}
+	if errors.Is(err, context.Canceled) {
+		err = errors.New("interrupted (the run in progress is dropped)")
+	}
 	if err != nil {
 		if len(results) > 0 {
-			return fmt.Errorf("%w; the %d finished runs are in %s", err, len(results), csvPath)
+			return fmt.Errorf("%w; the %d finished runs are in %s (fit them with: xent scaling fit --data %s)", err, len(results), csvPath, csvPath)
 		}
 		return err
 	}
