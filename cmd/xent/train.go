@@ -222,7 +222,10 @@ func printTrainReport(w io.Writer, r report, asJSON bool) error {
 		return json.NewEncoder(w).Encode(r)
 	}
 	steps := fmt.Sprintf("%d steps", r.Steps)
-	if r.FinalStep != r.Steps {
+	switch {
+	case r.Steps == 0:
+		steps += fmt.Sprintf(" (the checkpoint was at its last step, %d)", r.FinalStep)
+	case r.FinalStep != r.Steps:
 		steps += fmt.Sprintf(" (steps %d to %d)", r.FinalStep-r.Steps+1, r.FinalStep)
 	}
 	fmt.Fprintf(w, "trained %s on %s in %.0f s (%.0f tokens/s), %d parameters, vocabulary %d\n",
