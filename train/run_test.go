@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -120,5 +121,43 @@ func TestRunEvalTokens(t *testing.T) {
 		if ev.Tokens != limit || ev.TokensAvailable != len(c.HeldOutTokens) || ev.Bytes != len(text) {
 			t.Errorf("step %d: scored %d of %d tokens, %d bytes; want %d of %d, %d bytes", ev.Step, ev.Tokens, ev.TokensAvailable, ev.Bytes, limit, len(c.HeldOutTokens), len(text))
 		}
+	}
+}
+
+// When the final save fails, the error says which checkpoint is left:
+// the last periodic one, whole.
+func TestRunFinalSaveFails(t *testing.T) {
+	tok, ids, s := tinySetup(t)
+	c, err := data.Prepare(data.PrepareOptions{Source: tinySource(t), Tokenizer: tok})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bos, err := modeldir.TokenizerBOS(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Steps = 3
+	tr, err := NewTrainer(tinyModel(t, tok.VocabSize(), s.Seed), ids, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent := filepath.Join(t.TempDir(), "runs")
+	out := filepath.Join(parent, "ckpt")
+	aside := parent + ".aside"
+	_, err = Run(context.Background(), RunOptions{Trainer: tr, Tokenizer: tok, HeldOut: HeldOut{Tokens: c.HeldOutTokens, BOS: bos, Tokenizer: tok},
+		Out: out, SaveEvery: 2,
+		OnStep: func(st StepStats, _ Progress) {
+			if st.Step == 3 { // after the save of step 2: the final save cannot write beside out
+				os.Rename(parent, aside)
+				os.WriteFile(parent, nil, 0o644)
+			}
+		}})
+	if err == nil || !strings.Contains(err.Error(), out+" still holds the checkpoint of step 2") {
+		t.Fatalf("the final save over a broken path: %v; want it to name the checkpoint of step 2", err)
+	}
+	os.Remove(parent)
+	os.Rename(aside, parent)
+	if got, err := LoadCheckpoint(out, tinySource(t), 0); err != nil || got.Trainer.Step != 2 {
+		t.Errorf("the periodic checkpoint: %v", err)
 	}
 }
