@@ -3,6 +3,7 @@ package model
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
@@ -98,7 +99,7 @@ func TestModelLargerThanMemory(t *testing.T) {
 	defer func(f func() (int64, bool)) { physicalMemory = f }(physicalMemory)
 	physicalMemory = func() (int64, bool) { return 1 << 30, true }
 	cfg := Config{ModelType: GPT2, VocabSize: 50257, NEmbd: 1024, NLayer: 24, NHead: 16, NPositions: 1024} // 355 M parameters
-	if _, err := New(cfg, 1); err == nil || !strings.Contains(err.Error(), "more than this machine's 1.0 GiB of memory") {
+	if _, err := New(cfg, 1); err == nil || !strings.Contains(err.Error(), "more than this machine's memory (1.0 GiB)") {
 		t.Errorf("New = %v, want it refused for memory", err)
 	}
 }
@@ -252,5 +253,66 @@ func TestDeterministic(t *testing.T) {
 				t.Errorf("%s: %d threads: loss %v vs %v, gradients differ by %g", tc.name, threads, l, refLoss, maxAbsDiff(m.grads, ref))
 			}
 		}
+	}
+}
+
+// TestActivationBytes holds activationBytes to what acts allocates, for
+// both families, counting every slice in the buffers by reflection (so a
+// new buffer that the estimate forgets fails here).
+func TestActivationBytes(t *testing.T) {
+	for _, tc := range tinyConfigs {
+		m, err := New(tc.cfg, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, bt := range [][2]int{{1, 1}, {3, 5}, {2, 16}} {
+			a := m.acts(bt[0], bt[1])
+			if got, want := m.activationBytes(bt[0], bt[1]), float64(sliceBytes(reflect.ValueOf(*a))); got != want {
+				t.Errorf("%s [%d, %d]: activationBytes %v, acts holds %v", tc.name, bt[0], bt[1], got, want)
+			}
+		}
+	}
+}
+
+// sliceBytes sums the bytes of the slices of 4-byte elements in v.
+func sliceBytes(v reflect.Value) int {
+	switch v.Kind() {
+	case reflect.Slice:
+		if k := v.Type().Elem().Kind(); k == reflect.Float32 || k == reflect.Int32 {
+			return 4 * v.Len()
+		}
+		n := 0
+		for i := range v.Len() {
+			n += sliceBytes(v.Index(i))
+		}
+		return n
+	case reflect.Struct:
+		n := 0
+		for i := range v.NumField() {
+			n += sliceBytes(v.Field(i))
+		}
+		return n
+	}
+	return 0
+}
+
+// TestBatchLargerThanMemory checks that a batch whose activations do not
+// fit in the machine's memory is refused before anything is allocated.
+func TestBatchLargerThanMemory(t *testing.T) {
+	m, err := New(tinyConfigs[1].cfg, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.CheckBatch(4, 16); err != nil {
+		t.Errorf("a small batch: %v", err)
+	}
+	defer func(f func() (int64, bool)) { physicalMemory = f }(physicalMemory)
+	physicalMemory = func() (int64, bool) { return 1 << 30, true }
+	want := "model: the activations of a batch [100000000, 16] need"
+	if err := m.CheckBatch(1e8, 16); err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "more than this machine's memory (1.0 GiB)") {
+		t.Errorf("error %v, want one starting %q", err, want)
+	}
+	if _, err := m.Forward(make([]int32, 1e5*16), 1e5, 16, make([]int32, 1e5*16), loss.Options{}); err == nil || !strings.Contains(err.Error(), "the activations of a batch") {
+		t.Errorf("Forward of a batch too big for 1 GiB: error %v", err)
 	}
 }

@@ -94,11 +94,8 @@ func (m *Model) acts(B, T int) *acts {
 // checkBatch validates a batch of tokens [B, T] and, if not nil, its
 // targets [B, T] (class ids or the ignore index).
 func (m *Model) checkBatch(tokens []int32, B, T int, targets []int32, ignore int) error {
-	if B < 1 || T < 1 {
-		return fmt.Errorf("model: batch [%d, %d] is empty", B, T)
-	}
-	if T > m.d.maxT {
-		return fmt.Errorf("model: sequence of %d tokens is longer than the context of %d", T, m.d.maxT)
+	if err := m.CheckBatch(B, T); err != nil {
+		return err
 	}
 	if len(tokens) != B*T {
 		return fmt.Errorf("model: %d tokens for a batch [%d, %d]", len(tokens), B, T)

@@ -56,10 +56,6 @@ func New(cfg Config, seed uint64) (*Model, error) {
 	return m, nil
 }
 
-// physicalMemory is the machine's memory in bytes, if the platform tells;
-// replaced in tests.
-var physicalMemory = totalMemory
-
 // alloc returns a model with zero parameters.
 func alloc(cfg Config) (*Model, error) {
 	d, err := cfg.dims()
@@ -70,12 +66,12 @@ func alloc(cfg Config) (*Model, error) {
 	if total > maxParams {
 		return nil, fmt.Errorf("model: %d parameters are more than the %d supported", total, maxParams)
 	}
-	need := 8 * int64(total) // weights and gradients, float32
+	need := 8 * float64(total) // weights and gradients, float32
 	if d.llama {
-		need += 4 * int64(d.maxT) * int64(d.D) // the RoPE table
+		need += 4 * float64(d.maxT) * float64(d.D) // the RoPE table
 	}
-	if ram, ok := physicalMemory(); ok && need > ram {
-		return nil, fmt.Errorf("model: %s config: %d parameters need %.1f GiB for weights and gradients, more than this machine's %.1f GiB of memory", cfg.ModelType, total, float64(need)/(1<<30), float64(ram)/(1<<30))
+	if err := fits(need); err != nil {
+		return nil, fmt.Errorf("model: %s config: the weights and gradients of %d parameters need %w", cfg.ModelType, total, err)
 	}
 	m := &Model{Config: cfg, d: d, specs: specs, byName: map[string]spec{},
 		params: make([]float32, total), grads: make([]float32, total)}

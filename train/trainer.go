@@ -91,6 +91,9 @@ func NewTrainer(m *model.Model, tokens []int32, s Settings) (*Trainer, error) {
 	if s.Context > m.MaxSeqLen() {
 		return nil, fmt.Errorf("train: context %d is longer than the model's %d positions", s.Context, m.MaxSeqLen())
 	}
+	if err := m.CheckBatch(s.Batch, s.Context); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
 	batches, err := data.NewBatches(tokens, s.Batch, s.Context, s.Seed)
 	if err != nil {
 		return nil, err
