@@ -62,14 +62,14 @@ One warm-up step, then --iters timed steps; printed are the first step's
 loss, and the minimum, median and maximum of the tokens/s (B·T tokens per
 step) and of the seconds per step.`,
 		Example: `  xent bench train
-  xent bench train --b 8 --t 128 --iters 5 --json`,
+  xent bench train --batch 8 --context 128 --iters 5 --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			switch {
 			case b < 1:
-				return fmt.Errorf("--b %d: need at least 1 sequence", b)
+				return fmt.Errorf("--batch %d: need at least 1 sequence", b)
 			case t < 1:
-				return fmt.Errorf("--t %d: need at least 1 token", t)
+				return fmt.Errorf("--context %d: need at least 1 token", t)
 			case iters < 1:
 				return fmt.Errorf("--iters %d: need at least 1 iteration", iters)
 			case threads < 0:
@@ -80,7 +80,7 @@ step) and of the seconds per step.`,
 				return err
 			}
 			if t > mc.NPositions {
-				return fmt.Errorf("--t %d is longer than the context of %d tokens of %s", t, mc.NPositions, modelName)
+				return fmt.Errorf("--context %d is longer than the context of %d tokens of %s", t, mc.NPositions, modelName)
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "xent bench train: %s, B=%d, T=%d: one warm-up and %d timed step(s)\n", modelName, b, t, iters)
 			var first float64
@@ -123,8 +123,8 @@ step) and of the seconds per step.`,
 	}
 	fl := cmd.Flags()
 	fl.SortFlags = false
-	fl.IntVar(&b, "b", 4, "batch size `B` (sequences per step)")
-	fl.IntVar(&t, "t", 64, "sequence length `T` (tokens per sequence)")
+	fl.IntVar(&b, "batch", 4, "batch size `B` (sequences per step)")
+	fl.IntVar(&t, "context", 64, "sequence length `T` (tokens per sequence)")
 	fl.IntVar(&iters, "iters", 3, "timed steps, after one warm-up")
 	fl.StringVar(&modelName, "model", "gpt2-124M", "model shape, random weights: "+strings.Join(bench.ModelNames(), " or "))
 	fl.IntVar(&threads, "threads", 0, "most `goroutines` (default 0: GOMAXPROCS)")
@@ -179,11 +179,11 @@ The default model is gpt2-8M (4 layers, 128 wide, 4 heads, GPT-2's 50257
 tokens), chosen so that the command ends in a few minutes on two cores
 (about a minute and a half when they are idle): without a cache, T=1024
 costs about 525,000 token-forwards, some 13 minutes on GPT-2 small.
---model gpt2-124M measures GPT-2 small; shorten --t or --modes with it.
+--model gpt2-124M measures GPT-2 small; shorten --context or --modes with it.
 The parallel pass runs once to warm up, then --iters times; the sequential
 modes run --iters times.`,
 		Example: `  xent bench teacher-forcing
-  xent bench teacher-forcing --model gpt2-124M --t 64,256 --json`,
+  xent bench teacher-forcing --model gpt2-124M --context 64,256 --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if iters < 1 {
@@ -193,7 +193,7 @@ modes run --iters times.`,
 				return fmt.Errorf("--threads %d: need 0 or more", threads)
 			}
 			if len(lengths) == 0 {
-				return fmt.Errorf("--t: give at least one length")
+				return fmt.Errorf("--context: give at least one length")
 			}
 			mc, err := benchModel(modelName)
 			if err != nil {
@@ -201,7 +201,7 @@ modes run --iters times.`,
 			}
 			for _, t := range lengths {
 				if t < 1 || t > mc.NPositions {
-					return fmt.Errorf("--t %d: want a length in [1, %d], the context of %s", t, mc.NPositions, modelName)
+					return fmt.Errorf("--context %d: want a length in [1, %d], the context of %s", t, mc.NPositions, modelName)
 				}
 			}
 			cfg := bench.Config{Iters: iters, Threads: threads,
@@ -270,7 +270,7 @@ modes run --iters times.`,
 	}
 	fl := cmd.Flags()
 	fl.SortFlags = false
-	fl.IntSliceVar(&lengths, "t", []int{64, 256, 1024}, "sequence `lengths` T, comma-separated")
+	fl.IntSliceVar(&lengths, "context", []int{64, 256, 1024}, "sequence `lengths` T, comma-separated")
 	fl.StringVar(&modelName, "model", "gpt2-8M", "model shape, random weights: "+strings.Join(bench.ModelNames(), " or "))
 	fl.StringVar(&modes, "modes", "parallel,kv-cache,no-cache", "the `modes` to measure, comma-separated")
 	fl.IntVar(&iters, "iters", 1, "timed passes per mode (the parallel pass also runs once to warm up)")

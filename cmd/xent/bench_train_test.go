@@ -103,14 +103,14 @@ func TestBenchTrainErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"train", "--b", "0"}, "--b 0"},
-		{[]string{"train", "--t", "0"}, "--t 0"},
+		{[]string{"train", "--b", "0"}, "--batch 0"},
+		{[]string{"train", "--t", "0"}, "--context 0"},
 		{[]string{"train", "--iters", "0"}, "--iters 0"},
 		{[]string{"train", "--threads", "-1"}, "--threads -1"},
 		{[]string{"train", "--t", "65"}, "longer than the context"},
 		{[]string{"train", "--model", "gpt5"}, `--model "gpt5": want one of`},
-		{[]string{"teacher-forcing", "--t", "65"}, "--t 65"},
-		{[]string{"teacher-forcing", "--t", "0"}, "--t 0"},
+		{[]string{"teacher-forcing", "--t", "65"}, "--context 65"},
+		{[]string{"teacher-forcing", "--t", "0"}, "--context"},
 		{[]string{"teacher-forcing", "--iters", "0"}, "--iters 0"},
 		{[]string{"teacher-forcing", "--t", "8", "--modes", "beam"}, `--modes: "beam"`},
 		{[]string{"teacher-forcing", "--model", "gpt5"}, `--model "gpt5"`},

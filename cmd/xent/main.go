@@ -46,6 +46,7 @@ says which xent this is.`,
 		Version: version.Get().String(), // --version
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
+	root.SetGlobalNormalizationFunc(normalizeFlagName) // before AddCommand, which passes it on
 	root.AddCommand(newLossCmd(), newBenchCmd())
 	root.AddCommand(newTokenizeCmd(), newTokenizerCmd())
 	root.AddCommand(newTrainCmd())
