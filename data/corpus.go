@@ -5,6 +5,7 @@ import (
 	"bytes"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -60,13 +61,17 @@ func goSource(root string) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Stdin is the spec that names standard input: one plain-text document
+// read from the reader the caller passes.
+const Stdin = "-"
+
 // Files reads the text of a file, a directory (every regular file below
-// it, in path order) or a glob. Files ending in .jsonl are JSON lines whose
-// "text" field is the document; others are plain text. Documents are
-// joined with a blank line between them.
-func Files(spec string) ([]byte, error) {
+// it, in path order), a glob, or stdin when spec is Stdin. Files ending in
+// .jsonl are JSON lines whose "text" field is the document; others are
+// plain text. Documents are joined with a blank line between them.
+func Files(spec string, stdin io.Reader) ([]byte, error) {
 	var buf bytes.Buffer
-	err := EachDocument(spec, func(d Document) error {
+	err := EachDocument(spec, stdin, func(d Document) error {
 		if _, err := buf.ReadFrom(d.Text); err != nil {
 			return fmt.Errorf("data: %s: %w", d.Name, err)
 		}
@@ -90,15 +95,27 @@ type Document struct {
 }
 
 // Paths returns the files that a file, directory or glob spec names, in
-// the order EachDocument reads them.
-func Paths(spec string) ([]string, error) { return expand(spec) }
+// the order EachDocument reads them; for Stdin, Stdin itself.
+func Paths(spec string) ([]string, error) {
+	if spec == Stdin {
+		return []string{Stdin}, nil
+	}
+	return expand(spec)
+}
 
 // EachDocument calls f with every document of a file, a directory (every
 // regular file below it, in path order) or a glob. Plain files stream
 // from disk, so a document may be larger than memory; a .jsonl file's
 // documents are the "text" fields of its non-blank lines. Empty documents
-// are skipped.
-func EachDocument(spec string, f func(Document) error) error {
+// are skipped. The spec Stdin is one plain-text document read from stdin
+// (an error if stdin is nil).
+func EachDocument(spec string, stdin io.Reader, f func(Document) error) error {
+	if spec == Stdin {
+		if stdin == nil {
+			return errors.New("data: - names standard input, and there is none")
+		}
+		return f(Document{Name: "(standard input)", Text: bufio.NewReaderSize(stdin, 1<<20)})
+	}
 	paths, err := expand(spec)
 	if err != nil {
 		return err

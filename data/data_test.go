@@ -42,22 +42,22 @@ func TestFilesTextJSONLAndGlob(t *testing.T) {
 	}
 	write("a.txt", "alpha")
 	write("b.jsonl", `{"text": "beta"}`+"\n\n"+`{"text": "gamma", "id": 3}`+"\n")
-	got, err := Files(dir)
+	got, err := Files(dir, nil)
 	if err != nil || string(got) != "alpha\n\nbeta\n\ngamma\n\n" {
 		t.Fatalf("dir: %q, %v", got, err)
 	}
-	if got, err := Files(filepath.Join(dir, "*.txt")); err != nil || string(got) != "alpha\n\n" {
+	if got, err := Files(filepath.Join(dir, "*.txt"), nil); err != nil || string(got) != "alpha\n\n" {
 		t.Fatalf("glob: %q, %v", got, err)
 	}
 	write("bad.jsonl", `{"text": "ok"}`+"\n"+`{"body": "no text"}`+"\n")
-	if _, err := Files(filepath.Join(dir, "bad.jsonl")); err == nil || !strings.Contains(err.Error(), "bad.jsonl:2") {
+	if _, err := Files(filepath.Join(dir, "bad.jsonl"), nil); err == nil || !strings.Contains(err.Error(), "bad.jsonl:2") {
 		t.Fatalf("missing text field: %v", err)
 	}
-	if _, err := Files(filepath.Join(dir, "nothing*")); err == nil {
+	if _, err := Files(filepath.Join(dir, "nothing*"), nil); err == nil {
 		t.Fatal("empty glob accepted")
 	}
 	write("empty.txt", "")
-	if _, err := Files(filepath.Join(dir, "empty.txt")); err == nil || !strings.Contains(err.Error(), "no text") {
+	if _, err := Files(filepath.Join(dir, "empty.txt"), nil); err == nil || !strings.Contains(err.Error(), "no text") {
 		t.Fatalf("empty corpus: %v", err)
 	}
 }
@@ -104,5 +104,24 @@ func TestWindowsScoreEveryTokenOnce(t *testing.T) {
 	}
 	if !slices.Equal(targets, tokens[1:]) {
 		t.Fatalf("targets %v", targets)
+	}
+}
+
+// TestStdin reads "-" as one plain-text document from the reader given,
+// and refuses it with none.
+func TestStdin(t *testing.T) {
+	got, err := Files(Stdin, strings.NewReader("from a pipe"))
+	if err != nil || string(got) != "from a pipe\n\n" {
+		t.Errorf("Files(-) = %q, %v", got, err)
+	}
+	if _, err := Files(Stdin, nil); err == nil || !strings.Contains(err.Error(), "standard input") {
+		t.Errorf("Files(-) without stdin: err = %v", err)
+	}
+	if p, err := Paths(Stdin); err != nil || len(p) != 1 || p[0] != Stdin {
+		t.Errorf("Paths(-) = %v, %v", p, err)
+	}
+	text, err := Source{Files: Stdin, Stdin: strings.NewReader("abc")}.Text()
+	if err != nil || string(text) != "abc\n\n" {
+		t.Errorf("Source{-}.Text() = %q, %v", text, err)
 	}
 }

@@ -2,6 +2,7 @@ package data
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/xent-dev/xent/tokenizer"
 )
@@ -10,7 +11,9 @@ import (
 // is set, otherwise the built-in corpus named Corpus.
 type Source struct {
 	Corpus string // a built-in corpus: opticks or gosrc
-	Files  string // a file, directory or glob (plain text, or JSONL with a "text" field)
+	Files  string // a file, directory or glob (plain text, or JSONL with a "text" field), or Stdin
+	// Stdin is what Files = Stdin reads (a command's standard input).
+	Stdin io.Reader
 }
 
 // Name is the source as the commands' flags spell it.
@@ -24,7 +27,7 @@ func (s Source) Name() string {
 // Text reads the source's whole text.
 func (s Source) Text() ([]byte, error) {
 	if s.Files != "" {
-		return Files(s.Files)
+		return Files(s.Files, s.Stdin)
 	}
 	return Builtin(s.Corpus)
 }

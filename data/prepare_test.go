@@ -32,7 +32,7 @@ func TestPrepare(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	read, err := Files(path)
+	read, err := Files(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

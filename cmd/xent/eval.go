@@ -64,7 +64,7 @@ marked partial.
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.model, "model", "", "model directory: an xent checkpoint or a Hugging Face GPT-2/Llama directory (required)")
-	fl.StringVar(&f.data, "data", "", "text to score: a file, a directory or a glob; .jsonl files hold one document per line")
+	fl.StringVar(&f.data, "data", "", "text to score: a file, a directory, a glob, or - for standard input; .jsonl files hold one document per line")
 	fl.StringVar(&f.corpus, "corpus", "", "a built-in corpus to score (opticks, gosrc): its held-out last 10%, unless --whole")
 	fl.BoolVar(&f.whole, "whole", false, "with --corpus, score all of it rather than the held-out split")
 	fl.StringVar(&f.window, "window", "disjoint", "windowing scheme: disjoint, strided or llamacpp")
@@ -134,7 +134,7 @@ func runEval(cmd *cobra.Command, f *evalFlags) error {
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 	defer stop()
-	err = scoreEvalText(ctx, e, f, logw, &status)
+	err = scoreEvalText(ctx, e, f, cmd.InOrStdin(), logw, &status)
 	r := e.Report()
 	switch {
 	case errors.Is(err, context.Canceled):
@@ -171,7 +171,7 @@ func runEval(cmd *cobra.Command, f *evalFlags) error {
 // progress.go: a bar on a terminal, a line every few seconds otherwise)
 // with windows, the running mean NLL and tokens/s, llama-perplexity's
 // running estimate. *status is set to e's progress hook.
-func scoreEvalText(ctx context.Context, e *eval.Evaluator, f *evalFlags, logw io.Writer, status *func(eval.Progress)) error {
+func scoreEvalText(ctx context.Context, e *eval.Evaluator, f *evalFlags, stdin io.Reader, logw io.Writer, status *func(eval.Progress)) error {
 	var bar *progress
 	start := time.Now()
 	*status = func(p eval.Progress) {
@@ -208,7 +208,7 @@ func scoreEvalText(ctx context.Context, e *eval.Evaluator, f *evalFlags, logw io
 	}
 	bar = newProgress(logw, "xent eval", "bytes", total, 0)
 	defer bar.Finish()
-	return data.EachDocument(f.data, func(d data.Document) error {
+	return data.EachDocument(f.data, stdin, func(d data.Document) error {
 		return e.Document(ctx, d.Name, d.Text, nil)
 	})
 }

@@ -26,7 +26,8 @@ func addOptimFlags(cmd *cobra.Command, o *train.Optim, d train.Optim) {
 func addSourceFlags(cmd *cobra.Command, s *data.Source, what string) {
 	fl := cmd.Flags()
 	fl.StringVar(&s.Corpus, "corpus", "opticks", "built-in corpus "+what+": opticks (embedded) or gosrc (the Go standard library's source)")
-	fl.StringVar(&s.Files, "data", "", "use this file, directory or glob instead (plain text, or .jsonl with a \"text\" field)")
+	fl.StringVar(&s.Files, "data", "", "use this file, directory or glob instead (plain text, or .jsonl with a \"text\" field), or - for standard input")
+	cmd.PreRun = func(c *cobra.Command, _ []string) { s.Stdin = c.InOrStdin() } // known once the command runs
 }
 
 // tokenizerFlags are --tokenizer and --vocab-size: a tokenizer to load, or

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/xent-dev/xent/data"
 	"github.com/xent-dev/xent/modeldir"
 	"github.com/xent-dev/xent/sample"
 	"github.com/xent-dev/xent/tokenizer"
@@ -68,7 +69,7 @@ tokens, and those that were not chosen), and the mean log-probability.`,
 	fl.SortFlags = false
 	fl.StringVar(&f.model, "model", "", "model directory: an xent checkpoint or a Hugging Face GPT-2/Llama directory (required)")
 	fl.StringVar(&f.prompt, "prompt", "", "the text to continue (empty: start from the BOS token)")
-	fl.StringVar(&f.promptFile, "prompt-file", "", "read the prompt from this file instead")
+	fl.StringVar(&f.promptFile, "prompt-file", "", "read the prompt from this file instead (- for standard input)")
 	fl.IntVar(&f.maxTokens, "max-tokens", 64, "tokens to generate at most")
 	fl.Float64Var(&f.s.Temperature, "temperature", 1, "softmax temperature; 0 is greedy decoding")
 	fl.IntVar(&f.s.TopK, "top-k", 0, "keep the K most likely tokens (0: off)")
@@ -116,14 +117,20 @@ func (f *generateFlags) check() error {
 	return f.s.Validate()
 }
 
-// promptTokens encodes the prompt, or gives the BOS token for an empty one.
-func (f *generateFlags) promptTokens(p *modeldir.Pretrained) ([]int32, error) {
+// promptTokens encodes the prompt (--prompt-file - reads it from stdin),
+// or gives the BOS token for an empty one.
+func (f *generateFlags) promptTokens(p *modeldir.Pretrained, stdin io.Reader) ([]int32, error) {
 	text := []byte(f.prompt)
-	if f.promptFile != "" {
-		var err error
-		if text, err = os.ReadFile(f.promptFile); err != nil {
-			return nil, fmt.Errorf("--prompt-file: %w", err)
-		}
+	var err error
+	switch f.promptFile {
+	case "":
+	case data.Stdin:
+		text, err = io.ReadAll(stdin)
+	default:
+		text, err = os.ReadFile(f.promptFile)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("--prompt-file: %w", err)
 	}
 	if len(text) == 0 {
 		bos, err := p.BOS()
@@ -180,7 +187,7 @@ func runGenerate(cmd *cobra.Command, f *generateFlags) error {
 	if err != nil {
 		return err
 	}
-	prompt, err := f.promptTokens(p)
+	prompt, err := f.promptTokens(p, cmd.InOrStdin())
 	if err != nil {
 		return err
 	}
