@@ -3,21 +3,21 @@ package eval
 import (
 	"fmt"
 	"image/color"
-	"io"
 	"path/filepath"
 
-	"github.com/xent-dev/xent/internal/atomicfile"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+
+	"github.com/xent-dev/xent/internal/plotfile"
 )
 
 // WritePlots writes the reliability diagram (reliability.FORMAT) and the
 // loss by position (position.FORMAT) into dir; format is "svg" or "png".
 // It returns the paths written.
 func (r Report) WritePlots(dir, format string) ([]string, error) {
-	if format != "svg" && format != "png" {
-		return nil, fmt.Errorf("eval: plot format %q: want svg or png", format)
+	if err := plotfile.CheckFormat(format); err != nil {
+		return nil, fmt.Errorf("eval: %w", err)
 	}
 	rel, err := r.reliabilityPlot()
 	if err != nil {
@@ -30,11 +30,7 @@ func (r Report) WritePlots(dir, format string) ([]string, error) {
 	var paths []string
 	for name, p := range map[string]*plot.Plot{"reliability": rel, "position": pos} {
 		path := filepath.Join(dir, name+"."+format)
-		wt, err := p.WriterTo(5*vg.Inch, 5*vg.Inch, format)
-		if err != nil {
-			return nil, err
-		}
-		if err := atomicfile.Write(path, func(w io.Writer) error { _, err := wt.WriteTo(w); return err }); err != nil {
+		if err := plotfile.Save(p, 5*vg.Inch, 5*vg.Inch, path); err != nil {
 			return nil, fmt.Errorf("eval: %w", err)
 		}
 		paths = append(paths, path)

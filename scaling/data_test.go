@@ -106,8 +106,11 @@ func TestPlots(t *testing.T) {
 	if err := PlotKaplan(filepath.Join(dir, "k.svg"), runs, kf, ByC); err != nil {
 		t.Fatal(err)
 	}
-	if err := PlotChinchilla(filepath.Join(dir, "fit.pdf"), runs, truth); err == nil || !strings.Contains(err.Error(), "want a .png or .svg") {
-		t.Errorf("a .pdf plot: error %v", err)
+	if err := PlotChinchilla(filepath.Join(dir, "fit.pdf"), runs, truth); err != nil {
+		t.Errorf("a .pdf plot: %v", err)
+	}
+	if err := PlotChinchilla(filepath.Join(dir, "fit.jpeg"), runs, truth); err == nil || !strings.Contains(err.Error(), "want svg, png, pdf") {
+		t.Errorf("a .jpeg plot: error %v", err)
 	}
 }
 

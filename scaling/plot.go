@@ -3,10 +3,7 @@ package scaling
 import (
 	"fmt"
 	"image/color"
-	"io"
 	"math"
-	"path/filepath"
-	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -14,7 +11,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/xent-dev/xent/internal/atomicfile"
+	"github.com/xent-dev/xent/internal/plotfile"
 )
 
 // logGrid is a fitted surface sampled on a grid that is geometric in N
@@ -38,7 +35,7 @@ func geomSpace(lo, hi float64, n int) []float64 {
 
 // PlotChinchilla draws the runs on log axes of N and D, the fitted
 // surface's iso-loss contours, and its efficient frontier (N_opt(C),
-// D_opt(C)); the format (.png or .svg) follows path's extension. The file
+// D_opt(C)); the format (.svg, .png or .pdf) follows path's extension. The file
 // is written atomically.
 func PlotChinchilla(path string, runs []Run, law Chinchilla) error {
 	nLo, nHi, dLo, dHi := math.Inf(1), 0.0, math.Inf(1), 0.0
@@ -169,18 +166,10 @@ func PlotKaplan(path string, runs []Run, fit KaplanFit, v Variable) error {
 	return savePlot(p, path)
 }
 
-// savePlot writes p atomically as PNG or SVG, by path's extension.
+// savePlot writes p atomically in the format of path's extension.
 func savePlot(p *plot.Plot, path string) error {
-	ext := strings.ToLower(filepath.Ext(path))
-	if ext != ".png" && ext != ".svg" {
-		return fmt.Errorf("plot %s: want a .png or .svg file name", path)
-	}
-	wt, err := p.WriterTo(7*vg.Inch, 5*vg.Inch, ext[1:])
-	if err != nil {
+	if err := plotfile.Save(p, 7*vg.Inch, 5*vg.Inch, path); err != nil {
 		return fmt.Errorf("plot %s: %w", path, err)
 	}
-	return atomicfile.Write(path, func(w io.Writer) error {
-		_, err := wt.WriteTo(w)
-		return err
-	})
+	return nil
 }

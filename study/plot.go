@@ -1,16 +1,13 @@
 package study
 
 import (
-	"io"
-
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgsvg"
 
-	"github.com/xent-dev/xent/internal/atomicfile"
+	"github.com/xent-dev/xent/internal/plotfile"
 )
 
 // Plot writes the error-compounding curve as an SVG, atomically: the NLL
@@ -60,7 +57,10 @@ func (e Exposure) Plot(path string) error {
 		p.Legend.Top = true
 	}
 	disagree.Y.Min, disagree.Y.Max = 0, 1
-	c := vgsvg.New(6*vg.Inch, 7*vg.Inch)
+	c, err := plotfile.Canvas(path, 6*vg.Inch, 7*vg.Inch)
+	if err != nil {
+		return err
+	}
 	tiles := draw.Tiles{Rows: 2, Cols: 1, PadX: vg.Millimeter, PadY: 4 * vg.Millimeter,
 		PadTop: 2 * vg.Millimeter, PadBottom: 2 * vg.Millimeter, PadLeft: 2 * vg.Millimeter, PadRight: 2 * vg.Millimeter}
 	plots := [][]*plot.Plot{{nll}, {disagree}}
@@ -68,8 +68,5 @@ func (e Exposure) Plot(path string) error {
 	for i := range plots {
 		plots[i][0].Draw(canvases[i][0])
 	}
-	return atomicfile.Write(path, func(w io.Writer) error {
-		_, err := c.WriteTo(w)
-		return err
-	})
+	return plotfile.Write(path, c)
 }

@@ -6,6 +6,8 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+
+	"github.com/xent-dev/xent/internal/plotfile"
 )
 
 // plotLoss draws the training loss per step and the validation loss at
@@ -50,5 +52,5 @@ func plotLoss(path string, metrics []json.RawMessage) error {
 		p.Add(l, pts)
 		p.Legend.Add("held-out", l, pts)
 	}
-	return p.Save(6*vg.Inch, 4*vg.Inch, path)
+	return plotfile.Save(p, 6*vg.Inch, 4*vg.Inch, path)
 }

@@ -20,7 +20,8 @@ import (
 
 type evalFlags struct {
 	model, data, corpus, base   string
-	window, classes, plots, fmt string
+	window, classes string
+	plots                        plotFlags
 	ctx, stride, threads        int
 	asJSON, whole               bool
 }
@@ -47,9 +48,9 @@ its own:
 
   disjoint  lm-evaluation-harness's rolling log-likelihood: every token is
             scored once, the first conditioned on BOS
-  strided   the Hugging Face perplexity guide: windows of --ctx every
+  strided   the Hugging Face perplexity guide: windows of --context every
             --stride tokens, scoring only the new tokens
-  llamacpp  llama.cpp's perplexity: chunks of --ctx with BOS first, the
+  llamacpp  llama.cpp's perplexity: chunks of --context with BOS first, the
             second half scored
 
 Numbers from different schemes or contexts are not comparable, so the
@@ -58,7 +59,7 @@ evaluated in bounded memory. Ctrl-C prints what was measured so far,
 marked partial.
 
   xent eval --model runs/opticks --corpus opticks
-  xent eval --model runs/opticks --data notes.txt --window strided --ctx 256 --stride 128 --json`,
+  xent eval --model runs/opticks --data notes.txt --window strided --context 256 --stride 128 --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runEval(cmd, &f) },
 	}
@@ -68,12 +69,11 @@ marked partial.
 	fl.StringVar(&f.corpus, "corpus", "", "a built-in corpus to score (opticks, gosrc): its held-out last 10%, unless --whole")
 	fl.BoolVar(&f.whole, "whole", false, "with --corpus, score all of it rather than the held-out split")
 	fl.StringVar(&f.window, "window", "disjoint", "windowing scheme: disjoint, strided or llamacpp")
-	fl.IntVar(&f.ctx, "ctx", 0, "tokens per window (0: the model's context)")
-	fl.IntVar(&f.stride, "stride", 0, "strided: tokens between window starts (0: ctx/2)")
+	fl.IntVar(&f.ctx, "context", 0, "tokens per window (0: the model's context)")
+	fl.IntVar(&f.stride, "stride", 0, "strided: tokens between window starts (0: context/2)")
 	fl.StringVar(&f.classes, "classes", "auto", "class breakdown: auto (.go files as Go, the rest English), english or go")
 	fl.StringVar(&f.base, "base", "", "base model directory: report KL(base ‖ model) on the same tokens (same tokenizer required)")
-	fl.StringVar(&f.plots, "plots", "", "directory to write the reliability diagram and the loss-by-position plot into")
-	fl.StringVar(&f.fmt, "plot-format", "svg", "plot format: svg or png")
+	f.plots.add(cmd, "directory to write the reliability diagram and the loss-by-position plot into")
 	fl.IntVar(&f.threads, "threads", 0, "goroutines (0: GOMAXPROCS)")
 	fl.BoolVar(&f.asJSON, "json", false, "print one JSON object instead of tables")
 	return cmd
@@ -94,8 +94,11 @@ func runEval(cmd *cobra.Command, f *evalFlags) error {
 	if err != nil {
 		return err
 	}
-	if f.fmt != "svg" && f.fmt != "png" {
-		return fmt.Errorf("eval: --plot-format %q: want svg or png", f.fmt)
+	if err := f.plots.check(); err != nil {
+		return fmt.Errorf("eval: %w", err)
+	}
+	if f.stride < 0 || f.threads < 0 {
+		return fmt.Errorf("eval: --stride %d, --threads %d: each must be 0 (the default) or more", f.stride, f.threads)
 	}
 	logw := cmd.ErrOrStderr()
 	p, err := modeldir.Load(f.model)
@@ -145,11 +148,11 @@ func runEval(cmd *cobra.Command, f *evalFlags) error {
 	case r.Tokens == 0:
 		return fmt.Errorf("eval: no token was scored: the text is too short for the %s scheme with a context of %d", r.Window.Scheme, r.Window.Ctx)
 	}
-	if f.plots != "" {
-		if err := os.MkdirAll(f.plots, 0o755); err != nil {
+	if f.plots.dir != "" {
+		if err := os.MkdirAll(f.plots.dir, 0o755); err != nil {
 			return fmt.Errorf("eval: %w", err)
 		}
-		paths, err := r.WritePlots(f.plots, f.fmt)
+		paths, err := r.WritePlots(f.plots.dir, f.plots.format)
 		if err != nil {
 			return err
 		}

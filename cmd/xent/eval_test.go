@@ -98,6 +98,9 @@ func TestEvalBadInput(t *testing.T) {
 		{[]string{"--model", filepath.Join(dir, "nope"), "--data", text}, "not a model directory"},
 		{[]string{"--model", dir, "--data", filepath.Join(dir, "none*.txt")}, "no such file"},
 		{[]string{"--model", dir, "--data", short, "--window", "llamacpp"}, "no token was scored"},
+		{[]string{"--model", dir, "--data", text, "--stride", "-3"}, "--stride -3"},
+		{[]string{"--model", dir, "--data", text, "--threads", "-1"}, "--threads -1"},
+		{[]string{"--model", dir, "--data", text, "--plot-format", "jpeg"}, `plot format "jpeg"`},
 	} {
 		_, _, err := runXent(t, append([]string{"eval"}, tc.args...)...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -12,6 +12,7 @@ import (
 // scalingFitFlags are the flags of "xent scaling fit".
 type scalingFitFlags struct {
 	data, form, plot string
+	plots            plotFlags
 	cols             scaling.Columns
 	exclude          exclusions
 	json             bool
@@ -48,8 +49,8 @@ reproduces their published fit, built in as besiroglu2024.
 (largest |log-space residual|) and fits again. Given both, the highest-loss
 runs go first. The report lists every run left out and why.`,
 		Example: `  xent scaling fit --data runs.csv
-  xent scaling fit --data runs.csv --form kaplan-n --plot kaplan.svg
-  xent scaling fit --data runs.csv --bootstrap 500 --exclude-largest-residual 2 --plot fit.png --json
+  xent scaling fit --data runs.csv --form kaplan-n --plots figures
+  xent scaling fit --data runs.csv --bootstrap 500 --exclude-largest-residual 2 --plots figures --plot-format png --json
   xent scaling fit --data scaling/testdata/epoch_svg_extracted_data.csv --params-col "Model Size" --flops-col "Training FLOP" --exclude-highest-loss 5`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runScalingFit(cmd, &f) },
@@ -65,7 +66,9 @@ runs go first. The report lists every run left out and why.`,
 	fl.IntVar(&f.exclude.LargestResidual, "exclude-largest-residual", 0, "refit without the K runs a first fit describes worst (largest |log-space residual|)")
 	fl.IntVar(&f.exclude.LargestResidual, "exclude-worst", 0, "old name of --exclude-largest-residual")
 	fl.MarkHidden("exclude-worst")
-	fl.StringVar(&f.plot, "plot", "", "write a plot to this .png or .svg file: data, iso-loss contours and efficient frontier (Kaplan forms: loss against the variable)")
+	f.plots.add(cmd, "write the plot into this directory as FORM.FORMAT: the runs, iso-loss contours and efficient frontier (Kaplan forms: loss against the variable)")
+	fl.StringVar(&f.plot, "plot", "", "write the plot to this .svg, .png or .pdf file")
+	fl.MarkHidden("plot") // the older spelling; --plots is the vocabulary's
 	fl.BoolVar(&f.json, "json", false, "print the fit as JSON (a file \"xent scaling plan --fit\" reads)")
 	fl.StringVar(&f.cols.N, "params-col", "", "column holding N (default: detected from the header)")
 	fl.StringVar(&f.cols.D, "tokens-col", "", "column holding D (default: detected from the header)")
@@ -83,6 +86,9 @@ func runScalingFit(cmd *cobra.Command, f *scalingFitFlags) error {
 	if f.opt.MaxIterations < 1 {
 		return fmt.Errorf("--max-iter %d: want at least 1", f.opt.MaxIterations)
 	}
+	if err := f.plots.check(); err != nil {
+		return err
+	}
 	file, err := os.Open(f.data)
 	if err != nil {
 		return fmt.Errorf("--data: %w", err)
@@ -96,11 +102,17 @@ func runScalingFit(cmd *cobra.Command, f *scalingFitFlags) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", f.data, err)
 	}
-	if f.plot != "" {
-		if err := plotReport(f.plot, runs, rep); err != nil {
+	path := f.plot
+	if f.plots.dir != "" {
+		if path, err = f.plots.path(f.form); err != nil {
 			return err
 		}
-		fmt.Fprintf(cmd.ErrOrStderr(), "xent scaling fit: wrote %s\n", f.plot)
+	}
+	if path != "" {
+		if err := plotReport(path, runs, rep); err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "xent scaling fit: wrote %s\n", path)
 	}
 	return printFitReport(cmd.OutOrStdout(), rep, f.json)
 }

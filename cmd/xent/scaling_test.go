@@ -41,8 +41,9 @@ func writeRunsCSV(t *testing.T, law scaling.Chinchilla) string {
 func TestScalingFitChinchilla(t *testing.T) {
 	law := scaling.Chinchilla{E: 1.82, A: 482.01, B: 2085.43, Alpha: 0.3478, Beta: 0.3658}
 	csv := writeRunsCSV(t, law)
-	plot := filepath.Join(t.TempDir(), "fit.svg")
-	out, _, err := runXent(t, "scaling", "fit", "--data", csv, "--bootstrap", "10", "--plot", plot, "--json")
+	plots := t.TempDir()
+	plot := filepath.Join(plots, "chinchilla.pdf")
+	out, _, err := runXent(t, "scaling", "fit", "--data", csv, "--bootstrap", "10", "--plots", plots, "--plot-format", "pdf", "--json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +159,8 @@ func TestScalingBadInput(t *testing.T) {
 		{[]string{"fit", "--data", few, "--form", "kaplan-n", "--exclude-worst", "3"}, "excluding the 3 worst-fitted runs would leave none of 3 to fit"},
 		{[]string{"fit", "--data", few, "--form", "kaplan-n", "--exclude-highest-loss", "-2"}, "--exclude-highest-loss -2: want 0 or more"},
 		{[]string{"fit", "--data", few, "--form", "kaplan-n", "--exclude-highest-loss", "3"}, "excluding the 3 highest-loss runs would leave none of 3 to fit"},
-		{[]string{"fit", "--data", few, "--form", "kaplan-n", "--plot", filepath.Join(dir, "p.pdf")}, "want a .png or .svg"},
+		{[]string{"fit", "--data", few, "--form", "kaplan-n", "--plot", filepath.Join(dir, "p.jpeg")}, "want svg, png, pdf"},
+		{[]string{"fit", "--data", few, "--form", "kaplan-n", "--plots", dir, "--plot-format", "jpeg"}, `plot format "jpeg"`},
 		{[]string{"fit", "--data", filepath.Join(dir, "missing.csv")}, "--data: open"},
 		{[]string{"plan"}, "--flops is required"},
 		{[]string{"plan", "--flops", "-1"}, "--flops: compute budget -1 FLOPs"},

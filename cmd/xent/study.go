@@ -93,6 +93,7 @@ func newStudyExposureCmd() *cobra.Command {
 	var f studyFlags
 	var o study.ExposureOptions
 	var plotPath string
+	var plots plotFlags
 	cmd := &cobra.Command{
 		Use:   "exposure --model DIR [flags]",
 		Short: "Exposure bias: the model on true context against the model on its own",
@@ -108,13 +109,17 @@ and the error-compounding curve: generating freely from d[:p] (greedy, and
 sampled), at each distance j = 1 … --horizon the NLL of the true token
 d[p+j−1] given the model's own j−1 tokens, beside its teacher-forced NLL, and
 how often the model's top-1 token there differs from its top-1 under the
-true context. Prints a table and writes the curve to --plot (SVG); by
-default to exposure.svg in the directory of the model's studies, MODEL.studies
-beside MODEL (exposure-2.svg and on when earlier plots are there).`,
+true context. Prints a table and writes the curve into --plots as
+exposure.svg (--plot-format); by default into the directory of the model's
+studies, MODEL.studies beside MODEL (exposure-2.svg and on when earlier plots
+are there).`,
 		Example: `  xent study exposure --model runs/opticks
-  xent study exposure --model runs/opticks --prefixes 8,32 --own 8 --continuation 16 --plot curve.svg --json`,
+  xent study exposure --model runs/opticks --prefixes 8,32 --own 8 --continuation 16 --plots runs/plots --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := plots.check(); err != nil {
+				return err
+			}
 			o.Seed = f.seed
 			p, docs, err := f.heldOut(o.DocLength())
 			if err != nil {
@@ -129,17 +134,23 @@ beside MODEL (exposure-2.svg and on when earlier plots are there).`,
 			if err := f.print(cmd.OutOrStdout(), res); err != nil {
 				return err
 			}
-			path := plotPath
+			var path string
 			switch {
-			case cmd.Flags().Changed("plot") && path == "":
-				return nil
-			case !cmd.Flags().Changed("plot"):
-				if path, err = studyOutput(f.model, "exposure.svg"); err != nil {
-					return fmt.Errorf("the plot (give --plot FILE, or --plot '' for none): %w", err)
+			case cmd.Flags().Changed("plot"): // the older spelling: a file, or '' for none
+				if path = plotPath; path == "" {
+					return nil
+				}
+			case plots.dir != "":
+				if path, err = plots.path("exposure"); err != nil {
+					return err
+				}
+			default:
+				if path, err = studyOutput(f.model, "exposure."+plots.format); err != nil {
+					return fmt.Errorf("the plot (give --plots DIR): %w", err)
 				}
 			}
 			if err := res.Plot(path); err != nil {
-				return fmt.Errorf("--plot %s: %w", path, err)
+				return fmt.Errorf("the plot %s: %w", path, err)
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "xent study exposure: wrote %s\n", path)
 			return nil
@@ -152,7 +163,9 @@ beside MODEL (exposure-2.svg and on when earlier plots are there).`,
 	fl.IntVar(&o.Continuation, "continuation", 32, "m: true tokens scored after them")
 	fl.IntVar(&o.Horizon, "horizon", 64, "free-running tokens of the error-compounding curve")
 	fl.Float64Var(&o.Temperature, "temperature", 1, "temperature of the sampled runs")
-	fl.StringVar(&plotPath, "plot", "", "write the curve here as SVG (default: exposure.svg in MODEL.studies beside --model, never replacing an earlier one; '': no plot)")
+	plots.add(cmd, "write the curve into this directory as exposure.FORMAT (default: MODEL.studies beside --model, never replacing an earlier plot)")
+	fl.StringVar(&plotPath, "plot", "", "write the curve to this file ('': no plot)")
+	fl.MarkHidden("plot") // the older spelling; --plots is the vocabulary's
 	return cmd
 }
 
@@ -164,7 +177,7 @@ func newStudyRepetitionCmd() *cobra.Command {
 		Use:   "repetition --model DIR [flags]",
 		Short: "Sweep repetition, frequency and presence penalties; measure degeneration",
 		Long: `Continue the first --prompt-len tokens of each held-out document with
---new-tokens tokens under each setting of the sweep: every repetition
+--max-tokens tokens under each setting of the sweep: every repetition
 penalty in --repetition-penalties (Hugging Face's), then every frequency
 penalty and every presence penalty (OpenAI's) alone. For each setting it
 reports seq-rep-4, distinct-2, the mean NLL of the generated tokens under
@@ -224,7 +237,7 @@ the first row is the held-out text itself. Decoding is greedy unless
 	f.add(cmd)
 	fl := cmd.Flags()
 	fl.IntVar(&o.Prompt, "prompt-len", 32, "tokens of each held-out prompt")
-	fl.IntVar(&o.NewTokens, "new-tokens", 64, "tokens generated per prompt")
+	fl.IntVar(&o.NewTokens, "max-tokens", 64, "tokens generated per prompt")
 	fl.StringVar(&repList, "repetition-penalties", "1,1.1,1.2,1.5,2", "repetition penalties to sweep, comma-separated (1: off; empty: none)")
 	fl.StringVar(&freqList, "frequency-penalties", "0.5,1", "frequency penalties to sweep, each alone (empty: none)")
 	fl.StringVar(&presList, "presence-penalties", "0.5,1", "presence penalties to sweep, each alone (empty: none)")

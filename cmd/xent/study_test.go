@@ -10,7 +10,7 @@ import (
 	"github.com/xent-dev/xent/data"
 )
 
-// TestStudyOutputs: without --plot, "study exposure" writes its plot
+// TestStudyOutputs: without --plots, "study exposure" writes its plot
 // beside the model (MODEL.studies/exposure.svg), never into the working
 // directory, and a second run keeps the first's plot; "--plot ”" writes
 // none; "study posttrain --write-pairs DIR" says what it wrote, and
@@ -46,6 +46,10 @@ func TestStudyOutputs(t *testing.T) {
 	}
 	if stderr := exposure("--plot", ""); strings.Contains(stderr, "wrote") {
 		t.Errorf(`--plot "": %s`, stderr)
+	}
+	plotsDir := filepath.Join(t.TempDir(), "plots")
+	if stderr := exposure("--plots", plotsDir, "--plot-format", "png"); !strings.Contains(stderr, "wrote "+filepath.Join(plotsDir, "exposure.png")) {
+		t.Errorf("--plots DIR --plot-format png: %s", stderr)
 	}
 	if entries, err := os.ReadDir(filepath.Dir(dir)); err != nil || len(entries) != 2 {
 		t.Errorf("beside the model: %v, %v; want the model and its studies directory", entries, err)
