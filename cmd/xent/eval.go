@@ -19,11 +19,11 @@ import (
 )
 
 type evalFlags struct {
-	model, data, corpus, base   string
-	window, classes string
-	plots                        plotFlags
-	ctx, stride, threads        int
-	asJSON, whole               bool
+	model, data, corpus, base string
+	window, classes           string
+	plots                     plotFlags
+	ctx, stride, threads      int
+	asJSON, whole             bool
 }
 
 func newEvalCmd() *cobra.Command {
