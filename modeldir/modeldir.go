@@ -32,6 +32,7 @@ import (
 	"slices"
 
 	"github.com/xent-dev/xent/internal/atomicfile"
+	"github.com/xent-dev/xent/internal/provenance"
 	"github.com/xent-dev/xent/model"
 	"github.com/xent-dev/xent/tokenizer"
 )
@@ -227,4 +228,21 @@ func WriteFiles(dir string, m *model.Model, tok *tokenizer.Tokenizer, extra map[
 		return err
 	}
 	return tok.SaveHFFile(filepath.Join(dir, TokenizerFile))
+}
+
+// Provenance names the directory's model in a report: its path and the
+// SHA-256 of its weight file (read again, so that the digest is the
+// file's, as sha256sum prints it).
+func (p *Pretrained) Provenance() (provenance.Model, error) {
+	return ModelProvenance(p.Dir)
+}
+
+// ModelProvenance names the model directory dir in a report: its path
+// and the SHA-256 of its weight file.
+func ModelProvenance(dir string) (provenance.Model, error) {
+	sum, err := provenance.HashFiles(filepath.Join(dir, WeightsFile))
+	if err != nil {
+		return provenance.Model{}, fmt.Errorf("modeldir: %w", err)
+	}
+	return provenance.Model{Path: dir, WeightsSHA256: sum}, nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/xent-dev/xent/data"
 	"github.com/xent-dev/xent/eval"
+	"github.com/xent-dev/xent/internal/provenance"
 	"github.com/xent-dev/xent/modeldir"
 )
 
@@ -160,13 +160,21 @@ func runEval(cmd *cobra.Command, f *evalFlags) error {
 			fmt.Fprintf(logw, "xent eval: wrote %s\n", path)
 		}
 	}
-	out := cmd.OutOrStdout()
-	if f.asJSON {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+	src := provenance.New()
+	src.Model = modelSource(f.model)
+	if f.base != "" {
+		src.Base = modelSource(f.base)
 	}
-	return r.WriteTable(out)
+	src.Data = f.data
+	if f.corpus != "" {
+		src.Data = "corpus " + f.corpus + " (held-out 10%)"
+		if f.whole {
+			src.Data = "corpus " + f.corpus + " (whole)"
+		}
+	}
+	src.Tokenizer = "the model's (" + f.model + ")"
+	src.Settings = map[string]any{"window": r.Window, "classes": f.classes}
+	return writeReport(cmd.OutOrStdout(), src, f.asJSON, true, r, r.WriteTable)
 }
 
 // scoreEvalText feeds every document of --data or --corpus to e, showing

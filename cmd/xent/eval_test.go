@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/xent-dev/xent/internal/provenance"
 )
 
 const evalText = "The Prism of Newton refracts light. Is it not so? In 1704 the Opticks appeared.\n"
@@ -30,6 +32,13 @@ func TestEvalJSON(t *testing.T) {
 		if _, ok := r[key]; !ok {
 			t.Errorf("--json has no %q", key)
 		}
+	}
+	src, _ := r["source"].(map[string]any)
+	if model, _ := src["model"].(map[string]any); model["path"] != dir || len(model["weights_sha256"].(string)) != 64 || src["base"] == nil || src["data"] != texts {
+		t.Errorf("source %v: want the model %s with its weights' hash, the base, and the data %s", src, dir, texts)
+	}
+	if build, _ := src["xent"].(map[string]any); build["kernels"] == "" || build["go"] == "" {
+		t.Errorf("source names no build: %v", src)
 	}
 	w := r["window"].(map[string]any)
 	if w["scheme"] != "strided" || w["ctx"] != 16.0 || w["stride"] != 8.0 || r["documents"] != 2.0 {
@@ -70,7 +79,12 @@ func TestEvalTable(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
-	for _, want := range []string{"llamacpp, ctx 16", "mean NLL", "bits per byte", "ECE", "capitalised word", "position in window"} {
+	sum, err := provenance.HashFiles(filepath.Join(dir, "model.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{dir + " (weights sha256 " + sum[:12] + ")", "data       " + text, "build      xent ",
+		"llamacpp, ctx 16", "mean NLL", "bits per byte", "ECE", "capitalised word", "position in window"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}

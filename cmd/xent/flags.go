@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"github.com/xent-dev/xent/data"
@@ -55,4 +57,13 @@ func (f *tokenizerFlags) options(src data.Source, logf func(string, ...any)) (da
 		o.Tokenizer = tok
 	}
 	return o, nil
+}
+
+// describe names the tokenizer for a report: the --tokenizer given, or the
+// BPE trained on the training split.
+func (f *tokenizerFlags) describe() string {
+	if f.spec != "" {
+		return f.spec
+	}
+	return fmt.Sprintf("a %d-token byte-level BPE trained on the training split", f.vocabSize)
 }

@@ -1,11 +1,12 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"strings"
+
+	"github.com/xent-dev/xent/internal/provenance"
 
 	"github.com/spf13/cobra"
 
@@ -133,10 +134,14 @@ func fitRuns(data string, runs []scaling.Run, form string, ex exclusions, opt sc
 	return rep, nil
 }
 
-func printFitReport(w io.Writer, rep fitReport, asJSON bool) error {
-	if asJSON {
-		return json.NewEncoder(w).Encode(rep)
-	}
+// printFitReport writes a fit under what produced it (src), as a table or
+// as JSON (which "xent scaling plan --fit" reads).
+func printFitReport(w io.Writer, src provenance.Source, rep fitReport, asJSON bool) error {
+	return writeReport(w, src, asJSON, false, rep, func(w io.Writer) error { return writeFitTable(w, rep) })
+}
+
+// writeFitTable writes a fit as a table.
+func writeFitTable(w io.Writer, rep fitReport) error {
 	iv := func(i *scaling.Interval, format string) string {
 		if i == nil {
 			return ""

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/xent-dev/xent/internal/provenance"
+
 	"github.com/spf13/cobra"
 
 	"github.com/xent-dev/xent/scaling"
@@ -114,7 +116,11 @@ func runScalingFit(cmd *cobra.Command, f *scalingFitFlags) error {
 		}
 		fmt.Fprintf(cmd.ErrOrStderr(), "xent scaling fit: wrote %s\n", path)
 	}
-	return printFitReport(cmd.OutOrStdout(), rep, f.json)
+	src := provenance.New()
+	src.Data = f.data
+	src.Settings = map[string]any{"form": f.form, "exclude_highest_loss": f.exclude.HighestLoss,
+		"exclude_largest_residual": f.exclude.LargestResidual, "bootstrap": f.opt.Bootstrap, "level": f.opt.Level, "seed": f.opt.Seed}
+	return printFitReport(cmd.OutOrStdout(), src, rep, f.json)
 }
 
 // plotReport draws the fit of rep over runs.

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xent-dev/xent/internal/provenance"
+
 	"github.com/spf13/cobra"
 
 	"github.com/xent-dev/xent/data"
@@ -192,7 +194,10 @@ func runScalingSweep(cmd *cobra.Command, f *scalingSweepFlags) error {
 	if err != nil {
 		return fmt.Errorf("fitting the %d runs in %s: %w", len(runs), csvPath, err)
 	}
-	if err := atomicfile.Write(filepath.Join(f.out, "fit.json"), func(w io.Writer) error { return printFitReport(w, rep, true) }); err != nil {
+	src := provenance.New()
+	src.Data = fmt.Sprintf("%s (%d runs of this sweep on corpus %s)", csvPath, len(runs), f.src.Name())
+	src.Settings = map[string]any{"form": "chinchilla", "bootstrap": f.bootstrap, "seed": f.s.Seed}
+	if err := atomicfile.Write(filepath.Join(f.out, "fit.json"), func(w io.Writer) error { return printFitReport(w, src, rep, true) }); err != nil {
 		return err
 	}
 	plotPath := filepath.Join(f.out, "scaling.svg")
@@ -200,5 +205,5 @@ func runScalingSweep(cmd *cobra.Command, f *scalingSweepFlags) error {
 		return err
 	}
 	logf("wrote %s, %s and %s", csvPath, filepath.Join(f.out, "fit.json"), plotPath)
-	return printFitReport(cmd.OutOrStdout(), rep, f.json)
+	return printFitReport(cmd.OutOrStdout(), src, rep, f.json)
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/xent-dev/xent/data"
+	"github.com/xent-dev/xent/internal/provenance"
 	"github.com/xent-dev/xent/modeldir"
 	"github.com/xent-dev/xent/study"
 )
@@ -54,13 +54,16 @@ func (f *studyFlags) add(cmd *cobra.Command) {
 	fl.BoolVar(&f.json, "json", false, "print the result as JSON")
 }
 
-// print writes a study's result as a table, or as JSON with --json.
-func (f *studyFlags) print(w io.Writer, res interface{ WriteTable(io.Writer) }) error {
-	if f.json {
-		return json.NewEncoder(w).Encode(res)
-	}
-	res.WriteTable(w)
-	return nil
+// print writes a study's result under what produced it (the model, the
+// held-out text, the study's settings), as a table or, with --json, as
+// JSON.
+func (f *studyFlags) print(w io.Writer, res interface{ WriteTable(io.Writer) }, settings any) error {
+	src := provenance.New()
+	src.Model = modelSource(f.model)
+	src.Data = f.src.Name() + " (held-out 10%)"
+	src.Tokenizer = "the model's (" + f.model + ")"
+	src.Settings = settings
+	return writeReport(w, src, f.json, false, res, func(w io.Writer) error { res.WriteTable(w); return nil })
 }
 
 // heldOut loads the model and cuts its held-out documents of length tokens.
@@ -131,7 +134,7 @@ are there).`,
 				return err
 			}
 			// The table first: a plot that cannot be written loses nothing.
-			if err := f.print(cmd.OutOrStdout(), res); err != nil {
+			if err := f.print(cmd.OutOrStdout(), res, o); err != nil {
 				return err
 			}
 			var path string
@@ -231,7 +234,7 @@ the first row is the held-out text itself. Decoding is greedy unless
 			if err != nil {
 				return err
 			}
-			return f.print(cmd.OutOrStdout(), res)
+			return f.print(cmd.OutOrStdout(), res, o)
 		},
 	}
 	f.add(cmd)

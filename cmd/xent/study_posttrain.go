@@ -1,12 +1,14 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/xent-dev/xent/internal/provenance"
 
 	"github.com/spf13/cobra"
 
@@ -135,10 +137,12 @@ func runStudyPosttrain(cmd *cobra.Command, f *posttrainFlags) error {
 	if err != nil {
 		return err
 	}
-	if f.json {
-		return json.NewEncoder(cmd.OutOrStdout()).Encode(posttrainJSON(res))
-	}
-	return posttrain.WriteTable(cmd.OutOrStdout(), res)
+	src := provenance.New()
+	src.Model = modelSource(f.modelDir)
+	src.Data = "negation pairs and plain text from the held-out 10% of corpus " + f.o.Corpus
+	src.Tokenizer = "the model's (" + f.modelDir + ")"
+	src.Settings = f.o
+	return writeReport(cmd.OutOrStdout(), src, f.json, false, posttrainJSON(res), func(w io.Writer) error { return posttrain.WriteTable(w, res) })
 }
 
 // posttrainRow is a posttrain.Row for JSON (NaN written as "nan").

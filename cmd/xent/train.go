@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/xent-dev/xent/data"
+	"github.com/xent-dev/xent/internal/provenance"
 	"github.com/xent-dev/xent/model"
 	"github.com/xent-dev/xent/modeldir"
 	"github.com/xent-dev/xent/train"
@@ -206,7 +206,19 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 	rep := report{Corpus: corpus.Name, Steps: res.Steps, FinalStep: t.Step, Seconds: res.Elapsed.Seconds(), TokensPerS: res.TokensPerS,
 		Params: len(t.Model.ParamBuffer()), VocabSize: tok.VocabSize(), HeldOutByte: len(corpus.HeldOut),
 		Eval: res.Final, GzipBPB: gz, Out: f.out}
-	return printTrainReport(cmd.OutOrStdout(), rep, f.json)
+	src := provenance.New()
+	src.Model = modelSource(f.out)
+	src.Data = corpus.Name + " (the first 90% trained on, the last 10% held out)"
+	switch {
+	case f.resume != "":
+		src.Tokenizer = "the checkpoint's (" + f.resume + ")"
+	case f.init != "":
+		src.Tokenizer = "the model's (" + f.init + ")"
+	default:
+		src.Tokenizer = f.tok.describe()
+	}
+	src.Settings = t.Settings
+	return writeReport(cmd.OutOrStdout(), src, f.json, false, rep, func(w io.Writer) error { return printTrainReport(w, rep) })
 }
 
 // scored says how much of the held-out split an evaluation scored.
@@ -217,10 +229,7 @@ func scored(ev train.Eval) string {
 	return fmt.Sprintf("all %d held-out tokens", ev.Tokens)
 }
 
-func printTrainReport(w io.Writer, r report, asJSON bool) error {
-	if asJSON {
-		return json.NewEncoder(w).Encode(r)
-	}
+func printTrainReport(w io.Writer, r report) error {
 	steps := fmt.Sprintf("%d steps", r.Steps)
 	switch {
 	case r.Steps == 0:

@@ -29,12 +29,24 @@ func TestTrainTinyAndResume(t *testing.T) {
 		Steps   int     `json:"steps"`
 		BPB     float64 `json:"val_bpb"`
 		GzipBPB float64 `json:"gzip9_bpb"`
+		Source  struct {
+			Model struct {
+				Path          string
+				WeightsSHA256 string `json:"weights_sha256"`
+			}
+			Data, Tokenizer string
+			Settings        map[string]any
+		}
 	}
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 		t.Fatalf("%v in %q", err, stdout)
 	}
 	if rep.Steps != 3 || !(rep.BPB > 0) || !(rep.GzipBPB > 0) {
 		t.Fatalf("report %+v", rep)
+	}
+	if src := rep.Source; len(src.Model.WeightsSHA256) != 64 || !strings.HasPrefix(src.Data, corpus) ||
+		!strings.Contains(src.Tokenizer, "300-token byte-level BPE") || src.Settings["lr"] == nil {
+		t.Errorf("the report's source %+v: want the checkpoint's hash, the data, the tokenizer and the settings", src)
 	}
 	for _, name := range []string{"config.json", "model.safetensors", "tokenizer.json", "optimizer.safetensors", "state.json", "metrics.jsonl", "loss.svg"} {
 		if _, err := os.Stat(filepath.Join(out, name)); err != nil {

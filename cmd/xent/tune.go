@@ -1,15 +1,16 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/xent-dev/xent/internal/provenance"
 	"github.com/xent-dev/xent/model"
 	"github.com/xent-dev/xent/modeldir"
 	"github.com/xent-dev/xent/train"
@@ -210,12 +211,17 @@ func runTune(cmd *cobra.Command, method string, f *tuneFlags) error {
 	r := tuneReport{Method: method, Examples: len(items), Steps: t.Step, Seconds: time.Since(start).Seconds(),
 		Loss: jsonFloat(last.Loss), RewardAccuracy: jsonFloat(last.RewardAccuracy), Margin: jsonFloat(last.Margin),
 		KLToStart: jsonFloat(lastKL), Reference: reference, Out: f.out}
-	if f.json {
-		return json.NewEncoder(cmd.OutOrStdout()).Encode(r)
-	}
-	_, err = fmt.Fprintf(cmd.OutOrStdout(), "%s: %d steps in %.1f s, final loss %.4f, reward accuracy %s, KL(π ‖ start) %.4g; wrote %s\n",
-		method, r.Steps, r.Seconds, last.Loss, orDash(last.RewardAccuracy), lastKL, f.out)
-	return err
+	src := provenance.New()
+	src.Model = modelSource(f.out)
+	src.Base = modelSource(f.modelDir)
+	src.Data = f.data
+	src.Tokenizer = "the base model's (" + f.modelDir + ")"
+	src.Settings = f.cfg
+	return writeReport(cmd.OutOrStdout(), src, f.json, false, r, func(w io.Writer) error {
+		_, err := fmt.Fprintf(w, "%s: %d steps in %.1f s, final loss %.4f, reward accuracy %s, KL(π ‖ start) %.4g; wrote %s\n",
+			method, r.Steps, r.Seconds, last.Loss, orDash(last.RewardAccuracy), lastKL, f.out)
+		return err
+	})
 }
 
 // orDash formats x, or "-" for the NaN of a field a method does not have.
