@@ -2,11 +2,12 @@ package gemm
 
 import (
 	"fmt"
-	"github.com/xent-dev/xent/internal/dispatch"
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/xent-dev/xent/internal/dispatch"
 )
 
 // kernelFunc is a micro-kernel: the MR×NR tile C = alpha·A·B + beta·C with
