@@ -169,6 +169,7 @@ type tokenizerTrainFlags struct {
 	pattern   string
 	special   []string
 	threads   int
+	force     bool
 }
 
 // trainPatterns names the pre-tokenizers "xent tokenizer train" offers.
@@ -204,7 +205,8 @@ smallest pair of ids), counted incrementally. A JSON summary goes to stdout.`,
 	fl := train.Flags()
 	fl.SortFlags = false
 	fl.IntVar(&f.vocabSize, "vocab-size", 32000, "tokens in the vocabulary, special tokens included")
-	fl.StringVar(&f.out, "out", "", "the tokenizer.json to write (required)")
+	fl.StringVar(&f.out, "out", "", "the tokenizer.json to write (required; a new file unless --force)")
+	fl.BoolVar(&f.force, "force", false, "replace --out if it exists")
 	fl.StringVar(&f.pattern, "pattern", "gpt2", "pre-tokenizer: gpt2, cl100k_base or o200k_base")
 	fl.StringSliceVar(&f.special, "special", []string{"<|endoftext|>"}, "special tokens, comma-separated, given the last ids")
 	fl.IntVar(&f.threads, "threads", runtime.GOMAXPROCS(0), "goroutines that pre-tokenize")
@@ -221,6 +223,9 @@ func runTokenizerTrain(cmd *cobra.Command, f *tokenizerTrainFlags, files []strin
 		return fmt.Errorf("--out is required")
 	case f.threads < 1:
 		return fmt.Errorf("--threads %d: want at least 1", f.threads)
+	}
+	if _, err := os.Lstat(f.out); err == nil && !f.force {
+		return fmt.Errorf("--out %s exists; --force to replace it", f.out)
 	}
 	start := time.Now()
 	var texts [][]byte

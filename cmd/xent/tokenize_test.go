@@ -212,8 +212,9 @@ func TestTokenizerTrain(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--vocab-size", "100", "--out", out, corpus}, "less than the 256 bytes"},
-		{[]string{"--out", out, filepath.Join(dir, "missing.txt")}, "missing.txt"},
+		{[]string{"--vocab-size", "100", "--out", out, "--force", corpus}, "less than the 256 bytes"},
+		{[]string{"--out", out, "--force", filepath.Join(dir, "missing.txt")}, "missing.txt"},
+		{[]string{"--vocab-size", "270", "--out", out, corpus}, "exists; --force to replace it"},
 		{[]string{corpus}, "--out is required"},
 		{[]string{"--pattern", "bert", "--out", out, corpus}, `--pattern "bert"`},
 	} {
@@ -221,5 +222,8 @@ func TestTokenizerTrain(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: got %v, want an error containing %q", c.args, err, c.want)
 		}
+	}
+	if _, _, err := runXentIn(t, nil, "tokenizer", "train", "--vocab-size", "270", "--out", out, "--force", corpus); err != nil {
+		t.Errorf("--force: %v", err)
 	}
 }
