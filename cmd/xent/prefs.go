@@ -193,7 +193,7 @@ type ktoSummary struct {
 	Type           string    `json:"type"`
 	Examples       int       `json:"examples"`
 	Loss           jsonFloat `json:"loss"`
-	KL             jsonFloat `json:"kl"`
+	KL             jsonFloat `json:"kl"` // KL(π ‖ ref), KTO's detached reference point, clamped at 0
 	ChosenReward   jsonFloat `json:"chosen_reward"`
 	RejectedReward jsonFloat `json:"rejected_reward"`
 }
@@ -214,7 +214,7 @@ func scoreKTO(cmd *cobra.Command, in io.Reader, name string, out *json.Encoder, 
 			return err
 		}
 	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "xent prefs score: %d kto examples from %s, loss %.6g, KL %.6g\n", len(scores), name, r.Loss, r.KL)
+	fmt.Fprintf(cmd.ErrOrStderr(), "xent prefs score: %d kto examples from %s, loss %.6g, KL(π ‖ ref) %.6g (the reference point, from the mismatched completions)\n", len(scores), name, r.Loss, r.KL)
 	return out.Encode(struct {
 		Summary ktoSummary `json:"summary"`
 	}{ktoSummary{Type: "kto", Examples: len(scores), Loss: jsonFloat(r.Loss), KL: jsonFloat(r.KL),
