@@ -216,7 +216,8 @@ func runTune(cmd *cobra.Command, method string, f *tuneFlags) error {
 	src.Base = modelSource(f.modelDir)
 	src.Data = f.data
 	src.Tokenizer = "the base model's (" + f.modelDir + ")"
-	src.Settings = f.cfg
+	src.Settings = map[string]any{"method": method, "loss": spec, "batch": f.cfg.Batch, "steps": f.cfg.Steps,
+		"optimizer": f.cfg.Optim, "seed": f.cfg.Seed, "reference": reference}
 	return writeReport(cmd.OutOrStdout(), src, f.json, false, r, func(w io.Writer) error {
 		_, err := fmt.Fprintf(w, "%s: %d steps in %.1f s, final loss %.4f, reward accuracy %s, KL(π ‖ start) %.4g; wrote %s\n",
 			method, r.Steps, r.Seconds, last.Loss, orDash(last.RewardAccuracy), lastKL, f.out)
