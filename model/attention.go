@@ -8,12 +8,23 @@ import (
 	"github.com/xent-dev/xent/internal/par"
 )
 
-// softmaxPrefix turns row[:n] into its softmax, exp(x − max)/Σ exp(x − max)
-// (safe for any finite scores), and zeroes row[n:], the masked future.
-func softmaxPrefix(row []float32, n int) {
-	st := kernels.Stats(row[:n])
-	kernels.ExpAffine(row[:n], row[:n], st.Max, float32(1/st.SumExp), 0)
+// softmaxBand turns row[lo:n] into its softmax, exp(x − max)/Σ exp(x − max)
+// (safe for any finite scores), and zeroes the masked rest: row[:lo], the
+// keys before a sliding window, and row[n:], the future.
+func softmaxBand(row []float32, lo, n int) {
+	st := kernels.Stats(row[lo:n])
+	kernels.ExpAffine(row[lo:n], row[lo:n], st.Max, float32(1/st.SumExp), 0)
+	clear(row[:lo])
 	clear(row[n:])
+}
+
+// firstKey is the first key the query at position t attends to: 0, or
+// with a sliding window of w keys, t − w + 1.
+func (d dims) firstKey(t int) int {
+	if d.fam.window > 0 {
+		return max(0, t-d.fam.window+1)
+	}
+	return 0
 }
 
 // attnRows is the block of query rows attention works on: rows [i0, i1)
@@ -25,6 +36,7 @@ const attnRows = 64
 // and head h (reading key/value head h/(H/K)),
 //
 //	att[b,h] = softmax(Q Kᵀ/√D) with the future masked   [T, T]
+//	           (and with a sliding window, the keys before it)
 //	y[b, :, h]  = att[b,h]·V                               [T, D]
 //
 // from qkv [B, T, (H+2K)·D] into att [B, H, T, T] and y [B, T, H·D].
@@ -44,7 +56,7 @@ func (m *Model) attnForward(qkv, att, y []float32, B, T int) {
 				// scores of queries [i0, i1) against keys [0, i1)
 				gemm.Sgemm(gemm.NoTrans, gemm.Trans, i1-i0, i1, d.D, scale, seq[i0*W+h*d.D:], W, k, W, 0, p[i0*T:], T, 1)
 				for t := i0; t < i1; t++ {
-					softmaxPrefix(p[t*T:(t+1)*T], t+1)
+					softmaxBand(p[t*T:(t+1)*T], d.firstKey(t), t+1)
 				}
 				gemm.Sgemm(gemm.NoTrans, gemm.NoTrans, i1-i0, d.D, i1, 1, p[i0*T:], T, v, W, 0, y[(b*T+i0)*A+h*d.D:], A, 1)
 			}

@@ -81,6 +81,9 @@ func (m *Model) blockBackward(blk *block, la *layerActs, x []float32, B, T int) 
 			}
 		})
 	}
+	if blk.qNorm.w != nil {
+		m.qkNormBackward(blk, la, N)
+	}
 	off := 0
 	for i, l := range blk.qkv {
 		l.backward(la.ln1, N, a.dqkv[off:], W, a.dln, i > 0, a.ones, th)

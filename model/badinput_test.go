@@ -37,7 +37,23 @@ func TestConfigErrors(t *testing.T) {
 		{"activation", with(gpt, func(c *Config) { c.ActivationFunction = "relu" }), `activation_function "relu"`},
 		{"hidden act", with(llama, func(c *Config) { c.HiddenAct = "gelu" }), `hidden_act "gelu"`},
 		{"rope scaling", with(llama, func(c *Config) { c.RopeScaling = []byte(`{"type": "linear"}`) }), "rope_scaling"},
-		{"bias", with(llama, func(c *Config) { c.AttentionBias = true }), "attention_bias"},
+		{"longrope", with(llama, func(c *Config) { c.RopeScaling = []byte(`{"rope_type": "longrope", "factor": 2.0}`) }), `rope_type "longrope" is not supported`},
+		{"su", with(llama, func(c *Config) { c.RopeScaling = []byte(`{"type": "su"}`) }), `rope_type "su" is not supported`},
+		{"yarn mscale", with(llama, func(c *Config) { c.RopeScaling = []byte(`{"rope_type": "yarn", "factor": 4.0, "mscale": 1.0}`) }), `rope_type "yarn" with mscale is not supported`},
+		{"llama3 field", with(llama, func(c *Config) {
+			c.RopeScaling = []byte(`{"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0}`)
+		}), "needs original_max_position_embeddings"},
+		{"rope factor", with(llama, func(c *Config) { c.RopeScaling = []byte(`{"rope_type": "linear", "factor": 0.5}`) }), "factor is 0.5, must be at least 1"},
+		{"rope json", with(llama, func(c *Config) { c.RopeScaling = []byte(`[1]`) }), "rope_scaling: not a JSON object"},
+		{"two thetas", with(llama, func(c *Config) { c.RopeParameters = []byte(`{"rope_type": "default", "rope_theta": 5.0}`) }), "rope_theta 10000 and rope_parameters.rope_theta 5 differ"},
+		{"two variants", with(llama, func(c *Config) {
+			c.RopeScaling, c.RopeParameters = []byte(`{"rope_type": "linear", "factor": 2.0}`), []byte(`{"rope_type": "linear", "factor": 2.0}`)
+		}), "both rope_scaling and rope_parameters"},
+		{"mistral bias", with(llama, func(c *Config) { c.ModelType, c.AttentionBias = Mistral, true }), "attention_bias or mlp_bias is not part of mistral models"},
+		{"qwen2 window", with(llama, func(c *Config) { c.ModelType, c.UseSlidingWindow = Qwen2, true }), "use_sliding_window true is not supported"},
+		{"window", with(llama, func(c *Config) { c.ModelType, c.SlidingWindow = Mistral, ptr(0) }), "sliding_window is 0"},
+		{"head_dim", with(llama, func(c *Config) { c.HeadDim = -4 }), "head_dim is -4"},
+		{"family", with(llama, func(c *Config) { c.ModelType = "gemma2" }), `model_type "gemma2" is not supported`},
 		{"positions", with(llama, func(c *Config) { c.MaxPositionEmbeddings = 1e12 }), "max_position_embeddings is 1000000000000, must be in [1, 16777216]"},
 		{"layers", with(llama, func(c *Config) { c.NumHiddenLayers = 1e9 }), "num_hidden_layers is 1000000000, must be in [1, 4096]"},
 		{"gpt2 layers", with(gpt, func(c *Config) { c.NLayer = 1e9 }), "n_layer is 1000000000"},

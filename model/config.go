@@ -8,15 +8,20 @@ import (
 )
 
 // Family names an architecture, as Hugging Face's model_type does.
+// Mistral, Qwen2 and Qwen3 are Llama with the differences families.go
+// lists.
 const (
-	GPT2  = "gpt2"
-	Llama = "llama"
+	GPT2    = "gpt2"
+	Llama   = "llama"
+	Mistral = "mistral"
+	Qwen2   = "qwen2"
+	Qwen3   = "qwen3"
 )
 
 // Config is a model's shape in Hugging Face config.json fields; each family
 // reads its own.
 type Config struct {
-	ModelType string `json:"model_type"` // GPT2 or Llama
+	ModelType string `json:"model_type"` // GPT2, Llama, Mistral, Qwen2 or Qwen3
 	VocabSize int    `json:"vocab_size"`
 
 	// GPT-2 (the head is tied).
@@ -27,7 +32,7 @@ type Config struct {
 	NPositions       int     `json:"n_positions,omitempty"`
 	LayerNormEpsilon float64 `json:"layer_norm_epsilon,omitempty"`
 
-	// Llama.
+	// Llama and the families like it.
 	HiddenSize            int     `json:"hidden_size,omitempty"`
 	IntermediateSize      int     `json:"intermediate_size,omitempty"`
 	NumHiddenLayers       int     `json:"num_hidden_layers,omitempty"`
@@ -37,14 +42,23 @@ type Config struct {
 	RopeTheta             float64 `json:"rope_theta,omitempty"`
 	MaxPositionEmbeddings int     `json:"max_position_embeddings,omitempty"`
 	TieWordEmbeddings     bool    `json:"tie_word_embeddings"`
+	HeadDim               int     `json:"head_dim,omitempty"`       // 0 (absent): hidden_size / num_attention_heads
+	AttentionBias         bool    `json:"attention_bias,omitempty"` // Llama, Qwen3: biases on q, k, v and o_proj
+	MLPBias               bool    `json:"mlp_bias,omitempty"`       // Llama: biases on gate, up and down_proj
+	// RopeScaling is a RoPE variant (rope.go's ropeScaling); RopeParameters
+	// is transformers v5's field for rope_theta and the variant together.
+	RopeScaling    json.RawMessage `json:"rope_scaling,omitempty"`
+	RopeParameters json.RawMessage `json:"rope_parameters,omitempty"`
+	// SlidingWindow (Mistral): each position attends to itself and the
+	// window − 1 before it; null or absent: all of them. Qwen2 and Qwen3
+	// carry one too, used only when UseSlidingWindow is set.
+	SlidingWindow    *int `json:"sliding_window,omitempty"`
+	UseSlidingWindow bool `json:"use_sliding_window,omitempty"`
 
 	// Variants this package does not implement; a config that asks for one
 	// is rejected rather than run wrongly.
-	ActivationFunction string          `json:"activation_function,omitempty"` // GPT-2: gelu_new (tanh GELU) only
-	HiddenAct          string          `json:"hidden_act,omitempty"`          // Llama: silu only
-	RopeScaling        json.RawMessage `json:"rope_scaling,omitempty"`        // null only
-	AttentionBias      bool            `json:"attention_bias,omitempty"`      // false only
-	MLPBias            bool            `json:"mlp_bias,omitempty"`            // false only
+	ActivationFunction string `json:"activation_function,omitempty"` // GPT-2: gelu_new (tanh GELU) only
+	HiddenAct          string `json:"hidden_act,omitempty"`          // Llama: silu only
 }
 
 // checkSupported rejects the config fields that ask for a variant this
@@ -53,12 +67,8 @@ func (c Config) checkSupported() error {
 	switch {
 	case c.ModelType == GPT2 && c.ActivationFunction != "" && c.ActivationFunction != "gelu_new" && c.ActivationFunction != "gelu_pytorch_tanh":
 		return fmt.Errorf("model: activation_function %q is not supported (only the tanh GELU, gelu_new)", c.ActivationFunction)
-	case c.ModelType == Llama && c.HiddenAct != "" && c.HiddenAct != "silu":
+	case c.ModelType != GPT2 && c.HiddenAct != "" && c.HiddenAct != "silu":
 		return fmt.Errorf("model: hidden_act %q is not supported (only silu)", c.HiddenAct)
-	case len(c.RopeScaling) > 0 && string(c.RopeScaling) != "null":
-		return fmt.Errorf("model: rope_scaling %s is not supported", c.RopeScaling)
-	case c.AttentionBias || c.MLPBias:
-		return fmt.Errorf("model: attention_bias and mlp_bias are not supported")
 	}
 	return nil
 }
@@ -98,6 +108,8 @@ type dims struct {
 	eps   float32
 	theta float64
 	tied  bool
+	fam   family   // Llama-like families' differences (families.go)
+	rope  ropeSpec // the rotary embedding's frequencies (rope.go)
 }
 
 // qkv is the width of a row of queries, keys and values.
@@ -117,7 +129,7 @@ func (c Config) dims() (dims, error) {
 		}
 		d = dims{V: c.VocabSize, L: c.NLayer, C: c.NEmbd, H: c.NHead, K: c.NHead, F: f,
 			maxT: c.NPositions, eps: float32(eps), tied: true}
-	case Llama:
+	case Llama, Mistral, Qwen2, Qwen3:
 		eps, theta, k := c.RMSNormEps, c.RopeTheta, c.NumKeyValueHeads
 		if eps == 0 {
 			eps = 1e-6
@@ -131,7 +143,7 @@ func (c Config) dims() (dims, error) {
 		d = dims{llama: true, V: c.VocabSize, L: c.NumHiddenLayers, C: c.HiddenSize, H: c.NumAttentionHeads, K: k,
 			F: c.IntermediateSize, maxT: c.MaxPositionEmbeddings, eps: float32(eps), theta: theta, tied: c.TieWordEmbeddings}
 	default:
-		return dims{}, fmt.Errorf("model: model_type %q is neither %q nor %q", c.ModelType, GPT2, Llama)
+		return dims{}, fmt.Errorf("model: model_type %q is not supported (only %q, %q, %q, %q and %q)", c.ModelType, GPT2, Llama, Mistral, Qwen2, Qwen3)
 	}
 	if err := c.checkSupported(); err != nil {
 		return dims{}, err
@@ -139,13 +151,28 @@ func (c Config) dims() (dims, error) {
 	if err := c.checkBounds(d); err != nil {
 		return dims{}, err
 	}
-	if d.C%d.H != 0 {
+	if d.C%d.H != 0 && (!d.llama || c.HeadDim == 0) {
 		return dims{}, fmt.Errorf("model: width %d is not a multiple of the %d heads", d.C, d.H)
 	}
 	if d.H%d.K != 0 {
 		return dims{}, fmt.Errorf("model: %d attention heads are not a multiple of the %d key/value heads", d.H, d.K)
 	}
 	d.D = d.C / d.H
+	if d.llama {
+		var err error
+		if d.fam, err = c.family(); err != nil {
+			return dims{}, err
+		}
+		if c.HeadDim != 0 {
+			if c.HeadDim < 1 || c.HeadDim > maxWidth {
+				return dims{}, fmt.Errorf("model: %s config: head_dim is %d, must be in [1, %d]", c.ModelType, c.HeadDim, maxWidth)
+			}
+			d.D = c.HeadDim
+		}
+		if d.theta, d.rope, err = c.ropeSpec(d.theta, d.D, d.maxT); err != nil {
+			return dims{}, err
+		}
+	}
 	if d.llama && d.maxT*d.D > maxRopeTable {
 		return dims{}, fmt.Errorf("model: max_position_embeddings %d with heads of %d channels needs a RoPE table of %d values, more than the %d supported", d.maxT, d.D, d.maxT*d.D, maxRopeTable)
 	}
@@ -177,9 +204,11 @@ const (
 // config.json it came from.
 func (c Config) checkBounds(d dims) error {
 	names := map[string][5]string{ // vocabulary, layers, width, heads, key/value heads; MLP and context below
-		GPT2:  {"vocab_size", "n_layer", "n_embd", "n_head", "n_head"},
-		Llama: {"vocab_size", "num_hidden_layers", "hidden_size", "num_attention_heads", "num_key_value_heads"},
+		GPT2: {"vocab_size", "n_layer", "n_embd", "n_head", "n_head"},
 	}[c.ModelType]
+	if c.ModelType != GPT2 {
+		names = [5]string{"vocab_size", "num_hidden_layers", "hidden_size", "num_attention_heads", "num_key_value_heads"}
+	}
 	mlp, ctx := "intermediate_size", "max_position_embeddings"
 	if c.ModelType == GPT2 {
 		mlp, ctx = "n_inner (0: 4·n_embd)", "n_positions"

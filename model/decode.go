@@ -186,7 +186,7 @@ func (dec *Decoder) attend(qkv, y, k, v []float32, n int) {
 		kv := h / G * d.maxT * d.D
 		s := dec.scores[h*d.maxT : h*d.maxT+n]
 		gemm.Sgemv(gemm.Trans, n, d.D, scale, qkv[h*d.D:], k[kv:], d.D, 0, s, 1)
-		softmaxPrefix(s, n)
+		softmaxBand(s, d.firstKey(n-1), n)
 		gemm.Sgemv(gemm.NoTrans, d.D, n, 1, s, v[kv:], d.D, 0, y[h*d.D:], 1)
 	})
 }

@@ -1,6 +1,10 @@
-// Package model is a decoder-only transformer in two families, GPT-2 and
-// Llama, with an explicit forward and backward per layer (llm.c style, no
-// autograd) and incremental decoding with a KV cache.
+// Package model is a decoder-only transformer in the families of Hugging
+// Face's model_type gpt2, llama, mistral, qwen2 and qwen3 (families.go
+// lists how the last four differ; ropescale.go the RoPE variants), with
+// an explicit forward and backward per layer (llm.c style, no autograd)
+// and incremental decoding with a KV cache. Each family is checked against
+// a plain-PyTorch transcription of transformers' modeling file
+// (testdata/gen.py): logits, loss and every gradient.
 //
 // # Teacher forcing
 //
@@ -29,7 +33,8 @@
 //
 // Shapes are row-major; N = B·T rows of the residual stream, C channels,
 // H query heads, K key/value heads (K = H for GPT-2, K divides H for
-// grouped-query attention), D = C/H per head, F hidden units of the MLP.
+// grouped-query attention), D = C/H per head (or config.json's head_dim),
+// F hidden units of the MLP.
 // The queries, keys and values of a row sit side by side in one [N, (H+2K)·D]
 // buffer, as GPT-2's fused c_attn writes them; Llama's q, k and v
 // projections write their column ranges of it.

@@ -18,6 +18,9 @@ type layerActs struct {
 	res2             []float32 // [N, C] residual stream after attention
 	fc, up           []float32 // [N, F] GPT-2: c_fc output (fc); Llama: gate (fc), up
 	act              []float32 // [N, F] GELU(fc) or SiLU(gate)·up
+	// qkPre [N·H, D] then [N·K, D] are the queries and keys before q_norm
+	// and k_norm, qkRstd [N·(H+K)] their rstds; Qwen3 only.
+	qkPre, qkRstd []float32
 }
 
 func newLayerActs(d dims, B, T int) layerActs {
@@ -30,6 +33,9 @@ func newLayerActs(d dims, B, T int) layerActs {
 		la.up = f(N * d.F)
 	} else {
 		la.ln1Mean, la.ln2Mean = f(N), f(N)
+	}
+	if d.fam.qkNorm {
+		la.qkPre, la.qkRstd = f(N*(d.H+d.K)*d.D), f(N*(d.H+d.K))
 	}
 	return la
 }
@@ -53,7 +59,10 @@ type acts struct {
 	scratch   []float32   // [N, C]
 	ones      []float32   // [N] ones, for column sums
 	dscores   [][]float32 // per worker [T, T]
-	threads   int
+	// qk [3, N·(H+K)·D] and qkOnes [N·(H+K)] are q_norm and k_norm's
+	// backward scratch; Qwen3 only.
+	qk, qkOnes []float32
+	threads    int
 }
 
 // acts returns the buffers for [B, T], reallocating on a new shape.
@@ -71,6 +80,12 @@ func (m *Model) acts(B, T int) *acts {
 		a.dup = f(N * d.F)
 	} else {
 		a.lnfMean = f(N)
+	}
+	if d.fam.qkNorm {
+		a.qk, a.qkOnes = f(3*N*(d.H+d.K)*d.D), f(N*(d.H+d.K))
+		for i := range a.qkOnes {
+			a.qkOnes[i] = 1
+		}
 	}
 	for i := range a.ones {
 		a.ones[i] = 1
@@ -160,6 +175,9 @@ func (m *Model) blockForward(blk *block, la *layerActs, x, out []float32, n int,
 	for _, l := range blk.qkv {
 		l.forward(la.ln1, n, la.qkv[off:], d.qkv(), false, th)
 		off += l.out
+	}
+	if blk.qNorm.w != nil {
+		m.qkNormForward(blk, la, n)
 	}
 	attend(la.qkv, la.atty)
 	copy(la.res2, x[:n*d.C])

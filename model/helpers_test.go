@@ -1,6 +1,7 @@
 package model
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -36,7 +37,34 @@ var tinyConfigs = []struct {
 		NumAttentionHeads: 4, NumKeyValueHeads: 2, MaxPositionEmbeddings: 16, RMSNormEps: 1e-5, RopeTheta: 10000}},
 	{"llama-tied", Config{ModelType: Llama, VocabSize: 37, HiddenSize: 16, IntermediateSize: 24, NumHiddenLayers: 2,
 		NumAttentionHeads: 4, NumKeyValueHeads: 1, MaxPositionEmbeddings: 16, RMSNormEps: 1e-5, RopeTheta: 500, TieWordEmbeddings: true}},
+	// Llama with every bias, head_dim beside hidden_size / heads, and
+	// Llama 3.1's RoPE scaling with its three frequency bands (wavelengths
+	// 6.3, 29 and 135 against 8/4 and 8/1), scored past its original context.
+	{"llama-bias-llama3", Config{ModelType: Llama, VocabSize: 37, HiddenSize: 16, IntermediateSize: 24, NumHiddenLayers: 2,
+		NumAttentionHeads: 4, NumKeyValueHeads: 2, HeadDim: 6, MaxPositionEmbeddings: 40, RMSNormEps: 1e-5, RopeTheta: 100,
+		AttentionBias: true, MLPBias: true,
+		RopeScaling: json.RawMessage(`{"rope_type":"llama3","factor":4.0,"low_freq_factor":1.0,"high_freq_factor":4.0,"original_max_position_embeddings":8}`)}},
+	// Qwen2: q, k and v biases, tied, YaRN (default attention factor and betas).
+	{"qwen2-yarn", Config{ModelType: Qwen2, VocabSize: 37, HiddenSize: 16, IntermediateSize: 24, NumHiddenLayers: 2,
+		NumAttentionHeads: 4, NumKeyValueHeads: 2, MaxPositionEmbeddings: 16, RMSNormEps: 1e-6, RopeTheta: 1e4, TieWordEmbeddings: true,
+		RopeScaling: json.RawMessage(`{"type":"yarn","factor":4.0}`)}},
+	// Qwen3: q_norm and k_norm, head_dim 8 over a width of 16 with 4 heads,
+	// rope_theta and linear scaling given the transformers v5 way.
+	{"qwen3", Config{ModelType: Qwen3, VocabSize: 37, HiddenSize: 16, IntermediateSize: 24, NumHiddenLayers: 2,
+		NumAttentionHeads: 4, NumKeyValueHeads: 2, HeadDim: 8, MaxPositionEmbeddings: 16, RMSNormEps: 1e-6,
+		RopeParameters: json.RawMessage(`{"rope_type":"linear","factor":2.0,"rope_theta":1000.0}`)}},
+	// Mistral: a sliding window of 5 over sequences of 12; dynamic NTK
+	// scaling, which changes nothing within the context.
+	{"mistral-window", Config{ModelType: Mistral, VocabSize: 37, HiddenSize: 16, IntermediateSize: 24, NumHiddenLayers: 2,
+		NumAttentionHeads: 4, NumKeyValueHeads: 1, MaxPositionEmbeddings: 16, RMSNormEps: 1e-5, RopeTheta: 1e4, SlidingWindow: ptr(5),
+		RopeScaling: json.RawMessage(`{"rope_type":"dynamic","factor":2.0}`)}},
 }
+
+func ptr[T any](v T) *T { return &v }
+
+// goldenT is a golden case's sequence length: past the original context
+// of a scaled RoPE, and past a sliding window.
+var goldenT = map[string]int{"llama-bias-llama3": 20, "mistral-window": 12}
 
 // randomTokens returns n token ids below v from seed.
 func randomTokens(n, v int, seed uint64) []int32 {

@@ -57,5 +57,10 @@ func (m *Model) activationBytes(B, T int) float64 {
 		perLayer += 2 * N // the norms' means
 		perBatch += N
 	}
+	if d.fam.qkNorm {
+		HK := float64(d.H + d.K)
+		perLayer += N * HK * float64(d.D+1)   // qkPre, qkRstd
+		perBatch += N * HK * float64(3*d.D+1) // qk, qkOnes
+	}
 	return 4 * (float64(d.L)*perLayer + perBatch)
 }

@@ -42,6 +42,9 @@ type block struct {
 	proj     linear   // attention output projection
 	up       []linear // GPT-2: c_fc; Llama: gate_proj, up_proj
 	down     linear   // MLP output projection
+	// qNorm and kNorm (Qwen3) are RMSNorms over each head's queries and
+	// keys before RoPE; their w is nil in other families.
+	qNorm, kNorm norm
 }
 
 // New returns a model of the given config with GPT-2-style random weights
@@ -122,20 +125,24 @@ func (m *Model) bind() {
 		m.wte, m.dwte = p("model.embed_tokens.weight"), g("model.embed_tokens.weight")
 		for i := range m.blocks {
 			pre := "model.layers." + strconv.Itoa(i) + "."
+			f := d.fam
 			m.blocks[i] = block{
 				ln1: nrm(pre+"input_layernorm", false),
 				qkv: []linear{
-					lin(pre+"self_attn.q_proj", C, A, false, false),
-					lin(pre+"self_attn.k_proj", C, KV, false, false),
-					lin(pre+"self_attn.v_proj", C, KV, false, false),
+					lin(pre+"self_attn.q_proj", C, A, f.qkvBias, false),
+					lin(pre+"self_attn.k_proj", C, KV, f.qkvBias, false),
+					lin(pre+"self_attn.v_proj", C, KV, f.qkvBias, false),
 				},
-				proj: lin(pre+"self_attn.o_proj", A, C, false, false),
+				proj: lin(pre+"self_attn.o_proj", A, C, f.oBias, false),
 				ln2:  nrm(pre+"post_attention_layernorm", false),
 				up: []linear{
-					lin(pre+"mlp.gate_proj", C, d.F, false, false),
-					lin(pre+"mlp.up_proj", C, d.F, false, false),
+					lin(pre+"mlp.gate_proj", C, d.F, f.mlpBias, false),
+					lin(pre+"mlp.up_proj", C, d.F, f.mlpBias, false),
 				},
-				down: lin(pre+"mlp.down_proj", d.F, C, false, false),
+				down: lin(pre+"mlp.down_proj", d.F, C, f.mlpBias, false),
+			}
+			if f.qkNorm {
+				m.blocks[i].qNorm, m.blocks[i].kNorm = nrm(pre+"self_attn.q_norm", false), nrm(pre+"self_attn.k_norm", false)
 			}
 		}
 		m.lnf = nrm("model.norm", false)

@@ -81,15 +81,26 @@ func layout(d dims) ([]spec, int) {
 	add("model.embed_tokens.weight", std, 0, d.V, C)
 	for i := range d.L {
 		p := "model.layers." + strconv.Itoa(i) + "."
+		f := d.fam
+		lin := func(name string, std float64, bias bool, out, in int) {
+			add(p+name+".weight", std, 0, out, in) // nn.Linear: [out, in]
+			if bias {
+				add(p+name+".bias", 0, 0, out)
+			}
+		}
 		add(p+"input_layernorm.weight", 0, 1, C)
-		add(p+"self_attn.q_proj.weight", std, 0, A, C) // nn.Linear: [out, in]
-		add(p+"self_attn.k_proj.weight", std, 0, KV, C)
-		add(p+"self_attn.v_proj.weight", std, 0, KV, C)
-		add(p+"self_attn.o_proj.weight", resid, 0, C, A)
+		lin("self_attn.q_proj", std, f.qkvBias, A, C)
+		lin("self_attn.k_proj", std, f.qkvBias, KV, C)
+		lin("self_attn.v_proj", std, f.qkvBias, KV, C)
+		lin("self_attn.o_proj", resid, f.oBias, C, A)
+		if f.qkNorm {
+			add(p+"self_attn.q_norm.weight", 0, 1, d.D)
+			add(p+"self_attn.k_norm.weight", 0, 1, d.D)
+		}
 		add(p+"post_attention_layernorm.weight", 0, 1, C)
-		add(p+"mlp.gate_proj.weight", std, 0, F, C)
-		add(p+"mlp.up_proj.weight", std, 0, F, C)
-		add(p+"mlp.down_proj.weight", resid, 0, C, F)
+		lin("mlp.gate_proj", std, f.mlpBias, F, C)
+		lin("mlp.up_proj", std, f.mlpBias, F, C)
+		lin("mlp.down_proj", resid, f.mlpBias, C, F)
 	}
 	add("model.norm.weight", 0, 1, C)
 	if !d.tied {

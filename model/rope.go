@@ -4,7 +4,8 @@ import "math"
 
 // rope holds the rotary position embedding's cos and sin [maxT, D/2] in
 // Hugging Face Llama's convention: channel i < D/2 of a head pairs with
-// channel i + D/2 (rotate_half), at angle pos·θ^(−2i/D).
+// channel i + D/2 (rotate_half), at angle pos·inv[i] of the config's
+// ropeSpec (θ^(−2i/D) unscaled), both multiplied by the spec's scale.
 type rope struct {
 	cos, sin []float32
 	half     int
@@ -14,8 +15,8 @@ func newRope(d dims) rope {
 	r := rope{half: d.D / 2, cos: make([]float32, d.maxT*d.D/2), sin: make([]float32, d.maxT*d.D/2)}
 	for p := range d.maxT {
 		for i := range r.half {
-			a := float64(p) * math.Pow(d.theta, -float64(2*i)/float64(d.D))
-			r.cos[p*r.half+i], r.sin[p*r.half+i] = float32(math.Cos(a)), float32(math.Sin(a))
+			a := float64(p) * d.rope.inv[i]
+			r.cos[p*r.half+i], r.sin[p*r.half+i] = float32(d.rope.scale*math.Cos(a)), float32(d.rope.scale*math.Sin(a))
 		}
 	}
 	return r

@@ -8,8 +8,10 @@ Run from the repository root with Debian's PyTorch (no transformers needed):
 Each case directory holds what the Go side wrote (go test ./model -run
 TestPyTorchGoldens -update): config.json (Hugging Face fields),
 init.safetensors (the weights, Hugging Face naming) and batch.json (tokens
-and targets [B, T]). The models below are GPT-2 and Llama written in plain
-torch after Hugging Face's modeling_gpt2.py and modeling_llama.py; all math
+and targets [B, T]). The models below are GPT-2 and Llama (with Mistral, Qwen2 and
+Qwen3) written in plain torch after Hugging Face's modeling_gpt2.py,
+modeling_llama.py, modeling_mistral.py, modeling_qwen2.py, modeling_qwen3.py
+and modeling_rope_utils.py; all math
 runs in float64 from the float32 weights. The output holds "logits"
 [B, T, V], "loss" [] (mean cross-entropy, ignore index -100),
 "grad.<name>" for every parameter, and "after.<name>": the parameters after
@@ -98,39 +100,110 @@ def rotate_half(x):
     return torch.cat((-x2, x1), dim=-1)
 
 
+def rope_inv_freq(cfg, D):
+    """inv_freq [D/2] and the cos/sin factor, after transformers'
+    modeling_rope_utils.py (commit 0044e3b3facff1a1ad60b235c69d5b45beae75a4,
+    v4.46): default, linear, dynamic (at most max_position_embeddings
+    positions: the default), yarn and llama3; theta from rope_theta or v5's
+    rope_parameters."""
+    params = dict(cfg.get("rope_parameters") or {})
+    theta = params.pop("rope_theta", None) or cfg.get("rope_theta") or 10000.0
+    scaling = cfg.get("rope_scaling") or params
+    kind = scaling.get("rope_type", scaling.get("type", "default"))
+    base = theta
+    inv_freq = 1.0 / (base ** (torch.arange(0, D, 2, dtype=torch.float64) / D))
+    attention_factor = 1.0
+    if kind in ("default", "dynamic"):
+        pass
+    elif kind == "linear":
+        inv_freq = inv_freq / scaling["factor"]
+    elif kind == "yarn":
+        factor = scaling["factor"]
+        attention_factor = scaling.get("attention_factor") or 0.1 * math.log(factor) + 1.0
+        beta_fast = scaling.get("beta_fast") or 32
+        beta_slow = scaling.get("beta_slow") or 1
+        mpe = cfg["max_position_embeddings"]
+
+        def corr_dim(rot):
+            return (D * math.log(mpe / (rot * 2 * math.pi))) / (2 * math.log(base))
+
+        low = max(math.floor(corr_dim(beta_fast)), 0)
+        high = min(math.ceil(corr_dim(beta_slow)), D - 1)
+        if low == high:
+            high += 0.001
+        ramp = ((torch.arange(D // 2, dtype=torch.float64) - low) / (high - low)).clamp(0, 1)
+        extrapolation = 1 - ramp
+        inv_freq = (inv_freq / factor) * (1 - extrapolation) + inv_freq * extrapolation
+    elif kind == "llama3":
+        factor = scaling["factor"]
+        low_f, high_f = scaling["low_freq_factor"], scaling["high_freq_factor"]
+        old = scaling["original_max_position_embeddings"]
+        low_wave, high_wave = old / low_f, old / high_f
+        wave = 2 * math.pi / inv_freq
+        scaled = torch.where(wave > low_wave, inv_freq / factor, inv_freq)
+        smooth = (old / wave - low_f) / (high_f - low_f)
+        smoothed = (1 - smooth) * scaled / factor + smooth * scaled
+        medium = ~(wave < high_wave) * ~(wave > low_wave)
+        inv_freq = torch.where(medium, smoothed, scaled)
+    else:
+        raise ValueError(kind)
+    return inv_freq, attention_factor
+
+
 def llama(cfg, p, tokens):
+    """Llama and the families written like it, after transformers'
+    modeling_llama.py, modeling_mistral.py, modeling_qwen2.py and
+    modeling_qwen3.py (v4.51): head_dim; biases (llama: attention_bias on
+    q/k/v/o, mlp_bias on the MLP; qwen2: q/k/v always; qwen3:
+    attention_bias); qwen3's per-head RMSNorm of queries and keys before
+    RoPE; mistral's sliding window (key j is seen from query i when
+    i - window < j <= i)."""
     B, T = tokens.shape
+    kind = cfg["model_type"]
     C, L = cfg["hidden_size"], cfg["num_hidden_layers"]
     H = cfg["num_attention_heads"]
     K = cfg.get("num_key_value_heads") or H
     eps = cfg.get("rms_norm_eps") or 1e-6
-    theta = cfg.get("rope_theta") or 10000.0
-    D = C // H
+    D = cfg.get("head_dim") or C // H
 
     def rms(x, name):
         var = x.pow(2).mean(-1, keepdim=True)
         return p[name + ".weight"] * (x * torch.rsqrt(var + eps))
 
-    def lin(x, name):  # nn.Linear: weight [out, in]
-        return x @ p[name + ".weight"].T
+    def lin(x, name):  # nn.Linear: weight [out, in], optional bias
+        y = x @ p[name + ".weight"].T
+        if name + ".bias" in p:
+            y = y + p[name + ".bias"]
+        return y
 
-    inv_freq = 1.0 / (theta ** (torch.arange(0, D, 2, dtype=torch.float64) / D))
+    inv_freq, attention_factor = rope_inv_freq(cfg, D)
     freqs = torch.outer(torch.arange(T, dtype=torch.float64), inv_freq)
     emb = torch.cat((freqs, freqs), dim=-1)
-    cos, sin = emb.cos(), emb.sin()
+    cos, sin = emb.cos() * attention_factor, emb.sin() * attention_factor
+
+    mask = torch.ones(T, T, dtype=torch.bool).tril()
+    window = cfg.get("sliding_window") if kind == "mistral" else None
+    if window:
+        i, j = torch.arange(T).view(T, 1), torch.arange(T).view(1, T)
+        mask = mask & (j > i - window)
 
     x = p["model.embed_tokens.weight"][tokens]
     for i in range(L):
         pre = f"model.layers.{i}."
         a = rms(x, pre + "input_layernorm")
-        q = lin(a, pre + "self_attn.q_proj").view(B, T, H, D).transpose(1, 2)
-        k = lin(a, pre + "self_attn.k_proj").view(B, T, K, D).transpose(1, 2)
+        q = lin(a, pre + "self_attn.q_proj").view(B, T, H, D)
+        k = lin(a, pre + "self_attn.k_proj").view(B, T, K, D)
         v = lin(a, pre + "self_attn.v_proj").view(B, T, K, D).transpose(1, 2)
+        if kind == "qwen3":
+            q, k = rms(q, pre + "self_attn.q_norm"), rms(k, pre + "self_attn.k_norm")
+        q, k = q.transpose(1, 2), k.transpose(1, 2)
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
         k = k.repeat_interleave(H // K, dim=1)  # HF repeat_kv
         v = v.repeat_interleave(H // K, dim=1)
-        y = causal_attention(q, k, v).transpose(1, 2).reshape(B, T, H * D)
+        s = q @ k.transpose(-1, -2) / math.sqrt(D)
+        s = s.masked_fill(~mask, float("-inf"))
+        y = (torch.softmax(s, dim=-1) @ v).transpose(1, 2).reshape(B, T, H * D)
         x = x + lin(y, pre + "self_attn.o_proj")
         a = rms(x, pre + "post_attention_layernorm")
         x = x + lin(F.silu(lin(a, pre + "mlp.gate_proj")) * lin(a, pre + "mlp.up_proj"), pre + "mlp.down_proj")
@@ -153,7 +226,7 @@ def main():
         B, T = batch["B"], batch["T"]
         tokens = torch.tensor(batch["Tokens"]).view(B, T)
         targets = torch.tensor(batch["Targets"]).view(B * T)
-        model = {"gpt2": gpt2, "llama": llama}[cfg["model_type"]]
+        model = {"gpt2": gpt2, "llama": llama, "mistral": llama, "qwen2": llama, "qwen3": llama}[cfg["model_type"]]
         logits = model(cfg, p, tokens)
         loss = F.cross_entropy(logits.reshape(B * T, -1), targets, ignore_index=-100)
         loss.backward()

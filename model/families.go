@@ -1,0 +1,60 @@
+package model
+
+import "fmt"
+
+// family is how a Llama-like model_type differs from Llama, each as
+// transformers' modeling_<type>.py computes it (v4.51):
+//
+//   - llama: attention_bias puts a bias on q, k, v and o_proj, mlp_bias on
+//     gate, up and down_proj;
+//   - mistral: Llama without biases, with sliding_window: position i
+//     attends to keys j with i − window < j ≤ i (a band);
+//   - qwen2: biases on q, k and v_proj (never o_proj); its sliding window
+//     applies only under use_sliding_window, which is refused;
+//   - qwen3: attention_bias as Llama, and an RMSNorm over each head's
+//     queries and keys (q_norm, k_norm, weights [head_dim]) before RoPE.
+//
+// head_dim, where given, sets the channels per head of every family.
+type family struct {
+	qkvBias, oBias, mlpBias bool
+	qkNorm                  bool
+	window                  int // keys a position attends to, itself included; 0: all
+}
+
+// family reads the differences of a Llama-like config, refusing the
+// fields its model_type has no place for or that this package does not
+// implement.
+func (c Config) family() (family, error) {
+	var f family
+	notFor := func(field string) error {
+		return fmt.Errorf("model: %s config: %s is not part of %s models (transformers ignores it; remove it or change model_type)", c.ModelType, field, c.ModelType)
+	}
+	switch c.ModelType {
+	case Llama:
+		f.qkvBias, f.oBias, f.mlpBias = c.AttentionBias, c.AttentionBias, c.MLPBias
+	case Mistral:
+		if c.AttentionBias || c.MLPBias {
+			return f, notFor("attention_bias or mlp_bias")
+		}
+		if c.SlidingWindow != nil {
+			if *c.SlidingWindow < 1 {
+				return f, fmt.Errorf("model: mistral config: sliding_window is %d, must be positive or null", *c.SlidingWindow)
+			}
+			f.window = *c.SlidingWindow
+		}
+	case Qwen2, Qwen3:
+		if c.UseSlidingWindow {
+			return f, fmt.Errorf("model: %s config: use_sliding_window true is not supported (sliding-window layers are not implemented)", c.ModelType)
+		}
+		if c.MLPBias {
+			return f, notFor("mlp_bias")
+		}
+		f.qkvBias = true
+		if c.ModelType == Qwen3 {
+			f.qkvBias, f.oBias, f.qkNorm = c.AttentionBias, c.AttentionBias, true
+		} else if c.AttentionBias {
+			return f, notFor("attention_bias")
+		}
+	}
+	return f, nil
+}
