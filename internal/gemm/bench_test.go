@@ -3,23 +3,29 @@ package gemm
 import (
 	"math/rand/v2"
 	"testing"
+
+	"github.com/xent-dev/xent/internal/kernels"
 )
+
+// benchShapes are the products of a GPT-2-small step, M×K×N, and a
+// decoding step's logits (one row).
+var benchShapes = []struct {
+	name    string
+	m, k, n int
+}{
+	{"2048x2048x2048", 2048, 2048, 2048},
+	{"256x768x2304", 256, 768, 2304},
+	{"256x768x3072", 256, 768, 3072},
+	{"256x3072x768", 256, 3072, 768},
+	{"256x768x50257", 256, 768, 50257},
+	{"1x768x50257", 1, 768, 50257},
+}
 
 // BenchmarkSgemm times C = A·B (no transposes, beta = 0) on GOMAXPROCS
 // goroutines for the shapes a GPT-2-small step needs, named M×K×N, and
 // reports GFLOPS = 2·M·N·K / time.
 func BenchmarkSgemm(b *testing.B) {
-	shapes := []struct {
-		name    string
-		m, k, n int
-	}{
-		{"2048x2048x2048", 2048, 2048, 2048},
-		{"256x768x2304", 256, 768, 2304},
-		{"256x768x3072", 256, 768, 3072},
-		{"256x3072x768", 256, 3072, 768},
-		{"256x768x50257", 256, 768, 50257},
-	}
-	for _, sh := range shapes {
+	for _, sh := range benchShapes {
 		b.Run(sh.name, func(b *testing.B) {
 			r := rand.New(rand.NewPCG(1, 1))
 			x := make([]float32, sh.m*sh.k)
@@ -36,6 +42,38 @@ func BenchmarkSgemm(b *testing.B) {
 			b.ResetTimer()
 			for b.Loop() {
 				Sgemm(NoTrans, NoTrans, sh.m, sh.n, sh.k, 1, x, sh.k, w, sh.n, 0, c, sh.n, 0)
+			}
+			flops := 2 * float64(sh.m) * float64(sh.n) * float64(sh.k)
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
+		})
+	}
+}
+
+// BenchmarkSgemmBF16Native times SgemmBF16Native (float32 A rounded to
+// bfloat16 as it is packed, B in bfloat16, beta = 0) on the shapes of
+// BenchmarkSgemm, with the best bfloat16 kernel here, and reports GFLOPS.
+// Without AVX512_BF16 it says so and skips: the Go kernel is a reference,
+// not a speed.
+func BenchmarkSgemmBF16Native(b *testing.B) {
+	if ActiveBF16Native() == "generic" {
+		b.Skip("no AVX512_BF16 here: only the generic bfloat16 kernel, which is not timed")
+	}
+	for _, sh := range benchShapes {
+		b.Run(sh.name, func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 1))
+			x := make([]float32, sh.m*sh.k)
+			for i := range x {
+				x[i] = r.Float32() - 0.5
+			}
+			w := make([]uint16, sh.k*sh.n)
+			for i := range w {
+				w[i] = kernels.Float32ToBFloat16(r.Float32() - 0.5)
+			}
+			c := make([]float32, sh.m*sh.n)
+			SgemmBF16Native(NoTrans, NoTrans, sh.m, sh.n, sh.k, 1, x, sh.k, w, sh.n, 0, c, sh.n, 0)
+			b.ResetTimer()
+			for b.Loop() {
+				SgemmBF16Native(NoTrans, NoTrans, sh.m, sh.n, sh.k, 1, x, sh.k, w, sh.n, 0, c, sh.n, 0)
 			}
 			flops := 2 * float64(sh.m) * float64(sh.n) * float64(sh.k)
 			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")

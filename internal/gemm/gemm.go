@@ -18,6 +18,7 @@ type kernelFunc func(k int, a, b, c *float32, ldc int, alpha, beta float32)
 // impl is one micro-kernel and its blocking: mc is a multiple of mr, nc of nr.
 type impl struct {
 	name       string
+	bf16       bool // multiplies bfloat16 pairs (bf16native.go)
 	mr, nr     int
 	mc, kc, nc int
 	kernel     kernelFunc
@@ -74,6 +75,12 @@ func checkMatrix[T any](name string, x []T, rows, cols, ld int) {
 // GOMAXPROCS. beta == 0 does not read C; alpha == 0 or k == 0 does not read
 // A or B. Inconsistent sizes panic.
 func Sgemm(transA, transB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, threads int) {
+	checkOperands(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	(&job{im: impls.Current(), transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}).start(threads)
+}
+
+// checkOperands panics unless the sizes are consistent (Sgemm's checks).
+func checkOperands[B any](transA, transB Transpose, m, n, k int, a []float32, lda int, b []B, ldb int, c []float32, ldc int) {
 	if m < 0 || n < 0 || k < 0 {
 		panic(fmt.Sprintf("gemm: negative dimension m=%d n=%d k=%d", m, n, k))
 	}
@@ -88,21 +95,22 @@ func Sgemm(transA, transB Transpose, m, n, k int, alpha float32, a []float32, ld
 		checkMatrix("b", b, k, n, ldb)
 	}
 	checkMatrix("c", c, m, n, ldc)
-	if m == 0 || n == 0 {
+}
+
+// start runs a checked job on up to threads goroutines (≤ 0: GOMAXPROCS).
+func (jb *job) start(threads int) {
+	if jb.m == 0 || jb.n == 0 {
 		return
 	}
-	if alpha == 0 || k == 0 {
-		scaleC(m, n, beta, c, ldc)
+	if jb.alpha == 0 || jb.k == 0 {
+		scaleC(jb.m, jb.n, jb.beta, jb.c, jb.ldc)
 		return
 	}
-	im := impls.Current()
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
 	// Below about a megaflop per goroutine the start-up costs more than it saves.
-	threads = max(1, min(threads, m*n*k>>19))
-	jb := &job{im: im, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}
-	jb.run(threads)
+	jb.run(max(1, min(threads, jb.m*jb.n*jb.k>>19)))
 }
 
 // scaleC sets C = beta·C, writing zeros without reading C when beta == 0.
@@ -126,14 +134,33 @@ func lanes(n int) uint32 { return uint32(1<<n - 1) }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
-// job holds the arguments of one Sgemm call.
+// job holds the arguments of one Sgemm or SgemmBF16Native call.
 type job struct {
 	im             *impl
 	transA, transB Transpose
 	m, n, k        int
 	alpha, beta    float32
 	a, b, c        []float32
+	bh             []uint16 // B in bfloat16, for an im.bf16 kernel (b is then nil)
 	lda, ldb, ldc  int
+}
+
+// packA packs the job's op(A)[i0:i0+mc, p0:p0+kc] as the kernel reads it.
+func (jb *job) packA(dst []float32, i0, mc, p0, kc int) {
+	if jb.im.bf16 {
+		packABF16(dst, jb.a, jb.lda, jb.transA, i0, mc, p0, kc, jb.im.mr)
+		return
+	}
+	packA(jb.im, dst, jb.a, jb.lda, jb.transA, i0, mc, p0, kc, jb.im.mr)
+}
+
+// packB packs the job's op(B)[p0:p0+kc, j0:j0+nc] as the kernel reads it.
+func (jb *job) packB(dst []float32, p0, kc, j0, nc int) {
+	if jb.im.bf16 {
+		packBBF16(dst, jb.bh, jb.ldb, jb.transB, p0, kc, j0, nc, jb.im.nr)
+		return
+	}
+	packB(jb.im, dst, jb.b, jb.ldb, jb.transB, p0, kc, j0, nc, jb.im.nr)
 }
 
 // r16 rounds x up to a multiple of 16 floats (64 bytes).
@@ -177,7 +204,7 @@ func putWorkspace(w *workspace) {
 // getWorkspace returns packing buffers for an m×n×k problem: blocks no
 // larger than the problem needs, so that small products stay small.
 func getWorkspace(im *impl, threads, m, n, k int) *workspace {
-	kc := min(im.kc, k)
+	kc := im.packedK(min(im.kc, k))
 	mc := min(im.mc, ceilDiv(m, im.mr)*im.mr)
 	nc := min(im.nc, ceilDiv(n, im.nr)*im.nr)
 	na, nb, nt := r16(mc*kc), r16(kc*nc), r16(im.mr*im.nr)
@@ -253,6 +280,7 @@ func (jb *job) run(T int) {
 			nsl := ceilDiv(nc, nr)
 			for pc := 0; pc < jb.k; pc += im.kc {
 				kc := min(im.kc, jb.k-pc)
+				kp := im.packedK(kc) // packed elements per sliver row
 				beta := jb.beta
 				if pc > 0 {
 					beta = 1
@@ -260,7 +288,7 @@ func (jb *job) run(T int) {
 				bp := w.bp[step%2]
 				step++
 				if lo, hi := share(nsl, t, T); lo < hi {
-					packB(im, bp[lo*kc*nr:], jb.b, jb.ldb, jb.transB, pc, kc, jc+lo*nr, min(nc, hi*nr)-lo*nr, nr)
+					jb.packB(bp[lo*kp*nr:], pc, kc, jc+lo*nr, min(nc, hi*nr)-lo*nr)
 				}
 				for ic := 0; ic < jb.m; ic += im.mc {
 					mc := min(im.mc, jb.m-ic)
@@ -268,15 +296,15 @@ func (jb *job) run(T int) {
 					ap := w.ap[astep%2]
 					astep++
 					if lo, hi := share(msl, t, T); lo < hi {
-						packA(im, ap[lo*kc*mr:], jb.a, jb.lda, jb.transA, ic+lo*mr, min(mc, hi*mr)-lo*mr, pc, kc, mr)
+						jb.packA(ap[lo*kp*mr:], ic+lo*mr, min(mc, hi*mr)-lo*mr, pc, kc)
 					}
 					bar.wait()
 					if nsl >= 2*T || nsl >= msl {
 						lo, hi := share(nsl, t, T)
-						jb.macro(ap, bp, tp, ic, mc, 0, mc, jc, nc, lo*nr, min(nc, hi*nr), kc, beta)
+						jb.macro(ap, bp, tp, ic, mc, 0, mc, jc, nc, lo*nr, min(nc, hi*nr), kp, beta)
 					} else {
 						lo, hi := share(msl, t, T)
-						jb.macro(ap, bp, tp, ic, mc, lo*mr, min(mc, hi*mr), jc, nc, 0, nc, kc, beta)
+						jb.macro(ap, bp, tp, ic, mc, lo*mr, min(mc, hi*mr), jc, nc, 0, nc, kp, beta)
 					}
 				}
 			}

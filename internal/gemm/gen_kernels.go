@@ -3,7 +3,7 @@
 // gen_kernels writes kernels_amd64.s, the register-tiled micro-kernels,
 // and (with gen_gemv.go) gemv_amd64.s, the matrix–vector kernels:
 //
-//	go run gen_kernels.go gen_gemv.go
+//	go run gen_kernels.go gen_gemv.go gen_bf16.go
 //
 // Every kernel has the Go signature
 //
@@ -35,6 +35,10 @@ type kernel struct {
 	mr    int
 	vecs  int
 	zero  string // instruction that zeroes an accumulator
+	// bf16: the packed slivers hold pairs of bfloat16 (one 32-bit word per
+	// row or column and pair of k, the lower k in the low half), k counts
+	// the pairs, and each step is VDPBF16PS with A broadcast from memory.
+	bf16 bool
 }
 
 func (k kernel) acc(i, v int) string { return fmt.Sprintf("%s%d", k.reg, i*k.vecs+v) }
@@ -53,7 +57,11 @@ func (k kernel) gen() {
 	const unroll = 4
 	fmt.Fprintf(&out, "\n// func %s(k int, a, b, c *float32, ldc int, alpha, beta float32)\n", k.name)
 	fmt.Fprintf(&out, "// %d×%d tile: accumulators %s0–%s%d, B in %s%d–%s%d", k.mr, nr, k.reg, k.reg, nacc-1, k.reg, bReg, k.reg, bReg+k.vecs-1)
-	fmt.Fprintf(&out, ", A broadcast into %s%d.\n", k.reg, bc)
+	if k.bf16 {
+		fmt.Fprintf(&out, ", A broadcast by VDPBF16PS.\n// k counts pairs of k; a and b hold bfloat16 pairs (see bf16native.go).\n")
+	} else {
+		fmt.Fprintf(&out, ", A broadcast into %s%d.\n", k.reg, bc)
+	}
 	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-48\n", k.name)
 	p("MOVQ k+0(FP), CX")
 	p("MOVQ a+8(FP), AX")
@@ -89,6 +97,12 @@ func (k kernel) gen() {
 				for off := 0; off < nr*4; off += 64 {
 					p("PREFETCHT0 %d(BX)", (u+pfDist)*nr*4+off)
 				}
+			}
+			if k.bf16 {
+				for v := 0; v < k.vecs; v++ {
+					p("%s", vdpbf16ps(i*k.vecs+v, bReg+v, regAX, (u*k.mr+i)*4))
+				}
+				continue
 			}
 			p("VBROADCASTSS %d(AX), %s", (u*k.mr+i)*4, k.r(bc))
 			for v := 0; v < k.vecs; v++ {
@@ -166,10 +180,12 @@ func main() {
 		kernels := []kernel{
 			{name: "kernel14x32AVX512", reg: "Z", lanes: 16, mr: 14, vecs: 2, zero: "VPXORD"},
 			{name: "kernel6x16AVX2", reg: "Y", lanes: 8, mr: 6, vecs: 2, zero: "VXORPS"},
+			{name: "kernel14x32BF16AVX512", reg: "Z", lanes: 16, mr: 14, vecs: 2, zero: "VPXORD", bf16: true},
 		}
 		for _, k := range kernels {
 			k.gen()
 		}
 	})
 	write("gemv_amd64.s", genGemv)
+	write("bf16_amd64.s", genBF16)
 }

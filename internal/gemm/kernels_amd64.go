@@ -4,7 +4,7 @@ package gemm
 
 import "golang.org/x/sys/cpu"
 
-//go:generate go run gen_kernels.go gen_gemv.go
+//go:generate go run gen_kernels.go gen_gemv.go gen_bf16.go
 
 // Assembly micro-kernels (kernels_amd64.s, see gen_kernels.go for the
 // contract). Each computes one MR×NR tile of C from packed slivers; the
@@ -12,6 +12,9 @@ import "golang.org/x/sys/cpu"
 
 //go:noescape
 func kernel14x32AVX512(k int, a, b, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func kernel14x32BF16AVX512(k int, a, b, c *float32, ldc int, alpha, beta float32)
 
 //go:noescape
 func kernel6x16AVX2(k int, a, b, c *float32, ldc int, alpha, beta float32)
@@ -45,3 +48,22 @@ func copyPackAVX512(dst, src *float32, kc, ld, ldd int, lmask, smask uint32)
 
 //go:noescape
 func transPackAVX512(dst, src *float32, blocks, ld, ldd int)
+
+// bf16SimdImpls returns the assembly bfloat16 micro-kernels this CPU
+// supports: VDPBF16PS needs AVX512_BF16, which x/sys/cpu reports only
+// where the operating system saves the AVX-512 registers.
+func bf16SimdImpls() []*impl {
+	if !cpu.X86.HasAVX512F || !cpu.X86.HasAVX512BF16 {
+		return nil
+	}
+	return []*impl{{name: "avx512bf16", bf16: true, mr: 14, nr: 32, mc: 168, kc: bf16KC, nc: 4096, kernel: kernel14x32BF16AVX512}}
+}
+
+// The single VDPBF16PS instructions of bf16_amd64.s, for the test of
+// their encodings.
+
+//go:noescape
+func dpbf16psReg(acc *[16]float32, x, y *[16]uint32)
+
+//go:noescape
+func dpbf16psBcast(acc *[16]float32, x *[16]uint32, y *uint32, disp int)
