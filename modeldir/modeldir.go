@@ -7,9 +7,12 @@
 //   - an xent checkpoint, as `xent train` writes it: config.json with the
 //     training settings under "xent", model.safetensors, tokenizer.json and
 //     token_counts.npy (how often each token occurred in the training text);
-//   - a local Hugging Face GPT-2 or Llama directory: config.json,
-//     model.safetensors, and tokenizer.json or GPT-2's vocab.json and
-//     merges.txt. Sharded weights and pytorch_model.bin are not read.
+//   - a local Hugging Face directory of a family package model implements
+//     (gpt2, llama, mistral, qwen2, qwen3): config.json, model.safetensors
+//     or the shards model.safetensors.index.json names (F32, F16 or BF16,
+//     read one shard at a time), and tokenizer.json or GPT-2's vocab.json
+//     and merges.txt. pytorch_model.bin is not read (a message says to
+//     convert it).
 //
 // Save writes the first three files of the same layout, so a fine-tuned
 // model loads like any other.
@@ -96,11 +99,11 @@ func Load(dir string) (*Pretrained, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("modeldir: %w (in %s)", err, cfgPath)
 	}
-	weights := filepath.Join(dir, WeightsFile)
-	if _, err := os.Stat(weights); err != nil {
-		return nil, fmt.Errorf("modeldir: %s: %w (only a single model.safetensors is read)", dir, err)
+	weights, err := WeightFiles(dir)
+	if err != nil {
+		return nil, err
 	}
-	m, err := model.Load(cfg, weights)
+	m, err := model.LoadShards(cfg, weights)
 	if err != nil {
 		return nil, fmt.Errorf("modeldir: %w", err)
 	}
@@ -238,9 +241,14 @@ func (p *Pretrained) Provenance() (provenance.Model, error) {
 }
 
 // ModelProvenance names the model directory dir in a report: its path
-// and the SHA-256 of its weight file.
+// and the SHA-256 of its weight file (of a sharded checkpoint's shards,
+// one after the other in WeightFiles' order).
 func ModelProvenance(dir string) (provenance.Model, error) {
-	sum, err := provenance.HashFiles(filepath.Join(dir, WeightsFile))
+	files, err := WeightFiles(dir)
+	if err != nil {
+		return provenance.Model{}, err
+	}
+	sum, err := provenance.HashFiles(files...)
 	if err != nil {
 		return provenance.Model{}, fmt.Errorf("modeldir: %w", err)
 	}

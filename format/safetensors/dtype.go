@@ -103,12 +103,35 @@ func (t Tensor) Float32s() ([]float32, error) {
 // FromFloat32 is a F32 tensor holding data with the given shape; it panics
 // if len(data) is not the product of the shape (a caller's bug).
 func FromFloat32(name string, shape []int, data []float32) Tensor {
-	t := Tensor{Name: name, DType: F32, Shape: shape, Data: make([]byte, 4*len(data))}
+	return FromFloat32As(name, shape, data, F32)
+}
+
+// FromFloat32As is FromFloat32 stored as F32, F16 or BF16, rounded to the
+// nearest value, ties to even (as PyTorch's .to(dtype) rounds). It panics
+// on another dtype or if len(data) is not the product of the shape (a
+// caller's bug).
+func FromFloat32As(name string, shape []int, data []float32, d DType) Tensor {
+	if d != F32 && d != F16 && d != BF16 {
+		panic(fmt.Sprintf("safetensors: tensor %q: cannot store float32 values as %s", name, d))
+	}
+	t := Tensor{Name: name, DType: d, Shape: shape, Data: make([]byte, d.Size()*len(data))}
 	if t.Len() != len(data) {
 		panic(fmt.Sprintf("safetensors: tensor %q: %d values for shape %v", name, len(data), shape))
 	}
-	for i, v := range data {
-		binary.LittleEndian.PutUint32(t.Data[4*i:], math.Float32bits(v))
+	if d == F32 {
+		for i, v := range data {
+			binary.LittleEndian.PutUint32(t.Data[4*i:], math.Float32bits(v))
+		}
+		return t
+	}
+	bits := make([]uint16, len(data))
+	if d == F16 {
+		kernels.F32ToF16(bits, data)
+	} else {
+		kernels.F32ToBF16(bits, data)
+	}
+	for i, b := range bits {
+		binary.LittleEndian.PutUint16(t.Data[2*i:], b)
 	}
 	return t
 }

@@ -175,3 +175,33 @@ func TestWriteFileAtomic(t *testing.T) {
 		t.Error("WriteFile into a missing directory succeeded")
 	}
 }
+
+// TestFromFloat32As checks the bytes of F16 and BF16 tensors against
+// values PyTorch gives (torch.tensor(x).to(dtype).view(torch.int16)),
+// ties rounded to even, and that Float32s reads them back.
+func TestFromFloat32As(t *testing.T) {
+	x := []float32{1, -2, 1.00390625, 1.01171875, 65504, 3.0517578e-05}
+	for _, tc := range []struct {
+		d    DType
+		want []uint16
+		back []float32
+	}{
+		// 1.00390625 = 1 + 2⁻⁸ is a tie between bfloat16's 1 and 1 + 2⁻⁷: even is 1.
+		// 1.01171875 = 1 + 3·2⁻⁸ is a tie between 1 + 2⁻⁷ and 1 + 2⁻⁶: even is 1 + 2⁻⁶.
+		{BF16, []uint16{0x3f80, 0xc000, 0x3f80, 0x3f82, 0x4780, 0x3800},
+			[]float32{1, -2, 1, 1.015625, 65536, 3.0517578e-05}},
+		{F16, []uint16{0x3c00, 0xc000, 0x3c04, 0x3c0c, 0x7bff, 0x0200},
+			[]float32{1, -2, 1.00390625, 1.01171875, 65504, 3.0517578e-05}},
+	} {
+		tt := FromFloat32As("x", []int{2, 3}, x, tc.d)
+		for i, w := range tc.want {
+			if got := binary.LittleEndian.Uint16(tt.Data[2*i:]); got != w {
+				t.Errorf("%s: element %d (%g) is %#04x, want %#04x", tc.d, i, x[i], got, w)
+			}
+		}
+		back, err := tt.Float32s()
+		if err != nil || !slices.Equal(back, tc.back) {
+			t.Errorf("%s: read back %v, %v; want %v", tc.d, back, err, tc.back)
+		}
+	}
+}
