@@ -73,7 +73,8 @@ func (c Config) checkSupported() error {
 	return nil
 }
 
-// ReadConfig reads a Hugging Face config.json and validates it.
+// ReadConfig reads a Hugging Face config.json and validates it, its
+// fields too (CheckFields).
 func ReadConfig(path string) (Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -82,6 +83,9 @@ func ReadConfig(path string) (Config, error) {
 	var c Config
 	if err := json.Unmarshal(b, &c); err != nil {
 		return Config{}, fmt.Errorf("model: %s: %w", path, err)
+	}
+	if err := CheckFields(b); err != nil {
+		return Config{}, fmt.Errorf("%w (in %s)", err, path)
 	}
 	if _, err := c.dims(); err != nil {
 		return Config{}, fmt.Errorf("%w (in %s)", err, path)

@@ -32,7 +32,7 @@ var tinyConfigs = []struct {
 	name string
 	cfg  Config
 }{
-	{"gpt2", Config{ModelType: GPT2, VocabSize: 37, NEmbd: 16, NLayer: 2, NHead: 4, NPositions: 16}},
+	{"gpt2", Config{ModelType: GPT2, VocabSize: 37, NEmbd: 16, NLayer: 2, NHead: 4, NPositions: 16, TieWordEmbeddings: true}},
 	{"llama", Config{ModelType: Llama, VocabSize: 37, HiddenSize: 16, IntermediateSize: 40, NumHiddenLayers: 2,
 		NumAttentionHeads: 4, NumKeyValueHeads: 2, MaxPositionEmbeddings: 16, RMSNormEps: 1e-5, RopeTheta: 10000}},
 	{"llama-tied", Config{ModelType: Llama, VocabSize: 37, HiddenSize: 16, IntermediateSize: 24, NumHiddenLayers: 2,

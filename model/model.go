@@ -10,7 +10,11 @@ import (
 // A Model is not safe for concurrent use; Decoders of one model may run
 // concurrently with each other while its parameters do not change.
 type Model struct {
-	Config Config // as given to New or Load; changing it changes nothing
+	// Config is as given to New or Load, except that tie_word_embeddings
+	// says what the model does (a GPT-2 head is always the embedding, so
+	// that a saved config.json loads in transformers with that head);
+	// changing it changes nothing.
+	Config Config
 	// Threads bounds the goroutines of each step; 0 means GOMAXPROCS.
 	// Results are bit-identical across runs and thread counts.
 	Threads int
@@ -76,6 +80,7 @@ func alloc(cfg Config) (*Model, error) {
 	if err := fits(need); err != nil {
 		return nil, fmt.Errorf("model: %s config: the weights and gradients of %d parameters need %w", cfg.ModelType, total, err)
 	}
+	cfg.TieWordEmbeddings = d.tied
 	m := &Model{Config: cfg, d: d, specs: specs, byName: map[string]spec{},
 		params: make([]float32, total), grads: make([]float32, total)}
 	for _, s := range specs {

@@ -99,6 +99,9 @@ func Load(dir string) (*Pretrained, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("modeldir: %w (in %s)", err, cfgPath)
 	}
+	if err := model.CheckFields(raw); err != nil {
+		return nil, fmt.Errorf("modeldir: %w (in %s)", err, cfgPath)
+	}
 	weights, err := WeightFiles(dir)
 	if err != nil {
 		return nil, err
