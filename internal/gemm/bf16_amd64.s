@@ -55,3 +55,115 @@ bcast_done:
 	VMOVUPS Z20, (DI)
 	VZEROUPPER
 	RET
+
+// amxConfig<> is the tile configuration: palette 1, TMM0–TMM7 16 rows of 64 bytes.
+DATA amxConfig<>+0(SB)/8, $1
+DATA amxConfig<>+8(SB)/8, $0
+DATA amxConfig<>+16(SB)/2, $64
+DATA amxConfig<>+18(SB)/2, $64
+DATA amxConfig<>+20(SB)/2, $64
+DATA amxConfig<>+22(SB)/2, $64
+DATA amxConfig<>+24(SB)/2, $64
+DATA amxConfig<>+26(SB)/2, $64
+DATA amxConfig<>+28(SB)/2, $64
+DATA amxConfig<>+30(SB)/2, $64
+DATA amxConfig<>+32(SB)/2, $0
+DATA amxConfig<>+34(SB)/2, $0
+DATA amxConfig<>+36(SB)/2, $0
+DATA amxConfig<>+38(SB)/2, $0
+DATA amxConfig<>+40(SB)/2, $0
+DATA amxConfig<>+42(SB)/2, $0
+DATA amxConfig<>+44(SB)/2, $0
+DATA amxConfig<>+46(SB)/2, $0
+DATA amxConfig<>+48(SB)/1, $16
+DATA amxConfig<>+49(SB)/1, $16
+DATA amxConfig<>+50(SB)/1, $16
+DATA amxConfig<>+51(SB)/1, $16
+DATA amxConfig<>+52(SB)/1, $16
+DATA amxConfig<>+53(SB)/1, $16
+DATA amxConfig<>+54(SB)/1, $16
+DATA amxConfig<>+55(SB)/1, $16
+DATA amxConfig<>+56(SB)/1, $0
+DATA amxConfig<>+57(SB)/1, $0
+DATA amxConfig<>+58(SB)/1, $0
+DATA amxConfig<>+59(SB)/1, $0
+DATA amxConfig<>+60(SB)/1, $0
+DATA amxConfig<>+61(SB)/1, $0
+DATA amxConfig<>+62(SB)/1, $0
+DATA amxConfig<>+63(SB)/1, $0
+GLOBL amxConfig<>(SB), RODATA|NOPTR, $64
+
+// func kernel32x32AMX(k int, a, b, c *float32, ldc int, alpha, beta float32)
+// k counts pairs of k, a multiple of 16; the frame holds the 32×32 sums.
+TEXT ·kernel32x32AMX(SB), $4096-48
+	LEAQ amxConfig<>(SB), AX
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x78; BYTE $0x49; BYTE $0x00 // LDTILECFG (AX)
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xc0 // TILEZERO TMM0
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xc8 // TILEZERO TMM1
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xd0 // TILEZERO TMM2
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xd8 // TILEZERO TMM3
+	MOVQ k+0(FP), R8
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), BX
+	MOVQ R8, DX
+	SHLQ $2, DX
+	MOVQ DX, DI
+	SHLQ $4, DI
+	ADDQ SI, DI
+	MOVQ $128, AX
+	SHRQ $4, R8
+	JZ kernel32x32AMX_store
+kernel32x32AMX_loop:
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x24; BYTE $0x16 // TILELOADD 0(SI)(DX*1), TMM4
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x34; BYTE $0x03 // TILELOADD 0(BX)(AX*1), TMM6
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x4a; BYTE $0x5c; BYTE $0xc4 // TDPBF16PS TMM6, TMM4, TMM0
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x7c; BYTE $0x03; BYTE $0x40 // TILELOADD 64(BX)(AX*1), TMM7
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x42; BYTE $0x5c; BYTE $0xcc // TDPBF16PS TMM7, TMM4, TMM1
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x2c; BYTE $0x17 // TILELOADD 0(DI)(DX*1), TMM5
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x4a; BYTE $0x5c; BYTE $0xd5 // TDPBF16PS TMM6, TMM5, TMM2
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x42; BYTE $0x5c; BYTE $0xdd // TDPBF16PS TMM7, TMM5, TMM3
+	ADDQ $64, SI
+	ADDQ $64, DI
+	ADDQ $2048, BX
+	DECQ R8
+	JNZ kernel32x32AMX_loop
+kernel32x32AMX_store:
+	LEAQ 0(SP), DI
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7a; BYTE $0x4b; BYTE $0x04; BYTE $0x07 // TILESTORED TMM0, 0(DI)(AX*1)
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7a; BYTE $0x4b; BYTE $0x4c; BYTE $0x07; BYTE $0x40 // TILESTORED TMM1, 64(DI)(AX*1)
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7a; BYTE $0x4b; BYTE $0x94; BYTE $0x07; BYTE $0x00; BYTE $0x08; BYTE $0x00; BYTE $0x00 // TILESTORED TMM2, 2048(DI)(AX*1)
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7a; BYTE $0x4b; BYTE $0x9c; BYTE $0x07; BYTE $0x40; BYTE $0x08; BYTE $0x00; BYTE $0x00 // TILESTORED TMM3, 2112(DI)(AX*1)
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x78; BYTE $0x49; BYTE $0xc0 // TILERELEASE
+	MOVQ c+24(FP), SI
+	MOVQ ldc+32(FP), DX
+	SHLQ $2, DX
+	VBROADCASTSS alpha+40(FP), Z30
+	VBROADCASTSS beta+44(FP), Z31
+	MOVL beta+44(FP), R8
+	ANDL $0x7fffffff, R8
+	MOVQ $32, CX
+	JZ kernel32x32AMX_beta0
+kernel32x32AMX_rows:
+	VMULPS 0(DI), Z30, Z0
+	VFMADD231PS 0(SI), Z31, Z0
+	VMOVUPS Z0, 0(SI)
+	VMULPS 64(DI), Z30, Z1
+	VFMADD231PS 64(SI), Z31, Z1
+	VMOVUPS Z1, 64(SI)
+	ADDQ $128, DI
+	ADDQ DX, SI
+	DECQ CX
+	JNZ kernel32x32AMX_rows
+	VZEROUPPER
+	RET
+kernel32x32AMX_beta0:
+	VMULPS 0(DI), Z30, Z0
+	VMOVUPS Z0, 0(SI)
+	VMULPS 64(DI), Z30, Z1
+	VMOVUPS Z1, 64(SI)
+	ADDQ $128, DI
+	ADDQ DX, SI
+	DECQ CX
+	JNZ kernel32x32AMX_beta0
+	VZEROUPPER
+	RET

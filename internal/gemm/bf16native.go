@@ -26,6 +26,14 @@ import (
 // over the pairs; everything else is Sgemm's loop nest (gemm.go), with the
 // packed word taking a float32's place.
 //
+// Where Linux grants this process the AMX tile state (amxGranted), the
+// AMX kernel runs first: a 32×32 tile of C in four 16×16 float32 tiles, k
+// by 16 pairs per TDPBF16PS (A slivers then row-major, [MR][ceil(kc/32)·16]
+// pairs). Its sums are in float32 too but in an order of the hardware's
+// own (neither k order nor VDPBF16PS's), so its bits differ from the other
+// kernels' within the same bound; it gives the same bits for any thread
+// count.
+//
 // The Go kernel (kernelBF16Generic) computes the same operations in the
 // same order, with the same KC, so that every implementation gives the same
 // bits: each element of C is, per KC block, the float32 sum of its
@@ -44,8 +52,8 @@ var genericBF16 = &impl{name: "generic", bf16: true, mr: 4, nr: 4, mc: 128, kc: 
 const bf16KC = 1024
 
 // ImplementationsBF16Native names the bfloat16 micro-kernels this machine
-// can run, best first ("avx512bf16" where the CPU has AVX512_BF16, then
-// "generic").
+// can run, best first: "amx" where AMX-BF16 is granted, "avx512bf16" where
+// the CPU has AVX512_BF16, then "generic".
 func ImplementationsBF16Native() []string { return bf16Impls.Names() }
 
 // ActiveBF16Native names the bfloat16 micro-kernel in use.
@@ -59,8 +67,8 @@ func UseBF16Native(name string) bool { return bf16Impls.Use(name) }
 // SgemmBF16Native computes C = alpha·op(A)·op(B) + beta·C with B held as
 // bfloat16 bits and A rounded to bfloat16 (nearest even) as it is packed:
 // products of bfloat16, sums in float32 (see the notes above). Arguments
-// and their checks are Sgemm's. Every implementation and every thread
-// count gives the same bits. The result differs from Sgemm on the same
+// and their checks are Sgemm's. The same implementation gives the same bits
+// for every thread count, and all but AMX give the same bits. The result differs from Sgemm on the same
 // bfloat16-rounded inputs only by the order of the float32 additions and
 // by the flushing of subnormals: |C − exact| ≤ (K+2)·2⁻²⁴·(|alpha|·Σ|a·b|
 // + |beta·c|) where no product or partial sum is subnormal.
@@ -70,9 +78,12 @@ func SgemmBF16Native(transA, transB Transpose, m, n, k int, alpha float32, a []f
 }
 
 // packedK is how many packed elements hold kc values of k: kc, or for the
-// bfloat16 kernels ceil(kc/2) pairs.
+// bfloat16 kernels ceil(kc/2) pairs, for AMX rounded up to a tile's 16.
 func (im *impl) packedK(kc int) int {
-	if im.bf16 {
+	switch {
+	case im.amx:
+		return (kc + 31) / 32 * 16
+	case im.bf16:
 		return (kc + 1) / 2
 	}
 	return kc
@@ -87,10 +98,10 @@ func words(x []float32) []uint32 {
 func pair(lo, hi uint16) uint32 { return uint32(lo) | uint32(hi)<<16 }
 
 // packABF16 packs op(A)[i0:i0+mc, p0:p0+kc], rounded to bfloat16, into
-// ceil(mc/mr) slivers of ceil(kc/2)·mr pairs, sliver s at dst[s·ceil(kc/2)·mr:];
-// rows past mc and the k past kc are zero.
-func packABF16(dst, a []float32, lda int, trans Transpose, i0, mc, p0, kc, mr int) {
-	kp := (kc + 1) / 2
+// ceil(mc/mr) slivers of kp·mr pairs (kp ≥ kc/2), sliver s at dst[s·kp·mr:];
+// rows past mc and the k past kc are zero. A sliver is [kp][mr], or
+// [mr][kp] with rowMajor (AMX reads 16 pairs of a row at a time).
+func packABF16(dst, a []float32, lda int, trans Transpose, i0, mc, p0, kc, kp, mr int, rowMajor bool) {
 	w := words(dst)
 	bf := kernels.Float32ToBFloat16
 	at := func(i, p int) uint16 { // op(A)(i, p) rounded, 0 past kc
@@ -108,22 +119,25 @@ func packABF16(dst, a []float32, lda int, trans Transpose, i0, mc, p0, kc, mr in
 		for q := range kp {
 			p := p0 + 2*q
 			for i := range mr {
+				at2 := i*kp + q // rowMajor
+				if !rowMajor {
+					at2 = q*mr + i
+				}
 				if i >= rows {
-					d[q*mr+i] = 0
+					d[at2] = 0
 					continue
 				}
 				r := i0 + s*mr + i
-				d[q*mr+i] = pair(at(r, p), at(r, p+1))
+				d[at2] = pair(at(r, p), at(r, p+1))
 			}
 		}
 	}
 }
 
 // packBBF16 packs op(B)[p0:p0+kc, j0:j0+nc] of a bfloat16 B into
-// ceil(nc/nr) slivers of ceil(kc/2)·nr pairs, sliver s at
-// dst[s·ceil(kc/2)·nr:]; columns past nc and the k past kc are zero.
-func packBBF16(dst []float32, b []uint16, ldb int, trans Transpose, p0, kc, j0, nc, nr int) {
-	kp := (kc + 1) / 2
+// ceil(nc/nr) slivers of kp·nr pairs (kp ≥ kc/2), [kp][nr], sliver s at
+// dst[s·kp·nr:]; columns past nc and the k past kc are zero.
+func packBBF16(dst []float32, b []uint16, ldb int, trans Transpose, p0, kc, kp, j0, nc, nr int) {
 	w := words(dst)
 	at := func(p, j int) uint16 { // op(B)(p, j), 0 past kc
 		if p >= p0+kc {
@@ -170,12 +184,23 @@ func flush(x float32) float32 {
 
 // dotBF16 is one lane of VDPBF16PS: acc plus the products of the two
 // bfloat16 pairs x and y, the high halves first, each product added
-// exactly and the sum rounded once (a product of two bfloat16 is exact in
-// float32 unless it leaves float32's range; the instruction does not round
-// it even then: TestVDPBF16PSEncodings).
+// exactly and the sum rounded once (the instruction does not round a
+// product that leaves float32's range: TestVDPBF16PSEncodings).
 func dotBF16(acc float32, x, y uint32) float32 {
-	acc = flush(fma32(bf16Float(uint16(x>>16)), bf16Float(uint16(y>>16)), acc))
-	return flush(fma32(bf16Float(uint16(x)), bf16Float(uint16(y)), acc))
+	return addProduct(addProduct(acc, uint16(x>>16), uint16(y>>16)), uint16(x), uint16(y))
+}
+
+// addProduct is acc + x·y for bfloat16 x and y, rounded once and flushed.
+func addProduct(acc float32, x, y uint16) float32 {
+	a, b := bf16Float(x), bf16Float(y)
+	// A product of two bfloat16 (8 by 8 significant bits) is exact in
+	// float32 when it is a normal number, or a zero of zeros: then one
+	// float32 addition rounds the exact sum.
+	p := float32(a * b)
+	if e := math.Float32bits(p) & 0x7f800000; (e != 0 && e != 0x7f800000) || a == 0 || b == 0 {
+		return flush(acc + p)
+	}
+	return flush(fma32(a, b, acc))
 }
 
 // fma32 is the float32 fused multiply-add a·b + c, rounded once (to

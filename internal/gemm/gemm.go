@@ -19,6 +19,7 @@ type kernelFunc func(k int, a, b, c *float32, ldc int, alpha, beta float32)
 type impl struct {
 	name       string
 	bf16       bool // multiplies bfloat16 pairs (bf16native.go)
+	amx        bool // and on AMX tiles: A slivers row-major, k pairs by 16
 	mr, nr     int
 	mc, kc, nc int
 	kernel     kernelFunc
@@ -148,7 +149,7 @@ type job struct {
 // packA packs the job's op(A)[i0:i0+mc, p0:p0+kc] as the kernel reads it.
 func (jb *job) packA(dst []float32, i0, mc, p0, kc int) {
 	if jb.im.bf16 {
-		packABF16(dst, jb.a, jb.lda, jb.transA, i0, mc, p0, kc, jb.im.mr)
+		packABF16(dst, jb.a, jb.lda, jb.transA, i0, mc, p0, kc, jb.im.packedK(kc), jb.im.mr, jb.im.amx)
 		return
 	}
 	packA(jb.im, dst, jb.a, jb.lda, jb.transA, i0, mc, p0, kc, jb.im.mr)
@@ -157,7 +158,7 @@ func (jb *job) packA(dst []float32, i0, mc, p0, kc int) {
 // packB packs the job's op(B)[p0:p0+kc, j0:j0+nc] as the kernel reads it.
 func (jb *job) packB(dst []float32, p0, kc, j0, nc int) {
 	if jb.im.bf16 {
-		packBBF16(dst, jb.bh, jb.ldb, jb.transB, p0, kc, j0, nc, jb.im.nr)
+		packBBF16(dst, jb.bh, jb.ldb, jb.transB, p0, kc, jb.im.packedK(kc), j0, nc, jb.im.nr)
 		return
 	}
 	packB(jb.im, dst, jb.b, jb.ldb, jb.transB, p0, kc, j0, nc, jb.im.nr)

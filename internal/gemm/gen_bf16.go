@@ -121,4 +121,164 @@ func genBF16() {
 	p("VMOVUPS Z20, (DI)")
 	p("VZEROUPPER")
 	p("RET")
+	genAMX()
+}
+
+// AMX (Advanced Matrix Extensions) instructions are VEX-encoded; these
+// take the legacy registers only (AX–DI), so VEX.R, X and B stay clear.
+
+// vex3 is the 3-byte VEX prefix for map 0F38, W0, 128 bits, with vvvv and
+// the prefix pp (0 none, 1 66, 2 F3, 3 F2).
+func vex3(vvvv, pp int) []byte {
+	return []byte{0xc4, 0xe2, byte(^vvvv&15)<<3 | byte(pp)}
+}
+
+// sibDisp is ModRM (reg, memory) + SIB (base + index·1) + displacement.
+func sibDisp(reg, base, index, disp int) []byte {
+	if base == 5 || index == 4 {
+		panic("sibDisp: BP base or SP index")
+	}
+	sib := byte(index)<<3 | byte(base)
+	switch {
+	case disp == 0:
+		return []byte{byte(reg)<<3 | 4, sib}
+	case disp >= -128 && disp <= 127:
+		return []byte{0b01<<6 | byte(reg)<<3 | 4, sib, byte(int8(disp))}
+	}
+	return []byte{0b10<<6 | byte(reg)<<3 | 4, sib, byte(disp), byte(disp >> 8), byte(disp >> 16), byte(disp >> 24)}
+}
+
+// ldtilecfg encodes LDTILECFG (base).
+func ldtilecfg(base int) string {
+	return bytesLine(append(vex3(0, 0), 0x49, byte(base)), fmt.Sprintf("LDTILECFG (%s)", gprName[base]))
+}
+
+func tilerelease() string { return bytesLine(append(vex3(0, 0), 0x49, 0xc0), "TILERELEASE") }
+
+// tilezero encodes TILEZERO TMMt.
+func tilezero(t int) string {
+	return bytesLine(append(vex3(0, 3), 0x49, 0xc0|byte(t)<<3), fmt.Sprintf("TILEZERO TMM%d", t))
+}
+
+// tileloadd encodes TILELOADD disp(base)(index·1), TMMt: row r of the
+// tile from base+disp+r·index.
+func tileloadd(t, base, index, disp int) string {
+	return bytesLine(append(append(vex3(0, 3), 0x4b), sibDisp(t, base, index, disp)...),
+		fmt.Sprintf("TILELOADD %d(%s)(%s*1), TMM%d", disp, gprName[base], gprName[index], t))
+}
+
+// tilestored encodes TILESTORED TMMt, disp(base)(index·1).
+func tilestored(t, base, index, disp int) string {
+	return bytesLine(append(append(vex3(0, 2), 0x4b), sibDisp(t, base, index, disp)...),
+		fmt.Sprintf("TILESTORED TMM%d, %d(%s)(%s*1)", t, disp, gprName[base], gprName[index]))
+}
+
+// tdpbf16ps encodes TDPBF16PS TMMb, TMMa, TMMc: C += A·B, A's rows
+// pairs of bfloat16 along k, B's rows the pairs of k of 16 columns.
+func tdpbf16ps(c, a, b int) string {
+	return bytesLine(append(vex3(b, 2), 0x5c, 0xc0|byte(c)<<3|byte(a)), fmt.Sprintf("TDPBF16PS TMM%d, TMM%d, TMM%d", b, a, c))
+}
+
+// genAMX writes kernel32x32AMX, the 32×32 tile on AMX: C in TMM0–TMM3
+// (16×16 float32 each), A's two 16-row halves in TMM4–5, B's two 16-column
+// halves in TMM6–7. It runs whole: LDTILECFG to TILERELEASE in one
+// assembly function, which the Go scheduler never preempts midway.
+//
+// A is a sliver of 32 rows of k pairs, row-major (row i's pairs at
+// a[i·k:]), B a sliver of k pairs by 32 columns ([k][32] words); k is a
+// multiple of 16. The sums go through the frame (4 KiB) to the same
+// epilogue as the other kernels: C = alpha·acc + beta·C.
+func genAMX() {
+	const name = "kernel32x32AMX"
+	fmt.Fprintf(&out, "\n// amxConfig<> is the tile configuration: palette 1, TMM0–TMM7 16 rows of 64 bytes.\n")
+	fmt.Fprintf(&out, "DATA amxConfig<>+0(SB)/8, $1\n")
+	for off := 8; off < 16; off += 8 {
+		fmt.Fprintf(&out, "DATA amxConfig<>+%d(SB)/8, $0\n", off)
+	}
+	for t := 0; t < 16; t++ {
+		colsb := 0
+		if t < 8 {
+			colsb = 64
+		}
+		fmt.Fprintf(&out, "DATA amxConfig<>+%d(SB)/2, $%d\n", 16+2*t, colsb)
+	}
+	for t := 0; t < 16; t++ {
+		rows := 0
+		if t < 8 {
+			rows = 16
+		}
+		fmt.Fprintf(&out, "DATA amxConfig<>+%d(SB)/1, $%d\n", 48+t, rows)
+	}
+	fmt.Fprintf(&out, "GLOBL amxConfig<>(SB), RODATA|NOPTR, $64\n")
+	fmt.Fprintf(&out, "\n// func %s(k int, a, b, c *float32, ldc int, alpha, beta float32)\n", name)
+	fmt.Fprintf(&out, "// k counts pairs of k, a multiple of 16; the frame holds the 32×32 sums.\n")
+	fmt.Fprintf(&out, "TEXT ·%s(SB), $4096-48\n", name)
+	p("LEAQ amxConfig<>(SB), AX")
+	p("%s", ldtilecfg(regAX))
+	for t := 0; t < 4; t++ {
+		p("%s", tilezero(t))
+	}
+	p("MOVQ k+0(FP), R8")
+	p("MOVQ a+8(FP), SI")
+	p("MOVQ b+16(FP), BX")
+	p("MOVQ R8, DX")
+	p("SHLQ $2, DX") // A's row stride in bytes
+	p("MOVQ DX, DI")
+	p("SHLQ $4, DI")
+	p("ADDQ SI, DI")   // A's rows 16–31
+	p("MOVQ $128, AX") // B's row stride
+	p("SHRQ $4, R8")
+	p("JZ %s_store", name)
+	label(name + "_loop")
+	p("%s", tileloadd(4, regSI, regDX, 0))
+	p("%s", tileloadd(6, regBX, regAX, 0))
+	p("%s", tdpbf16ps(0, 4, 6))
+	p("%s", tileloadd(7, regBX, regAX, 64))
+	p("%s", tdpbf16ps(1, 4, 7))
+	p("%s", tileloadd(5, regDI, regDX, 0))
+	p("%s", tdpbf16ps(2, 5, 6))
+	p("%s", tdpbf16ps(3, 5, 7))
+	p("ADDQ $64, SI")
+	p("ADDQ $64, DI")
+	p("ADDQ $2048, BX")
+	p("DECQ R8")
+	p("JNZ %s_loop", name)
+	label(name + "_store")
+	p("LEAQ 0(SP), DI") // the frame: 32 rows of 32 floats
+	for t := 0; t < 4; t++ {
+		p("%s", tilestored(t, regDI, regAX, (t/2)*2048+(t%2)*64))
+	}
+	p("%s", tilerelease())
+	p("MOVQ c+24(FP), SI")
+	p("MOVQ ldc+32(FP), DX")
+	p("SHLQ $2, DX")
+	p("VBROADCASTSS alpha+40(FP), Z30")
+	p("VBROADCASTSS beta+44(FP), Z31")
+	p("MOVL beta+44(FP), R8")
+	p("ANDL $0x7fffffff, R8")
+	p("MOVQ $32, CX")
+	p("JZ %s_beta0", name)
+	label(name + "_rows")
+	for v := 0; v < 2; v++ {
+		p("VMULPS %d(DI), Z30, Z%d", 64*v, v)
+		p("VFMADD231PS %d(SI), Z31, Z%d", 64*v, v)
+		p("VMOVUPS Z%d, %d(SI)", v, 64*v)
+	}
+	p("ADDQ $128, DI")
+	p("ADDQ DX, SI")
+	p("DECQ CX")
+	p("JNZ %s_rows", name)
+	p("VZEROUPPER")
+	p("RET")
+	label(name + "_beta0")
+	for v := 0; v < 2; v++ {
+		p("VMULPS %d(DI), Z30, Z%d", 64*v, v)
+		p("VMOVUPS Z%d, %d(SI)", v, 64*v)
+	}
+	p("ADDQ $128, DI")
+	p("ADDQ DX, SI")
+	p("DECQ CX")
+	p("JNZ %s_beta0", name)
+	p("VZEROUPPER")
+	p("RET")
 }

@@ -53,11 +53,19 @@ func transPackAVX512(dst, src *float32, blocks, ld, ldd int)
 // supports: VDPBF16PS needs AVX512_BF16, which x/sys/cpu reports only
 // where the operating system saves the AVX-512 registers.
 func bf16SimdImpls() []*impl {
-	if !cpu.X86.HasAVX512F || !cpu.X86.HasAVX512BF16 {
-		return nil
+	var ims []*impl
+	if amxGranted() == nil && cpu.X86.HasAVX512F {
+		ims = append(ims, &impl{name: "amx", bf16: true, amx: true, mr: 32, nr: 32, mc: 256, kc: bf16KC, nc: 4096, kernel: kernel32x32AMX})
 	}
-	return []*impl{{name: "avx512bf16", bf16: true, mr: 14, nr: 32, mc: 168, kc: bf16KC, nc: 4096, kernel: kernel14x32BF16AVX512}}
+	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512BF16 {
+		ims = append(ims, &impl{name: "avx512bf16", bf16: true, mr: 14, nr: 32, mc: 168, kc: bf16KC, nc: 4096, kernel: kernel14x32BF16AVX512})
+	}
+	return ims
 }
+
+// kernel32x32AMX is the AMX micro-kernel (gen_bf16.go); it needs
+// amxGranted.
+func kernel32x32AMX(k int, a, b, c *float32, ldc int, alpha, beta float32)
 
 // The single VDPBF16PS instructions of bf16_amd64.s, for the test of
 // their encodings.
