@@ -18,7 +18,7 @@ type golden struct {
 	values []float32
 }
 
-func readGolden(t *testing.T, typ Type) golden {
+func readGolden(t testing.TB, typ Type) golden {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", "dequant", typ.String()+".bin"))
 	if err != nil {

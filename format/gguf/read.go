@@ -51,6 +51,16 @@ func (t Tensor) Len() int64 {
 	return n
 }
 
+// RowBytes is the size of one row (Dims[0] values) in bytes: the stride
+// of the tensor's data, and what PermuteRows moves.
+func (t Tensor) RowBytes() int64 {
+	row := int64(1)
+	if len(t.Dims) > 0 {
+		row = t.Dims[0]
+	}
+	return row / int64(t.Type.BlockSize()) * int64(t.Type.TypeSize())
+}
+
 // Shape is Dims in C order, slowest-varying first, as safetensors and
 // NumPy give shapes: a weight of Dims [in, out] has Shape [out, in].
 func (t Tensor) Shape() []int {
