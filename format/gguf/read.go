@@ -267,14 +267,44 @@ func (c *cursor) u64(what string) (uint64, error) {
 }
 
 func (c *cursor) str(what string) (string, error) {
-	n, err := c.u64(what + " length")
-	if err != nil {
+	return c.strElem(what, -1)
+}
+
+// strElem reads a string, element elem of the array what (or, for elem
+// −1, the string what), naming it in errors only: an array of 150,000
+// tokens formats no names.
+func (c *cursor) strElem(what string, elem int) (string, error) {
+	name := func() string {
+		if elem < 0 {
+			return what
+		}
+		return fmt.Sprintf("%s: element %d", what, elem)
+	}
+	if c.left() < 8 {
+		_, err := c.bytes(8, name()+" length")
 		return "", err
 	}
-	if n > uint64(c.left()) {
-		return "", fmt.Errorf("%w: %s of %d bytes at offset %d runs past the end of the file (%d bytes)", errTruncated, what, n, c.off, c.size)
+	b, err := c.r.Peek(8)
+	if err != nil {
+		return "", fmt.Errorf("%s length at offset %d: %w", name(), c.off, err)
 	}
-	b, err := c.bytes(int64(n), what)
+	n := binary.LittleEndian.Uint64(b)
+	c.r.Discard(8)
+	c.off += 8
+	if n > uint64(c.left()) {
+		return "", fmt.Errorf("%w: %s of %d bytes at offset %d runs past the end of the file (%d bytes)", errTruncated, name(), n, c.off, c.size)
+	}
+	if n <= uint64(c.r.Size()) {
+		b, err := c.r.Peek(int(n))
+		if err != nil {
+			return "", fmt.Errorf("%s at offset %d: %w", name(), c.off, err)
+		}
+		s := string(b)
+		c.r.Discard(int(n))
+		c.off += int64(n)
+		return s, nil
+	}
+	b, err = c.bytes(int64(n), name())
 	if err != nil {
 		return "", err
 	}
@@ -454,7 +484,7 @@ func readArray(c *cursor, t ValueType, n int64, where string) (any, error) {
 		s := make([]string, n)
 		for i := range s {
 			var err error
-			if s[i], err = c.str(fmt.Sprintf("%s: element %d", where, i)); err != nil {
+			if s[i], err = c.strElem(where, i); err != nil {
 				return nil, err
 			}
 		}
