@@ -12,7 +12,7 @@ import (
 // be dequantized where the type allows, and writes back to a file that
 // reads the same and writes the same bytes again.
 func FuzzParse(f *testing.F) {
-	for _, name := range []string{"ggml.gguf", "plain.gguf", "misaligned.gguf"} {
+	for _, name := range []string{"ggml.gguf", "plain.gguf", "misaligned.gguf", "ggufpy.gguf"} {
 		b, err := os.ReadFile(filepath.Join("testdata", name))
 		if err != nil {
 			f.Fatal(err)
