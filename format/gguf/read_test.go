@@ -238,3 +238,43 @@ func TestClose(t *testing.T) {
 		t.Errorf("Data after Close: %v", err)
 	}
 }
+
+func TestFileType(t *testing.T) {
+	for _, tc := range []struct {
+		v    Value
+		want string
+	}{
+		{Value{Type: Uint32, V: uint32(15)}, "Q4_K_M"},
+		{Value{Type: Int32, V: int32(7)}, "Q8_0"},
+		{Value{Type: Uint32, V: uint32(1)}, "F16"},
+		{Value{Type: Uint32, V: uint32(99)}, "file type 99"},
+	} {
+		f := &File{KV: []KV{{FileTypeKey, tc.v}}, index: map[string]int{FileTypeKey: 0}}
+		if got, err := f.FileType(); got != tc.want || err != nil {
+			t.Errorf("%v: %q, %v, want %q", tc.v.V, got, err, tc.want)
+		}
+	}
+	f, err := Open(filepath.Join("testdata", "plain.gguf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if got, err := f.FileType(); got != "" || err != nil {
+		t.Errorf("no general.file_type: %q, %v", got, err)
+	}
+}
+
+func TestOpenRefusals(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty.gguf")
+	os.WriteFile(empty, nil, 0o644)
+	for _, tc := range []struct{ path, want string }{
+		{empty, "empty.gguf: truncated: magic of 4 bytes at offset 0"},
+		{dir, "is not a regular file"},
+		{filepath.Join(dir, "missing.gguf"), "no such file"},
+	} {
+		if _, err := Open(tc.path); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Open(%s): %v, want %q", tc.path, err, tc.want)
+		}
+	}
+}
