@@ -8,20 +8,21 @@ import (
 )
 
 // Family names an architecture, as Hugging Face's model_type does.
-// Mistral, Qwen2 and Qwen3 are Llama with the differences families.go
-// lists.
+// Mistral, Qwen2, Qwen3 and Phi3 are Llama with the differences
+// families.go lists.
 const (
 	GPT2    = "gpt2"
 	Llama   = "llama"
 	Mistral = "mistral"
 	Qwen2   = "qwen2"
 	Qwen3   = "qwen3"
+	Phi3    = "phi3"
 )
 
 // Config is a model's shape in Hugging Face config.json fields; each family
 // reads its own.
 type Config struct {
-	ModelType string `json:"model_type"` // GPT2, Llama, Mistral, Qwen2 or Qwen3
+	ModelType string `json:"model_type"` // GPT2, Llama, Mistral, Qwen2, Qwen3 or Phi3
 	VocabSize int    `json:"vocab_size"`
 
 	// GPT-2 (the head is tied).
@@ -51,7 +52,8 @@ type Config struct {
 	RopeParameters json.RawMessage `json:"rope_parameters,omitempty"`
 	// SlidingWindow (Mistral): each position attends to itself and the
 	// window − 1 before it; null or absent: all of them. Qwen2 and Qwen3
-	// carry one too, used only when UseSlidingWindow is set.
+	// carry one too, used only when UseSlidingWindow is set; Phi3's bounds
+	// the sequence length (families.go).
 	SlidingWindow    *int `json:"sliding_window,omitempty"`
 	UseSlidingWindow bool `json:"use_sliding_window,omitempty"`
 
@@ -133,7 +135,7 @@ func (c Config) dims() (dims, error) {
 		}
 		d = dims{V: c.VocabSize, L: c.NLayer, C: c.NEmbd, H: c.NHead, K: c.NHead, F: f,
 			maxT: c.NPositions, eps: float32(eps), tied: true}
-	case Llama, Mistral, Qwen2, Qwen3:
+	case Llama, Mistral, Qwen2, Qwen3, Phi3:
 		eps, theta, k := c.RMSNormEps, c.RopeTheta, c.NumKeyValueHeads
 		if eps == 0 {
 			eps = 1e-6
@@ -147,7 +149,7 @@ func (c Config) dims() (dims, error) {
 		d = dims{llama: true, V: c.VocabSize, L: c.NumHiddenLayers, C: c.HiddenSize, H: c.NumAttentionHeads, K: k,
 			F: c.IntermediateSize, maxT: c.MaxPositionEmbeddings, eps: float32(eps), theta: theta, tied: c.TieWordEmbeddings}
 	default:
-		return dims{}, fmt.Errorf("model: model_type %q is not supported (only %q, %q, %q, %q and %q)", c.ModelType, GPT2, Llama, Mistral, Qwen2, Qwen3)
+		return dims{}, fmt.Errorf("model: model_type %q is not supported (only %q, %q, %q, %q, %q and %q)", c.ModelType, GPT2, Llama, Mistral, Qwen2, Qwen3, Phi3)
 	}
 	if err := c.checkSupported(); err != nil {
 		return dims{}, err

@@ -12,13 +12,22 @@ import "fmt"
 //   - qwen2: biases on q, k and v_proj (never o_proj); its sliding window
 //     applies only under use_sliding_window, which is refused;
 //   - qwen3: attention_bias as Llama, and an RMSNorm over each head's
-//     queries and keys (q_norm, k_norm, weights [head_dim]) before RoPE.
+//     queries and keys (q_norm, k_norm, weights [head_dim]) before RoPE;
+//   - phi3: Llama without biases whose q, k and v projections are one
+//     matrix, qkv_proj [(H+2K)·D, C], and gate and up one, gate_up_proj
+//     [2F, C] (the first half the gate): the layers read row ranges of
+//     them, so gradients and saves keep the fused names. Its
+//     sliding_window is applied differently across transformers versions,
+//     so a sequence longer than the window is refused (CheckBatch), never
+//     scored with a guess.
 //
 // head_dim, where given, sets the channels per head of every family.
 type family struct {
 	qkvBias, oBias, mlpBias bool
 	qkNorm                  bool
-	window                  int // keys a position attends to, itself included; 0: all
+	fused                   bool // phi3's qkv_proj and gate_up_proj
+	window                  int  // keys a position attends to, itself included; 0: all
+	maxWindow               int  // the longest sequence accepted (phi3's sliding_window); 0: the context
 }
 
 // family reads the differences of a Llama-like config, refusing the
@@ -41,6 +50,17 @@ func (c Config) family() (family, error) {
 				return f, fmt.Errorf("model: mistral config: sliding_window is %d, must be positive or null", *c.SlidingWindow)
 			}
 			f.window = *c.SlidingWindow
+		}
+	case Phi3:
+		if c.AttentionBias || c.MLPBias {
+			return f, notFor("attention_bias or mlp_bias")
+		}
+		f.fused = true
+		if c.SlidingWindow != nil {
+			if *c.SlidingWindow < 1 {
+				return f, fmt.Errorf("model: phi3 config: sliding_window is %d, must be positive or null", *c.SlidingWindow)
+			}
+			f.maxWindow = *c.SlidingWindow
 		}
 	case Qwen2, Qwen3:
 		if c.UseSlidingWindow {

@@ -28,6 +28,11 @@ var inertFields = []string{
 	"output_attentions", "output_hidden_states", "return_dict", "use_return_dict", "torchscript",
 	"keys_to_ignore_at_inference", "finetuning_task", "prefix", "chunk_size_feed_forward",
 	"is_encoder_decoder", "is_decoder", "tie_encoder_decoder", "xent", "tune",
+	// auto_map names remote code, which transformers runs only for a
+	// model_type it lacks; xent implements the model_type as transformers
+	// does. Phi-3's original_max_position_embeddings is read only by
+	// longrope, which is refused.
+	"auto_map", "original_max_position_embeddings",
 }
 
 // valuedFields are fields that change the arithmetic with some values: the

@@ -58,6 +58,10 @@ var tinyConfigs = []struct {
 	{"mistral-window", Config{ModelType: Mistral, VocabSize: 37, HiddenSize: 16, IntermediateSize: 24, NumHiddenLayers: 2,
 		NumAttentionHeads: 4, NumKeyValueHeads: 1, MaxPositionEmbeddings: 16, RMSNormEps: 1e-5, RopeTheta: 1e4, SlidingWindow: ptr(5),
 		RopeScaling: json.RawMessage(`{"rope_type":"dynamic","factor":2.0}`)}},
+	// Phi-3: fused qkv_proj and gate_up_proj, a sliding window that bounds
+	// the sequence length.
+	{"phi3", Config{ModelType: Phi3, VocabSize: 37, HiddenSize: 16, IntermediateSize: 40, NumHiddenLayers: 2,
+		NumAttentionHeads: 4, NumKeyValueHeads: 2, MaxPositionEmbeddings: 16, RMSNormEps: 1e-5, RopeTheta: 1e4, SlidingWindow: ptr(12)}},
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -132,19 +132,24 @@ func (m *Model) bind() {
 			pre := "model.layers." + strconv.Itoa(i) + "."
 			f := d.fam
 			m.blocks[i] = block{
-				ln1: nrm(pre+"input_layernorm", false),
-				qkv: []linear{
+				ln1:  nrm(pre+"input_layernorm", false),
+				proj: lin(pre+"self_attn.o_proj", A, C, f.oBias, false),
+				ln2:  nrm(pre+"post_attention_layernorm", false),
+				down: lin(pre+"mlp.down_proj", d.F, C, f.mlpBias, false),
+			}
+			if f.fused { // phi3: row ranges of qkv_proj and gate_up_proj
+				m.blocks[i].qkv = rowRanges(p(pre+"self_attn.qkv_proj.weight"), g(pre+"self_attn.qkv_proj.weight"), C, A, KV, KV)
+				m.blocks[i].up = rowRanges(p(pre+"mlp.gate_up_proj.weight"), g(pre+"mlp.gate_up_proj.weight"), C, d.F, d.F)
+			} else {
+				m.blocks[i].qkv = []linear{
 					lin(pre+"self_attn.q_proj", C, A, f.qkvBias, false),
 					lin(pre+"self_attn.k_proj", C, KV, f.qkvBias, false),
 					lin(pre+"self_attn.v_proj", C, KV, f.qkvBias, false),
-				},
-				proj: lin(pre+"self_attn.o_proj", A, C, f.oBias, false),
-				ln2:  nrm(pre+"post_attention_layernorm", false),
-				up: []linear{
+				}
+				m.blocks[i].up = []linear{
 					lin(pre+"mlp.gate_proj", C, d.F, f.mlpBias, false),
 					lin(pre+"mlp.up_proj", C, d.F, f.mlpBias, false),
-				},
-				down: lin(pre+"mlp.down_proj", d.F, C, f.mlpBias, false),
+				}
 			}
 			if f.qkNorm {
 				m.blocks[i].qNorm, m.blocks[i].kNorm = nrm(pre+"self_attn.q_norm", false), nrm(pre+"self_attn.k_norm", false)
@@ -157,6 +162,19 @@ func (m *Model) bind() {
 	if !d.tied {
 		m.head = lin("lm_head", C, d.V, false, false)
 	}
+}
+
+// rowRanges splits a fused nn.Linear weight w [Σ outs, in] and its
+// gradient dw into layers reading consecutive row ranges of outs rows.
+func rowRanges(w, dw []float32, in int, outs ...int) []linear {
+	var ls []linear
+	lo := 0
+	for _, n := range outs {
+		a, b := lo*in, (lo+n)*in
+		ls = append(ls, linear{w: w[a:b:b], dw: dw[a:b:b], in: in, out: n})
+		lo += n
+	}
+	return ls
 }
 
 // Params returns the named parameter views, in Hugging Face naming, in the
@@ -178,8 +196,14 @@ func (m *Model) ZeroGrads() { clear(m.grads) }
 // VocabSize is the number of token ids.
 func (m *Model) VocabSize() int { return m.d.V }
 
-// MaxSeqLen is the context length.
-func (m *Model) MaxSeqLen() int { return m.d.maxT }
+// MaxSeqLen is the longest sequence the model scores: the context length,
+// or a phi3 model's shorter sliding_window (families.go).
+func (m *Model) MaxSeqLen() int {
+	if w := m.d.fam.maxWindow; w > 0 && w < m.d.maxT {
+		return w
+	}
+	return m.d.maxT
+}
 
 func (m *Model) threads() int {
 	if m.Threads > 0 {

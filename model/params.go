@@ -89,17 +89,25 @@ func layout(d dims) ([]spec, int) {
 			}
 		}
 		add(p+"input_layernorm.weight", 0, 1, C)
-		lin("self_attn.q_proj", std, f.qkvBias, A, C)
-		lin("self_attn.k_proj", std, f.qkvBias, KV, C)
-		lin("self_attn.v_proj", std, f.qkvBias, KV, C)
+		if f.fused {
+			lin("self_attn.qkv_proj", std, false, A+2*KV, C)
+		} else {
+			lin("self_attn.q_proj", std, f.qkvBias, A, C)
+			lin("self_attn.k_proj", std, f.qkvBias, KV, C)
+			lin("self_attn.v_proj", std, f.qkvBias, KV, C)
+		}
 		lin("self_attn.o_proj", resid, f.oBias, C, A)
 		if f.qkNorm {
 			add(p+"self_attn.q_norm.weight", 0, 1, d.D)
 			add(p+"self_attn.k_norm.weight", 0, 1, d.D)
 		}
 		add(p+"post_attention_layernorm.weight", 0, 1, C)
-		lin("mlp.gate_proj", std, f.mlpBias, F, C)
-		lin("mlp.up_proj", std, f.mlpBias, F, C)
+		if f.fused {
+			lin("mlp.gate_up_proj", std, false, 2*F, C)
+		} else {
+			lin("mlp.gate_proj", std, f.mlpBias, F, C)
+			lin("mlp.up_proj", std, f.mlpBias, F, C)
+		}
 		lin("mlp.down_proj", resid, f.mlpBias, C, F)
 	}
 	add("model.norm.weight", 0, 1, C)

@@ -43,7 +43,7 @@ const vocab = 50304
 
 // Specs are the families' directories, after the config.json of
 // Llama-3.2-1B, Llama-3.1-8B, SmolLM2-135M, Mistral-7B-v0.1,
-// Qwen2.5-0.5B, Qwen3-0.6B and GPT-2.
+// Qwen2.5-0.5B, Qwen3-0.6B, Phi-3-mini-4k-instruct and GPT-2.
 var Specs = []Spec{
 	{Name: "llama-3.2-1b", DType: safetensors.BF16, Shards: 1, Config: map[string]any{
 		"architectures": []string{"LlamaForCausalLM"}, "attention_bias": false, "attention_dropout": 0.0,
@@ -106,6 +106,18 @@ var Specs = []Spec{
 		"transformers_version": "4.51.0", "use_cache": true, "use_sliding_window": false, "vocab_size": vocab},
 		Generation: map[string]any{"bos_token_id": 50256, "do_sample": true, "eos_token_id": []int{50256, 50255},
 			"pad_token_id": 50256, "temperature": 0.6, "top_k": 20, "top_p": 0.95, "transformers_version": "4.51.0"}},
+	{Name: "phi-3-mini-4k", DType: safetensors.BF16, Shards: 2, Config: map[string]any{
+		"_name_or_path": "Phi-3-mini-4k-instruct", "architectures": []string{"Phi3ForCausalLM"}, "attention_bias": false,
+		"attention_dropout": 0.0, "auto_map": map[string]any{"AutoConfig": "configuration_phi3.Phi3Config",
+			"AutoModelForCausalLM": "modeling_phi3.Phi3ForCausalLM"},
+		"bos_token_id": 50256, "embd_pdrop": 0.0, "eos_token_id": 50256, "hidden_act": "silu", "hidden_size": 64,
+		"initializer_range": 0.02, "intermediate_size": 160, "max_position_embeddings": 4096, "model_type": "phi3",
+		"num_attention_heads": 4, "num_hidden_layers": 2, "num_key_value_heads": 4, "original_max_position_embeddings": 4096,
+		"pad_token_id": 50256, "resid_pdrop": 0.0, "rms_norm_eps": 1e-05, "rope_scaling": nil, "rope_theta": 10000.0,
+		"sliding_window": 2047, "tie_word_embeddings": false, "torch_dtype": "bfloat16", "transformers_version": "4.40.2",
+		"use_cache": true, "vocab_size": vocab},
+		Generation: map[string]any{"bos_token_id": 50256, "eos_token_id": []int{50256, 50255}, "pad_token_id": 50256,
+			"transformers_version": "4.40.2"}},
 	{Name: "gpt2", DType: safetensors.F32, Shards: 1, Config: map[string]any{
 		"activation_function": "gelu_new", "architectures": []string{"GPT2LMHeadModel"}, "attn_pdrop": 0.1,
 		"bos_token_id": 50256, "embd_pdrop": 0.1, "eos_token_id": 50256, "initializer_range": 0.02,

@@ -10,8 +10,8 @@ TestPyTorchGoldens -update): config.json (Hugging Face fields),
 init.safetensors (the weights, Hugging Face naming) and batch.json (tokens
 and targets [B, T]). The models below are GPT-2 and Llama (with Mistral, Qwen2 and
 Qwen3) written in plain torch after Hugging Face's modeling_gpt2.py,
-modeling_llama.py, modeling_mistral.py, modeling_qwen2.py, modeling_qwen3.py
-and modeling_rope_utils.py; all math
+modeling_llama.py, modeling_mistral.py, modeling_qwen2.py, modeling_qwen3.py,
+modeling_phi3.py and modeling_rope_utils.py; all math
 runs in float64 from the float32 weights. The output holds "logits"
 [B, T, V], "loss" [] (mean cross-entropy, ignore index -100),
 "grad.<name>" for every parameter, and "after.<name>": the parameters after
@@ -153,11 +153,12 @@ def rope_inv_freq(cfg, D):
 def llama(cfg, p, tokens):
     """Llama and the families written like it, after transformers'
     modeling_llama.py, modeling_mistral.py, modeling_qwen2.py and
-    modeling_qwen3.py (v4.51): head_dim; biases (llama: attention_bias on
+    modeling_qwen3.py and modeling_phi3.py (v4.51): head_dim; biases (llama: attention_bias on
     q/k/v/o, mlp_bias on the MLP; qwen2: q/k/v always; qwen3:
     attention_bias); qwen3's per-head RMSNorm of queries and keys before
     RoPE; mistral's sliding window (key j is seen from query i when
-    i - window < j <= i)."""
+    i - window < j <= i); phi3's fused qkv_proj and gate_up_proj (its
+    sliding window is longer than the sequences scored here)."""
     B, T = tokens.shape
     kind = cfg["model_type"]
     C, L = cfg["hidden_size"], cfg["num_hidden_layers"]
@@ -191,9 +192,13 @@ def llama(cfg, p, tokens):
     for i in range(L):
         pre = f"model.layers.{i}."
         a = rms(x, pre + "input_layernorm")
-        q = lin(a, pre + "self_attn.q_proj").view(B, T, H, D)
-        k = lin(a, pre + "self_attn.k_proj").view(B, T, K, D)
-        v = lin(a, pre + "self_attn.v_proj").view(B, T, K, D).transpose(1, 2)
+        if kind == "phi3":  # modeling_phi3.py: one qkv_proj, sliced
+            qkv = lin(a, pre + "self_attn.qkv_proj")
+            q, k, v = qkv[..., : H * D], qkv[..., H * D : (H + K) * D], qkv[..., (H + K) * D :]
+        else:
+            q, k, v = lin(a, pre + "self_attn.q_proj"), lin(a, pre + "self_attn.k_proj"), lin(a, pre + "self_attn.v_proj")
+        q, k = q.reshape(B, T, H, D), k.reshape(B, T, K, D)
+        v = v.reshape(B, T, K, D).transpose(1, 2)
         if kind == "qwen3":
             q, k = rms(q, pre + "self_attn.q_norm"), rms(k, pre + "self_attn.k_norm")
         q, k = q.transpose(1, 2), k.transpose(1, 2)
@@ -206,7 +211,11 @@ def llama(cfg, p, tokens):
         y = (torch.softmax(s, dim=-1) @ v).transpose(1, 2).reshape(B, T, H * D)
         x = x + lin(y, pre + "self_attn.o_proj")
         a = rms(x, pre + "post_attention_layernorm")
-        x = x + lin(F.silu(lin(a, pre + "mlp.gate_proj")) * lin(a, pre + "mlp.up_proj"), pre + "mlp.down_proj")
+        if kind == "phi3":  # one gate_up_proj, chunked: gate first
+            gate, up = lin(a, pre + "mlp.gate_up_proj").chunk(2, dim=-1)
+        else:
+            gate, up = lin(a, pre + "mlp.gate_proj"), lin(a, pre + "mlp.up_proj")
+        x = x + lin(F.silu(gate) * up, pre + "mlp.down_proj")
     head = p["model.embed_tokens.weight"] if cfg.get("tie_word_embeddings") else p["lm_head.weight"]
     return rms(x, "model.norm") @ head.T
 
@@ -226,7 +235,7 @@ def main():
         B, T = batch["B"], batch["T"]
         tokens = torch.tensor(batch["Tokens"]).view(B, T)
         targets = torch.tensor(batch["Targets"]).view(B * T)
-        model = {"gpt2": gpt2, "llama": llama, "mistral": llama, "qwen2": llama, "qwen3": llama}[cfg["model_type"]]
+        model = {"gpt2": gpt2, "llama": llama, "mistral": llama, "qwen2": llama, "qwen3": llama, "phi3": llama}[cfg["model_type"]]
         logits = model(cfg, p, tokens)
         loss = F.cross_entropy(logits.reshape(B * T, -1), targets, ignore_index=-100)
         loss.backward()
