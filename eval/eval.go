@@ -196,7 +196,7 @@ func (e *Evaluator) Document(ctx context.Context, name string, r io.Reader, prog
 	english := newEnglishClassifier()
 	var classes []Class // the classes of a block's bytes, reused
 	var stopped error   // the scoring's error, passed on as it is
-	err := tokenizer.Blocks(r, blockBytes, nil, func(block []byte) error {
+	err := e.tok.Blocks(r, blockBytes, nil, func(block []byte) error {
 		if progress != nil {
 			progress(len(block))
 		}

@@ -93,16 +93,35 @@ type hfSplitPattern struct {
 	Regex string `json:"Regex"`
 }
 
-// LoadHF reads a Hugging Face tokenizer.json holding a BPE model with a
-// byte-level pre-tokenizer: either ByteLevel with its regex (GPT-2's
-// pattern), or a Sequence of a Split by the cl100k or o200k (or GPT-2)
-// regexp, Isolated, and a ByteLevel without regex. The added tokens are the
-// special tokens. Anything else (a normalizer, add_prefix_space, byte
-// fallback, an unknown regexp, a non-BPE model) is an error that names it;
-// post-processors and decoders, which do not change the ids, are ignored.
+// LoadHF reads a Hugging Face tokenizer.json. A byte-level BPE with one of
+// the three Pattern scanners and only plain special added tokens (GPT-2's,
+// Llama 3's, gpt-oss's) takes the fast path: bytes in, ids out, invalid
+// UTF-8 included, exactly as byte-level BPE defines it. Any other file is
+// read as a Pipeline (LoadPipeline), which the Tokenizer's methods then
+// use; a file neither reads is refused with LoadPipeline's error, which
+// lists every unsupported feature.
 func LoadHF(r io.Reader) (*Tokenizer, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer: tokenizer.json: %w", err)
+	}
+	t, err := loadByteLevel(data)
+	if err == nil {
+		return t, nil
+	}
+	p, perr := LoadPipeline(bytes.NewReader(data))
+	if perr != nil {
+		return nil, perr
+	}
+	p.source = data
+	return &Tokenizer{pipe: p, special: map[string]int32{}}, nil
+}
+
+// loadByteLevel is LoadHF's fast path: a byte-level BPE with one of the
+// three Pattern scanners.
+func loadByteLevel(data []byte) (*Tokenizer, error) {
 	var f hfFile
-	if err := json.NewDecoder(r).Decode(&f); err != nil {
+	if err := json.Unmarshal(data, &f); err != nil {
 		return nil, fmt.Errorf("tokenizer: tokenizer.json: %w", err)
 	}
 	m := f.Model
@@ -119,6 +138,14 @@ func LoadHF(r io.Reader) (*Tokenizer, error) {
 	pattern, err := hfPattern(f.PreTokenizer)
 	if err != nil {
 		return nil, err
+	}
+	for _, a := range f.AddedTokens {
+		if !a.Special || a.LStrip || a.RStrip || a.SingleWord {
+			return nil, fmt.Errorf("tokenizer: tokenizer.json: added token %q is not a plain special token", a.Content)
+		}
+	}
+	if pp := string(f.PostProcessor); pp != "" && pp != "null" && !strings.Contains(pp, `"type":"ByteLevel"`) && !strings.Contains(pp, `"type": "ByteLevel"`) {
+		return nil, fmt.Errorf("tokenizer: tokenizer.json: a post-processor that adds tokens")
 	}
 	var mergeList [][2]string
 	if err := json.Unmarshal(m.Merges, &mergeList); err != nil {
@@ -199,6 +226,10 @@ func LoadHFFile(path string) (*Tokenizer, error) {
 // encoding, every split of every token, with ignore_merges set), the special
 // tokens as added tokens, and the pattern as the pre-tokenizer.
 func (t *Tokenizer) SaveHF(w io.Writer) error {
+	if t.pipe != nil {
+		_, err := w.Write(t.pipe.source)
+		return err
+	}
 	f := hfFile{
 		Version:       "1.0",
 		Truncation:    json.RawMessage("null"),

@@ -77,10 +77,10 @@ func (m *bpeModel) encode(word string, out []int32) []int32 {
 	for i, r := range word {
 		n := utf8.RuneLen(r)
 		id, ok := int32(0), false
+		c := word[i : i+n] // the character, with the prefix and suffix that apply
 		if m.prefix == "" && m.suffix == "" {
 			id, ok = m.single[r]
 		} else {
-			c := word[i : i+n]
 			if i > 0 {
 				c = m.prefix + c
 			}
@@ -96,9 +96,9 @@ func (m *bpeModel) encode(word string, out []int32) []int32 {
 			toks = append(toks, id)
 			continue
 		}
-		if m.byteFallback && m.haveBytes(word[i:i+n]) {
-			for k := range n {
-				toks = append(toks, m.byteTokens[word[i+k]])
+		if m.byteFallback && m.haveBytes(c) { // prefix and suffix too, as Hugging Face does
+			for k := range len(c) {
+				toks = append(toks, m.byteTokens[c[k]])
 			}
 			continue
 		}

@@ -29,6 +29,7 @@ func LoadPipeline(r io.Reader) (*Pipeline, error) {
 	p.normalizer = l.normalizer(parseStage(l, f.Normalizer, "normalizer"), "normalizer")
 	p.preTokenizer = l.preTokenizer(parseStage(l, f.PreTokenizer, "pre_tokenizer"), "pre_tokenizer")
 	p.decoder = l.decoder(parseStage(l, f.Decoder, "decoder"), "decoder")
+	p.byteLevel = usesByteLevel(p.preTokenizer)
 	model := l.model(f.Model)
 	if model != nil {
 		p.model = model
@@ -393,7 +394,13 @@ func (l *stageLoader) added(p *Pipeline, list []hfAddedToken) {
 				continue
 			}
 		}
-		p.idToken[a.ID], p.tokenIDs[a.Content] = a.Content, a.ID
+		// A normalized token's string is its normalized text, as Hugging
+		// Face's id_to_token and decode give it.
+		content := a.Content
+		if a.Normalized && p.normalizer != nil {
+			content = p.normalizer.normalize(content)
+		}
+		p.idToken[a.ID], p.tokenIDs[a.Content] = content, a.ID
 		p.vocabSize = max(p.vocabSize, int(a.ID)+1)
 		if a.Special {
 			p.specialIDs[a.ID] = true
@@ -401,10 +408,6 @@ func (l *stageLoader) added(p *Pipeline, list []hfAddedToken) {
 		k := int32(len(p.added))
 		p.added = append(p.added, addedToken{a.ID, a.Content, a.Special, a.SingleWord, a.LStrip, a.RStrip, a.Normalized})
 		if a.Normalized {
-			content := a.Content
-			if p.normalizer != nil {
-				content = p.normalizer.normalize(content)
-			}
 			p.normTrie.insert(content, k)
 		} else {
 			p.rawTrie.insert(a.Content, k)

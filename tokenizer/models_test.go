@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -107,6 +108,64 @@ func TestPipelineModels(t *testing.T) {
 			}
 			if bad > 0 {
 				t.Errorf("%s: %d of %d checks differ", name, bad, 4*len(texts))
+			}
+		})
+	}
+}
+
+// TestLoadModels checks that Load reads the six files, by the fast path or
+// as a Pipeline, and gives Hugging Face's ids with every special token
+// allowed, and that Decode of ids without special tokens gives Hugging
+// Face's decoding.
+func TestLoadModels(t *testing.T) {
+	g, err := loadModelGoldens()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range modelNames {
+		t.Run(name, func(t *testing.T) {
+			tok, err := Load(modelFile(t, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := g.Models[name]
+			texts := append(slices.Clip(g.Texts), want.Extra...)
+			for i := 0; i < len(texts); i += 7 {
+				got, err := tok.EncodeSpecial([]byte(texts[i]), tok.SpecialTokens())
+				if err != nil || !slices.Equal(got, want.IDs[i]) {
+					t.Errorf("%d %q:\n got %v\nwant %v", i, short([]rune(texts[i])), short(got), short(want.IDs[i]))
+				}
+				if tok.pipe != nil || strings.ContainsRune(texts[i], '\uFFFD') {
+					continue // TestPipelineModels checks a Pipeline's decoding
+				}
+				if dec, err := tok.Decode(want.IDs[i]); err != nil || string(dec) != texts[i] {
+					t.Errorf("%d: decode %q, want %q (%v)", i, short([]rune(string(dec))), short([]rune(texts[i])), err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkEncodeHF times encoding, on one goroutine, the Opticks twice
+// over (data/corpus/opticks.txt, about 1.1 MB) with each of the six real
+// files as Load reads it (the fast path for Llama 3 and gpt-oss, a
+// Pipeline for the others). bench/hf_encode.mjs times Hugging Face's
+// tokenizers on the same text. Run with -cpu 1 for one core.
+func BenchmarkEncodeHF(b *testing.B) {
+	opticks, err := os.ReadFile("../data/corpus/opticks.txt")
+	if err != nil {
+		b.Fatal(err)
+	}
+	text := append(slices.Clip(opticks), opticks...)
+	for _, name := range modelNames {
+		b.Run(name, func(b *testing.B) {
+			tok, err := Load(modelFile(b, name))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(text)))
+			for b.Loop() {
+				tok.Encode(text)
 			}
 		})
 	}

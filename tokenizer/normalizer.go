@@ -50,13 +50,13 @@ func (st strip) normalize(s string) string {
 	return s
 }
 
-// stripAccents removes nonspacing marks (category Mn); it does not
+// stripAccents removes combining marks (category M: Mn, Mc, Me); it does not
 // decompose, so it is usually preceded by NFD or NFKD.
 type stripAccents struct{}
 
 func (stripAccents) normalize(s string) string {
 	return strings.Map(func(r rune) rune {
-		if unicode.Is(unicode.Mn, r) {
+		if unicode.Is(unicode.M, r) {
 			return -1
 		}
 		return r

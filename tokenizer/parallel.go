@@ -17,6 +17,9 @@ import (
 // a byte, so a piece always ends there, and as each piece depends only on
 // the text from its start onwards, the chunks encode independently.
 func (t *Tokenizer) EncodeParallel(text []byte, allowed []string, workers int) ([]int32, error) {
+	if t.pipe != nil { // no cut is known to be safe: one piece
+		return t.pipe.Encode(text, EncodeOptions{Allowed: allowed})
+	}
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}

@@ -35,6 +35,8 @@ type Pipeline struct {
 	tokenIDs   map[string]int32 // every token string → id
 	vocabSize  int
 	specialIDs map[int32]bool
+	byteLevel  bool   // the vocabulary is in the byte-level alphabet
+	source     []byte // the tokenizer.json it was read from, if kept
 }
 
 // A postItem is one step of the single-sequence template: the input's own
@@ -117,7 +119,11 @@ func validUTF8(text []byte) string {
 func (p *Pipeline) encodeText(s string, allowed func(int32) bool, out []int32) []int32 {
 	at := 0
 	for _, f := range p.rawTrie.find(s, p.added, allowed) {
-		out = p.encodeNormalized(s[at:f.start], at == 0, allowed, out)
+		// A match may start inside the white space that the one before took
+		// by rstrip: Hugging Face keeps both, overlapping, and so do we.
+		if f.start > at {
+			out = p.encodeNormalized(s[at:f.start], at == 0, allowed, out)
+		}
 		out = append(out, p.added[f.tok].id)
 		at = f.end
 	}
@@ -135,7 +141,9 @@ func (p *Pipeline) encodeNormalized(s string, first bool, allowed func(int32) bo
 	}
 	at := 0
 	for _, f := range p.normTrie.find(s, p.added, allowed) {
-		out = p.encodePieces(piece{s[at:f.start], first && at == 0}, out)
+		if f.start > at {
+			out = p.encodePieces(piece{s[at:f.start], first && at == 0}, out)
+		}
 		out = append(out, p.added[f.tok].id)
 		at = f.end
 	}

@@ -20,16 +20,27 @@ type Tokenizer struct {
 	tokens      [][]byte         // id → bytes; nil for ids not in use
 	special     map[string]int32 // special token text → id
 	scratch     sync.Pool        // *bpeState
+	// pipe, if set, is a tokenizer.json that the byte-level fast path above
+	// does not cover; every method then defers to it (see hfpipe.go).
+	pipe *Pipeline
 }
 
 // Pattern returns the tokenizer's pre-tokenizer.
 func (t *Tokenizer) Pattern() Pattern { return t.pattern }
 
 // VocabSize returns one more than the largest token id.
-func (t *Tokenizer) VocabSize() int { return len(t.tokens) }
+func (t *Tokenizer) VocabSize() int {
+	if t.pipe != nil {
+		return t.pipe.VocabSize()
+	}
+	return len(t.tokens)
+}
 
 // SpecialTokens returns the texts of the special tokens, sorted.
 func (t *Tokenizer) SpecialTokens() []string {
+	if t.pipe != nil {
+		return t.pipe.SpecialTokens()
+	}
 	names := make([]string, 0, len(t.special))
 	for s := range t.special {
 		names = append(names, s)
@@ -40,6 +51,9 @@ func (t *Tokenizer) SpecialTokens() []string {
 
 // Token returns the bytes of token id, or an error if id is not in use.
 func (t *Tokenizer) Token(id int32) ([]byte, error) {
+	if t.pipe != nil {
+		return t.pipe.TokenBytes(id)
+	}
 	if id < 0 || int(id) >= len(t.tokens) || t.tokens[id] == nil {
 		return nil, fmt.Errorf("tokenizer: token id %d is not in the vocabulary (ids 0..%d)", id, len(t.tokens)-1)
 	}
@@ -49,6 +63,10 @@ func (t *Tokenizer) Token(id int32) ([]byte, error) {
 // Encode returns the tokens of text, all of it ordinary text: special
 // tokens in it are encoded like any other text.
 func (t *Tokenizer) Encode(text []byte) []int32 {
+	if t.pipe != nil {
+		ids, _ := t.pipe.Encode(text, EncodeOptions{}) // an error needs allowed names
+		return ids
+	}
 	return t.encodeOrdinary(text, make([]int32, 0, len(text)/3+1))
 }
 
@@ -57,6 +75,9 @@ func (t *Tokenizer) Encode(text []byte) []int32 {
 // special tokens are ordinary text. It is an error to allow a name that is
 // not a special token of t.
 func (t *Tokenizer) EncodeSpecial(text []byte, allowed []string) ([]int32, error) {
+	if t.pipe != nil {
+		return t.pipe.Encode(text, EncodeOptions{Allowed: allowed})
+	}
 	segs, err := t.segments(text, allowed)
 	if err != nil {
 		return nil, err
@@ -146,6 +167,10 @@ func (t *Tokenizer) segments(text []byte, allowed []string) ([]segment, error) {
 // Decode returns the bytes of the tokens ids, concatenated. An id that is
 // not in the vocabulary is an error naming it and its position.
 func (t *Tokenizer) Decode(ids []int32) ([]byte, error) {
+	if t.pipe != nil {
+		s, err := t.pipe.Decode(ids, false)
+		return []byte(s), err
+	}
 	n := 0
 	for i, id := range ids {
 		b, err := t.Token(id)

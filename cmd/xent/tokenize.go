@@ -126,7 +126,7 @@ func runTokenize(cmd *cobra.Command, f *tokenizeFlags) error {
 	if !f.count {
 		buf = append(buf, '[')
 	}
-	err = tokenizer.Blocks(cmd.InOrStdin(), f.blockBytes, allowed, func(block []byte) error {
+	err = tok.Blocks(cmd.InOrStdin(), f.blockBytes, allowed, func(block []byte) error {
 		ids, err := tok.EncodeParallel(block, allowed, f.threads)
 		if err != nil {
 			return err

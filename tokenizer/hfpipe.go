@@ -1,0 +1,64 @@
+package tokenizer
+
+import (
+	"io"
+	"strings"
+)
+
+// TokenBytes returns the text token id stands for, as bytes: a byte-level
+// token's bytes, a <0xNN> token's byte, otherwise its string with the
+// SentencePiece space ▁ read as a space. Added tokens are their text.
+func (p *Pipeline) TokenBytes(id int32) ([]byte, error) {
+	s, err := p.Token(id)
+	if err != nil {
+		return nil, err
+	}
+	if _, isModel := p.model.vocab[s]; !isModel || p.tokenIDs[s] != id {
+		return []byte(s), nil
+	}
+	if p.byteLevel {
+		if b, err := byteLevelDecode(s); err == nil {
+			return b, nil
+		}
+		return []byte(s), nil
+	}
+	if b, ok := byteToken(s); ok && p.model.byteFallback {
+		return []byte{b}, nil
+	}
+	return []byte(strings.ReplaceAll(s, "▁", " ")), nil
+}
+
+// Blocks is the package's Blocks for t: the text of r handed to f a block
+// at a time, cut where t's ids cannot change. A tokenizer.json read as a
+// Pipeline has no cut known to be safe (a normalizer may prepend to every
+// block, and Gemma's BPE sees the whole text as one word), so it is handed
+// on whole, in one block.
+func (t *Tokenizer) Blocks(r io.Reader, size int, specials []string, f func(block []byte) error) error {
+	if t.pipe == nil {
+		return Blocks(r, size, specials, f)
+	}
+	all, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	if len(all) == 0 {
+		return nil
+	}
+	return f(all)
+}
+
+// usesByteLevel reports whether a pre-tokenizer spells pieces in the
+// byte-level alphabet.
+func usesByteLevel(pt preTokenizer) bool {
+	switch x := pt.(type) {
+	case byteLevel:
+		return true
+	case preTokenizers:
+		for _, p := range x {
+			if usesByteLevel(p) {
+				return true
+			}
+		}
+	}
+	return false
+}
