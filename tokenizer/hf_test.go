@@ -101,28 +101,36 @@ func TestLoadHFSpellings(t *testing.T) {
 }
 
 // TestLoadHFErrors checks that unsupported or broken files are errors that
-// say what is wrong.
+// say what is wrong, and that what the fast path lacks loads as a Pipeline.
 func TestLoadHFErrors(t *testing.T) {
 	const bl = `{"type":"ByteLevel","add_prefix_space":false,"use_regex":true}`
 	for _, c := range []struct {
 		name, json, want string
 	}{
 		{"not json", `{`, "unexpected EOF"},
-		{"wordpiece", `{"pre_tokenizer":` + bl + `,"model":{"type":"WordPiece"}}`, `model type "WordPiece"`},
-		{"normalizer", `{"normalizer":{"type":"NFC"},"pre_tokenizer":` + bl + `,"model":{"type":"BPE"}}`, "normalizer"},
-		{"prefix space", `{"pre_tokenizer":{"type":"ByteLevel","add_prefix_space":true},"model":{"type":"BPE"}}`, "add_prefix_space"},
-		{"whitespace", `{"pre_tokenizer":{"type":"Whitespace"},"model":{"type":"BPE"}}`, "not a byte-level one"},
-		{"regexp", `{"pre_tokenizer":{"type":"Sequence","pretokenizers":[{"type":"Split","pattern":{"Regex":"\\w+"},"behavior":"Isolated"},` + bl + `]},"model":{"type":"BPE"}}`, "not one of the supported patterns"},
-		{"byte fallback", `{"pre_tokenizer":` + bl + `,"model":{"type":"BPE","byte_fallback":true}}`, "byte_fallback"},
-		{"missing bytes", `{"pre_tokenizer":` + bl + `,"model":{"type":"BPE","vocab":{"a":0},"merges":[]}}`, "no token for the byte"},
-		{"bad char", `{"pre_tokenizer":` + bl + `,"model":{"type":"BPE","vocab":{" ":0},"merges":[]}}`, "not in the byte-level alphabet"},
-		{"bad merge", `{"pre_tokenizer":` + bl + `,"model":{"type":"BPE","vocab":{"a":0},"merges":["a b"]}}`, `merge 0 ("a" "b")`},
+		{"wordpiece", `{"pre_tokenizer":` + bl + `,"model":{"type":"WordPiece"}}`, `model.type: model "WordPiece"`},
+		{"bad merge", `{"pre_tokenizer":` + bl + `,"model":{"type":"BPE","vocab":{"a":0},"merges":["a b"]}}`, `merge 0 ["a" "b"]: a side is not in the vocabulary`},
 		{"bad merge string", `{"pre_tokenizer":` + bl + `,"model":{"type":"BPE","vocab":{"a":0},"merges":["ab"]}}`, `merge 0 "ab"`},
-		{"shared id", `{"pre_tokenizer":` + bl + `,"model":{"type":"BPE","vocab":{"a":0,"b":0},"merges":[]}}`, "share id 0"},
+		{"shared id", `{"pre_tokenizer":` + bl + `,"model":{"type":"BPE","vocab":{"a":0,"b":0},"merges":[]}}`, `model.vocab: tokens "a" and "b" share id 0`},
+		{"added shares id", `{"added_tokens":[{"id":0,"content":"<x>","special":true}],"pre_tokenizer":` + bl + `,"model":{"type":"BPE","vocab":{"a":0},"merges":[]}}`, `added_tokens[0].id: 0 is also "a"`},
 	} {
 		_, err := LoadHF(strings.NewReader(c.json))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: got error %v, want one containing %q", c.name, err, c.want)
+		}
+	}
+	// Each of these was refused before the Pipeline (issue 14).
+	for _, c := range []struct{ name, json string }{
+		{"normalizer", `{"normalizer":{"type":"NFC"},"pre_tokenizer":` + bl + `,"model":{"type":"BPE"}}`},
+		{"prefix space", `{"pre_tokenizer":{"type":"ByteLevel","add_prefix_space":true},"model":{"type":"BPE"}}`},
+		{"whitespace", `{"pre_tokenizer":{"type":"Whitespace"},"model":{"type":"BPE"}}`},
+		{"regexp", `{"pre_tokenizer":{"type":"Sequence","pretokenizers":[{"type":"Split","pattern":{"Regex":"\\w+"},"behavior":"Isolated"},` + bl + `]},"model":{"type":"BPE"}}`},
+		{"byte fallback", `{"pre_tokenizer":` + bl + `,"model":{"type":"BPE","byte_fallback":true}}`},
+		{"sentencepiece alphabet", `{"pre_tokenizer":{"type":"Metaspace"},"model":{"type":"BPE","vocab":{"▁":0},"merges":[]}}`},
+		{"empty sequence", `{"normalizer":{"type":"Sequence","normalizers":[]},"pre_tokenizer":` + bl + `,"model":{"type":"BPE"}}`},
+	} {
+		if _, err := LoadHF(strings.NewReader(c.json)); err != nil {
+			t.Errorf("%s: %v", c.name, err)
 		}
 	}
 }

@@ -374,6 +374,13 @@ func (l *stageLoader) added(p *Pipeline, list []hfAddedToken) {
 	p.idToken = make(map[int32]string, len(p.model.vocab)+len(list))
 	p.specialIDs = map[int32]bool{}
 	for s, id := range p.model.vocab {
+		if other, ok := p.idToken[id]; ok {
+			a, b := min(s, other), max(s, other)
+			l.bad("model.vocab", "tokens %q and %q share id %d", a, b, id)
+		}
+		if id < 0 {
+			l.bad("model.vocab", "token %q has a negative id %d", s, id)
+		}
 		p.tokenIDs[s] = id
 		p.idToken[id] = s
 		p.vocabSize = max(p.vocabSize, int(id)+1)
@@ -389,10 +396,8 @@ func (l *stageLoader) added(p *Pipeline, list []hfAddedToken) {
 			continue
 		}
 		if s, ok := p.idToken[a.ID]; ok && s != a.Content {
-			if _, inVocab := p.model.vocab[s]; !inVocab {
-				l.bad(path+".id", "%d is also %q", a.ID, s)
-				continue
-			}
+			l.bad(path+".id", "%d is also %q", a.ID, s)
+			continue
 		}
 		// A normalized token's string is its normalized text, as Hugging
 		// Face's id_to_token and decode give it.
