@@ -36,6 +36,11 @@
 // dequantize_row_* do; other types (the iq* types, tq*, mxfp4 and the
 // rest) are named in a refusal. Encode makes f32, f16, bf16 and q8_0 data
 // as ggml's reference encoders do, and Write lays a file out byte for byte
-// as gguf_write_to_file does. testdata/README.md says how the goldens
+// as gguf_write_to_file does.
+//
+// HFName and FileName translate between llama.cpp's tensor names and
+// Hugging Face's for the llama, qwen2, qwen3 and gpt2 architectures, and
+// UnpermuteRows undoes the converter's reordering of Llama's Q and K rows;
+// names.go says which other tensors the converter changes. testdata/README.md says how the goldens
 // that show this were made.
 package gguf
