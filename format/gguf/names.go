@@ -16,8 +16,11 @@ import (
 //
 // The names are not the only difference. The converter also changes some
 // tensors' data, which a loader must undo:
-//   - llama: the rows of attn_q and attn_k are permuted (UnpermuteRows,
-//     with the key/value head count for attn_k); qwen2 and qwen3 are not.
+//   - llama: the rows of attn_q and attn_k are permuted, and so are their
+//     biases where a model has them, element by element (UnpermuteRows
+//     with the head count, the key/value head count for attn_k;
+//     conversion/llama.py, LlamaModel.modify_tensors); qwen2 and qwen3
+//     are not.
 //   - gpt2: attn_qkv, attn_output, ffn_up and ffn_down hold the transpose
 //     of Hugging Face's Conv1D weights ([out, in] rows, as nn.Linear).
 
