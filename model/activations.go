@@ -54,16 +54,7 @@ func elementwise(n, w, threads int, f func(i, j int, scratch []float32)) {
 }
 
 // gelu sets y = GELU(x), tanh approximation, over n rows of width w.
-func gelu(x, y []float32, n, w, threads int) {
-	elementwise(n, w, threads, func(i, j int, scratch []float32) {
-		arg, s := scratch[:j-i], scratch[chunk:chunk+j-i]
-		geluArg(arg, x[i:j])
-		sigmoids(s, arg)
-		for k, v := range x[i:j] {
-			y[i+k] = v * s[k]
-		}
-	})
-}
+func gelu(x, y []float32, n, w, threads int) { geglu(x, nil, y, n, w, threads) }
 
 // geluBackward sets dx = dy·GELU′(x), GELU′(v) = σ(w) + v·σ(w)·(1 − σ(w))·w′(v).
 func geluBackward(x, dy, dx []float32, n, w, threads int) {
@@ -72,8 +63,43 @@ func geluBackward(x, dy, dx []float32, n, w, threads int) {
 		geluArg(arg, x[i:j])
 		sigmoids(s, arg)
 		for k, v := range x[i:j] {
-			dw := 2 * geluC * (1 + 3*0.044715*v*v)
-			dx[i+k] = dy[i+k] * (s[k] + v*s[k]*(1-s[k])*dw)
+			dx[i+k] = dy[i+k] * geluDeriv(v, s[k])
+		}
+	})
+}
+
+// geluDeriv is GELU′(v) = σ(w) + v·σ(w)·(1 − σ(w))·w′(v), given s = σ(w).
+func geluDeriv(v, s float32) float32 {
+	dw := 2 * geluC * (1 + 3*0.044715*v*v)
+	return s + v*s*(1-s)*dw
+}
+
+// geglu sets y = GELU(gate)·up (tanh GELU; Gemma's MLP), or GELU(gate)
+// when up is nil, over n rows of width w.
+func geglu(gate, up, y []float32, n, w, threads int) {
+	elementwise(n, w, threads, func(i, j int, scratch []float32) {
+		arg, s := scratch[:j-i], scratch[chunk:chunk+j-i]
+		geluArg(arg, gate[i:j])
+		sigmoids(s, arg)
+		for k, g := range gate[i:j] {
+			if up == nil {
+				y[i+k] = g * s[k]
+			} else {
+				y[i+k] = g * s[k] * up[i+k]
+			}
+		}
+	})
+}
+
+// gegluBackward sets dgate and dup from dy for y = GELU(gate)·up.
+func gegluBackward(gate, up, dy, dgate, dup []float32, n, w, threads int) {
+	elementwise(n, w, threads, func(i, j int, scratch []float32) {
+		arg, s := scratch[:j-i], scratch[chunk:chunk+j-i]
+		geluArg(arg, gate[i:j])
+		sigmoids(s, arg)
+		for k, g := range gate[i:j] {
+			dup[i+k] = dy[i+k] * g * s[k]
+			dgate[i+k] = dy[i+k] * up[i+k] * geluDeriv(g, s[k])
 		}
 	})
 }

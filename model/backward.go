@@ -44,7 +44,13 @@ func (m *Model) backwardBody(a *acts) {
 	// Embeddings, in row order (rows may share a token).
 	for i, tok := range a.tokens {
 		g := a.dres[i*d.C : (i+1)*d.C]
-		addTo(m.dwte[int(tok)*d.C:], g)
+		if s := d.fam.embedScale; s != 0 {
+			for j, v := range g {
+				m.dwte[int(tok)*d.C+j] += v * s
+			}
+		} else {
+			addTo(m.dwte[int(tok)*d.C:], g)
+		}
 		if m.dwpe != nil {
 			addTo(m.dwpe[(i%T)*d.C:], g)
 		}
@@ -57,7 +63,9 @@ func (m *Model) blockBackward(blk *block, la *layerActs, x []float32, B, T int) 
 	a, d, N, th := m.a, m.d, B*T, m.threads()
 	// out = res2 + down(act): dres carries on to res2 unchanged.
 	blk.down.backward(la.act, N, a.dres, d.C, a.dact, false, a.ones, th)
-	if d.llama {
+	if d.fam.geglu {
+		gegluBackward(la.fc, la.up, a.dact, a.dfc, a.dup, N, d.F, th)
+	} else if d.llama {
 		swigluBackward(la.fc, la.up, a.dact, a.dfc, a.dup, N, d.F, th)
 	} else {
 		geluBackward(la.fc, a.dact, a.dfc, N, d.F, th)

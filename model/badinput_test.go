@@ -54,6 +54,7 @@ func TestConfigErrors(t *testing.T) {
 		{"window", with(llama, func(c *Config) { c.ModelType, c.SlidingWindow = Mistral, ptr(0) }), "sliding_window is 0"},
 		{"head_dim", with(llama, func(c *Config) { c.HeadDim = -4 }), "head_dim is -4"},
 		{"family", with(llama, func(c *Config) { c.ModelType = "gemma2" }), `model_type "gemma2" is not supported`},
+		{"gemma act", with(llama, func(c *Config) { c.ModelType, c.HiddenActivation = Gemma, "gelu" }), `hidden_activation "gelu" is not supported`},
 		{"positions", with(llama, func(c *Config) { c.MaxPositionEmbeddings = 1e12 }), "max_position_embeddings is 1000000000000, must be in [1, 16777216]"},
 		{"layers", with(llama, func(c *Config) { c.NumHiddenLayers = 1e9 }), "num_hidden_layers is 1000000000, must be in [1, 4096]"},
 		{"gpt2 layers", with(gpt, func(c *Config) { c.NLayer = 1e9 }), "n_layer is 1000000000"},

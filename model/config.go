@@ -8,7 +8,7 @@ import (
 )
 
 // Family names an architecture, as Hugging Face's model_type does.
-// Mistral, Qwen2, Qwen3 and Phi3 are Llama with the differences
+// Mistral, Qwen2, Qwen3, Phi3 and Gemma are Llama with the differences
 // families.go lists.
 const (
 	GPT2    = "gpt2"
@@ -17,12 +17,13 @@ const (
 	Qwen2   = "qwen2"
 	Qwen3   = "qwen3"
 	Phi3    = "phi3"
+	Gemma   = "gemma"
 )
 
 // Config is a model's shape in Hugging Face config.json fields; each family
 // reads its own.
 type Config struct {
-	ModelType string `json:"model_type"` // GPT2, Llama, Mistral, Qwen2, Qwen3 or Phi3
+	ModelType string `json:"model_type"` // GPT2, Llama, Mistral, Qwen2, Qwen3, Phi3 or Gemma
 	VocabSize int    `json:"vocab_size"`
 
 	// GPT-2 (the head is tied).
@@ -60,7 +61,8 @@ type Config struct {
 	// Variants this package does not implement; a config that asks for one
 	// is rejected rather than run wrongly.
 	ActivationFunction string `json:"activation_function,omitempty"` // GPT-2: gelu_new (tanh GELU) only
-	HiddenAct          string `json:"hidden_act,omitempty"`          // Llama: silu only
+	HiddenAct          string `json:"hidden_act,omitempty"`          // Llama: silu only; Gemma: ignored
+	HiddenActivation   string `json:"hidden_activation,omitempty"`   // Gemma: gelu_pytorch_tanh (the default) only
 }
 
 // checkSupported rejects the config fields that ask for a variant this
@@ -69,7 +71,7 @@ func (c Config) checkSupported() error {
 	switch {
 	case c.ModelType == GPT2 && c.ActivationFunction != "" && c.ActivationFunction != "gelu_new" && c.ActivationFunction != "gelu_pytorch_tanh":
 		return fmt.Errorf("model: activation_function %q is not supported (only the tanh GELU, gelu_new)", c.ActivationFunction)
-	case c.ModelType != GPT2 && c.HiddenAct != "" && c.HiddenAct != "silu":
+	case c.ModelType != GPT2 && c.ModelType != Gemma && c.HiddenAct != "" && c.HiddenAct != "silu":
 		return fmt.Errorf("model: hidden_act %q is not supported (only silu)", c.HiddenAct)
 	}
 	return nil
@@ -135,7 +137,7 @@ func (c Config) dims() (dims, error) {
 		}
 		d = dims{V: c.VocabSize, L: c.NLayer, C: c.NEmbd, H: c.NHead, K: c.NHead, F: f,
 			maxT: c.NPositions, eps: float32(eps), tied: true}
-	case Llama, Mistral, Qwen2, Qwen3, Phi3:
+	case Llama, Mistral, Qwen2, Qwen3, Phi3, Gemma:
 		eps, theta, k := c.RMSNormEps, c.RopeTheta, c.NumKeyValueHeads
 		if eps == 0 {
 			eps = 1e-6
@@ -147,9 +149,10 @@ func (c Config) dims() (dims, error) {
 			k = c.NumAttentionHeads
 		}
 		d = dims{llama: true, V: c.VocabSize, L: c.NumHiddenLayers, C: c.HiddenSize, H: c.NumAttentionHeads, K: k,
-			F: c.IntermediateSize, maxT: c.MaxPositionEmbeddings, eps: float32(eps), theta: theta, tied: c.TieWordEmbeddings}
+			F: c.IntermediateSize, maxT: c.MaxPositionEmbeddings, eps: float32(eps), theta: theta,
+			tied: c.TieWordEmbeddings || c.ModelType == Gemma} // Gemma's head is the embedding (CheckFields refuses an explicit false)
 	default:
-		return dims{}, fmt.Errorf("model: model_type %q is not supported (only %q, %q, %q, %q, %q and %q)", c.ModelType, GPT2, Llama, Mistral, Qwen2, Qwen3, Phi3)
+		return dims{}, fmt.Errorf("model: model_type %q is not supported (only %q, %q, %q, %q, %q, %q and %q)", c.ModelType, GPT2, Llama, Mistral, Qwen2, Qwen3, Phi3, Gemma)
 	}
 	if err := c.checkSupported(); err != nil {
 		return dims{}, err

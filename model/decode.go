@@ -164,6 +164,9 @@ func (dec *Decoder) embed(token, pos int) {
 	} else {
 		copy(dec.x, m.wte[token*C:])
 	}
+	if s := m.d.fam.embedScale; s != 0 {
+		scaleBy(dec.x, s)
+	}
 	if m.wpe == nil {
 		return
 	}

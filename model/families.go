@@ -1,18 +1,25 @@
 package model
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // family is how a Llama-like model_type differs from Llama, each as
 // transformers' modeling_<type>.py computes it (v4.51):
 //
 //   - llama: attention_bias puts a bias on q, k, v and o_proj, mlp_bias on
 //     gate, up and down_proj;
+//
 //   - mistral: Llama without biases, with sliding_window: position i
 //     attends to keys j with i − window < j ≤ i (a band);
+//
 //   - qwen2: biases on q, k and v_proj (never o_proj); its sliding window
 //     applies only under use_sliding_window, which is refused;
+//
 //   - qwen3: attention_bias as Llama, and an RMSNorm over each head's
 //     queries and keys (q_norm, k_norm, weights [head_dim]) before RoPE;
+//
 //   - phi3: Llama without biases whose q, k and v projections are one
 //     matrix, qkv_proj [(H+2K)·D, C], and gate and up one, gate_up_proj
 //     [2F, C] (the first half the gate): the layers read row ranges of
@@ -21,13 +28,23 @@ import "fmt"
 //     so a sequence longer than the window is refused (CheckBatch), never
 //     scored with a guess.
 //
+//   - gemma (modeling_gemma.py): GELU(gate)·up with the tanh GELU
+//     (hidden_activation; hidden_act is ignored, as transformers ignores
+//     it), RMSNorm x·rstd·(1 + w) with w stored (and initialised) as 0 for
+//     1, the input embeddings times √hidden_size in float32 (transformers
+//     rounds that factor to the model's dtype: 45.25 for 45.2548 in
+//     bfloat16), attention_bias as Llama, and the head always tied.
+//
 // head_dim, where given, sets the channels per head of every family.
 type family struct {
 	qkvBias, oBias, mlpBias bool
 	qkNorm                  bool
-	fused                   bool // phi3's qkv_proj and gate_up_proj
-	window                  int  // keys a position attends to, itself included; 0: all
-	maxWindow               int  // the longest sequence accepted (phi3's sliding_window); 0: the context
+	fused                   bool    // phi3's qkv_proj and gate_up_proj
+	geglu                   bool    // gemma: GELU(gate)·up
+	normOffset              float32 // gemma: RMSNorm weights are stored less 1
+	embedScale              float32 // gemma: embeddings times √hidden_size; 0: none
+	window                  int     // keys a position attends to, itself included; 0: all
+	maxWindow               int     // the longest sequence accepted (phi3's sliding_window); 0: the context
 }
 
 // family reads the differences of a Llama-like config, refusing the
@@ -62,6 +79,18 @@ func (c Config) family() (family, error) {
 			}
 			f.maxWindow = *c.SlidingWindow
 		}
+	case Gemma:
+		if c.MLPBias {
+			return f, notFor("mlp_bias")
+		}
+		switch c.HiddenActivation {
+		case "", "gelu_pytorch_tanh", "gelu_new":
+		default:
+			return f, fmt.Errorf("model: gemma config: hidden_activation %q is not supported (only gelu_pytorch_tanh)", c.HiddenActivation)
+		}
+		f.qkvBias, f.oBias = c.AttentionBias, c.AttentionBias
+		f.geglu, f.normOffset = true, 1
+		f.embedScale = float32(math.Sqrt(float64(c.HiddenSize)))
 	case Qwen2, Qwen3:
 		if c.UseSlidingWindow {
 			return f, fmt.Errorf("model: %s config: use_sliding_window true is not supported (sliding-window layers are not implemented)", c.ModelType)

@@ -83,6 +83,9 @@ func CheckFields(raw []byte) error {
 	if fields["model_type"] == GPT2 && fields["tie_word_embeddings"] == false && fields["xent"] == nil && fields["tune"] == nil {
 		return fmt.Errorf("model: config.json: a GPT-2 head untied from the embedding (tie_word_embeddings false) is not supported")
 	}
+	if fields["model_type"] == Gemma && fields["tie_word_embeddings"] == false {
+		return fmt.Errorf("model: config.json: a Gemma head untied from the embedding (tie_word_embeddings false) is not supported")
+	}
 	return nil
 }
 

@@ -18,6 +18,7 @@ func TestCheckFields(t *testing.T) {
 		{"inverse layer", gpt2 + `, "scale_attn_by_inverse_layer_idx": true`, "scale_attn_by_inverse_layer_idx true is not supported"},
 		{"unscaled", gpt2 + `, "scale_attn_weights": false`, "scale_attn_weights false is not supported"},
 		{"untied gpt2", gpt2 + `, "tie_word_embeddings": false`, "a GPT-2 head untied from the embedding"},
+		{"untied gemma", `"model_type": "gemma", "tie_word_embeddings": false`, "a Gemma head untied from the embedding"},
 		{"mrope", llama + `, "use_mrope": true`, "use_mrope true is not supported"},
 		{"partial rope", llama + `, "partial_rotary_factor": 0.5`, "partial_rotary_factor 0.5 is not supported"},
 		{"sliding layers", llama + `, "layer_types": ["full_attention", "sliding_attention"]`, `layer_types ["full_attention","sliding_attention"] is not supported`},

@@ -144,6 +144,9 @@ func (m *Model) body(tokens []int32, B, T int) *acts {
 	for i, tok := range tokens {
 		row := x[i*d.C : (i+1)*d.C]
 		copy(row, m.wte[int(tok)*d.C:])
+		if s := d.fam.embedScale; s != 0 {
+			scaleBy(row, s)
+		}
 		if m.wpe != nil {
 			addTo(row, m.wpe[(i%T)*d.C:(i%T+1)*d.C])
 		}
@@ -190,7 +193,9 @@ func (m *Model) blockForward(blk *block, la *layerActs, x, out []float32, n int,
 		}
 		l.forward(la.ln2, n, dst, d.F, false, th)
 	}
-	if d.llama {
+	if d.fam.geglu {
+		geglu(la.fc, la.up, la.act, n, d.F, th)
+	} else if d.llama {
 		swiglu(la.fc, la.up, la.act, n, d.F, th)
 	} else {
 		gelu(la.fc, la.act, n, d.F, th)

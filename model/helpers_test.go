@@ -62,6 +62,11 @@ var tinyConfigs = []struct {
 	// the sequence length.
 	{"phi3", Config{ModelType: Phi3, VocabSize: 37, HiddenSize: 16, IntermediateSize: 40, NumHiddenLayers: 2,
 		NumAttentionHeads: 4, NumKeyValueHeads: 2, MaxPositionEmbeddings: 16, RMSNormEps: 1e-5, RopeTheta: 1e4, SlidingWindow: ptr(12)}},
+	// Gemma: GELU(gate)·up, (1 + w) norms, embeddings times √16, head_dim
+	// 8 over a width of 16 with 4 heads, a tied head.
+	{"gemma", Config{ModelType: Gemma, VocabSize: 37, HiddenSize: 16, IntermediateSize: 40, NumHiddenLayers: 2,
+		NumAttentionHeads: 4, NumKeyValueHeads: 1, HeadDim: 8, MaxPositionEmbeddings: 16, RMSNormEps: 1e-6, RopeTheta: 1e4,
+		HiddenAct: "gelu", HiddenActivation: "gelu_pytorch_tanh", TieWordEmbeddings: true}},
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -14,6 +14,13 @@ func addTo(dst, x []float32) {
 	}
 }
 
+// scaleBy multiplies x by s in place.
+func scaleBy(x []float32, s float32) {
+	for j := range x {
+		x[j] *= s
+	}
+}
+
 // linear is a dense layer y = x·W + b, with W stored the Hugging Face way:
 // [in, out] for GPT-2's Conv1D, [out, in] for nn.Linear.
 type linear struct {
@@ -87,9 +94,10 @@ func colSums(dst, x []float32, ld, n, c int, ones []float32, threads int) {
 // (Llama, b == nil), y = x·rstd·w, over each row's C channels, with
 // rstd = 1/√(variance + eps) (RMSNorm: the mean square).
 type norm struct {
-	w, dw []float32 // [C]
-	b, db []float32 // [C]; nil for RMSNorm
-	eps   float32
+	w, dw  []float32 // [C]
+	b, db  []float32 // [C]; nil for RMSNorm
+	eps    float32
+	offset float32 // added to w: 1 for Gemma's RMSNorm, x·rstd·(1 + w); else 0
 }
 
 // forward normalises the rows of x [n, C] into y, saving mean [n] (nil
@@ -116,7 +124,7 @@ func (nm norm) forward(x, y, mean, rstd []float32, n, threads int) {
 			rstd[i] = r
 			out := y[i*c : (i+1)*c]
 			for j, v := range row {
-				out[j] = (v - float32(mu)) * r * nm.w[j]
+				out[j] = (v - float32(mu)) * r * (nm.offset + nm.w[j])
 				if nm.b != nil {
 					out[j] += nm.b[j]
 				}
@@ -140,7 +148,7 @@ func (nm norm) backward(x, dy, dx, mean, rstd []float32, n int, scratch, ones []
 			var sg, sgx float64 // Σ g·w, Σ g·w·xhat
 			for j, v := range row {
 				xhat := (v - mu) * r
-				gw := g[j] * nm.w[j]
+				gw := g[j] * (nm.offset + nm.w[j])
 				sg += float64(gw)
 				sgx += float64(gw * xhat)
 				xg[j] = g[j] * xhat
@@ -152,7 +160,7 @@ func (nm norm) backward(x, dy, dx, mean, rstd []float32, n int, scratch, ones []
 			out := dx[i*c : (i+1)*c]
 			for j, v := range row {
 				xhat := (v - mu) * r
-				out[j] += r * (g[j]*nm.w[j] - a - xhat*b)
+				out[j] += r * (g[j]*(nm.offset+nm.w[j]) - a - xhat*b)
 			}
 		}
 	})

@@ -103,7 +103,7 @@ func (m *Model) bind() {
 		return l
 	}
 	nrm := func(name string, bias bool) norm {
-		n := norm{w: p(name + ".weight"), dw: g(name + ".weight"), eps: d.eps}
+		n := norm{w: p(name + ".weight"), dw: g(name + ".weight"), eps: d.eps, offset: d.fam.normOffset}
 		if bias {
 			n.b, n.db = p(name+".bias"), g(name+".bias")
 		}

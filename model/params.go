@@ -79,6 +79,7 @@ func layout(d dims) ([]spec, int) {
 		return specs, total
 	}
 	add("model.embed_tokens.weight", std, 0, d.V, C)
+	one := 1 - d.fam.normOffset // the stored norm weight that scales by 1 (Gemma stores w − 1)
 	for i := range d.L {
 		p := "model.layers." + strconv.Itoa(i) + "."
 		f := d.fam
@@ -88,7 +89,7 @@ func layout(d dims) ([]spec, int) {
 				add(p+name+".bias", 0, 0, out)
 			}
 		}
-		add(p+"input_layernorm.weight", 0, 1, C)
+		add(p+"input_layernorm.weight", 0, one, C)
 		if f.fused {
 			lin("self_attn.qkv_proj", std, false, A+2*KV, C)
 		} else {
@@ -101,7 +102,7 @@ func layout(d dims) ([]spec, int) {
 			add(p+"self_attn.q_norm.weight", 0, 1, d.D)
 			add(p+"self_attn.k_norm.weight", 0, 1, d.D)
 		}
-		add(p+"post_attention_layernorm.weight", 0, 1, C)
+		add(p+"post_attention_layernorm.weight", 0, one, C)
 		if f.fused {
 			lin("mlp.gate_up_proj", std, false, 2*F, C)
 		} else {
@@ -110,7 +111,7 @@ func layout(d dims) ([]spec, int) {
 		}
 		lin("mlp.down_proj", resid, f.mlpBias, C, F)
 	}
-	add("model.norm.weight", 0, 1, C)
+	add("model.norm.weight", 0, one, C)
 	if !d.tied {
 		add("lm_head.weight", std, 0, d.V, C)
 	}

@@ -8,8 +8,8 @@
 //
 // They stand in for real checkpoints in tests and in the README's worked
 // examples: nothing is downloaded. The weights are normal(0, 0.02) (norm
-// weights 1 ± 0.1, biases normal(0, 0.02)) from a seed, so a directory is
-// the same every time.
+// weights that scale by 1 ± 0.1, biases normal(0, 0.02)) from a seed, so a
+// directory is the same every time.
 package tinyhf
 
 import (
@@ -43,7 +43,7 @@ const vocab = 50304
 
 // Specs are the families' directories, after the config.json of
 // Llama-3.2-1B, Llama-3.1-8B, SmolLM2-135M, Mistral-7B-v0.1,
-// Qwen2.5-0.5B, Qwen3-0.6B, Phi-3-mini-4k-instruct and GPT-2.
+// Qwen2.5-0.5B, Qwen3-0.6B, Phi-3-mini-4k-instruct, gemma-2b and GPT-2.
 var Specs = []Spec{
 	{Name: "llama-3.2-1b", DType: safetensors.BF16, Shards: 1, Config: map[string]any{
 		"architectures": []string{"LlamaForCausalLM"}, "attention_bias": false, "attention_dropout": 0.0,
@@ -118,6 +118,15 @@ var Specs = []Spec{
 		"use_cache": true, "vocab_size": vocab},
 		Generation: map[string]any{"bos_token_id": 50256, "eos_token_id": []int{50256, 50255}, "pad_token_id": 50256,
 			"transformers_version": "4.40.2"}},
+	{Name: "gemma-2b", DType: safetensors.BF16, Shards: 2, Config: map[string]any{
+		"architectures": []string{"GemmaForCausalLM"}, "attention_bias": false, "attention_dropout": 0.0,
+		"bos_token_id": 50256, "eos_token_id": 50256, "head_dim": 32, "hidden_act": "gelu", "hidden_activation": nil,
+		"hidden_size": 64, "initializer_range": 0.02, "intermediate_size": 256, "max_position_embeddings": 8192,
+		"model_type": "gemma", "num_attention_heads": 4, "num_hidden_layers": 2, "num_key_value_heads": 1,
+		"pad_token_id": 50256, "rms_norm_eps": 1e-06, "rope_scaling": nil, "rope_theta": 10000.0,
+		"torch_dtype": "bfloat16", "transformers_version": "4.38.0.dev0", "use_cache": true, "vocab_size": vocab},
+		Generation: map[string]any{"bos_token_id": 50256, "eos_token_id": 50256, "pad_token_id": 50256,
+			"transformers_version": "4.38.0.dev0"}},
 	{Name: "gpt2", DType: safetensors.F32, Shards: 1, Config: map[string]any{
 		"activation_function": "gelu_new", "architectures": []string{"GPT2LMHeadModel"}, "attn_pdrop": 0.1,
 		"bos_token_id": 50256, "embd_pdrop": 0.1, "eos_token_id": 50256, "initializer_range": 0.02,
@@ -168,6 +177,9 @@ func Write(dir string, s Spec, seed uint64) error {
 		if strings.Contains(p.Name, "norm") || strings.HasPrefix(p.Name, "ln_") || strings.Contains(p.Name, ".ln_") {
 			if strings.HasSuffix(p.Name, ".weight") {
 				mean, std = 1, 0.1
+				if cfg.ModelType == model.Gemma {
+					mean = 0 // Gemma stores a norm's weight less 1
+				}
 			}
 		}
 		for i := range p.Data {

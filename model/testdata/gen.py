@@ -11,7 +11,7 @@ init.safetensors (the weights, Hugging Face naming) and batch.json (tokens
 and targets [B, T]). The models below are GPT-2 and Llama (with Mistral, Qwen2 and
 Qwen3) written in plain torch after Hugging Face's modeling_gpt2.py,
 modeling_llama.py, modeling_mistral.py, modeling_qwen2.py, modeling_qwen3.py,
-modeling_phi3.py and modeling_rope_utils.py; all math
+modeling_phi3.py, modeling_gemma.py and modeling_rope_utils.py; all math
 runs in float64 from the float32 weights. The output holds "logits"
 [B, T, V], "loss" [] (mean cross-entropy, ignore index -100),
 "grad.<name>" for every parameter, and "after.<name>": the parameters after
@@ -153,12 +153,13 @@ def rope_inv_freq(cfg, D):
 def llama(cfg, p, tokens):
     """Llama and the families written like it, after transformers'
     modeling_llama.py, modeling_mistral.py, modeling_qwen2.py and
-    modeling_qwen3.py and modeling_phi3.py (v4.51): head_dim; biases (llama: attention_bias on
+    modeling_qwen3.py, modeling_phi3.py and modeling_gemma.py (v4.51): head_dim; biases (llama: attention_bias on
     q/k/v/o, mlp_bias on the MLP; qwen2: q/k/v always; qwen3:
     attention_bias); qwen3's per-head RMSNorm of queries and keys before
     RoPE; mistral's sliding window (key j is seen from query i when
     i - window < j <= i); phi3's fused qkv_proj and gate_up_proj (its
-    sliding window is longer than the sequences scored here)."""
+    sliding window is longer than the sequences scored here); gemma's
+    GELU(gate)*up, (1 + w) RMSNorms and embeddings times sqrt(hidden)."""
     B, T = tokens.shape
     kind = cfg["model_type"]
     C, L = cfg["hidden_size"], cfg["num_hidden_layers"]
@@ -169,7 +170,10 @@ def llama(cfg, p, tokens):
 
     def rms(x, name):
         var = x.pow(2).mean(-1, keepdim=True)
-        return p[name + ".weight"] * (x * torch.rsqrt(var + eps))
+        w = p[name + ".weight"]
+        if kind == "gemma":  # GemmaRMSNorm: x * rsqrt(...) * (1 + w)
+            w = 1.0 + w
+        return w * (x * torch.rsqrt(var + eps))
 
     def lin(x, name):  # nn.Linear: weight [out, in], optional bias
         y = x @ p[name + ".weight"].T
@@ -189,6 +193,8 @@ def llama(cfg, p, tokens):
         mask = mask & (j > i - window)
 
     x = p["model.embed_tokens.weight"][tokens]
+    if kind == "gemma":  # GemmaModel: embeddings times sqrt(hidden_size)
+        x = x * (C**0.5)
     for i in range(L):
         pre = f"model.layers.{i}."
         a = rms(x, pre + "input_layernorm")
@@ -215,7 +221,8 @@ def llama(cfg, p, tokens):
             gate, up = lin(a, pre + "mlp.gate_up_proj").chunk(2, dim=-1)
         else:
             gate, up = lin(a, pre + "mlp.gate_proj"), lin(a, pre + "mlp.up_proj")
-        x = x + lin(F.silu(gate) * up, pre + "mlp.down_proj")
+        act = F.gelu(gate, approximate="tanh") if kind == "gemma" else F.silu(gate)  # gemma: gelu_pytorch_tanh
+        x = x + lin(act * up, pre + "mlp.down_proj")
     head = p["model.embed_tokens.weight"] if cfg.get("tie_word_embeddings") else p["lm_head.weight"]
     return rms(x, "model.norm") @ head.T
 
@@ -235,7 +242,7 @@ def main():
         B, T = batch["B"], batch["T"]
         tokens = torch.tensor(batch["Tokens"]).view(B, T)
         targets = torch.tensor(batch["Targets"]).view(B * T)
-        model = {"gpt2": gpt2, "llama": llama, "mistral": llama, "qwen2": llama, "qwen3": llama, "phi3": llama}[cfg["model_type"]]
+        model = {"gpt2": gpt2, "llama": llama, "mistral": llama, "qwen2": llama, "qwen3": llama, "phi3": llama, "gemma": llama}[cfg["model_type"]]
         logits = model(cfg, p, tokens)
         loss = F.cross_entropy(logits.reshape(B * T, -1), targets, ignore_index=-100)
         loss.backward()
