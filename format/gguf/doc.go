@@ -41,6 +41,8 @@
 // HFName and FileName translate between llama.cpp's tensor names and
 // Hugging Face's for the llama, qwen2, qwen3 and gpt2 architectures, and
 // UnpermuteRows undoes the converter's reordering of Llama's Q and K rows;
-// names.go says which other tensors the converter changes. testdata/README.md says how the goldens
+// names.go says which other tensors the converter changes. Hyper reads
+// the model's shape from the "<arch>.*" keys with llama.cpp's defaults,
+// and FileType names general.file_type (Q4_K_M, …). testdata/README.md says how the goldens
 // that show this were made.
 package gguf
