@@ -15,7 +15,7 @@ import (
 // table would dwarf the vocabulary: a corrupt or hostile file must not make
 // a loader allocate gigabytes.
 func build(pattern Pattern, vocab map[string]int32, table map[uint64]uint64, special map[string]int32, wholePieces bool) (*Tokenizer, error) {
-	if pattern < GPT2 || pattern > O200K {
+	if pattern < GPT2 || int(pattern) >= len(patternRegexps) {
 		return nil, fmt.Errorf("tokenizer: unknown pattern %v", pattern)
 	}
 	t := &Tokenizer{pattern: pattern, merges: merges{table: table}, special: map[string]int32{}}

@@ -70,9 +70,14 @@ func newRegex(pattern string) (matcher, error) {
 	if p, err := PatternOf(pattern); err == nil {
 		return scanner{p}, nil
 	}
+	return newGeneral(pattern)
+}
+
+// newGeneral compiles pattern for the general engine.
+func newGeneral(pattern string) (general, error) {
 	re, err := regexp2.Compile(strings.ReplaceAll(pattern, contractionsCI, contractionsFolded), regexp2.None)
 	if err != nil {
-		return nil, fmt.Errorf("regex %q does not compile: %v", pattern, err)
+		return general{}, fmt.Errorf("regex %q does not compile: %v", pattern, err)
 	}
 	return general{re}, nil
 }

@@ -18,12 +18,16 @@ const (
 	CL100K
 	// O200K is the pattern of tiktoken's o200k_base (GPT-4o).
 	O200K
+	// QWEN2 is the pattern of Qwen2, Qwen2.5 and Qwen3: cl100k_base's with
+	// numbers one digit at a time (\p{N} for \p{N}{1,3}).
+	QWEN2
 )
 
 // patternRegexps are the patterns as their references spell them.
 var patternRegexps = [...]string{
 	GPT2:   `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`,
 	CL100K: `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`,
+	QWEN2:  `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`,
 	O200K:  `[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+`,
 }
 
@@ -43,7 +47,7 @@ func PatternOf(re string) (Pattern, error) {
 			return Pattern(p), nil
 		}
 	}
-	return 0, fmt.Errorf("tokenizer: pre-tokenizer regexp %q is not one of the supported patterns (GPT-2's, cl100k_base's, o200k_base's)", re)
+	return 0, fmt.Errorf("tokenizer: pre-tokenizer regexp %q is not one of the supported patterns (GPT-2's, cl100k_base's, o200k_base's, Qwen2's)", re)
 }
 
 // Pieces yields the pieces of text in order; they concatenate to text.
@@ -63,7 +67,9 @@ func (p Pattern) Pieces(text []byte) iter.Seq[[]byte] {
 func (p Pattern) next(text []byte, i int) int {
 	switch p {
 	case CL100K:
-		return nextCL100K(text, i)
+		return nextCL100K(text, i, 3)
+	case QWEN2:
+		return nextCL100K(text, i, 1)
 	case O200K:
 		return nextO200K(text, i)
 	}
@@ -94,8 +100,9 @@ func nextGPT2(t []byte, i int) int {
 }
 
 // nextCL100K scans (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|
-// \p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+.
-func nextCL100K(t []byte, i int) int {
+// \p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+, or
+// with maxDigits 1 Qwen2's pattern, the same with \p{N} for \p{N}{1,3}.
+func nextCL100K(t []byte, i, maxDigits int) int {
 	if n := contraction(t, i, true); n > 0 {
 		return i + n
 	}
@@ -108,6 +115,9 @@ func nextCL100K(t []byte, i int) int {
 			return run(t, i+n+n2, class.isLetter)
 		}
 	case c.isNumber():
+		if maxDigits == 1 {
+			return i + n
+		}
 		return digits(t, i+n)
 	}
 	if end := punctuation(t, i, "\r\n"); end > 0 {

@@ -37,7 +37,7 @@ type TrainOptions struct {
 // pushed back with its current count when it surfaces. The cost of a merge
 // is proportional to the occurrences it touches, not to the corpus.
 func Train(texts [][]byte, opt TrainOptions) (*Tokenizer, error) {
-	if opt.Pattern < GPT2 || opt.Pattern > O200K {
+	if opt.Pattern < GPT2 || int(opt.Pattern) >= len(patternRegexps) {
 		return nil, fmt.Errorf("tokenizer: train: unknown pattern %v", opt.Pattern)
 	}
 	if least := 256 + len(opt.Special); opt.VocabSize < least {
