@@ -27,6 +27,22 @@
 // Train; SaveHF writes the tokenizer.json format. A Tokenizer is immutable
 // and safe for concurrent use.
 //
+// Hugging Face's tokenizer.json, whatever its stages, is read by
+// LoadPipeline as a Pipeline: added tokens, normalizers (NFC, NFD, NFKC,
+// NFKD, Lowercase, Strip, StripAccents, Replace, Prepend, Sequence),
+// pre-tokenizers (ByteLevel, Split by a string or a regex with every
+// behaviour and invert, Digits, Metaspace, Whitespace, WhitespaceSplit,
+// Punctuation, Sequence), BPE over byte-level or SentencePiece (▁)
+// vocabularies with byte_fallback, unk_token, fuse_unk, ignore_merges and
+// continuing_subword_prefix, the post-processor's template
+// (TemplateProcessing, Bert and Roberta processing) and decoders
+// (ByteLevel, Metaspace, Replace, ByteFallback, Fuse, Strip, Sequence),
+// each as Hugging Face's tokenizers runs it. A Split regex that is one of
+// the Pattern scanners' runs as that scanner; any other runs on
+// dlclark/regexp2, a backtracking engine with look-around. LoadHF (and so
+// Load) keeps the byte-level fast path for the files it covers and reads
+// every other file as a Pipeline behind the same Tokenizer methods.
+//
 // Unicode: the patterns' \p{L}, \p{N}, \p{M} and \s are taken from Go's
 // unicode tables (Unicode 15.0); \s is the White_Space property, as in Rust's
 // regex crate (tiktoken) and Python's regex module (GPT-2), which is what

@@ -28,6 +28,35 @@ func (p *Pipeline) TokenBytes(id int32) ([]byte, error) {
 	return []byte(strings.ReplaceAll(s, "▁", " ")), nil
 }
 
+// Template returns the ids the model's post-processor puts before and
+// after a text (Llama 2's <s> before, none after), what Hugging Face's
+// add_special_tokens=True adds.
+func (p *Pipeline) Template() (before, after []int32) {
+	seen := false
+	for _, it := range p.post {
+		switch {
+		case it.ids == nil:
+			seen = true
+		case seen:
+			after = append(after, it.ids...)
+		default:
+			before = append(before, it.ids...)
+		}
+	}
+	return before, after
+}
+
+// Template returns the ids that the model's own special tokens put before
+// and after a text, as Hugging Face's add_special_tokens=True adds them:
+// a tokenizer.json's post-processor (Llama 2's <s>, Gemma's <bos>), and
+// nothing for tiktoken's encodings and GPT-2's files.
+func (t *Tokenizer) Template() (before, after []int32) {
+	if t.pipe == nil {
+		return nil, nil
+	}
+	return t.pipe.Template()
+}
+
 // Blocks is the package's Blocks for t: the text of r handed to f a block
 // at a time, cut where t's ids cannot change. A tokenizer.json read as a
 // Pipeline has no cut known to be safe (a normalizer may prepend to every

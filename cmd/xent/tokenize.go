@@ -23,6 +23,7 @@ type tokenizeFlags struct {
 	decode       bool
 	count        bool
 	allowSpecial []string
+	addSpecial   bool
 	threads      int
 	blockBytes   int
 }
@@ -42,7 +43,9 @@ holding one or GPT-2's encoder.json and vocab.bpe (or vocab.json and
 merges.txt), or a model directory, whose tokenizer it uses. The ids are
 exactly tiktoken's (and GPT-2's encoder.py's). Special tokens such as
 <|endoftext|> are plain text unless named in --allow-special ("all" allows
-every one). Stdin need not be valid UTF-8: every byte string encodes, and
+every one). --add-special adds the model's own special tokens around the
+text, as Hugging Face's add_special_tokens=True does (Llama 2's <s>,
+Gemma's <bos>; none for tiktoken's encodings). Stdin need not be valid UTF-8: every byte string encodes, and
 decodes back unchanged. An id outside the vocabulary is an error that
 names it.
 
@@ -64,6 +67,7 @@ the ids cannot change, so memory stays flat however long the input.`,
 	fl.BoolVar(&f.decode, "decode", false, "read a JSON array of ids and write their bytes")
 	fl.BoolVar(&f.count, "count", false, "print the number of tokens instead of the ids")
 	fl.StringSliceVar(&f.allowSpecial, "allow-special", nil, `special tokens to recognise in the text, comma-separated, or "all"`)
+	fl.BoolVar(&f.addSpecial, "add-special", false, "add the model's own special tokens (its BOS) around the text, as Hugging Face's add_special_tokens")
 	fl.IntVar(&f.threads, "threads", runtime.GOMAXPROCS(0), "goroutines that encode large inputs")
 	fl.IntVar(&f.blockBytes, "block-bytes", 1<<20, "bytes of stdin encoded at a time")
 	fl.MarkHidden("block-bytes")
@@ -81,8 +85,8 @@ func loadTokenizer(arg string) (*tokenizer.Tokenizer, error) {
 }
 
 func runTokenize(cmd *cobra.Command, f *tokenizeFlags) error {
-	if f.decode && (f.count || len(f.allowSpecial) > 0) {
-		return fmt.Errorf("--decode does not go with --count or --allow-special")
+	if f.decode && (f.count || len(f.allowSpecial) > 0 || f.addSpecial) {
+		return fmt.Errorf("--decode does not go with --count, --allow-special or --add-special")
 	}
 	if f.threads < 1 {
 		return fmt.Errorf("--threads %d: want at least 1", f.threads)
@@ -126,11 +130,11 @@ func runTokenize(cmd *cobra.Command, f *tokenizeFlags) error {
 	if !f.count {
 		buf = append(buf, '[')
 	}
-	err = tok.Blocks(cmd.InOrStdin(), f.blockBytes, allowed, func(block []byte) error {
-		ids, err := tok.EncodeParallel(block, allowed, f.threads)
-		if err != nil {
-			return err
-		}
+	var before, after []int32
+	if f.addSpecial {
+		before, after = tok.Template()
+	}
+	write := func(ids []int32) error {
 		if f.count {
 			count += len(ids)
 			return nil
@@ -147,8 +151,21 @@ func runTokenize(cmd *cobra.Command, f *tokenizeFlags) error {
 		}
 		buf = buf[:0]
 		return nil
+	}
+	if err := write(before); err != nil {
+		return err
+	}
+	err = tok.Blocks(cmd.InOrStdin(), f.blockBytes, allowed, func(block []byte) error {
+		ids, err := tok.EncodeParallel(block, allowed, f.threads)
+		if err != nil {
+			return err
+		}
+		return write(ids)
 	})
 	if err != nil {
+		return err
+	}
+	if err := write(after); err != nil {
 		return err
 	}
 	if f.count {

@@ -227,3 +227,41 @@ func TestTokenizerTrain(t *testing.T) {
 		t.Errorf("--force: %v", err)
 	}
 }
+
+// TestTokenizeAddSpecial checks --add-special: the model's own special
+// tokens around the whole text once, however it is cut into blocks, as the
+// library's Encode with AddSpecial gives them (which the tokenizer
+// package holds to Hugging Face's); none for a tiktoken encoding.
+func TestTokenizeAddSpecial(t *testing.T) {
+	const text = "Hello world, Hello world.\nAnd again."
+	path := filepath.Join("..", "..", "tokenizer", "testdata", "synthetic", "template.json")
+	p, err := tokenizer.LoadPipelineFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := p.Encode([]byte(text), tokenizer.EncodeOptions{AddSpecial: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) < 3 || ids[0] != 999 || ids[len(ids)-1] != 999 {
+		t.Fatalf("the template's ids are not around the text: %v", ids)
+	}
+	want, _ := json.Marshal(ids)
+	for _, block := range []string{"4", "1048576"} {
+		out, _, err := runXentIn(t, []byte(text), "tokenize", "--tokenizer", path, "--add-special", "--block-bytes", block)
+		if err != nil || out != string(want)+"\n" {
+			t.Errorf("block %s: got %q, %v; want %s", block, out, err, want)
+		}
+		out, _, err = runXentIn(t, []byte(text), "tokenize", "--tokenizer", path, "--add-special", "--count", "--block-bytes", block)
+		if err != nil || out != fmt.Sprintln(len(ids)) {
+			t.Errorf("block %s: --count %q, %v; want %d", block, out, err, len(ids))
+		}
+	}
+	out, _, err := runXentIn(t, []byte("Hello, world!"), "tokenize", "--tokenizer", "cl100k_base", "--add-special")
+	if err != nil || out != "[9906,11,1917,0]\n" {
+		t.Errorf("cl100k_base: got %q, %v", out, err)
+	}
+	if _, _, err := runXentIn(t, []byte("[1]"), "tokenize", "--decode", "--add-special"); err == nil {
+		t.Error("--decode with --add-special is not refused")
+	}
+}
