@@ -2,6 +2,7 @@ package gemm
 
 import (
 	"math/rand/v2"
+	"os"
 	"testing"
 
 	"github.com/xent-dev/xent/internal/kernels"
@@ -52,9 +53,16 @@ func BenchmarkSgemm(b *testing.B) {
 // BenchmarkSgemmBF16Native times SgemmBF16Native (float32 A rounded to
 // bfloat16 as it is packed, B in bfloat16, beta = 0) on the shapes of
 // BenchmarkSgemm, with the best bfloat16 kernel here, and reports GFLOPS.
-// Without AVX512_BF16 it says so and skips: the Go kernel is a reference,
-// not a speed.
+// GEMM_BF16_KERNEL=name times another kernel (ImplementationsBF16Native).
+// Without AVX512_BF16 or AMX it says so and skips: the Go kernel is a
+// reference, not a speed.
 func BenchmarkSgemmBF16Native(b *testing.B) {
+	if name := os.Getenv("GEMM_BF16_KERNEL"); name != "" {
+		if !UseBF16Native(name) {
+			b.Fatalf("GEMM_BF16_KERNEL=%s: not one of %q here", name, ImplementationsBF16Native())
+		}
+		defer UseBF16Native(ImplementationsBF16Native()[0])
+	}
 	if ActiveBF16Native() == "generic" {
 		b.Skip("no AVX512_BF16 here: only the generic bfloat16 kernel, which is not timed")
 	}

@@ -104,31 +104,41 @@ func pair(lo, hi uint16) uint32 { return uint32(lo) | uint32(hi)<<16 }
 func packABF16(dst, a []float32, lda int, trans Transpose, i0, mc, p0, kc, kp, mr int, rowMajor bool) {
 	w := words(dst)
 	bf := kernels.Float32ToBFloat16
-	at := func(i, p int) uint16 { // op(A)(i, p) rounded, 0 past kc
-		if p >= p0+kc {
-			return 0
-		}
-		if trans == Trans {
-			return bf(a[p*lda+i])
-		}
-		return bf(a[i*lda+p])
+	is, qs := 1, mr // pair q of row i is at d[i·is + q·qs]
+	if rowMajor {
+		is, qs = kp, 1
 	}
 	for s := 0; s*mr < mc; s++ {
 		d := w[s*kp*mr : (s+1)*kp*mr]
+		clear(d)
 		rows := min(mr, mc-s*mr)
-		for q := range kp {
+		r0 := i0 + s*mr
+		if trans == NoTrans { // row i of op(A) is a row of a
+			for i := range rows {
+				src := a[(r0+i)*lda+p0 : (r0+i)*lda+p0+kc]
+				di := d[i*is:]
+				for q := 0; 2*q+1 < kc; q++ {
+					di[q*qs] = pair(bf(src[2*q]), bf(src[2*q+1]))
+				}
+				if kc%2 == 1 {
+					di[kc/2*qs] = uint32(bf(src[kc-1]))
+				}
+			}
+			continue
+		}
+		for q := 0; 2*q < kc; q++ { // column p of op(A) is a row of a
 			p := p0 + 2*q
-			for i := range mr {
-				at2 := i*kp + q // rowMajor
-				if !rowMajor {
-					at2 = q*mr + i
+			lo := a[p*lda+r0 : p*lda+r0+rows]
+			dq := d[q*qs:]
+			if 2*q+1 == kc {
+				for i, x := range lo {
+					dq[i*is] = uint32(bf(x))
 				}
-				if i >= rows {
-					d[at2] = 0
-					continue
-				}
-				r := i0 + s*mr + i
-				d[at2] = pair(at(r, p), at(r, p+1))
+				continue
+			}
+			hi := a[(p+1)*lda+r0 : (p+1)*lda+r0+rows]
+			for i, x := range lo {
+				dq[i*is] = pair(bf(x), bf(hi[i]))
 			}
 		}
 	}
@@ -139,28 +149,36 @@ func packABF16(dst, a []float32, lda int, trans Transpose, i0, mc, p0, kc, kp, m
 // dst[s·kp·nr:]; columns past nc and the k past kc are zero.
 func packBBF16(dst []float32, b []uint16, ldb int, trans Transpose, p0, kc, kp, j0, nc, nr int) {
 	w := words(dst)
-	at := func(p, j int) uint16 { // op(B)(p, j), 0 past kc
-		if p >= p0+kc {
-			return 0
-		}
-		if trans == Trans {
-			return b[j*ldb+p]
-		}
-		return b[p*ldb+j]
-	}
 	for s := 0; s*nr < nc; s++ {
 		d := w[s*kp*nr : (s+1)*kp*nr]
+		clear(d)
 		cols := min(nr, nc-s*nr)
-		for q := range kp {
-			p := p0 + 2*q
-			row := d[q*nr : q*nr+nr]
-			for j := range row {
-				if j >= cols {
-					row[j] = 0
+		c0 := j0 + s*nr
+		if trans == NoTrans { // row p of op(B) is a row of b
+			for q := 0; 2*q < kc; q++ {
+				p := p0 + 2*q
+				lo := b[p*ldb+c0 : p*ldb+c0+cols]
+				row := d[q*nr : q*nr+cols]
+				if 2*q+1 == kc {
+					for j, x := range lo {
+						row[j] = uint32(x)
+					}
 					continue
 				}
-				c := j0 + s*nr + j
-				row[j] = pair(at(p, c), at(p+1, c))
+				hi := b[(p+1)*ldb+c0 : (p+1)*ldb+c0+cols]
+				for j, x := range lo {
+					row[j] = pair(x, hi[j])
+				}
+			}
+			continue
+		}
+		for j := range cols { // column j of op(B) is a row of b
+			src := b[(c0+j)*ldb+p0 : (c0+j)*ldb+p0+kc]
+			for q := 0; 2*q+1 < kc; q++ {
+				d[q*nr+j] = pair(src[2*q], src[2*q+1])
+			}
+			if kc%2 == 1 {
+				d[kc/2*nr+j] = uint32(src[kc-1])
 			}
 		}
 	}

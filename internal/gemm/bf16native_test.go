@@ -178,6 +178,15 @@ func TestSgemmBF16NativeSameBits(t *testing.T) {
 	})
 }
 
+// TestBF16NativeKernels logs the bfloat16 kernels here, best first, and
+// what the operating system said about AMX (go test -v -run this).
+func TestBF16NativeKernels(t *testing.T) {
+	t.Logf("bfloat16 kernels %q; AMX: %v", ImplementationsBF16Native(), amxStatus())
+	if ImplementationsBF16Native()[len(ImplementationsBF16Native())-1] != "generic" {
+		t.Fatal("the generic kernel is not the last resort")
+	}
+}
+
 // The bit-identity rests on every bfloat16 implementation sharing KC.
 func TestBF16NativeImplsShareKC(t *testing.T) {
 	for _, im := range bf16Impls.All() {

@@ -75,3 +75,11 @@ func dpbf16psReg(acc *[16]float32, x, y *[16]uint32)
 
 //go:noescape
 func dpbf16psBcast(acc *[16]float32, x *[16]uint32, y *uint32, disp int)
+
+// amxStatus says whether the AMX kernel may run here, and if not why.
+func amxStatus() string {
+	if err := amxGranted(); err != nil {
+		return err.Error()
+	}
+	return "granted"
+}

@@ -8,3 +8,6 @@ func simdImpls() []*impl { return nil }
 
 // bf16SimdImpls: no assembly bfloat16 kernels; the Go one runs.
 func bf16SimdImpls() []*impl { return nil }
+
+// amxStatus: the AMX kernel is amd64 assembly.
+func amxStatus() string { return "no AMX kernel in this build" }
