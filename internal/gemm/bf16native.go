@@ -94,6 +94,11 @@ func words(x []float32) []uint32 {
 	return unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(x))), len(x))
 }
 
+// halves views packed words as their bfloat16 halves, the low half first.
+func halves(w []uint32) []uint16 {
+	return unsafe.Slice((*uint16)(unsafe.Pointer(unsafe.SliceData(w))), 2*len(w))
+}
+
 // pair packs two bfloat16 values, lo the lower k.
 func pair(lo, hi uint16) uint32 { return uint32(lo) | uint32(hi)<<16 }
 
@@ -113,6 +118,13 @@ func packABF16(dst, a []float32, lda int, trans Transpose, i0, mc, p0, kc, kp, m
 		clear(d)
 		rows := min(mr, mc-s*mr)
 		r0 := i0 + s*mr
+		if trans == NoTrans && rowMajor { // row i's pairs are its bfloat16 in order
+			h := halves(d)
+			for i := range rows {
+				kernels.F32ToBF16(h[2*i*kp:2*i*kp+kc], a[(r0+i)*lda+p0:])
+			}
+			continue
+		}
 		if trans == NoTrans { // row i of op(A) is a row of a
 			for i := range rows {
 				src := a[(r0+i)*lda+p0 : (r0+i)*lda+p0+kc]
@@ -147,7 +159,7 @@ func packABF16(dst, a []float32, lda int, trans Transpose, i0, mc, p0, kc, kp, m
 // packBBF16 packs op(B)[p0:p0+kc, j0:j0+nc] of a bfloat16 B into
 // ceil(nc/nr) slivers of kp·nr pairs (kp ≥ kc/2), [kp][nr], sliver s at
 // dst[s·kp·nr:]; columns past nc and the k past kc are zero.
-func packBBF16(dst []float32, b []uint16, ldb int, trans Transpose, p0, kc, kp, j0, nc, nr int) {
+func packBBF16(im *impl, dst []float32, b []uint16, ldb int, trans Transpose, p0, kc, kp, j0, nc, nr int) {
 	w := words(dst)
 	for s := 0; s*nr < nc; s++ {
 		d := w[s*kp*nr : (s+1)*kp*nr]
@@ -172,9 +184,23 @@ func packBBF16(dst []float32, b []uint16, ldb int, trans Transpose, p0, kc, kp, 
 			}
 			continue
 		}
-		for j := range cols { // column j of op(B) is a row of b
+		// Column j of op(B) is a row of b, whose pairs are 32-bit words:
+		// with an even ldb (p0 is even), 16 columns by 16 pairs at a time
+		// are a transpose of 32-bit words, as in the float32 packing.
+		full, done := cols&^15, 0 // columns and pairs packed by whole transposes
+		if im.trans != nil && ldb%2 == 0 && nr%16 == 0 {
+			done = kc / 2 &^ 15
+		}
+		for h := 0; h < full && done > 0; h += 16 {
+			im.trans(&dst[s*kp*nr+h], (*float32)(unsafe.Pointer(&b[(c0+h)*ldb+p0])), done/16, ldb/2, nr)
+		}
+		for j := range cols {
+			q0 := 0
+			if j < full {
+				q0 = done
+			}
 			src := b[(c0+j)*ldb+p0 : (c0+j)*ldb+p0+kc]
-			for q := 0; 2*q+1 < kc; q++ {
+			for q := q0; 2*q+1 < kc; q++ {
 				d[q*nr+j] = pair(src[2*q], src[2*q+1])
 			}
 			if kc%2 == 1 {

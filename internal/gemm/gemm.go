@@ -158,7 +158,7 @@ func (jb *job) packA(dst []float32, i0, mc, p0, kc int) {
 // packB packs the job's op(B)[p0:p0+kc, j0:j0+nc] as the kernel reads it.
 func (jb *job) packB(dst []float32, p0, kc, j0, nc int) {
 	if jb.im.bf16 {
-		packBBF16(dst, jb.bh, jb.ldb, jb.transB, p0, kc, jb.im.packedK(kc), j0, nc, jb.im.nr)
+		packBBF16(jb.im, dst, jb.bh, jb.ldb, jb.transB, p0, kc, jb.im.packedK(kc), j0, nc, jb.im.nr)
 		return
 	}
 	packB(jb.im, dst, jb.b, jb.ldb, jb.transB, p0, kc, j0, nc, jb.im.nr)

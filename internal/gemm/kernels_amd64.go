@@ -55,10 +55,10 @@ func transPackAVX512(dst, src *float32, blocks, ld, ldd int)
 func bf16SimdImpls() []*impl {
 	var ims []*impl
 	if amxGranted() == nil && cpu.X86.HasAVX512F {
-		ims = append(ims, &impl{name: "amx", bf16: true, amx: true, mr: 32, nr: 32, mc: 256, kc: bf16KC, nc: 4096, kernel: kernel32x32AMX})
+		ims = append(ims, &impl{name: "amx", bf16: true, amx: true, mr: 32, nr: 32, mc: 256, kc: bf16KC, nc: 4096, kernel: kernel32x32AMX, trans: transPackAVX512})
 	}
 	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512BF16 {
-		ims = append(ims, &impl{name: "avx512bf16", bf16: true, mr: 14, nr: 32, mc: 168, kc: bf16KC, nc: 4096, kernel: kernel14x32BF16AVX512})
+		ims = append(ims, &impl{name: "avx512bf16", bf16: true, mr: 14, nr: 32, mc: 168, kc: bf16KC, nc: 4096, kernel: kernel14x32BF16AVX512, trans: transPackAVX512})
 	}
 	return ims
 }
