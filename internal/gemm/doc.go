@@ -80,6 +80,17 @@
 // microseconds apart, and waking a sleeping thread for each cost a fifth
 // of the bandwidth.
 //
+// # Products in bfloat16
+//
+// SgemmBF16Native (bf16native.go) multiplies bfloat16 and adds in float32
+// through the same loop nest, its packed element a 32-bit pair of
+// bfloat16 along k: on AMX tiles (TDPBF16PS) where Linux grants this
+// process the tile state, else on VDPBF16PS (AVX512_BF16), else in Go. Go's
+// assembler knows neither, so gen_bf16.go encodes them; the tests execute
+// each encoding and, with objdump, read it back. The Go kernel emulates
+// VDPBF16PS bit for bit; AMX rounds in an order of its own, within the
+// same bound.
+//
 // Sizes are checked up front; inconsistent ones (negative dimensions,
 // leading dimensions below the row width, slices too short) panic with a
 // message naming the argument: the package is internal and its callers pass
