@@ -20,11 +20,22 @@ func softmaxBand(row []float32, lo, n int) {
 
 // firstKey is the first key the query at position t attends to: 0, or
 // with a sliding window of w keys, t − w + 1.
-func (d dims) firstKey(t int) int {
-	if d.fam.window > 0 {
-		return max(0, t-d.fam.window+1)
+func firstKey(t, window int) int {
+	if window > 0 {
+		return max(0, t-window+1)
 	}
 	return 0
+}
+
+// softCap replaces the scores x[lo:n] by cap·tanh(x/cap) (Gemma 2's
+// attention soft-cap); cap 0 leaves them.
+func softCap(x []float32, lo, n int, cap float32) {
+	if cap == 0 {
+		return
+	}
+	for j := lo; j < n; j++ {
+		x[j] = cap * float32(math.Tanh(float64(x[j]/cap)))
+	}
 }
 
 // attnRows is the block of query rows attention works on: rows [i0, i1)
@@ -36,14 +47,15 @@ const attnRows = 64
 // and head h (reading key/value head h/(H/K)),
 //
 //	att[b,h] = softmax(Q Kᵀ/√D) with the future masked   [T, T]
-//	           (and with a sliding window, the keys before it)
+//	           (and with a sliding window, the keys before it; the scale
+//	           and a soft-cap of the scores as the family has them)
 //	y[b, :, h]  = att[b,h]·V                               [T, D]
 //
 // from qkv [B, T, (H+2K)·D] into att [B, H, T, T] and y [B, T, H·D].
-func (m *Model) attnForward(qkv, att, y []float32, B, T int) {
+func (m *Model) attnForward(qkv, att, y []float32, B, T, window int) {
 	d := m.d
 	W, A := d.qkv(), d.H*d.D
-	scale := float32(1 / math.Sqrt(float64(d.D)))
+	scale, capAt := d.fam.attnScale, d.fam.attnCap
 	par.Split(B*d.H, m.threads(), func(_, lo, hi int) {
 		for u := lo; u < hi; u++ {
 			b, h := u/d.H, u%d.H
@@ -56,7 +68,9 @@ func (m *Model) attnForward(qkv, att, y []float32, B, T int) {
 				// scores of queries [i0, i1) against keys [0, i1)
 				gemm.Sgemm(gemm.NoTrans, gemm.Trans, i1-i0, i1, d.D, scale, seq[i0*W+h*d.D:], W, k, W, 0, p[i0*T:], T, 1)
 				for t := i0; t < i1; t++ {
-					softmaxBand(p[t*T:(t+1)*T], d.firstKey(t), t+1)
+					lo := firstKey(t, window)
+					softCap(p[t*T:], lo, t+1, capAt)
+					softmaxBand(p[t*T:(t+1)*T], lo, t+1)
 				}
 				gemm.Sgemm(gemm.NoTrans, gemm.NoTrans, i1-i0, d.D, i1, 1, p[i0*T:], T, v, W, 0, y[(b*T+i0)*A+h*d.D:], A, 1)
 			}
@@ -67,13 +81,20 @@ func (m *Model) attnForward(qkv, att, y []float32, B, T int) {
 // attnBackward takes dy [B, T, H·D] to dqkv [B, T, (H+2K)·D] (overwritten)
 // through attnForward. Work is split over (sequence, key/value head), so
 // the heads sharing a key/value head add their gradients in a fixed order.
+//
+// Under a soft-cap the scores before it are computed again (one more
+// product per block) for the cap's derivative, 1 − tanh²(s/cap).
 func (m *Model) attnBackward(qkv, att, dy, dqkv []float32, B, T int) {
 	d := m.d
 	W, A, G := d.qkv(), d.H*d.D, d.H/d.K
-	scale := float32(1 / math.Sqrt(float64(d.D)))
+	scale, capAt := d.fam.attnScale, d.fam.attnCap
 	clear(dqkv[:B*T*W])
 	par.Split(B*d.K, m.threads(), func(w, lo, hi int) {
 		ds := m.a.dscores[w] // [T, T]
+		var raw []float32    // [T, T] the scores before the soft-cap
+		if capAt != 0 {
+			raw = m.a.rawScores[w]
+		}
 		for u := lo; u < hi; u++ {
 			b, g := u/d.K, u%d.K
 			seq, dseq := qkv[b*T*W:], dqkv[b*T*W:]
@@ -87,7 +108,11 @@ func (m *Model) attnBackward(qkv, att, dy, dqkv []float32, B, T int) {
 					// dP = dY·Vᵀ; dV += Pᵀ·dY
 					gemm.Sgemm(gemm.NoTrans, gemm.Trans, r, i1, d.D, 1, dyr, A, v, W, 0, dr, T, 1)
 					gemm.Sgemm(gemm.Trans, gemm.NoTrans, i1, d.D, r, 1, pr, T, dyr, A, 1, dv, W, 1)
+					if raw != nil {
+						gemm.Sgemm(gemm.NoTrans, gemm.Trans, r, i1, d.D, scale, seq[i0*W+h*d.D:], W, k, W, 0, raw[i0*T:], T, 1)
+					}
 					// dS = P⊙(dP − Σ_j P·dP)/√D, zero where P is masked
+					// (times 1 − tanh²(s/cap) under a soft-cap)
 					for t := i0; t < i1; t++ {
 						pt, dt := p[t*T:t*T+t+1], ds[t*T:(t+1)*T]
 						var s float32
@@ -96,6 +121,12 @@ func (m *Model) attnBackward(qkv, att, dy, dqkv []float32, B, T int) {
 						}
 						for j, pj := range pt {
 							dt[j] = pj * (dt[j] - s) * scale
+						}
+						if raw != nil {
+							for j := range pt {
+								th := float32(math.Tanh(float64(raw[t*T+j] / capAt)))
+								dt[j] *= 1 - th*th
+							}
 						}
 						clear(dt[t+1:])
 					}

@@ -57,12 +57,26 @@ func (m *Model) backwardBody(a *acts) {
 	}
 }
 
+// outNormBackward is the gradient of what a Gemma 2 output norm nm
+// normalised (x [N, C], with its rstds), given a.dres, that of its
+// output: in a.dsand, with nm's weight gradient added. Without the norm
+// (w nil) it is a.dres itself.
+func (m *Model) outNormBackward(nm norm, x, rstd []float32, N int) []float32 {
+	a := m.a
+	if nm.w == nil {
+		return a.dres
+	}
+	clear(a.dsand)
+	nm.backward(x, a.dres, a.dsand, nil, rstd, N, a.scratch, a.ones, m.threads())
+	return a.dsand
+}
+
 // blockBackward takes a.dres from the gradient of the layer's output to
 // that of its input x [N, C], adding the layer's parameter gradients.
 func (m *Model) blockBackward(blk *block, la *layerActs, x []float32, B, T int) {
 	a, d, N, th := m.a, m.d, B*T, m.threads()
-	// out = res2 + down(act): dres carries on to res2 unchanged.
-	blk.down.backward(la.act, N, a.dres, d.C, a.dact, false, a.ones, th)
+	// out = res2 + down(act) (or + norm(down(act))): dres carries on to res2 unchanged.
+	blk.down.backward(la.act, N, m.outNormBackward(blk.mlpOut, la.mout, la.moutRstd, N), d.C, a.dact, false, a.ones, th)
 	if d.fam.geglu {
 		gegluBackward(la.fc, la.up, a.dact, a.dfc, a.dup, N, d.F, th)
 	} else if d.llama {
@@ -79,7 +93,7 @@ func (m *Model) blockBackward(blk *block, la *layerActs, x []float32, B, T int) 
 	}
 	blk.ln2.backward(la.res2, a.dln, a.dres, la.ln2Mean, la.ln2Rstd, N, a.scratch, a.ones, th)
 	// res2 = x + proj(atty): dres carries on to x.
-	blk.proj.backward(la.atty, N, a.dres, d.C, a.datty, false, a.ones, th)
+	blk.proj.backward(la.atty, N, m.outNormBackward(blk.attnOut, la.aout, la.aoutRstd, N), d.C, a.datty, false, a.ones, th)
 	m.attnBackward(la.qkv, la.att, a.datty, a.dqkv, B, T)
 	W := d.qkv()
 	if d.llama {

@@ -8,8 +8,8 @@ import (
 )
 
 // Family names an architecture, as Hugging Face's model_type does.
-// Mistral, Qwen2, Qwen3, Phi3 and Gemma are Llama with the differences
-// families.go lists.
+// Mistral, Qwen2, Qwen3, Phi3, Gemma and Gemma2 are Llama with the
+// differences families.go lists.
 const (
 	GPT2    = "gpt2"
 	Llama   = "llama"
@@ -18,12 +18,13 @@ const (
 	Qwen3   = "qwen3"
 	Phi3    = "phi3"
 	Gemma   = "gemma"
+	Gemma2  = "gemma2"
 )
 
 // Config is a model's shape in Hugging Face config.json fields; each family
 // reads its own.
 type Config struct {
-	ModelType string `json:"model_type"` // GPT2, Llama, Mistral, Qwen2, Qwen3, Phi3 or Gemma
+	ModelType string `json:"model_type"` // GPT2, Llama, Mistral, Qwen2, Qwen3, Phi3, Gemma or Gemma2
 	VocabSize int    `json:"vocab_size"`
 
 	// GPT-2 (the head is tied).
@@ -57,6 +58,11 @@ type Config struct {
 	// the sequence length (families.go).
 	SlidingWindow    *int `json:"sliding_window,omitempty"`
 	UseSlidingWindow bool `json:"use_sliding_window,omitempty"`
+	// Gemma 2: the attention scale's denominator squared, and the
+	// soft-caps of the attention scores and the logits (0 or null: none).
+	QueryPreAttnScalar    float64 `json:"query_pre_attn_scalar,omitempty"`
+	AttnLogitSoftcapping  float64 `json:"attn_logit_softcapping,omitempty"`
+	FinalLogitSoftcapping float64 `json:"final_logit_softcapping,omitempty"`
 
 	// Variants this package does not implement; a config that asks for one
 	// is rejected rather than run wrongly.
@@ -71,7 +77,7 @@ func (c Config) checkSupported() error {
 	switch {
 	case c.ModelType == GPT2 && c.ActivationFunction != "" && c.ActivationFunction != "gelu_new" && c.ActivationFunction != "gelu_pytorch_tanh":
 		return fmt.Errorf("model: activation_function %q is not supported (only the tanh GELU, gelu_new)", c.ActivationFunction)
-	case c.ModelType != GPT2 && c.ModelType != Gemma && c.HiddenAct != "" && c.HiddenAct != "silu":
+	case c.ModelType != GPT2 && c.ModelType != Gemma && c.ModelType != Gemma2 && c.HiddenAct != "" && c.HiddenAct != "silu":
 		return fmt.Errorf("model: hidden_act %q is not supported (only silu)", c.HiddenAct)
 	}
 	return nil
@@ -137,7 +143,7 @@ func (c Config) dims() (dims, error) {
 		}
 		d = dims{V: c.VocabSize, L: c.NLayer, C: c.NEmbd, H: c.NHead, K: c.NHead, F: f,
 			maxT: c.NPositions, eps: float32(eps), tied: true}
-	case Llama, Mistral, Qwen2, Qwen3, Phi3, Gemma:
+	case Llama, Mistral, Qwen2, Qwen3, Phi3, Gemma, Gemma2:
 		eps, theta, k := c.RMSNormEps, c.RopeTheta, c.NumKeyValueHeads
 		if eps == 0 {
 			eps = 1e-6
@@ -150,9 +156,9 @@ func (c Config) dims() (dims, error) {
 		}
 		d = dims{llama: true, V: c.VocabSize, L: c.NumHiddenLayers, C: c.HiddenSize, H: c.NumAttentionHeads, K: k,
 			F: c.IntermediateSize, maxT: c.MaxPositionEmbeddings, eps: float32(eps), theta: theta,
-			tied: c.TieWordEmbeddings || c.ModelType == Gemma} // Gemma's head is the embedding (CheckFields refuses an explicit false)
+			tied: c.TieWordEmbeddings || c.ModelType == Gemma || c.ModelType == Gemma2} // Gemma's head is the embedding (CheckFields refuses an explicit false)
 	default:
-		return dims{}, fmt.Errorf("model: model_type %q is not supported (only %q, %q, %q, %q, %q, %q and %q)", c.ModelType, GPT2, Llama, Mistral, Qwen2, Qwen3, Phi3, Gemma)
+		return dims{}, fmt.Errorf("model: model_type %q is not supported (only %q, %q, %q, %q, %q, %q, %q and %q)", c.ModelType, GPT2, Llama, Mistral, Qwen2, Qwen3, Phi3, Gemma, Gemma2)
 	}
 	if err := c.checkSupported(); err != nil {
 		return dims{}, err
@@ -181,6 +187,9 @@ func (c Config) dims() (dims, error) {
 		if d.theta, d.rope, err = c.ropeSpec(d.theta, d.D, d.maxT); err != nil {
 			return dims{}, err
 		}
+	}
+	if d.fam.attnScale == 0 {
+		d.fam.attnScale = float32(1 / math.Sqrt(float64(d.D)))
 	}
 	if d.llama && d.maxT*d.D > maxRopeTable {
 		return dims{}, fmt.Errorf("model: max_position_embeddings %d with heads of %d channels needs a RoPE table of %d values, more than the %d supported", d.maxT, d.D, d.maxT*d.D, maxRopeTable)

@@ -2,7 +2,6 @@ package model
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/xent-dev/xent/internal/gemm"
 	"github.com/xent-dev/xent/internal/kernels"
@@ -145,12 +144,13 @@ func (dec *Decoder) StepInto(token int32, logits []float32) error {
 				copy(dec.k[l][at:at+d.D], qkv[(d.H+g)*d.D:])
 				copy(dec.v[l][at:at+d.D], qkv[(d.H+d.K+g)*d.D:])
 			}
-			dec.attend(qkv, y, dec.k[l], dec.v[l], pos+1)
+			dec.attend(qkv, y, dec.k[l], dec.v[l], pos+1, dec.blocks[l].window)
 		})
 		dec.x, dec.out = dec.out, dec.x
 	}
 	m.lnf.forward(dec.x, dec.lnf, dec.stats[:1], dec.stats[1:], 1, 1)
 	dec.head.forward(dec.lnf, 1, logits[:d.V], d.V, false, m.threads())
+	softCap(logits, 0, d.V, d.fam.finalCap)
 	dec.pos++
 	return nil
 }
@@ -184,15 +184,17 @@ func (dec *Decoder) embed(token, pos int) {
 // Heads run in parallel (taken in turn by the goroutines), each through
 // two matrix–vector products: the scores against its key/value head's n
 // keys, then their softmax times its n values.
-func (dec *Decoder) attend(qkv, y, k, v []float32, n int) {
+func (dec *Decoder) attend(qkv, y, k, v []float32, n, window int) {
 	d := dec.m.d
 	G := d.H / d.K
-	scale := float32(1 / math.Sqrt(float64(d.D)))
+	scale := d.fam.attnScale
 	gemm.ForPieces(min(d.H, dec.m.threads()), d.H, func(h int) {
 		kv := h / G * d.maxT * d.D
 		s := dec.scores[h*d.maxT : h*d.maxT+n]
 		gemm.Sgemv(gemm.Trans, n, d.D, scale, qkv[h*d.D:], k[kv:], d.D, 0, s, 1)
-		softmaxBand(s, d.firstKey(n-1), n)
+		lo := firstKey(n-1, window)
+		softCap(s, lo, n, d.fam.attnCap)
+		softmaxBand(s, lo, n)
 		gemm.Sgemv(gemm.NoTrans, d.D, n, 1, s, v[kv:], d.D, 0, y[h*d.D:], 1)
 	})
 }

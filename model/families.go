@@ -35,6 +35,14 @@ import (
 //     rounds that factor to the model's dtype: 45.25 for 45.2548 in
 //     bfloat16), attention_bias as Llama, and the head always tied.
 //
+//   - gemma2 (modeling_gemma2.py): gemma, plus RMSNorms of the attention's
+//     output (post_attention_layernorm) and of the MLP's
+//     (post_feedforward_layernorm) before the residual adds them, the MLP
+//     reading pre_feedforward_layernorm; scores scaled by
+//     1/√query_pre_attn_scalar and soft-capped, cap·tanh(s/cap) with
+//     attn_logit_softcapping, before the mask; the logits soft-capped with
+//     final_logit_softcapping; sliding_window on layers 0, 2, 4, … only.
+//
 // head_dim, where given, sets the channels per head of every family.
 type family struct {
 	qkvBias, oBias, mlpBias bool
@@ -44,7 +52,11 @@ type family struct {
 	normOffset              float32 // gemma: RMSNorm weights are stored less 1
 	embedScale              float32 // gemma: embeddings times √hidden_size; 0: none
 	window                  int     // keys a position attends to, itself included; 0: all
+	windowEven              bool    // gemma2: the window applies to layers 0, 2, 4, … only
 	maxWindow               int     // the longest sequence accepted (phi3's sliding_window); 0: the context
+	sandwich                bool    // gemma2: RMSNorms of the attention's and MLP's outputs
+	attnScale               float32 // scores are q·k times this: 1/√head_dim, gemma2 1/√query_pre_attn_scalar
+	attnCap, finalCap       float32 // gemma2: soft-caps of the attention scores and of the logits; 0: none
 }
 
 // family reads the differences of a Llama-like config, refusing the
@@ -52,6 +64,9 @@ type family struct {
 // implement.
 func (c Config) family() (family, error) {
 	var f family
+	if c.ModelType != Gemma2 && (c.QueryPreAttnScalar != 0 || c.AttnLogitSoftcapping != 0 || c.FinalLogitSoftcapping != 0) {
+		return f, fmt.Errorf("model: %s config: query_pre_attn_scalar, attn_logit_softcapping and final_logit_softcapping are Gemma 2's, not part of %s models", c.ModelType, c.ModelType)
+	}
 	notFor := func(field string) error {
 		return fmt.Errorf("model: %s config: %s is not part of %s models (transformers ignores it; remove it or change model_type)", c.ModelType, field, c.ModelType)
 	}
@@ -79,9 +94,30 @@ func (c Config) family() (family, error) {
 			}
 			f.maxWindow = *c.SlidingWindow
 		}
-	case Gemma:
+	case Gemma, Gemma2:
 		if c.MLPBias {
 			return f, notFor("mlp_bias")
+		}
+		if c.ModelType == Gemma2 {
+			if c.SlidingWindow != nil {
+				if *c.SlidingWindow < 1 {
+					return f, fmt.Errorf("model: gemma2 config: sliding_window is %d, must be positive or null", *c.SlidingWindow)
+				}
+				f.window, f.windowEven = *c.SlidingWindow, true
+			}
+			for _, v := range []struct {
+				name string
+				x    float64
+			}{{"query_pre_attn_scalar", c.QueryPreAttnScalar}, {"attn_logit_softcapping", c.AttnLogitSoftcapping}, {"final_logit_softcapping", c.FinalLogitSoftcapping}} {
+				if !(v.x >= 0) || math.IsInf(v.x, 0) {
+					return f, fmt.Errorf("model: gemma2 config: %s is %g, must be positive, or null", v.name, v.x)
+				}
+			}
+			f.sandwich = true
+			if c.QueryPreAttnScalar > 0 {
+				f.attnScale = float32(math.Pow(c.QueryPreAttnScalar, -0.5))
+			}
+			f.attnCap, f.finalCap = float32(c.AttnLogitSoftcapping), float32(c.FinalLogitSoftcapping)
 		}
 		switch c.HiddenActivation {
 		case "", "gelu_pytorch_tanh", "gelu_new":

@@ -33,6 +33,8 @@ var inertFields = []string{
 	// does. Phi-3's original_max_position_embeddings is read only by
 	// longrope, which is refused.
 	"auto_map", "original_max_position_embeddings",
+	// Gemma 2's kind of KV cache for generate(): no arithmetic.
+	"cache_implementation",
 }
 
 // valuedFields are fields that change the arithmetic with some values: the
@@ -83,7 +85,7 @@ func CheckFields(raw []byte) error {
 	if fields["model_type"] == GPT2 && fields["tie_word_embeddings"] == false && fields["xent"] == nil && fields["tune"] == nil {
 		return fmt.Errorf("model: config.json: a GPT-2 head untied from the embedding (tie_word_embeddings false) is not supported")
 	}
-	if fields["model_type"] == Gemma && fields["tie_word_embeddings"] == false {
+	if (fields["model_type"] == Gemma || fields["model_type"] == Gemma2) && fields["tie_word_embeddings"] == false {
 		return fmt.Errorf("model: config.json: a Gemma head untied from the embedding (tie_word_embeddings false) is not supported")
 	}
 	return nil

@@ -21,6 +21,10 @@ type layerActs struct {
 	// qkPre [N·H, D] then [N·K, D] are the queries and keys before q_norm
 	// and k_norm, qkRstd [N·(H+K)] their rstds; Qwen3 only.
 	qkPre, qkRstd []float32
+	// aout and mout [N, C] are the attention's and the MLP's outputs
+	// before their norms, aoutRstd and moutRstd [N] the norms' rstds;
+	// Gemma 2 only.
+	aout, mout, aoutRstd, moutRstd []float32
 }
 
 func newLayerActs(d dims, B, T int) layerActs {
@@ -36,6 +40,9 @@ func newLayerActs(d dims, B, T int) layerActs {
 	}
 	if d.fam.qkNorm {
 		la.qkPre, la.qkRstd = f(N*(d.H+d.K)*d.D), f(N*(d.H+d.K))
+	}
+	if d.fam.sandwich {
+		la.aout, la.mout, la.aoutRstd, la.moutRstd = f(N*d.C), f(N*d.C), f(N), f(N)
 	}
 	return la
 }
@@ -59,6 +66,8 @@ type acts struct {
 	scratch   []float32   // [N, C]
 	ones      []float32   // [N] ones, for column sums
 	dscores   [][]float32 // per worker [T, T]
+	rawScores [][]float32 // per worker [T, T] under an attention soft-cap; else nil
+	dsand     []float32   // [N, C] gradient of a Gemma 2 output norm's input; else nil
 	// qk [3, N·(H+K)·D] and qkOnes [N·(H+K)] are q_norm and k_norm's
 	// backward scratch; Qwen3 only.
 	qk, qkOnes []float32
@@ -101,6 +110,15 @@ func (m *Model) acts(B, T int) *acts {
 	a.dscores = make([][]float32, a.threads)
 	for i := range a.dscores {
 		a.dscores[i] = f(T * T)
+	}
+	if d.fam.sandwich {
+		a.dsand = f(N * d.C)
+	}
+	if d.fam.attnCap != 0 {
+		a.rawScores = make([][]float32, a.threads)
+		for i := range a.rawScores {
+			a.rawScores[i] = f(T * T)
+		}
 	}
 	m.a = a
 	return a
@@ -161,7 +179,7 @@ func (m *Model) body(tokens []int32, B, T int) *acts {
 					}
 				})
 			}
-			m.attnForward(qkv, a.layers[l].att, y, B, T)
+			m.attnForward(qkv, a.layers[l].att, y, B, T, m.blocks[l].window)
 		})
 	}
 	m.lnf.forward(a.res[d.L], a.lnf, a.lnfMean, a.lnfRstd, B*T, th)
@@ -183,8 +201,14 @@ func (m *Model) blockForward(blk *block, la *layerActs, x, out []float32, n int,
 		m.qkNormForward(blk, la, n)
 	}
 	attend(la.qkv, la.atty)
-	copy(la.res2, x[:n*d.C])
-	blk.proj.forward(la.atty, n, la.res2, d.C, true, th)
+	if blk.attnOut.w != nil { // res2 = x + norm(proj(atty))
+		blk.proj.forward(la.atty, n, la.aout, d.C, false, th)
+		blk.attnOut.forward(la.aout, la.res2, nil, la.aoutRstd, n, th)
+		addTo(la.res2[:n*d.C], x[:n*d.C])
+	} else {
+		copy(la.res2, x[:n*d.C])
+		blk.proj.forward(la.atty, n, la.res2, d.C, true, th)
+	}
 	blk.ln2.forward(la.res2, la.ln2, la.ln2Mean, la.ln2Rstd, n, th)
 	for i, l := range blk.up {
 		dst := la.fc
@@ -199,6 +223,12 @@ func (m *Model) blockForward(blk *block, la *layerActs, x, out []float32, n int,
 		swiglu(la.fc, la.up, la.act, n, d.F, th)
 	} else {
 		gelu(la.fc, la.act, n, d.F, th)
+	}
+	if blk.mlpOut.w != nil { // out = res2 + norm(down(act))
+		blk.down.forward(la.act, n, la.mout, d.C, false, th)
+		blk.mlpOut.forward(la.mout, out, nil, la.moutRstd, n, th)
+		addTo(out[:n*d.C], la.res2[:n*d.C])
+		return
 	}
 	copy(out, la.res2[:n*d.C])
 	blk.down.forward(la.act, n, out, d.C, true, th)
@@ -243,5 +273,8 @@ func (m *Model) lossHead() loss.Head { return loss.Head{V: m.d.V, C: m.d.C, W: m
 // lossOptions are opt for the head's fused loss, on the model's threads.
 func (m *Model) lossOptions(opt loss.Options) loss.LinearOptions {
 	opt.Threads = m.threads()
+	if c := m.d.fam.finalCap; c != 0 {
+		opt.SoftCap = c // the model's own (Gemma 2's final_logit_softcapping)
+	}
 	return loss.LinearOptions{Options: opt}
 }

@@ -67,13 +67,20 @@ var tinyConfigs = []struct {
 	{"gemma", Config{ModelType: Gemma, VocabSize: 37, HiddenSize: 16, IntermediateSize: 40, NumHiddenLayers: 2,
 		NumAttentionHeads: 4, NumKeyValueHeads: 1, HeadDim: 8, MaxPositionEmbeddings: 16, RMSNormEps: 1e-6, RopeTheta: 1e4,
 		HiddenAct: "gelu", HiddenActivation: "gelu_pytorch_tanh", TieWordEmbeddings: true}},
+	// Gemma 2: output norms, 1/√query_pre_attn_scalar, soft-capped scores
+	// and logits (caps low enough to bite), a window of 3 on layer 0 only,
+	// over sequences of 10.
+	{"gemma2", Config{ModelType: Gemma2, VocabSize: 37, HiddenSize: 16, IntermediateSize: 40, NumHiddenLayers: 2,
+		NumAttentionHeads: 4, NumKeyValueHeads: 2, HeadDim: 8, MaxPositionEmbeddings: 16, RMSNormEps: 1e-6, RopeTheta: 1e4,
+		HiddenActivation: "gelu_pytorch_tanh", TieWordEmbeddings: true, SlidingWindow: ptr(3), QueryPreAttnScalar: 12,
+		AttnLogitSoftcapping: 3, FinalLogitSoftcapping: 5}},
 }
 
 func ptr[T any](v T) *T { return &v }
 
 // goldenT is a golden case's sequence length: past the original context
 // of a scaled RoPE, and past a sliding window.
-var goldenT = map[string]int{"llama-bias-llama3": 20, "mistral-window": 12}
+var goldenT = map[string]int{"llama-bias-llama3": 20, "mistral-window": 12, "gemma2": 10}
 
 // randomTokens returns n token ids below v from seed.
 func randomTokens(n, v int, seed uint64) []int32 {

@@ -60,6 +60,13 @@ func (m *Model) activationBytes(B, T int) float64 {
 		perLayer += 2 * N // the norms' means
 		perBatch += N
 	}
+	if d.fam.sandwich {
+		perLayer += 2*N*C + 2*N // aout, mout and their rstds
+		perBatch += N * C       // dsand
+	}
+	if d.fam.attnCap != 0 {
+		perBatch += float64(m.threads()) * float64(T) * float64(T) // rawScores
+	}
 	if d.fam.qkNorm {
 		HK := float64(d.H + d.K)
 		perLayer += N * HK * float64(d.D+1)   // qkPre, qkRstd

@@ -49,6 +49,10 @@ type block struct {
 	// qNorm and kNorm (Qwen3) are RMSNorms over each head's queries and
 	// keys before RoPE; their w is nil in other families.
 	qNorm, kNorm norm
+	// attnOut and mlpOut (Gemma 2) are RMSNorms of the attention's and
+	// the MLP's outputs before the residual adds them; w nil elsewhere.
+	attnOut, mlpOut norm
+	window          int // the keys a position attends to, itself included; 0: all
 }
 
 // New returns a model of the given config with GPT-2-style random weights
@@ -153,6 +157,14 @@ func (m *Model) bind() {
 			}
 			if f.qkNorm {
 				m.blocks[i].qNorm, m.blocks[i].kNorm = nrm(pre+"self_attn.q_norm", false), nrm(pre+"self_attn.k_norm", false)
+			}
+			if f.sandwich { // gemma2's post_attention_layernorm is of the attention's output
+				m.blocks[i].attnOut = m.blocks[i].ln2
+				m.blocks[i].ln2 = nrm(pre+"pre_feedforward_layernorm", false)
+				m.blocks[i].mlpOut = nrm(pre+"post_feedforward_layernorm", false)
+			}
+			if !f.windowEven || i%2 == 0 {
+				m.blocks[i].window = f.window
 			}
 		}
 		m.lnf = nrm("model.norm", false)

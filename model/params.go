@@ -102,7 +102,10 @@ func layout(d dims) ([]spec, int) {
 			add(p+"self_attn.q_norm.weight", 0, 1, d.D)
 			add(p+"self_attn.k_norm.weight", 0, 1, d.D)
 		}
-		add(p+"post_attention_layernorm.weight", 0, one, C)
+		add(p+"post_attention_layernorm.weight", 0, one, C) // gemma2: of the attention's output
+		if f.sandwich {
+			add(p+"pre_feedforward_layernorm.weight", 0, one, C)
+		}
 		if f.fused {
 			lin("mlp.gate_up_proj", std, false, 2*F, C)
 		} else {
@@ -110,6 +113,9 @@ func layout(d dims) ([]spec, int) {
 			lin("mlp.up_proj", std, f.mlpBias, F, C)
 		}
 		lin("mlp.down_proj", resid, f.mlpBias, C, F)
+		if f.sandwich {
+			add(p+"post_feedforward_layernorm.weight", 0, one, C)
+		}
 	}
 	add("model.norm.weight", 0, one, C)
 	if !d.tied {

@@ -66,7 +66,8 @@ func (m *Model) BackwardTokenLogProbs(dlogp []float32) error {
 // rowOptions are the head's options for plain per-token log-probabilities:
 // the ignore index, nothing else.
 func (m *Model) rowOptions(ignore int) loss.LinearOptions {
-	return loss.LinearOptions{Options: loss.Options{IgnoreIndex: loss.Ignore(ignore), Reduction: loss.None, Threads: m.threads()}}
+	return loss.LinearOptions{Options: loss.Options{IgnoreIndex: loss.Ignore(ignore), Reduction: loss.None, Threads: m.threads(),
+		SoftCap: m.d.fam.finalCap}}
 }
 
 // Hidden runs the causal pass over tokens [B, T] and returns the final
@@ -85,6 +86,7 @@ func (m *Model) Hidden(tokens []int32, B, T int) ([]float32, error) {
 // hidden states h [n, C].
 func (m *Model) HeadLogits(h []float32, n int, logits []float32) {
 	m.head.forward(h, n, logits, m.d.V, false, m.threads())
+	softCap(logits, 0, n*m.d.V, m.d.fam.finalCap)
 }
 
 // Width is the model's width C, the length of a hidden state.

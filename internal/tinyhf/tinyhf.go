@@ -43,7 +43,8 @@ const vocab = 50304
 
 // Specs are the families' directories, after the config.json of
 // Llama-3.2-1B, Llama-3.1-8B, SmolLM2-135M, Mistral-7B-v0.1,
-// Qwen2.5-0.5B, Qwen3-0.6B, Phi-3-mini-4k-instruct, gemma-2b and GPT-2.
+// Qwen2.5-0.5B, Qwen3-0.6B, Phi-3-mini-4k-instruct, gemma-2b, gemma-2-2b
+// (float32, 3 shards, as published) and GPT-2.
 var Specs = []Spec{
 	{Name: "llama-3.2-1b", DType: safetensors.BF16, Shards: 1, Config: map[string]any{
 		"architectures": []string{"LlamaForCausalLM"}, "attention_bias": false, "attention_dropout": 0.0,
@@ -127,6 +128,17 @@ var Specs = []Spec{
 		"torch_dtype": "bfloat16", "transformers_version": "4.38.0.dev0", "use_cache": true, "vocab_size": vocab},
 		Generation: map[string]any{"bos_token_id": 50256, "eos_token_id": 50256, "pad_token_id": 50256,
 			"transformers_version": "4.38.0.dev0"}},
+	{Name: "gemma-2-2b", DType: safetensors.F32, Shards: 3, Config: map[string]any{
+		"architectures": []string{"Gemma2ForCausalLM"}, "attention_bias": false, "attention_dropout": 0.0,
+		"attn_logit_softcapping": 50.0, "bos_token_id": 50256, "cache_implementation": "hybrid", "eos_token_id": []int{50256, 50255},
+		"final_logit_softcapping": 30.0, "head_dim": 32, "hidden_act": "gelu_pytorch_tanh",
+		"hidden_activation": "gelu_pytorch_tanh", "hidden_size": 64, "initializer_range": 0.02, "intermediate_size": 256,
+		"max_position_embeddings": 8192, "model_type": "gemma2", "num_attention_heads": 4, "num_hidden_layers": 2,
+		"num_key_value_heads": 2, "pad_token_id": 50256, "query_pre_attn_scalar": 32, "rms_norm_eps": 1e-06,
+		"rope_theta": 10000.0, "sliding_window": 4096, "torch_dtype": "float32", "transformers_version": "4.42.4",
+		"use_cache": true, "vocab_size": vocab},
+		Generation: map[string]any{"bos_token_id": 50256, "cache_implementation": "hybrid", "eos_token_id": []int{50256, 50255},
+			"pad_token_id": 50256, "transformers_version": "4.42.4"}},
 	{Name: "gpt2", DType: safetensors.F32, Shards: 1, Config: map[string]any{
 		"activation_function": "gelu_new", "architectures": []string{"GPT2LMHeadModel"}, "attn_pdrop": 0.1,
 		"bos_token_id": 50256, "embd_pdrop": 0.1, "eos_token_id": 50256, "initializer_range": 0.02,
@@ -177,7 +189,7 @@ func Write(dir string, s Spec, seed uint64) error {
 		if strings.Contains(p.Name, "norm") || strings.HasPrefix(p.Name, "ln_") || strings.Contains(p.Name, ".ln_") {
 			if strings.HasSuffix(p.Name, ".weight") {
 				mean, std = 1, 0.1
-				if cfg.ModelType == model.Gemma {
+				if cfg.ModelType == model.Gemma || cfg.ModelType == model.Gemma2 {
 					mean = 0 // Gemma stores a norm's weight less 1
 				}
 			}
@@ -209,7 +221,8 @@ func Write(dir string, s Spec, seed uint64) error {
 }
 
 // writeWeights writes the tensors in s.DType: one model.safetensors, or
-// s.Shards files of consecutive tensors of about equal size and the index
+// s.Shards files of consecutive tensors of about equal size (none empty)
+// and the index
 // that maps each tensor to its file, as save_pretrained does.
 func writeWeights(dir string, params []model.Tensor, s Spec) error {
 	ts := make([]safetensors.Tensor, len(params))
@@ -226,8 +239,9 @@ func writeWeights(dir string, params []model.Tensor, s Spec) error {
 	start, size := 0, 0
 	for k := range s.Shards {
 		name := fmt.Sprintf("model-%05d-of-%05d.safetensors", k+1, s.Shards)
+		// at least one tensor, and one left for each later shard
 		end := start
-		for end < len(ts) && (k == s.Shards-1 || size < total*(k+1)/s.Shards) {
+		for end < len(ts)-(s.Shards-1-k) && (end == start || k == s.Shards-1 || size < total*(k+1)/s.Shards) {
 			size += len(ts[end].Data)
 			end++
 		}

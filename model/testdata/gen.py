@@ -11,7 +11,8 @@ init.safetensors (the weights, Hugging Face naming) and batch.json (tokens
 and targets [B, T]). The models below are GPT-2 and Llama (with Mistral, Qwen2 and
 Qwen3) written in plain torch after Hugging Face's modeling_gpt2.py,
 modeling_llama.py, modeling_mistral.py, modeling_qwen2.py, modeling_qwen3.py,
-modeling_phi3.py, modeling_gemma.py and modeling_rope_utils.py; all math
+modeling_phi3.py, modeling_gemma.py, modeling_gemma2.py and
+modeling_rope_utils.py; all math
 runs in float64 from the float32 weights. The output holds "logits"
 [B, T, V], "loss" [] (mean cross-entropy, ignore index -100),
 "grad.<name>" for every parameter, and "after.<name>": the parameters after
@@ -159,7 +160,9 @@ def llama(cfg, p, tokens):
     RoPE; mistral's sliding window (key j is seen from query i when
     i - window < j <= i); phi3's fused qkv_proj and gate_up_proj (its
     sliding window is longer than the sequences scored here); gemma's
-    GELU(gate)*up, (1 + w) RMSNorms and embeddings times sqrt(hidden)."""
+    GELU(gate)*up, (1 + w) RMSNorms and embeddings times sqrt(hidden);
+    gemma2 (modeling_gemma2.py) adds output norms, query_pre_attn_scalar,
+    soft-caps of scores and logits and a window on even layers."""
     B, T = tokens.shape
     kind = cfg["model_type"]
     C, L = cfg["hidden_size"], cfg["num_hidden_layers"]
@@ -171,7 +174,7 @@ def llama(cfg, p, tokens):
     def rms(x, name):
         var = x.pow(2).mean(-1, keepdim=True)
         w = p[name + ".weight"]
-        if kind == "gemma":  # GemmaRMSNorm: x * rsqrt(...) * (1 + w)
+        if kind in ("gemma", "gemma2"):  # GemmaRMSNorm: x * rsqrt(...) * (1 + w)
             w = 1.0 + w
         return w * (x * torch.rsqrt(var + eps))
 
@@ -186,14 +189,19 @@ def llama(cfg, p, tokens):
     emb = torch.cat((freqs, freqs), dim=-1)
     cos, sin = emb.cos() * attention_factor, emb.sin() * attention_factor
 
-    mask = torch.ones(T, T, dtype=torch.bool).tril()
-    window = cfg.get("sliding_window") if kind == "mistral" else None
+    causal = torch.ones(T, T, dtype=torch.bool).tril()
+    window = cfg.get("sliding_window") if kind in ("mistral", "gemma2") else None
+    banded = causal
     if window:
         i, j = torch.arange(T).view(T, 1), torch.arange(T).view(1, T)
-        mask = mask & (j > i - window)
+        banded = causal & (j > i - window)
+    scaling = 1 / math.sqrt(D)
+    if kind == "gemma2":  # Gemma2Attention: query_pre_attn_scalar**-0.5
+        scaling = cfg["query_pre_attn_scalar"] ** -0.5
+    attn_cap = cfg.get("attn_logit_softcapping") if kind == "gemma2" else None
 
     x = p["model.embed_tokens.weight"][tokens]
-    if kind == "gemma":  # GemmaModel: embeddings times sqrt(hidden_size)
+    if kind in ("gemma", "gemma2"):  # GemmaModel: embeddings times sqrt(hidden_size)
         x = x * (C**0.5)
     for i in range(L):
         pre = f"model.layers.{i}."
@@ -212,19 +220,34 @@ def llama(cfg, p, tokens):
         k = k * cos + rotate_half(k) * sin
         k = k.repeat_interleave(H // K, dim=1)  # HF repeat_kv
         v = v.repeat_interleave(H // K, dim=1)
-        s = q @ k.transpose(-1, -2) / math.sqrt(D)
+        s = (q @ k.transpose(-1, -2)) * scaling
+        if attn_cap:  # before the mask, as eager_attention_forward
+            s = torch.tanh(s / attn_cap) * attn_cap
+        # gemma2: the window on layers 0, 2, 4, ... (is_sliding = not layer_idx % 2)
+        mask = banded if kind != "gemma2" or i % 2 == 0 else causal
         s = s.masked_fill(~mask, float("-inf"))
         y = (torch.softmax(s, dim=-1) @ v).transpose(1, 2).reshape(B, T, H * D)
-        x = x + lin(y, pre + "self_attn.o_proj")
-        a = rms(x, pre + "post_attention_layernorm")
+        if kind == "gemma2":  # Gemma2DecoderLayer: norms around attention and MLP
+            x = x + rms(lin(y, pre + "self_attn.o_proj"), pre + "post_attention_layernorm")
+            a = rms(x, pre + "pre_feedforward_layernorm")
+        else:
+            x = x + lin(y, pre + "self_attn.o_proj")
+            a = rms(x, pre + "post_attention_layernorm")
         if kind == "phi3":  # one gate_up_proj, chunked: gate first
             gate, up = lin(a, pre + "mlp.gate_up_proj").chunk(2, dim=-1)
         else:
             gate, up = lin(a, pre + "mlp.gate_proj"), lin(a, pre + "mlp.up_proj")
-        act = F.gelu(gate, approximate="tanh") if kind == "gemma" else F.silu(gate)  # gemma: gelu_pytorch_tanh
-        x = x + lin(act * up, pre + "mlp.down_proj")
+        act = F.gelu(gate, approximate="tanh") if kind in ("gemma", "gemma2") else F.silu(gate)  # gelu_pytorch_tanh
+        mlp = lin(act * up, pre + "mlp.down_proj")
+        if kind == "gemma2":
+            mlp = rms(mlp, pre + "post_feedforward_layernorm")
+        x = x + mlp
     head = p["model.embed_tokens.weight"] if cfg.get("tie_word_embeddings") else p["lm_head.weight"]
-    return rms(x, "model.norm") @ head.T
+    logits = rms(x, "model.norm") @ head.T
+    final_cap = cfg.get("final_logit_softcapping") if kind == "gemma2" else None
+    if final_cap:  # Gemma2ForCausalLM
+        logits = torch.tanh(logits / final_cap) * final_cap
+    return logits
 
 
 def main():
@@ -242,7 +265,7 @@ def main():
         B, T = batch["B"], batch["T"]
         tokens = torch.tensor(batch["Tokens"]).view(B, T)
         targets = torch.tensor(batch["Targets"]).view(B * T)
-        model = {"gpt2": gpt2, "llama": llama, "mistral": llama, "qwen2": llama, "qwen3": llama, "phi3": llama, "gemma": llama}[cfg["model_type"]]
+        model = {"gpt2": gpt2, "llama": llama, "mistral": llama, "qwen2": llama, "qwen3": llama, "phi3": llama, "gemma": llama, "gemma2": llama}[cfg["model_type"]]
         logits = model(cfg, p, tokens)
         loss = F.cross_entropy(logits.reshape(B * T, -1), targets, ignore_index=-100)
         loss.backward()
