@@ -23,7 +23,22 @@ type bpeModel struct {
 	prefix       string // continuing_subword_prefix
 	suffix       string // end_of_word_suffix
 	scratch      sync.Pool
+	// joined[b] holds each character a that some token has right before b,
+	// for the characters b in cutChars: where a word has b after a
+	// character not in joined[b], no merge can span the two, and the word
+	// is encoded as two (see encode).
+	joined map[rune]map[rune]bool
 }
+
+// cutChars are where long words may be cut: SentencePiece's space, the
+// space and the newline. A model without a pre-tokenizer (Llama 2, and
+// Gemma, whose Split finds no spaces once they are ▁) sees the whole text
+// as one word; cutting it where no merge can reach across makes its cost
+// linear in practice, and changes no id.
+var cutChars = []rune{'▁', ' ', '\n'}
+
+// cutMin is the length from which encode looks for cuts in a word.
+const cutMin = 64
 
 // newBPEModel builds the model from its vocabulary and merges, each merge
 // a pair of token strings; a later duplicate of a merge wins, as in
@@ -41,6 +56,19 @@ func newBPEModel(vocab map[string]int32, mergeList [][2]string, prefix string) (
 			id = -1
 		}
 		m.byteTokens[b] = id
+	}
+	m.joined = map[rune]map[rune]bool{}
+	for _, b := range cutChars {
+		m.joined[b] = map[rune]bool{}
+	}
+	for s := range vocab {
+		prev := rune(-1)
+		for _, r := range s {
+			if j, ok := m.joined[r]; ok && prev >= 0 {
+				j[prev] = true
+			}
+			prev = r
+		}
 	}
 	for rank, mg := range mergeList {
 		left, okL := vocab[mg[0]]
@@ -68,6 +96,28 @@ func (m *bpeModel) encode(word string, out []int32) []int32 {
 			return append(out, id)
 		}
 	}
+	if len(word) < cutMin || m.prefix != "" || m.suffix != "" {
+		return m.encodeWord(word, out)
+	}
+	// Cut where no token joins the characters on either side, both of them
+	// tokens of their own (an unknown character could fuse or fall back to
+	// bytes across the cut).
+	start, prev := 0, rune(-1)
+	for i, r := range word {
+		if j, ok := m.joined[r]; ok && i > start && !j[prev] {
+			_, known := m.single[prev]
+			if _, knownR := m.single[r]; known && knownR {
+				out = m.encodeWord(word[start:i], out)
+				start = i
+			}
+		}
+		prev = r
+	}
+	return m.encodeWord(word[start:], out)
+}
+
+// encodeWord appends the tokens of one word, merged as a whole.
+func (m *bpeModel) encodeWord(word string, out []int32) []int32 {
 	s, _ := m.scratch.Get().(*bpeState)
 	if s == nil {
 		s = new(bpeState)

@@ -2,10 +2,13 @@ package tokenizer
 
 import (
 	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -47,6 +50,10 @@ type modelGoldens struct {
 		IDsSpecial  [][]int32 `json:"ids_special"`
 		Decoded     []string  `json:"decoded"`
 		DecodedSkip []string  `json:"decoded_skip"`
+		Opticks     struct {
+			Count  int    `json:"count"`
+			SHA256 string `json:"sha256"`
+		} `json:"opticks"`
 	} `json:"models"`
 }
 
@@ -146,17 +153,54 @@ func TestLoadModels(t *testing.T) {
 	}
 }
 
+// opticksTwice is the Opticks twice over, 1.1 MB, the benchmark's text.
+func opticksTwice(t testing.TB) []byte {
+	opticks, err := os.ReadFile("../data/corpus/opticks.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(slices.Clip(opticks), opticks...)
+}
+
+// TestModelsOpticks checks the ids of the Opticks twice over, as Load
+// reads each of the six files, against Hugging Face's: their number and
+// the SHA-256 of their decimal spelling joined by commas. Long words (a
+// model without a pre-tokenizer sees the whole text as one) are cut where
+// no merge can reach across; this is where that is held to the reference
+// on a large text.
+func TestModelsOpticks(t *testing.T) {
+	g, err := loadModelGoldens()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := opticksTwice(t)
+	for _, name := range modelNames {
+		t.Run(name, func(t *testing.T) {
+			tok, err := Load(modelFile(t, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids := tok.Encode(text)
+			spelled := make([]string, len(ids))
+			for i, id := range ids {
+				spelled[i] = strconv.Itoa(int(id))
+			}
+			sum := sha256.Sum256([]byte(strings.Join(spelled, ",")))
+			want := g.Models[name].Opticks
+			if len(ids) != want.Count || hex.EncodeToString(sum[:]) != want.SHA256 {
+				t.Errorf("%d ids, SHA-256 %x; want %d, %s", len(ids), sum, want.Count, want.SHA256)
+			}
+		})
+	}
+}
+
 // BenchmarkEncodeHF times encoding, on one goroutine, the Opticks twice
 // over (data/corpus/opticks.txt, about 1.1 MB) with each of the six real
 // files as Load reads it (the fast path for Llama 3 and gpt-oss, a
 // Pipeline for the others). bench/hf_encode.mjs times Hugging Face's
 // tokenizers on the same text. Run with -cpu 1 for one core.
 func BenchmarkEncodeHF(b *testing.B) {
-	opticks, err := os.ReadFile("../data/corpus/opticks.txt")
-	if err != nil {
-		b.Fatal(err)
-	}
-	text := append(slices.Clip(opticks), opticks...)
+	text := opticksTwice(b)
 	for _, name := range modelNames {
 		b.Run(name, func(b *testing.B) {
 			tok, err := Load(modelFile(b, name))

