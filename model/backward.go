@@ -99,7 +99,7 @@ func (m *Model) blockBackward(blk *block, la *layerActs, x []float32, B, T int) 
 	if d.llama {
 		par.Split(N, th, func(_, lo, hi int) {
 			for i := lo; i < hi; i++ {
-				m.rope.rotate(a.dqkv[i*W:], d.H+d.K, i%T, true)
+				blk.rope.rotate(a.dqkv[i*W:], d.H+d.K, i%T, true)
 			}
 		})
 	}

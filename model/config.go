@@ -8,8 +8,8 @@ import (
 )
 
 // Family names an architecture, as Hugging Face's model_type does.
-// Mistral, Qwen2, Qwen3, Phi3, Gemma and Gemma2 are Llama with the
-// differences families.go lists.
+// Mistral, Qwen2, Qwen3, Phi3, Gemma, Gemma2 and Gemma3Text are Llama
+// with the differences families.go lists.
 const (
 	GPT2    = "gpt2"
 	Llama   = "llama"
@@ -19,12 +19,15 @@ const (
 	Phi3    = "phi3"
 	Gemma   = "gemma"
 	Gemma2  = "gemma2"
+	// Gemma3Text is Gemma 3's text model (gemma-3-1b; the larger ones nest
+	// it in a multimodal config, model_type gemma3, which is refused).
+	Gemma3Text = "gemma3_text"
 )
 
 // Config is a model's shape in Hugging Face config.json fields; each family
 // reads its own.
 type Config struct {
-	ModelType string `json:"model_type"` // GPT2, Llama, Mistral, Qwen2, Qwen3, Phi3, Gemma or Gemma2
+	ModelType string `json:"model_type"` // GPT2, Llama, Mistral, Qwen2, Qwen3, Phi3, Gemma, Gemma2 or Gemma3Text
 	VocabSize int    `json:"vocab_size"`
 
 	// GPT-2 (the head is tied).
@@ -63,6 +66,10 @@ type Config struct {
 	QueryPreAttnScalar    float64 `json:"query_pre_attn_scalar,omitempty"`
 	AttnLogitSoftcapping  float64 `json:"attn_logit_softcapping,omitempty"`
 	FinalLogitSoftcapping float64 `json:"final_logit_softcapping,omitempty"`
+	// Gemma 3: the sliding layers' RoPE theta, and which layers slide.
+	RopeLocalBaseFreq    float64  `json:"rope_local_base_freq,omitempty"`
+	SlidingWindowPattern int      `json:"sliding_window_pattern,omitempty"`
+	LayerTypes           []string `json:"layer_types,omitempty"`
 
 	// Variants this package does not implement; a config that asks for one
 	// is rejected rather than run wrongly.
@@ -77,7 +84,7 @@ func (c Config) checkSupported() error {
 	switch {
 	case c.ModelType == GPT2 && c.ActivationFunction != "" && c.ActivationFunction != "gelu_new" && c.ActivationFunction != "gelu_pytorch_tanh":
 		return fmt.Errorf("model: activation_function %q is not supported (only the tanh GELU, gelu_new)", c.ActivationFunction)
-	case c.ModelType != GPT2 && c.ModelType != Gemma && c.ModelType != Gemma2 && c.HiddenAct != "" && c.HiddenAct != "silu":
+	case c.ModelType != GPT2 && c.ModelType != Gemma && c.ModelType != Gemma2 && c.ModelType != Gemma3Text && c.HiddenAct != "" && c.HiddenAct != "silu":
 		return fmt.Errorf("model: hidden_act %q is not supported (only silu)", c.HiddenAct)
 	}
 	return nil
@@ -143,7 +150,7 @@ func (c Config) dims() (dims, error) {
 		}
 		d = dims{V: c.VocabSize, L: c.NLayer, C: c.NEmbd, H: c.NHead, K: c.NHead, F: f,
 			maxT: c.NPositions, eps: float32(eps), tied: true}
-	case Llama, Mistral, Qwen2, Qwen3, Phi3, Gemma, Gemma2:
+	case Llama, Mistral, Qwen2, Qwen3, Phi3, Gemma, Gemma2, Gemma3Text:
 		eps, theta, k := c.RMSNormEps, c.RopeTheta, c.NumKeyValueHeads
 		if eps == 0 {
 			eps = 1e-6
@@ -156,9 +163,9 @@ func (c Config) dims() (dims, error) {
 		}
 		d = dims{llama: true, V: c.VocabSize, L: c.NumHiddenLayers, C: c.HiddenSize, H: c.NumAttentionHeads, K: k,
 			F: c.IntermediateSize, maxT: c.MaxPositionEmbeddings, eps: float32(eps), theta: theta,
-			tied: c.TieWordEmbeddings || c.ModelType == Gemma || c.ModelType == Gemma2} // Gemma's head is the embedding (CheckFields refuses an explicit false)
+			tied: c.TieWordEmbeddings || c.ModelType == Gemma || c.ModelType == Gemma2 || c.ModelType == Gemma3Text} // Gemma's head is the embedding (CheckFields refuses an explicit false)
 	default:
-		return dims{}, fmt.Errorf("model: model_type %q is not supported (only %q, %q, %q, %q, %q, %q, %q and %q)", c.ModelType, GPT2, Llama, Mistral, Qwen2, Qwen3, Phi3, Gemma, Gemma2)
+		return dims{}, fmt.Errorf("model: model_type %q is not supported (only %q, %q, %q, %q, %q, %q, %q, %q and %q)", c.ModelType, GPT2, Llama, Mistral, Qwen2, Qwen3, Phi3, Gemma, Gemma2, Gemma3Text)
 	}
 	if err := c.checkSupported(); err != nil {
 		return dims{}, err
@@ -186,6 +193,16 @@ func (c Config) dims() (dims, error) {
 		}
 		if d.theta, d.rope, err = c.ropeSpec(d.theta, d.D, d.maxT); err != nil {
 			return dims{}, err
+		}
+		if c.ModelType == Gemma3Text {
+			local := c.RopeLocalBaseFreq
+			if local == 0 {
+				local = 10000
+			}
+			if !(local > 0) || math.IsInf(local, 0) {
+				return dims{}, fmt.Errorf("model: gemma3_text config: rope_local_base_freq %g must be positive and finite", local)
+			}
+			d.fam.localRope = plainRope(local, d.D)
 		}
 	}
 	if d.fam.attnScale == 0 {

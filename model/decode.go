@@ -137,7 +137,7 @@ func (dec *Decoder) StepInto(token int32, logits []float32) error {
 	for l := range dec.blocks {
 		m.blockForward(&dec.blocks[l], &dec.la, dec.x, dec.out, 1, func(qkv, y []float32) {
 			if d.llama {
-				m.rope.rotate(qkv, d.H+d.K, pos, false)
+				dec.blocks[l].rope.rotate(qkv, d.H+d.K, pos, false)
 			}
 			for g := range d.K {
 				at := (g*d.maxT + pos) * d.D

@@ -1,6 +1,6 @@
 // Package model is a decoder-only transformer in the families of Hugging
-// Face's model_type gpt2, llama, mistral, qwen2, qwen3, phi3, gemma and
-// gemma2 (families.go lists how the last seven differ; ropescale.go the RoPE
+// Face's model_type gpt2, llama, mistral, qwen2, qwen3, phi3, gemma,
+// gemma2 and gemma3_text (families.go lists how the last eight differ; ropescale.go the RoPE
 // variants; fields.go the config.json fields ignored and refused), with
 // an explicit forward and backward per layer (llm.c style, no autograd)
 // and incremental decoding with a KV cache. Each family is checked against

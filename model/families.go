@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // family is how a Llama-like model_type differs from Llama, each as
@@ -43,20 +44,40 @@ import (
 //     attn_logit_softcapping, before the mask; the logits soft-capped with
 //     final_logit_softcapping; sliding_window on layers 0, 2, 4, … only.
 //
+//   - gemma3_text (modeling_gemma3.py, the text model): gemma2 with q_norm
+//     and k_norm ((1 + w) RMSNorms over each head) before RoPE, the
+//     sliding window on the layers layer_types names sliding_attention
+//     (without it, all but every sliding_window_pattern-th), those layers'
+//     RoPE plain with rope_local_base_freq, the others' with rope_theta and
+//     rope_scaling.
+//
 // head_dim, where given, sets the channels per head of every family.
 type family struct {
 	qkvBias, oBias, mlpBias bool
 	qkNorm                  bool
-	fused                   bool    // phi3's qkv_proj and gate_up_proj
-	geglu                   bool    // gemma: GELU(gate)·up
-	normOffset              float32 // gemma: RMSNorm weights are stored less 1
-	embedScale              float32 // gemma: embeddings times √hidden_size; 0: none
-	window                  int     // keys a position attends to, itself included; 0: all
-	windowEven              bool    // gemma2: the window applies to layers 0, 2, 4, … only
-	maxWindow               int     // the longest sequence accepted (phi3's sliding_window); 0: the context
-	sandwich                bool    // gemma2: RMSNorms of the attention's and MLP's outputs
-	attnScale               float32 // scores are q·k times this: 1/√head_dim, gemma2 1/√query_pre_attn_scalar
-	attnCap, finalCap       float32 // gemma2: soft-caps of the attention scores and of the logits; 0: none
+	fused                   bool     // phi3's qkv_proj and gate_up_proj
+	geglu                   bool     // gemma: GELU(gate)·up
+	normOffset              float32  // gemma: RMSNorm weights are stored less 1
+	embedScale              float32  // gemma: embeddings times √hidden_size; 0: none
+	window                  int      // keys a position attends to, itself included; 0: all
+	windowEven              bool     // gemma2: the window applies to layers 0, 2, 4, … only
+	slidingLayers           []bool   // gemma3_text: the layers the window applies to; nil: all (or windowEven)
+	localRope               ropeSpec // gemma3_text: the sliding layers' RoPE (rope_local_base_freq); inv nil: the model's
+	maxWindow               int      // the longest sequence accepted (phi3's sliding_window); 0: the context
+	sandwich                bool     // gemma2: RMSNorms of the attention's and MLP's outputs
+	attnScale               float32  // scores are q·k times this: 1/√head_dim, gemma2 1/√query_pre_attn_scalar
+	attnCap, finalCap       float32  // gemma2: soft-caps of the attention scores and of the logits; 0: none
+}
+
+// sliding reports whether the window applies to layer l.
+func (f family) sliding(l int) bool {
+	switch {
+	case f.slidingLayers != nil:
+		return f.slidingLayers[l]
+	case f.windowEven:
+		return l%2 == 0
+	}
+	return true
 }
 
 // family reads the differences of a Llama-like config, refusing the
@@ -64,8 +85,12 @@ type family struct {
 // implement.
 func (c Config) family() (family, error) {
 	var f family
-	if c.ModelType != Gemma2 && (c.QueryPreAttnScalar != 0 || c.AttnLogitSoftcapping != 0 || c.FinalLogitSoftcapping != 0) {
+	if c.ModelType != Gemma2 && c.ModelType != Gemma3Text && (c.QueryPreAttnScalar != 0 || c.AttnLogitSoftcapping != 0 || c.FinalLogitSoftcapping != 0) {
 		return f, fmt.Errorf("model: %s config: query_pre_attn_scalar, attn_logit_softcapping and final_logit_softcapping are Gemma 2's, not part of %s models", c.ModelType, c.ModelType)
+	}
+	if c.ModelType != Gemma3Text && (c.RopeLocalBaseFreq != 0 || c.SlidingWindowPattern != 0 ||
+		slices.ContainsFunc(c.LayerTypes, func(t string) bool { return t != "full_attention" })) {
+		return f, fmt.Errorf("model: %s config: rope_local_base_freq, sliding_window_pattern and layer_types other than full_attention are not supported in %s models", c.ModelType, c.ModelType)
 	}
 	notFor := func(field string) error {
 		return fmt.Errorf("model: %s config: %s is not part of %s models (transformers ignores it; remove it or change model_type)", c.ModelType, field, c.ModelType)
@@ -94,16 +119,43 @@ func (c Config) family() (family, error) {
 			}
 			f.maxWindow = *c.SlidingWindow
 		}
-	case Gemma, Gemma2:
+	case Gemma, Gemma2, Gemma3Text:
 		if c.MLPBias {
 			return f, notFor("mlp_bias")
 		}
-		if c.ModelType == Gemma2 {
+		if c.ModelType == Gemma3Text {
+			f.qkNorm = true
+			if c.LayerTypes != nil {
+				if len(c.LayerTypes) != c.NumHiddenLayers {
+					return f, fmt.Errorf("model: gemma3_text config: layer_types has %d entries for %d layers", len(c.LayerTypes), c.NumHiddenLayers)
+				}
+				f.slidingLayers = make([]bool, len(c.LayerTypes))
+				for i, t := range c.LayerTypes {
+					if t != "sliding_attention" && t != "full_attention" {
+						return f, fmt.Errorf("model: gemma3_text config: layer_types[%d] is %q, not sliding_attention or full_attention", i, t)
+					}
+					f.slidingLayers[i] = t == "sliding_attention"
+				}
+			} else {
+				p := c.SlidingWindowPattern
+				if p == 0 {
+					p = 6
+				}
+				if p < 1 || c.NumHiddenLayers < 0 || c.NumHiddenLayers > maxLayers {
+					return f, fmt.Errorf("model: gemma3_text config: sliding_window_pattern %d and num_hidden_layers %d must be positive", p, c.NumHiddenLayers)
+				}
+				f.slidingLayers = make([]bool, c.NumHiddenLayers)
+				for i := range f.slidingLayers {
+					f.slidingLayers[i] = (i+1)%p != 0 // transformers: bool((layer_idx + 1) % sliding_window_pattern)
+				}
+			}
+		}
+		if c.ModelType != Gemma {
 			if c.SlidingWindow != nil {
 				if *c.SlidingWindow < 1 {
 					return f, fmt.Errorf("model: gemma2 config: sliding_window is %d, must be positive or null", *c.SlidingWindow)
 				}
-				f.window, f.windowEven = *c.SlidingWindow, true
+				f.window, f.windowEven = *c.SlidingWindow, c.ModelType == Gemma2
 			}
 			for _, v := range []struct {
 				name string

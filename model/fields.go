@@ -46,10 +46,6 @@ var valuedFields = map[string]func(any) bool{
 	"add_cross_attention":             func(v any) bool { return v == false },
 	"use_mrope":                       func(v any) bool { return v == false }, // Qwen2-VL's multimodal RoPE
 	"partial_rotary_factor":           func(v any) bool { return v == 1.0 },
-	"layer_types": func(v any) bool { // transformers ≥ 4.54: every layer full attention
-		list, ok := v.([]any)
-		return ok && !slices.ContainsFunc(list, func(x any) bool { return x != "full_attention" })
-	},
 }
 
 // CheckFields refuses a config.json whose fields could change the
@@ -85,7 +81,7 @@ func CheckFields(raw []byte) error {
 	if fields["model_type"] == GPT2 && fields["tie_word_embeddings"] == false && fields["xent"] == nil && fields["tune"] == nil {
 		return fmt.Errorf("model: config.json: a GPT-2 head untied from the embedding (tie_word_embeddings false) is not supported")
 	}
-	if (fields["model_type"] == Gemma || fields["model_type"] == Gemma2) && fields["tie_word_embeddings"] == false {
+	if (fields["model_type"] == Gemma || fields["model_type"] == Gemma2 || fields["model_type"] == Gemma3Text) && fields["tie_word_embeddings"] == false {
 		return fmt.Errorf("model: config.json: a Gemma head untied from the embedding (tie_word_embeddings false) is not supported")
 	}
 	return nil

@@ -21,7 +21,6 @@ func TestCheckFields(t *testing.T) {
 		{"untied gemma", `"model_type": "gemma", "tie_word_embeddings": false`, "a Gemma head untied from the embedding"},
 		{"mrope", llama + `, "use_mrope": true`, "use_mrope true is not supported"},
 		{"partial rope", llama + `, "partial_rotary_factor": 0.5`, "partial_rotary_factor 0.5 is not supported"},
-		{"sliding layers", llama + `, "layer_types": ["full_attention", "sliding_attention"]`, `layer_types ["full_attention","sliding_attention"] is not supported`},
 		{"custom code", `"model_type": "x", "auto_map": {"AutoModelForCausalLM": "modeling_x.X"}, "rope_type_x": 1`, `field "rope_type_x" is not known`},
 	} {
 		err := CheckFields([]byte("{" + tc.js + "}"))

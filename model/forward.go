@@ -175,7 +175,7 @@ func (m *Model) body(tokens []int32, B, T int) *acts {
 			if d.llama {
 				par.Split(B*T, th, func(_, lo, hi int) {
 					for i := lo; i < hi; i++ {
-						m.rope.rotate(qkv[i*W:], d.H+d.K, i%T, false)
+						m.blocks[l].rope.rotate(qkv[i*W:], d.H+d.K, i%T, false)
 					}
 				})
 			}

@@ -74,13 +74,20 @@ var tinyConfigs = []struct {
 		NumAttentionHeads: 4, NumKeyValueHeads: 2, HeadDim: 8, MaxPositionEmbeddings: 16, RMSNormEps: 1e-6, RopeTheta: 1e4,
 		HiddenActivation: "gelu_pytorch_tanh", TieWordEmbeddings: true, SlidingWindow: ptr(3), QueryPreAttnScalar: 12,
 		AttnLogitSoftcapping: 3, FinalLogitSoftcapping: 5}},
+	// Gemma 3's text model: gemma2 without caps, q_norm and k_norm, layers
+	// 0 and 1 sliding (a window of 3) with RoPE at rope_local_base_freq and
+	// layer 2 global with linear scaling, over sequences of 10.
+	{"gemma3-text", Config{ModelType: Gemma3Text, VocabSize: 37, HiddenSize: 16, IntermediateSize: 40, NumHiddenLayers: 3,
+		NumAttentionHeads: 4, NumKeyValueHeads: 2, HeadDim: 8, MaxPositionEmbeddings: 16, RMSNormEps: 1e-6, RopeTheta: 1e6,
+		RopeLocalBaseFreq: 100, SlidingWindowPattern: 3, RopeScaling: json.RawMessage(`{"rope_type":"linear","factor":8.0}`),
+		HiddenActivation: "gelu_pytorch_tanh", TieWordEmbeddings: true, SlidingWindow: ptr(3), QueryPreAttnScalar: 8}},
 }
 
 func ptr[T any](v T) *T { return &v }
 
 // goldenT is a golden case's sequence length: past the original context
 // of a scaled RoPE, and past a sliding window.
-var goldenT = map[string]int{"llama-bias-llama3": 20, "mistral-window": 12, "gemma2": 10}
+var goldenT = map[string]int{"llama-bias-llama3": 20, "mistral-window": 12, "gemma2": 10, "gemma3-text": 10}
 
 // randomTokens returns n token ids below v from seed.
 func randomTokens(n, v int, seed uint64) []int32 {

@@ -30,6 +30,7 @@ type Model struct {
 	lnf       norm
 	head      linear // [V, C]: the embedding itself when tied
 	rope      rope   // Llama
+	ropeLocal rope   // Gemma 3's sliding-window layers' (rope_local_base_freq); else empty
 	a         *acts  // for the last batch shape
 	// rowTargets [N] are the targets of the last TokenLogProbs pass, and
 	// rowIgnore its ignore index; empty after any other pass, whose
@@ -52,7 +53,8 @@ type block struct {
 	// attnOut and mlpOut (Gemma 2) are RMSNorms of the attention's and
 	// the MLP's outputs before the residual adds them; w nil elsewhere.
 	attnOut, mlpOut norm
-	window          int // the keys a position attends to, itself included; 0: all
+	window          int   // the keys a position attends to, itself included; 0: all
+	rope            *rope // the layer's rotary embedding (Llama-like families)
 }
 
 // New returns a model of the given config with GPT-2-style random weights
@@ -80,6 +82,9 @@ func alloc(cfg Config) (*Model, error) {
 	need := 8 * float64(total) // weights and gradients, float32
 	if d.llama {
 		need += 4 * float64(d.maxT) * float64(d.D) // the RoPE table
+		if d.fam.localRope.inv != nil {
+			need += 4 * float64(d.maxT) * float64(d.D) // Gemma 3's second
+		}
 	}
 	if err := fits(need); err != nil {
 		return nil, fmt.Errorf("model: %s config: the weights and gradients of %d parameters need %w", cfg.ModelType, total, err)
@@ -163,12 +168,21 @@ func (m *Model) bind() {
 				m.blocks[i].ln2 = nrm(pre+"pre_feedforward_layernorm", false)
 				m.blocks[i].mlpOut = nrm(pre+"post_feedforward_layernorm", false)
 			}
-			if !f.windowEven || i%2 == 0 {
+			if f.sliding(i) {
 				m.blocks[i].window = f.window
 			}
 		}
 		m.lnf = nrm("model.norm", false)
-		m.rope = newRope(d)
+		m.rope = newRope(d, d.rope)
+		if d.fam.localRope.inv != nil {
+			m.ropeLocal = newRope(d, d.fam.localRope)
+		}
+		for i := range m.blocks {
+			m.blocks[i].rope = &m.rope
+			if d.fam.sliding(i) && d.fam.localRope.inv != nil {
+				m.blocks[i].rope = &m.ropeLocal
+			}
+		}
 	}
 	m.head = linear{w: m.wte, dw: m.dwte, in: C, out: d.V}
 	if !d.tied {

@@ -11,12 +11,12 @@ type rope struct {
 	half     int
 }
 
-func newRope(d dims) rope {
+func newRope(d dims, spec ropeSpec) rope {
 	r := rope{half: d.D / 2, cos: make([]float32, d.maxT*d.D/2), sin: make([]float32, d.maxT*d.D/2)}
 	for p := range d.maxT {
 		for i := range r.half {
-			a := float64(p) * d.rope.inv[i]
-			r.cos[p*r.half+i], r.sin[p*r.half+i] = float32(d.rope.scale*math.Cos(a)), float32(d.rope.scale*math.Sin(a))
+			a := float64(p) * spec.inv[i]
+			r.cos[p*r.half+i], r.sin[p*r.half+i] = float32(spec.scale*math.Cos(a)), float32(spec.scale*math.Sin(a))
 		}
 	}
 	return r

@@ -121,10 +121,7 @@ func (c Config) ropeSpec(theta float64, D, maxT int) (float64, ropeSpec, error) 
 	if !(theta > 0) || math.IsInf(theta, 0) {
 		return 0, ropeSpec{}, fmt.Errorf("model: %s config: rope_theta %g must be positive and finite", c.ModelType, theta)
 	}
-	r := ropeSpec{inv: make([]float64, D/2), scale: 1}
-	for i := range r.inv {
-		r.inv[i] = math.Pow(theta, -float64(2*i)/float64(D))
-	}
+	r := plainRope(theta, D)
 	var factor float64
 	if kind != "default" {
 		factor = num("factor", 0, true)
@@ -182,6 +179,15 @@ func (c Config) ropeSpec(theta float64, D, maxT int) (float64, ropeSpec, error) 
 		return 0, ropeSpec{}, ferr
 	}
 	return theta, r, nil
+}
+
+// plainRope is RoPE without a variant: inv[i] = θ^(−2i/D), scale 1.
+func plainRope(theta float64, D int) ropeSpec {
+	r := ropeSpec{inv: make([]float64, D/2), scale: 1}
+	for i := range r.inv {
+		r.inv[i] = math.Pow(theta, -float64(2*i)/float64(D))
+	}
+	return r
 }
 
 // decodeObject decodes a JSON object into v; empty or null leaves v as it is.

@@ -8,11 +8,11 @@
 //     training settings under "xent", model.safetensors, tokenizer.json and
 //     token_counts.npy (how often each token occurred in the training text);
 //   - a local Hugging Face directory of a family package model implements
-//     (gpt2, llama, mistral, qwen2, qwen3, phi3, gemma, gemma2): config.json,
-//     model.safetensors or the shards model.safetensors.index.json names
-//     (F32, F16 or BF16, read one shard at a time), and tokenizer.json or
-//     GPT-2's vocab.json and merges.txt. pytorch_model.bin is not read (a
-//     message says to convert it).
+//     (gpt2, llama, mistral, qwen2, qwen3, phi3, gemma, gemma2,
+//     gemma3_text): config.json, model.safetensors or the shards
+//     model.safetensors.index.json names (F32, F16 or BF16, read one shard
+//     at a time), and tokenizer.json or GPT-2's vocab.json and merges.txt.
+//     pytorch_model.bin is not read (a message says to convert it).
 //
 // Save writes the first three files of the same layout, so a fine-tuned
 // model loads like any other.

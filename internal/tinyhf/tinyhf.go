@@ -44,7 +44,7 @@ const vocab = 50304
 // Specs are the families' directories, after the config.json of
 // Llama-3.2-1B, Llama-3.1-8B, SmolLM2-135M, Mistral-7B-v0.1,
 // Qwen2.5-0.5B, Qwen3-0.6B, Phi-3-mini-4k-instruct, gemma-2b, gemma-2-2b
-// (float32, 3 shards, as published) and GPT-2.
+// (float32, 3 shards, as published), gemma-3-1b and GPT-2.
 var Specs = []Spec{
 	{Name: "llama-3.2-1b", DType: safetensors.BF16, Shards: 1, Config: map[string]any{
 		"architectures": []string{"LlamaForCausalLM"}, "attention_bias": false, "attention_dropout": 0.0,
@@ -139,6 +139,17 @@ var Specs = []Spec{
 		"use_cache": true, "vocab_size": vocab},
 		Generation: map[string]any{"bos_token_id": 50256, "cache_implementation": "hybrid", "eos_token_id": []int{50256, 50255},
 			"pad_token_id": 50256, "transformers_version": "4.42.4"}},
+	{Name: "gemma-3-1b", DType: safetensors.BF16, Shards: 1, Config: map[string]any{
+		"architectures": []string{"Gemma3ForCausalLM"}, "attention_bias": false, "attention_dropout": 0.0,
+		"attn_logit_softcapping": nil, "bos_token_id": 50256, "cache_implementation": "hybrid", "eos_token_id": 50256,
+		"final_logit_softcapping": nil, "head_dim": 32, "hidden_activation": "gelu_pytorch_tanh", "hidden_size": 48,
+		"initializer_range": 0.02, "intermediate_size": 192, "max_position_embeddings": 32768, "model_type": "gemma3_text",
+		"num_attention_heads": 4, "num_hidden_layers": 6, "num_key_value_heads": 1, "pad_token_id": 50256,
+		"query_pre_attn_scalar": 32, "rms_norm_eps": 1e-06, "rope_local_base_freq": 10000, "rope_scaling": nil,
+		"rope_theta": 1000000, "sliding_window": 512, "sliding_window_pattern": 6, "torch_dtype": "bfloat16",
+		"transformers_version": "4.50.0.dev0", "use_cache": true, "vocab_size": vocab},
+		Generation: map[string]any{"bos_token_id": 50256, "cache_implementation": "hybrid", "eos_token_id": []int{50256, 50255},
+			"pad_token_id": 50256, "top_k": 64, "top_p": 0.95, "transformers_version": "4.50.0.dev0"}},
 	{Name: "gpt2", DType: safetensors.F32, Shards: 1, Config: map[string]any{
 		"activation_function": "gelu_new", "architectures": []string{"GPT2LMHeadModel"}, "attn_pdrop": 0.1,
 		"bos_token_id": 50256, "embd_pdrop": 0.1, "eos_token_id": 50256, "initializer_range": 0.02,
@@ -189,7 +200,7 @@ func Write(dir string, s Spec, seed uint64) error {
 		if strings.Contains(p.Name, "norm") || strings.HasPrefix(p.Name, "ln_") || strings.Contains(p.Name, ".ln_") {
 			if strings.HasSuffix(p.Name, ".weight") {
 				mean, std = 1, 0.1
-				if cfg.ModelType == model.Gemma || cfg.ModelType == model.Gemma2 {
+				if cfg.ModelType == model.Gemma || cfg.ModelType == model.Gemma2 || cfg.ModelType == model.Gemma3Text {
 					mean = 0 // Gemma stores a norm's weight less 1
 				}
 			}

@@ -11,8 +11,8 @@ init.safetensors (the weights, Hugging Face naming) and batch.json (tokens
 and targets [B, T]). The models below are GPT-2 and Llama (with Mistral, Qwen2 and
 Qwen3) written in plain torch after Hugging Face's modeling_gpt2.py,
 modeling_llama.py, modeling_mistral.py, modeling_qwen2.py, modeling_qwen3.py,
-modeling_phi3.py, modeling_gemma.py, modeling_gemma2.py and
-modeling_rope_utils.py; all math
+modeling_phi3.py, modeling_gemma.py, modeling_gemma2.py, modeling_gemma3.py
+and modeling_rope_utils.py; all math
 runs in float64 from the float32 weights. The output holds "logits"
 [B, T, V], "loss" [] (mean cross-entropy, ignore index -100),
 "grad.<name>" for every parameter, and "after.<name>": the parameters after
@@ -151,6 +151,12 @@ def rope_inv_freq(cfg, D):
     return inv_freq, attention_factor
 
 
+def rope_cos_sin(inv_freq, attention_factor, T):
+    freqs = torch.outer(torch.arange(T, dtype=torch.float64), inv_freq)
+    emb = torch.cat((freqs, freqs), dim=-1)
+    return emb.cos() * attention_factor, emb.sin() * attention_factor
+
+
 def llama(cfg, p, tokens):
     """Llama and the families written like it, after transformers'
     modeling_llama.py, modeling_mistral.py, modeling_qwen2.py and
@@ -162,7 +168,10 @@ def llama(cfg, p, tokens):
     sliding window is longer than the sequences scored here); gemma's
     GELU(gate)*up, (1 + w) RMSNorms and embeddings times sqrt(hidden);
     gemma2 (modeling_gemma2.py) adds output norms, query_pre_attn_scalar,
-    soft-caps of scores and logits and a window on even layers."""
+    soft-caps of scores and logits and a window on even layers; gemma3_text
+    (modeling_gemma3.py) has q/k norms, the window on the layers
+    sliding_window_pattern says, and those layers' RoPE at
+    rope_local_base_freq."""
     B, T = tokens.shape
     kind = cfg["model_type"]
     C, L = cfg["hidden_size"], cfg["num_hidden_layers"]
@@ -174,7 +183,7 @@ def llama(cfg, p, tokens):
     def rms(x, name):
         var = x.pow(2).mean(-1, keepdim=True)
         w = p[name + ".weight"]
-        if kind in ("gemma", "gemma2"):  # GemmaRMSNorm: x * rsqrt(...) * (1 + w)
+        if gemma:  # GemmaRMSNorm: x * rsqrt(...) * (1 + w)
             w = 1.0 + w
         return w * (x * torch.rsqrt(var + eps))
 
@@ -184,24 +193,31 @@ def llama(cfg, p, tokens):
             y = y + p[name + ".bias"]
         return y
 
-    inv_freq, attention_factor = rope_inv_freq(cfg, D)
-    freqs = torch.outer(torch.arange(T, dtype=torch.float64), inv_freq)
-    emb = torch.cat((freqs, freqs), dim=-1)
-    cos, sin = emb.cos() * attention_factor, emb.sin() * attention_factor
+    gemma = kind in ("gemma", "gemma2", "gemma3_text")
+    cos_sin = rope_cos_sin(*rope_inv_freq(cfg, D), T)
+    if kind == "gemma3_text":  # Gemma3TextModel.rotary_emb_local: default RoPE at rope_local_base_freq
+        local = dict(cfg, rope_theta=cfg.get("rope_local_base_freq") or 10000.0, rope_scaling=None, rope_parameters=None)
+        cos_sin_local = rope_cos_sin(*rope_inv_freq(local, D), T)
+        pattern = cfg.get("sliding_window_pattern") or 6
+        sliding = [bool((l + 1) % pattern) for l in range(L)]  # Gemma3Attention.is_sliding
+    elif kind == "gemma2":
+        sliding = [l % 2 == 0 for l in range(L)]
+    else:
+        sliding = [True] * L
 
     causal = torch.ones(T, T, dtype=torch.bool).tril()
-    window = cfg.get("sliding_window") if kind in ("mistral", "gemma2") else None
+    window = cfg.get("sliding_window") if kind in ("mistral", "gemma2", "gemma3_text") else None
     banded = causal
     if window:
         i, j = torch.arange(T).view(T, 1), torch.arange(T).view(1, T)
         banded = causal & (j > i - window)
     scaling = 1 / math.sqrt(D)
-    if kind == "gemma2":  # Gemma2Attention: query_pre_attn_scalar**-0.5
+    if kind in ("gemma2", "gemma3_text"):  # query_pre_attn_scalar**-0.5
         scaling = cfg["query_pre_attn_scalar"] ** -0.5
-    attn_cap = cfg.get("attn_logit_softcapping") if kind == "gemma2" else None
+    attn_cap = cfg.get("attn_logit_softcapping") if kind in ("gemma2", "gemma3_text") else None
 
     x = p["model.embed_tokens.weight"][tokens]
-    if kind in ("gemma", "gemma2"):  # GemmaModel: embeddings times sqrt(hidden_size)
+    if gemma:  # GemmaModel: embeddings times sqrt(hidden_size)
         x = x * (C**0.5)
     for i in range(L):
         pre = f"model.layers.{i}."
@@ -213,9 +229,10 @@ def llama(cfg, p, tokens):
             q, k, v = lin(a, pre + "self_attn.q_proj"), lin(a, pre + "self_attn.k_proj"), lin(a, pre + "self_attn.v_proj")
         q, k = q.reshape(B, T, H, D), k.reshape(B, T, K, D)
         v = v.reshape(B, T, K, D).transpose(1, 2)
-        if kind == "qwen3":
+        if kind in ("qwen3", "gemma3_text"):
             q, k = rms(q, pre + "self_attn.q_norm"), rms(k, pre + "self_attn.k_norm")
         q, k = q.transpose(1, 2), k.transpose(1, 2)
+        cos, sin = cos_sin_local if kind == "gemma3_text" and sliding[i] else cos_sin
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
         k = k.repeat_interleave(H // K, dim=1)  # HF repeat_kv
@@ -224,10 +241,10 @@ def llama(cfg, p, tokens):
         if attn_cap:  # before the mask, as eager_attention_forward
             s = torch.tanh(s / attn_cap) * attn_cap
         # gemma2: the window on layers 0, 2, 4, ... (is_sliding = not layer_idx % 2)
-        mask = banded if kind != "gemma2" or i % 2 == 0 else causal
+        mask = banded if sliding[i] else causal
         s = s.masked_fill(~mask, float("-inf"))
         y = (torch.softmax(s, dim=-1) @ v).transpose(1, 2).reshape(B, T, H * D)
-        if kind == "gemma2":  # Gemma2DecoderLayer: norms around attention and MLP
+        if kind in ("gemma2", "gemma3_text"):  # Gemma2DecoderLayer: norms around attention and MLP
             x = x + rms(lin(y, pre + "self_attn.o_proj"), pre + "post_attention_layernorm")
             a = rms(x, pre + "pre_feedforward_layernorm")
         else:
@@ -237,14 +254,14 @@ def llama(cfg, p, tokens):
             gate, up = lin(a, pre + "mlp.gate_up_proj").chunk(2, dim=-1)
         else:
             gate, up = lin(a, pre + "mlp.gate_proj"), lin(a, pre + "mlp.up_proj")
-        act = F.gelu(gate, approximate="tanh") if kind in ("gemma", "gemma2") else F.silu(gate)  # gelu_pytorch_tanh
+        act = F.gelu(gate, approximate="tanh") if gemma else F.silu(gate)  # gelu_pytorch_tanh
         mlp = lin(act * up, pre + "mlp.down_proj")
-        if kind == "gemma2":
+        if kind in ("gemma2", "gemma3_text"):
             mlp = rms(mlp, pre + "post_feedforward_layernorm")
         x = x + mlp
     head = p["model.embed_tokens.weight"] if cfg.get("tie_word_embeddings") else p["lm_head.weight"]
     logits = rms(x, "model.norm") @ head.T
-    final_cap = cfg.get("final_logit_softcapping") if kind == "gemma2" else None
+    final_cap = cfg.get("final_logit_softcapping") if kind in ("gemma2", "gemma3_text") else None
     if final_cap:  # Gemma2ForCausalLM
         logits = torch.tanh(logits / final_cap) * final_cap
     return logits
@@ -265,7 +282,7 @@ def main():
         B, T = batch["B"], batch["T"]
         tokens = torch.tensor(batch["Tokens"]).view(B, T)
         targets = torch.tensor(batch["Targets"]).view(B * T)
-        model = {"gpt2": gpt2, "llama": llama, "mistral": llama, "qwen2": llama, "qwen3": llama, "phi3": llama, "gemma": llama, "gemma2": llama}[cfg["model_type"]]
+        model = {"gpt2": gpt2, "llama": llama, "mistral": llama, "qwen2": llama, "qwen3": llama, "phi3": llama, "gemma": llama, "gemma2": llama, "gemma3_text": llama}[cfg["model_type"]]
         logits = model(cfg, p, tokens)
         loss = F.cross_entropy(logits.reshape(B * T, -1), targets, ignore_index=-100)
         loss.backward()
