@@ -78,12 +78,11 @@ func SgemmBF16Native(transA, transB Transpose, m, n, k int, alpha float32, a []f
 }
 
 // packedK is how many packed elements hold kc values of k: kc, or for the
-// bfloat16 kernels ceil(kc/2) pairs, for AMX rounded up to a tile's 16
-// and padded (amxPad).
+// bfloat16 kernels ceil(kc/2) pairs, for AMX rounded up to a tile's 16.
 func (im *impl) packedK(kc int) int {
 	switch {
 	case im.amx:
-		return (kc+31)/32*16 + amxPad
+		return (kc + 31) / 32 * 16
 	case im.bf16:
 		return (kc + 1) / 2
 	}
@@ -303,10 +302,3 @@ func kernelBF16Generic(k int, a, b, c *float32, ldc int, alpha, beta float32) {
 		}
 	}
 }
-
-// amxPad is 16 pairs of zeros more per AMX sliver row (one more
-// TDPBF16PS step, 3% of KC's 32), so that the rows of an A sliver are not
-// a power of two apart: at 2 KiB apart, a tile's 16 rows fall into few
-// cache sets, and one thread ran at 285 GFLOPS in three runs of four on
-// the 16-core Xeon, against 560 in four of four with the pad.
-const amxPad = 16
