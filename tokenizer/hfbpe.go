@@ -2,8 +2,10 @@ package tokenizer
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -28,7 +30,17 @@ type bpeModel struct {
 	// character not in joined[b], no merge can span the two, and the word
 	// is encoded as two (see encode).
 	joined map[rune]map[rune]bool
+	// cache maps words (up to cacheWordMax bytes) to their ids, at most
+	// cacheMax of them, as Hugging Face's BPE caches: the same word merges
+	// the same way every time, and text repeats its words.
+	cache  sync.Map // string → []int32
+	cached atomic.Int64
 }
+
+const (
+	cacheWordMax = 48
+	cacheMax     = 1 << 17
+)
 
 // cutChars are where long words may be cut: SentencePiece's space, the
 // space and the newline. A model without a pre-tokenizer (Llama 2, and
@@ -118,6 +130,25 @@ func (m *bpeModel) encode(word string, out []int32) []int32 {
 
 // encodeWord appends the tokens of one word, merged as a whole.
 func (m *bpeModel) encodeWord(word string, out []int32) []int32 {
+	if len(word) > cacheWordMax {
+		return m.merge(word, out)
+	}
+	if ids, ok := m.cache.Load(word); ok {
+		return append(out, ids.([]int32)...)
+	}
+	n := len(out)
+	out = m.merge(word, out)
+	if m.cached.Load() < cacheMax {
+		if _, loaded := m.cache.LoadOrStore(strings.Clone(word), slices.Clone(out[n:])); !loaded {
+			m.cached.Add(1)
+		}
+	}
+	return out
+}
+
+// merge appends the tokens of one word: its characters' tokens (or byte
+// tokens, or unk), merged by rank.
+func (m *bpeModel) merge(word string, out []int32) []int32 {
 	s, _ := m.scratch.Get().(*bpeState)
 	if s == nil {
 		s = new(bpeState)
