@@ -123,7 +123,25 @@ type split struct {
 func (sp split) preTokenize(in []piece) []piece {
 	out := make([]piece, 0, len(in))
 	for _, p := range in {
-		out = splitPiece(out, p, spansOf(p.text, sp.pattern.matches(p.text), sp.invert), sp.behavior)
+		ms := sp.pattern.matches(p.text)
+		if sp.behavior != isolated {
+			out = splitPiece(out, p, spansOf(p.text, ms, sp.invert), sp.behavior)
+			continue
+		}
+		// Isolated (the usual case) keeps matches and gaps alike as pieces.
+		prev := 0
+		for _, m := range ms {
+			if m[0] > prev {
+				out = append(out, piece{p.text[prev:m[0]], p.first && prev == 0})
+			}
+			if m[1] > m[0] {
+				out = append(out, piece{p.text[m[0]:m[1]], p.first && m[0] == 0})
+			}
+			prev = m[1]
+		}
+		if prev < len(p.text) {
+			out = append(out, piece{p.text[prev:], p.first && prev == 0})
+		}
 	}
 	return out
 }
