@@ -64,6 +64,10 @@ type Pretrained struct {
 	TrainCounts []int64
 	// BOSTokenID is config.json's bos_token_id, or -1 if it has none.
 	BOSTokenID int32
+	// EOSTokenIDs are the tokens that end a generation:
+	// generation_config.json's eos_token_id (an int or a list) where it
+	// names any, else config.json's; none if neither does.
+	EOSTokenIDs []int32
 	// Settings is config.json's "xent" field, the training settings of an
 	// xent checkpoint; nil for other directories.
 	Settings json.RawMessage
@@ -88,6 +92,7 @@ func Load(dir string) (*Pretrained, error) {
 	var extra struct {
 		Xent       json.RawMessage `json:"xent"`
 		BOSTokenID *int32          `json:"bos_token_id"`
+		EOS        tokenIDs        `json:"eos_token_id"`
 	}
 	if err := json.Unmarshal(raw, &extra); err != nil {
 		return nil, fmt.Errorf("modeldir: %s: %w", cfgPath, err)
@@ -126,6 +131,9 @@ func Load(dir string) (*Pretrained, error) {
 			return nil, fmt.Errorf("modeldir: %s: bos_token_id %d is outside the vocabulary [0, %d)", cfgPath, *extra.BOSTokenID, m.VocabSize())
 		}
 		p.BOSTokenID = *extra.BOSTokenID
+	}
+	if p.EOSTokenIDs, err = endTokens(dir, extra.EOS, m.VocabSize()); err != nil {
+		return nil, err
 	}
 	counts := filepath.Join(dir, CountsFile)
 	if _, err := os.Stat(counts); err == nil {
@@ -209,7 +217,8 @@ func Save(dir string, m *model.Model, tok *tokenizer.Tokenizer, extra map[string
 }
 
 // WriteFiles writes the files of a model directory into the existing
-// directory dir: config.json (the model's config, plus extra's fields),
+// directory dir: config.json (the model's config with the architectures
+// and torch_dtype that transformers loads it by, plus extra's fields),
 // model.safetensors and tokenizer.json.
 func WriteFiles(dir string, m *model.Model, tok *tokenizer.Tokenizer, extra map[string]any) error {
 	raw, err := json.Marshal(m.Config)
@@ -220,6 +229,9 @@ func WriteFiles(dir string, m *model.Model, tok *tokenizer.Tokenizer, extra map[
 	if err := json.Unmarshal(raw, &fields); err != nil {
 		return err
 	}
+	// what transformers reads to load it: the class, and the dtype saved
+	fields["architectures"] = []string{architectures[m.Config.ModelType]}
+	fields["torch_dtype"] = "float32"
 	for k, v := range extra {
 		fields[k] = v
 	}
