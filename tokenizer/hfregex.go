@@ -3,6 +3,7 @@ package tokenizer
 import (
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/dlclark/regexp2"
@@ -70,7 +71,70 @@ func newRegex(pattern string) (matcher, error) {
 	if p, err := PatternOf(pattern); err == nil {
 		return scanner{p}, nil
 	}
+	if m, ok := handMatchers[pattern]; ok {
+		return m, nil
+	}
 	return newGeneral(pattern)
+}
+
+// handMatchers are hand-written matchers for patterns that real files
+// split by besides the Pattern scanners' (DeepSeek V3's first two Splits),
+// by their text.
+var handMatchers = map[string]matcher{
+	`\p{N}{1,3}`: numberRuns(3),
+	"[\u4e00-\u9fa5\u3040-\u309f\u30a0-\u30ff]+": runeRuns(func(r rune) bool {
+		return '\u4e00' <= r && r <= '\u9fa5' || '\u3040' <= r && r <= '\u309f' || '\u30a0' <= r && r <= '\u30ff'
+	}),
+}
+
+// numberRuns matches \p{N}{1,n}: runs of numbers, n at a time.
+type numberRuns int
+
+func (n numberRuns) matches(s string) [][2]int {
+	var out [][2]int
+	start, k := -1, 0
+	for i, r := range s {
+		if !unicode.IsNumber(r) {
+			if start >= 0 {
+				out = append(out, [2]int{start, i})
+			}
+			start, k = -1, 0
+			continue
+		}
+		if start >= 0 && k == int(n) {
+			out = append(out, [2]int{start, i})
+			start, k = -1, 0
+		}
+		if start < 0 {
+			start = i
+		}
+		k++
+	}
+	if start >= 0 {
+		out = append(out, [2]int{start, len(s)})
+	}
+	return out
+}
+
+// runeRuns matches [class]+: maximal runs of characters in a class.
+type runeRuns func(rune) bool
+
+func (in runeRuns) matches(s string) [][2]int {
+	var out [][2]int
+	start := -1
+	for i, r := range s {
+		switch {
+		case in(r) && start < 0:
+			start = i
+		case !in(r) && start >= 0:
+			out = append(out, [2]int{start, i})
+			start = -1
+		}
+	}
+	if start >= 0 {
+		out = append(out, [2]int{start, len(s)})
+	}
+	return out
 }
 
 // newGeneral compiles pattern for the general engine.

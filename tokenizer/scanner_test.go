@@ -1,11 +1,12 @@
 package tokenizer
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 )
 
-// TestScannersMatchRegex runs every hand-written scanner against the
+// TestScannersMatchRegex runs every hand-written scanner and matcher against the
 // general regex engine compiling the same pattern, on every case of the
 // parity corpus (its valid strings) and on the six models' goldens' texts:
 // the two must cut the same pieces. The general engine is the fallback
@@ -21,16 +22,19 @@ func TestScannersMatchRegex(t *testing.T) {
 	if mg, err := loadModelGoldens(); err == nil {
 		texts = append(texts, mg.Texts...)
 	}
+	patterns := map[string]matcher{}
 	for p := range Pattern(len(patternRegexps)) {
-		t.Run(p.String()[:12], func(t *testing.T) {
-			sc, err := newRegex(p.String())
-			if err != nil {
-				t.Fatal(err)
+		patterns[p.String()] = scanner{p}
+	}
+	for re, m := range handMatchers {
+		patterns[re] = m
+	}
+	for pattern, sc := range patterns {
+		t.Run(pattern[:min(12, len(pattern))], func(t *testing.T) {
+			if got, err := newRegex(pattern); err != nil || fmt.Sprintf("%T", got) != fmt.Sprintf("%T", sc) {
+				t.Fatalf("pattern %q is not recognised as a hand-written one's: %T, %v", pattern, got, err)
 			}
-			if _, ok := sc.(scanner); !ok {
-				t.Fatalf("pattern %d is not recognised as a scanner's", p)
-			}
-			gen, err := newGeneral(p.String())
+			gen, err := newGeneral(pattern)
 			if err != nil {
 				t.Fatal(err)
 			}
