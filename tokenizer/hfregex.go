@@ -87,6 +87,87 @@ var handMatchers = map[string]matcher{
 	}),
 }
 
+// deepseekPattern is DeepSeek V3's third Split (its words, punctuation
+// and white space), which deepseekWords implements.
+const deepseekPattern = "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+"
+
+func init() { handMatchers[deepseekPattern] = deepseekWords{} }
+
+// deepseekWords matches deepseekPattern, its alternatives tried in order
+// at each position as a backtracking engine does:
+//
+//  1. an ASCII punctuation character, then ASCII letters;
+//  2. optionally a character that is not \r, \n, a letter, punctuation or
+//     a symbol, then letters and marks (without the first character if
+//     what follows it is not a letter or mark);
+//  3. an optional space, punctuation and symbols, then \r and \n;
+//  4. the white-space alternatives, as spaces scans them.
+type deepseekWords struct{}
+
+func (deepseekWords) matches(s string) [][2]int {
+	var out [][2]int
+	b := []byte(s)
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if end := deepseekMatch(b, s, i, r, n); end > i {
+			out = append(out, [2]int{i, end})
+			i = end
+			continue
+		}
+		i += n
+	}
+	return out
+}
+
+func deepseekMatch(b []byte, s string, i int, r rune, n int) int {
+	isASCIILetterAt := func(k int) bool { return k < len(s) && isASCIILetter(s[k]) }
+	if r < utf8.RuneSelf && (unicode.IsPunct(r) || unicode.IsSymbol(r)) && isASCIILetterAt(i+n) {
+		j := i + n
+		for isASCIILetterAt(j) {
+			j++
+		}
+		return j
+	}
+	letterOrMark := func(r rune) bool { return unicode.IsLetter(r) || unicode.IsMark(r) }
+	if r != '\r' && r != '\n' && !unicode.IsLetter(r) && !unicode.IsPunct(r) && !unicode.IsSymbol(r) {
+		if j := runeRunEnd(s, i+n, letterOrMark); j > i+n {
+			return j
+		}
+	}
+	if j := runeRunEnd(s, i, letterOrMark); j > i {
+		return j
+	}
+	j := i
+	if s[j] == ' ' {
+		j++
+	}
+	punctOrSymbol := func(r rune) bool { return unicode.IsPunct(r) || unicode.IsSymbol(r) }
+	for _, from := range []int{j, i} {
+		if k := runeRunEnd(s, from, punctOrSymbol); k > from {
+			for k < len(s) && (s[k] == '\r' || s[k] == '\n') {
+				k++
+			}
+			return k
+		}
+	}
+	if unicode.IsSpace(r) {
+		return spaces(b, i, true)
+	}
+	return i
+}
+
+// runeRunEnd returns the end of the run of characters in class from s[i].
+func runeRunEnd(s string, i int, in func(rune) bool) int {
+	for i < len(s) {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if !in(r) {
+			break
+		}
+		i += n
+	}
+	return i
+}
+
 // numberRuns matches \p{N}{1,n}: runs of numbers, n at a time.
 type numberRuns int
 
