@@ -52,10 +52,10 @@ const attnRows = 64
 //	y[b, :, h]  = att[b,h]·V                               [T, D]
 //
 // from qkv [B, T, (H+2K)·D] into att [B, H, T, T] and y [B, T, H·D].
-func (m *Model) attnForward(qkv, att, y []float32, B, T, window int) {
+func (m *Model) attnForward(qkv, att, y []float32, B, T int, blk *block) {
 	d := m.d
 	W, A := d.qkv(), d.H*d.D
-	scale, capAt := d.fam.attnScale, d.fam.attnCap
+	scale, capAt, window := blk.scale, d.fam.attnCap, blk.window
 	par.Split(B*d.H, m.threads(), func(_, lo, hi int) {
 		for u := lo; u < hi; u++ {
 			b, h := u/d.H, u%d.H
@@ -84,10 +84,10 @@ func (m *Model) attnForward(qkv, att, y []float32, B, T, window int) {
 //
 // Under a soft-cap the scores before it are computed again (one more
 // product per block) for the cap's derivative, 1 − tanh²(s/cap).
-func (m *Model) attnBackward(qkv, att, dy, dqkv []float32, B, T int) {
+func (m *Model) attnBackward(qkv, att, dy, dqkv []float32, B, T int, blk *block) {
 	d := m.d
 	W, A, G := d.qkv(), d.H*d.D, d.H/d.K
-	scale, capAt := d.fam.attnScale, d.fam.attnCap
+	scale, capAt := blk.scale, d.fam.attnCap
 	clear(dqkv[:B*T*W])
 	par.Split(B*d.K, m.threads(), func(w, lo, hi int) {
 		ds := m.a.dscores[w] // [T, T]

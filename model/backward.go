@@ -94,7 +94,7 @@ func (m *Model) blockBackward(blk *block, la *layerActs, x []float32, B, T int) 
 	blk.ln2.backward(la.res2, a.dln, a.dres, la.ln2Mean, la.ln2Rstd, N, a.scratch, a.ones, th)
 	// res2 = x + proj(atty): dres carries on to x.
 	blk.proj.backward(la.atty, N, m.outNormBackward(blk.attnOut, la.aout, la.aoutRstd, N), d.C, a.datty, false, a.ones, th)
-	m.attnBackward(la.qkv, la.att, a.datty, a.dqkv, B, T)
+	m.attnBackward(la.qkv, la.att, a.datty, a.dqkv, B, T, blk)
 	W := d.qkv()
 	if d.llama {
 		par.Split(N, th, func(_, lo, hi int) {

@@ -56,6 +56,7 @@ func TestConfigErrors(t *testing.T) {
 		{"family", with(llama, func(c *Config) { c.ModelType = "gemma3" }), `model_type "gemma3" is not supported`},
 		{"sliding layers", with(llama, func(c *Config) { c.LayerTypes = []string{"full_attention", "sliding_attention"} }), "layer_types other than full_attention are not supported in llama models"},
 		{"gemma3 layer types", with(llama, func(c *Config) { c.ModelType, c.LayerTypes = Gemma3Text, []string{"full_attention"} }), "layer_types has 1 entries for 2 layers"},
+		{"gpt2 scale elsewhere", with(llama, func(c *Config) { c.ScaleAttnByInverseLayerIdx = true }), "are GPT-2's, not part of llama models"},
 		{"softcap elsewhere", with(llama, func(c *Config) { c.AttnLogitSoftcapping = 50 }), "are Gemma 2's, not part of llama models"},
 		{"gemma act", with(llama, func(c *Config) { c.ModelType, c.HiddenActivation = Gemma, "gelu" }), `hidden_activation "gelu" is not supported`},
 		{"positions", with(llama, func(c *Config) { c.MaxPositionEmbeddings = 1e12 }), "max_position_embeddings is 1000000000000, must be in [1, 16777216]"},

@@ -73,6 +73,12 @@ type Config struct {
 
 	// Variants this package does not implement; a config that asks for one
 	// is rejected rather than run wrongly.
+	// GPT-2 (modeling_gpt2.py's GPT2Attention._attn): scores divided by
+	// √head_dim unless scale_attn_weights is false, and layer l's by l + 1
+	// too under scale_attn_by_inverse_layer_idx.
+	ScaleAttnWeights           *bool `json:"scale_attn_weights,omitempty"`
+	ScaleAttnByInverseLayerIdx bool  `json:"scale_attn_by_inverse_layer_idx,omitempty"`
+
 	ActivationFunction string `json:"activation_function,omitempty"` // GPT-2: gelu_new (tanh GELU) only
 	HiddenAct          string `json:"hidden_act,omitempty"`          // Llama: silu only; Gemma: ignored
 	HiddenActivation   string `json:"hidden_activation,omitempty"`   // Gemma: gelu_pytorch_tanh (the default) only
@@ -207,6 +213,14 @@ func (c Config) dims() (dims, error) {
 	}
 	if d.fam.attnScale == 0 {
 		d.fam.attnScale = float32(1 / math.Sqrt(float64(d.D)))
+	}
+	if c.ModelType == GPT2 {
+		if c.ScaleAttnWeights != nil && !*c.ScaleAttnWeights {
+			d.fam.attnScale = 1
+		}
+		d.fam.inverseLayer = c.ScaleAttnByInverseLayerIdx
+	} else if c.ScaleAttnWeights != nil || c.ScaleAttnByInverseLayerIdx {
+		return dims{}, fmt.Errorf("model: %s config: scale_attn_weights and scale_attn_by_inverse_layer_idx are GPT-2's, not part of %s models", c.ModelType, c.ModelType)
 	}
 	if d.llama && d.maxT*d.D > maxRopeTable {
 		return dims{}, fmt.Errorf("model: max_position_embeddings %d with heads of %d channels needs a RoPE table of %d values, more than the %d supported", d.maxT, d.D, d.maxT*d.D, maxRopeTable)

@@ -144,7 +144,7 @@ func (dec *Decoder) StepInto(token int32, logits []float32) error {
 				copy(dec.k[l][at:at+d.D], qkv[(d.H+g)*d.D:])
 				copy(dec.v[l][at:at+d.D], qkv[(d.H+d.K+g)*d.D:])
 			}
-			dec.attend(qkv, y, dec.k[l], dec.v[l], pos+1, dec.blocks[l].window)
+			dec.attend(qkv, y, dec.k[l], dec.v[l], pos+1, &dec.blocks[l])
 		})
 		dec.x, dec.out = dec.out, dec.x
 	}
@@ -184,10 +184,10 @@ func (dec *Decoder) embed(token, pos int) {
 // Heads run in parallel (taken in turn by the goroutines), each through
 // two matrix–vector products: the scores against its key/value head's n
 // keys, then their softmax times its n values.
-func (dec *Decoder) attend(qkv, y, k, v []float32, n, window int) {
+func (dec *Decoder) attend(qkv, y, k, v []float32, n int, blk *block) {
 	d := dec.m.d
 	G := d.H / d.K
-	scale := d.fam.attnScale
+	scale, window := blk.scale, blk.window
 	gemm.ForPieces(min(d.H, dec.m.threads()), d.H, func(h int) {
 		kv := h / G * d.maxT * d.D
 		s := dec.scores[h*d.maxT : h*d.maxT+n]

@@ -67,6 +67,7 @@ type family struct {
 	sandwich                bool     // gemma2: RMSNorms of the attention's and MLP's outputs
 	attnScale               float32  // scores are q·k times this: 1/√head_dim, gemma2 1/√query_pre_attn_scalar
 	attnCap, finalCap       float32  // gemma2: soft-caps of the attention scores and of the logits; 0: none
+	inverseLayer            bool     // gpt2: layer l's scores divided by l + 1 too
 }
 
 // sliding reports whether the window applies to layer l.

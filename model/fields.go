@@ -41,11 +41,9 @@ var inertFields = []string{
 // model is refused unless the field holds one that this package computes
 // as transformers does (or is null).
 var valuedFields = map[string]func(any) bool{
-	"scale_attn_weights":              func(v any) bool { return v == true },  // GPT-2: scores divided by √D
-	"scale_attn_by_inverse_layer_idx": func(v any) bool { return v == false }, // GPT-2: no 1/(layer+1)
-	"add_cross_attention":             func(v any) bool { return v == false },
-	"use_mrope":                       func(v any) bool { return v == false }, // Qwen2-VL's multimodal RoPE
-	"partial_rotary_factor":           func(v any) bool { return v == 1.0 },
+	"add_cross_attention":   func(v any) bool { return v == false },
+	"use_mrope":             func(v any) bool { return v == false }, // Qwen2-VL's multimodal RoPE
+	"partial_rotary_factor": func(v any) bool { return v == 1.0 },
 }
 
 // CheckFields refuses a config.json whose fields could change the

@@ -15,8 +15,6 @@ func TestCheckFields(t *testing.T) {
 	for _, tc := range []struct{ name, js, want string }{
 		{"quantized", llama + `, "quantization_config": {"quant_method": "gptq"}`, `field "quantization_config" is not known to xent`},
 		{"experts", llama + `, "num_experts": 8, "num_experts_per_tok": 2`, `fields "num_experts", "num_experts_per_tok" are not known`},
-		{"inverse layer", gpt2 + `, "scale_attn_by_inverse_layer_idx": true`, "scale_attn_by_inverse_layer_idx true is not supported"},
-		{"unscaled", gpt2 + `, "scale_attn_weights": false`, "scale_attn_weights false is not supported"},
 		{"untied gpt2", gpt2 + `, "tie_word_embeddings": false`, "a GPT-2 head untied from the embedding"},
 		{"untied gemma", `"model_type": "gemma", "tie_word_embeddings": false`, "a Gemma head untied from the embedding"},
 		{"mrope", llama + `, "use_mrope": true`, "use_mrope true is not supported"},

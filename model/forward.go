@@ -179,7 +179,7 @@ func (m *Model) body(tokens []int32, B, T int) *acts {
 					}
 				})
 			}
-			m.attnForward(qkv, a.layers[l].att, y, B, T, m.blocks[l].window)
+			m.attnForward(qkv, a.layers[l].att, y, B, T, &m.blocks[l])
 		})
 	}
 	m.lnf.forward(a.res[d.L], a.lnf, a.lnfMean, a.lnfRstd, B*T, th)

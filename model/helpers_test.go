@@ -81,6 +81,10 @@ var tinyConfigs = []struct {
 		NumAttentionHeads: 4, NumKeyValueHeads: 2, HeadDim: 8, MaxPositionEmbeddings: 16, RMSNormEps: 1e-6, RopeTheta: 1e6,
 		RopeLocalBaseFreq: 100, SlidingWindowPattern: 3, RopeScaling: json.RawMessage(`{"rope_type":"linear","factor":8.0}`),
 		HiddenActivation: "gelu_pytorch_tanh", TieWordEmbeddings: true, SlidingWindow: ptr(3), QueryPreAttnScalar: 8}},
+	// GPT-2 with scores not divided by √head_dim and layer l's divided by
+	// l + 1 (scale_attn_weights false, scale_attn_by_inverse_layer_idx).
+	{"gpt2-scaling", Config{ModelType: GPT2, VocabSize: 37, NEmbd: 16, NLayer: 2, NHead: 4, NPositions: 16, TieWordEmbeddings: true,
+		ScaleAttnWeights: ptr(false), ScaleAttnByInverseLayerIdx: true}},
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -53,8 +53,9 @@ type block struct {
 	// attnOut and mlpOut (Gemma 2) are RMSNorms of the attention's and
 	// the MLP's outputs before the residual adds them; w nil elsewhere.
 	attnOut, mlpOut norm
-	window          int   // the keys a position attends to, itself included; 0: all
-	rope            *rope // the layer's rotary embedding (Llama-like families)
+	window          int     // the keys a position attends to, itself included; 0: all
+	scale           float32 // attention scores are q·k times this
+	rope            *rope   // the layer's rotary embedding (Llama-like families)
 }
 
 // New returns a model of the given config with GPT-2-style random weights
@@ -182,6 +183,12 @@ func (m *Model) bind() {
 			if d.fam.sliding(i) && d.fam.localRope.inv != nil {
 				m.blocks[i].rope = &m.ropeLocal
 			}
+		}
+	}
+	for i := range m.blocks {
+		m.blocks[i].scale = d.fam.attnScale
+		if d.fam.inverseLayer { // GPT-2's scale_attn_by_inverse_layer_idx
+			m.blocks[i].scale /= float32(i + 1)
 		}
 	}
 	m.head = linear{w: m.wte, dw: m.dwte, in: C, out: d.V}

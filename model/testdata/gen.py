@@ -61,10 +61,11 @@ def write_safetensors(path, tensors):
         f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
 
 
-def causal_attention(q, k, v):
-    """q [B, H, T, D], k and v [B, H, T, D]: softmax(q kᵀ/√D, causal) v."""
+def causal_attention(q, k, v, scale=None):
+    """q [B, H, T, D], k and v [B, H, T, D]: softmax(q kᵀ·scale, causal) v,
+    scale 1/√D unless given."""
     T, D = q.shape[2], q.shape[3]
-    s = q @ k.transpose(-1, -2) / math.sqrt(D)
+    s = (q @ k.transpose(-1, -2)) * (1 / math.sqrt(D) if scale is None else scale)
     mask = torch.ones(T, T, dtype=torch.bool).tril()
     s = s.masked_fill(~mask, float("-inf"))
     return torch.softmax(s, dim=-1) @ v
@@ -89,7 +90,11 @@ def gpt2(cfg, p, tokens):
     for i in range(L):
         pre = f"h.{i}."
         q, k, v = conv1d(ln(x, pre + "ln_1"), pre + "attn.c_attn").split(C, dim=2)
-        y = causal_attention(heads(q), heads(k), heads(v)).transpose(1, 2).reshape(B, T, C)
+        # GPT2Attention._attn: / sqrt(D) if scale_attn_weights, / (layer_idx + 1) if scale_attn_by_inverse_layer_idx
+        scale = 1 / math.sqrt(D) if cfg.get("scale_attn_weights", True) else 1.0
+        if cfg.get("scale_attn_by_inverse_layer_idx"):
+            scale /= i + 1
+        y = causal_attention(heads(q), heads(k), heads(v), scale).transpose(1, 2).reshape(B, T, C)
         x = x + conv1d(y, pre + "attn.c_proj")
         h = F.gelu(conv1d(ln(x, pre + "ln_2"), pre + "mlp.c_fc"), approximate="tanh")
         x = x + conv1d(h, pre + "mlp.c_proj")
