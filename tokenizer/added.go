@@ -18,6 +18,7 @@ type addedToken struct {
 // Face uses), without overlaps.
 type addedTrie struct {
 	nodes []trieNode
+	root  [256]int32 // the root's children (0: none), without a map lookup
 }
 
 type trieNode struct {
@@ -39,6 +40,9 @@ func (t *addedTrie) insert(pattern string, tok int32) {
 			next = int32(len(t.nodes))
 			t.nodes[n].next[c] = next
 			t.nodes = append(t.nodes, trieNode{tok: -1})
+			if n == 0 {
+				t.root[c] = next
+			}
 		}
 		n = next
 	}
@@ -50,8 +54,14 @@ func (t *addedTrie) insert(pattern string, tok int32) {
 // longest returns the longest allowed token matching at s[i:] and its
 // end, or -1.
 func (t *addedTrie) longest(s string, i int, allowed func(int32) bool) (tok int32, end int) {
-	tok, n := -1, int32(0)
-	for j := i; j < len(s); j++ {
+	tok, n := int32(-1), t.root[s[i]]
+	if n == 0 {
+		return -1, 0
+	}
+	if k := t.nodes[n].tok; k >= 0 && allowed(k) {
+		tok, end = k, i+1
+	}
+	for j := i + 1; j < len(s); j++ {
 		next, ok := t.nodes[n].next[s[j]]
 		if !ok {
 			break

@@ -116,6 +116,10 @@ func (m *bpeModel) encode(word string, out []int32) []int32 {
 	// bytes across the cut).
 	start, prev := 0, rune(-1)
 	for i, r := range word {
+		if r != '▁' && r != ' ' && r != '\n' { // cutChars, without a map lookup
+			prev = r
+			continue
+		}
 		if j, ok := m.joined[r]; ok && i > start && !j[prev] {
 			_, known := m.single[prev]
 			if _, knownR := m.single[r]; known && knownR {
