@@ -35,6 +35,11 @@ type bpeModel struct {
 	// the same way every time, and text repeats its words.
 	cache  sync.Map // string → []int32
 	cached atomic.Int64
+	// byteIDs are the tokens of the 256 byte-level characters, if all are
+	// in the vocabulary (rawCache then caches encodeRaw's words by their
+	// bytes).
+	byteIDs  *[256]int32
+	rawCache sync.Map
 }
 
 const (
@@ -68,6 +73,16 @@ func newBPEModel(vocab map[string]int32, mergeList [][2]string, prefix string) (
 			id = -1
 		}
 		m.byteTokens[b] = id
+	}
+	var ids [256]int32
+	m.byteIDs = &ids
+	for b, r := range byteRunes {
+		id, ok := m.single[r]
+		if !ok {
+			m.byteIDs = nil
+			break
+		}
+		ids[b] = id
 	}
 	m.joined = map[rune]map[rune]bool{}
 	for _, b := range cutChars {
@@ -130,6 +145,43 @@ func (m *bpeModel) encode(word string, out []int32) []int32 {
 		prev = r
 	}
 	return m.encodeWord(word[start:], out)
+}
+
+// canEncodeRaw says whether encodeRaw may stand in for a ByteLevel
+// pre-tokenizer (no regex, no prefix space) followed by encode.
+func (m *bpeModel) canEncodeRaw() bool {
+	return m.byteIDs != nil && m.prefix == "" && m.suffix == "" && !m.ignoreMerges
+}
+
+// encodeRaw appends the tokens of a piece given as its bytes, not yet
+// spelled in the byte-level alphabet: each byte's token, merged by rank,
+// which is what encode gives for the spelled piece when canEncodeRaw
+// (no word of byte-level characters has a cut character in it), without
+// spelling it.
+func (m *bpeModel) encodeRaw(raw string, out []int32) []int32 {
+	cacheable := len(raw) <= cacheWordMax
+	if cacheable {
+		if ids, ok := m.rawCache.Load(raw); ok {
+			return append(out, ids.([]int32)...)
+		}
+	}
+	s, _ := m.scratch.Get().(*bpeState)
+	if s == nil {
+		s = new(bpeState)
+	}
+	s.reset(len(raw))
+	for i := range len(raw) {
+		s.tok[i] = m.byteIDs[raw[i]]
+	}
+	n := len(out)
+	out = m.merges.mergeAll(s, out)
+	m.scratch.Put(s)
+	if cacheable && m.cached.Load() < cacheMax {
+		if _, loaded := m.rawCache.LoadOrStore(strings.Clone(raw), slices.Clone(out[n:])); !loaded {
+			m.cached.Add(1)
+		}
+	}
+	return out
 }
 
 // encodeWord appends the tokens of one word, merged as a whole.

@@ -35,6 +35,7 @@ func LoadPipeline(r io.Reader) (*Pipeline, error) {
 		p.model = model
 		l.added(p, f.AddedTokens)
 		p.post = l.postProcessor(parseStage(l, f.PostProcessor, "post_processor"), "post_processor", p.tokenIDs)
+		p.setRaw()
 	}
 	if len(l.problems) > 0 {
 		return nil, fmt.Errorf("tokenizer: tokenizer.json uses what xent does not support: %s", strings.Join(l.problems, "; "))

@@ -76,6 +76,24 @@ func (t *Tokenizer) Blocks(r io.Reader, size int, specials []string, f func(bloc
 	return f(all)
 }
 
+// setRaw sets p.raw when the pre-tokenizer ends in a ByteLevel without
+// regex or prefix space and the model can encode raw bytes.
+func (p *Pipeline) setRaw() {
+	plain := byteLevel{addPrefixSpace: false, useRegex: false}
+	switch pt := p.preTokenizer.(type) {
+	case byteLevel:
+		p.raw.on = pt == plain
+	case preTokenizers:
+		if len(pt) > 0 && pt[len(pt)-1] == plain {
+			p.raw.on = true
+			if len(pt) > 1 {
+				p.raw.pre = pt[:len(pt)-1]
+			}
+		}
+	}
+	p.raw.on = p.raw.on && p.model.canEncodeRaw()
+}
+
 // usesByteLevel reports whether a pre-tokenizer spells pieces in the
 // byte-level alphabet.
 func usesByteLevel(pt preTokenizer) bool {

@@ -36,6 +36,13 @@ type Pipeline struct {
 	vocabSize  int
 	specialIDs map[int32]bool
 	byteLevel  bool   // the vocabulary is in the byte-level alphabet
+	// raw, if set, stands for preTokenizer, which ends in a plain
+	// ByteLevel: the stages before it, whose pieces model.encodeRaw
+	// encodes from their bytes.
+	raw struct {
+		on  bool
+		pre preTokenizer // nil: none
+	}
 	source     []byte // the tokenizer.json it was read from, if kept
 }
 
@@ -155,6 +162,15 @@ func (p *Pipeline) encodePieces(whole piece, out []int32) []int32 {
 		return out
 	}
 	pieces := []piece{whole}
+	if p.raw.on {
+		if p.raw.pre != nil {
+			pieces = p.raw.pre.preTokenize(pieces)
+		}
+		for _, pc := range pieces {
+			out = p.model.encodeRaw(pc.text, out)
+		}
+		return out
+	}
 	if p.preTokenizer != nil {
 		pieces = p.preTokenizer.preTokenize(pieces)
 	}
