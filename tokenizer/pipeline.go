@@ -35,7 +35,7 @@ type Pipeline struct {
 	tokenIDs   map[string]int32 // every token string → id
 	vocabSize  int
 	specialIDs map[int32]bool
-	byteLevel  bool   // the vocabulary is in the byte-level alphabet
+	byteLevel  bool // the vocabulary is in the byte-level alphabet
 	// raw, if set, stands for preTokenizer, which ends in a plain
 	// ByteLevel: the stages before it, whose pieces model.encodeRaw
 	// encodes from their bytes.
@@ -43,7 +43,7 @@ type Pipeline struct {
 		on  bool
 		pre preTokenizer // nil: none
 	}
-	source     []byte // the tokenizer.json it was read from, if kept
+	source []byte // the tokenizer.json it was read from, if kept
 }
 
 // A postItem is one step of the single-sequence template: the input's own
