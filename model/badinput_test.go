@@ -37,8 +37,9 @@ func TestConfigErrors(t *testing.T) {
 		{"activation", with(gpt, func(c *Config) { c.ActivationFunction = "relu" }), `activation_function "relu"`},
 		{"hidden act", with(llama, func(c *Config) { c.HiddenAct = "gelu" }), `hidden_act "gelu"`},
 		{"rope scaling", with(llama, func(c *Config) { c.RopeScaling = []byte(`{"type": "linear"}`) }), "rope_scaling"},
-		{"longrope", with(llama, func(c *Config) { c.RopeScaling = []byte(`{"rope_type": "longrope", "factor": 2.0}`) }), `rope_type "longrope" is not supported`},
-		{"su", with(llama, func(c *Config) { c.RopeScaling = []byte(`{"type": "su"}`) }), `rope_type "su" is not supported`},
+		{"longrope", with(llama, func(c *Config) { c.RopeScaling = []byte(`{"rope_type": "longrope", "factor": 2.0}`) }), "rope_scaling.short_factor must be a list of 2 numbers"},
+		{"su", with(llama, func(c *Config) { c.RopeScaling = []byte(`{"type": "su", "short_factor": [1, 2], "long_factor": [1]}`) }), "rope_scaling.long_factor must be a list of 2 numbers"},
+		{"mrope", with(llama, func(c *Config) { c.RopeScaling = []byte(`{"type": "mrope"}`) }), `rope_type "mrope" is not supported`},
 		{"yarn mscale", with(llama, func(c *Config) { c.RopeScaling = []byte(`{"rope_type": "yarn", "factor": 4.0, "mscale": 1.0}`) }), `rope_type "yarn" with mscale is not supported`},
 		{"llama3 field", with(llama, func(c *Config) {
 			c.RopeScaling = []byte(`{"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0}`)

@@ -61,6 +61,8 @@ type Config struct {
 	// the sequence length (families.go).
 	SlidingWindow    *int `json:"sliding_window,omitempty"`
 	UseSlidingWindow bool `json:"use_sliding_window,omitempty"`
+	// Phi-3: the context before longrope's extension.
+	OriginalMaxPositionEmbeddings int `json:"original_max_position_embeddings,omitempty"`
 	// Gemma 2: the attention scale's denominator squared, and the
 	// soft-caps of the attention scores and the logits (0 or null: none).
 	QueryPreAttnScalar    float64 `json:"query_pre_attn_scalar,omitempty"`
@@ -199,6 +201,9 @@ func (c Config) dims() (dims, error) {
 		}
 		if d.theta, d.rope, err = c.ropeSpec(d.theta, d.D, d.maxT); err != nil {
 			return dims{}, err
+		}
+		if d.rope.limit > 0 && d.rope.limit < d.maxT {
+			d.fam.bound(d.rope.limit, fmt.Sprintf("longrope's original context of %d, past which transformers switches to long_factor", d.rope.limit))
 		}
 		if c.ModelType == Gemma3Text {
 			local := c.RopeLocalBaseFreq

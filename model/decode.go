@@ -123,8 +123,8 @@ func (dec *Decoder) StepInto(token int32, logits []float32) error {
 	if dec.pos >= d.maxT {
 		return fmt.Errorf("model: decoding past the context of %d tokens", d.maxT)
 	}
-	if w := d.fam.maxWindow; w > 0 && dec.pos >= w {
-		return fmt.Errorf("model: decoding past the %s sliding_window of %d tokens, which transformers versions apply differently", m.Config.ModelType, w)
+	if w := d.fam.maxSeq; w > 0 && dec.pos >= w {
+		return fmt.Errorf("model: decoding past %s", d.fam.maxSeqWhy)
 	}
 	if token < 0 || int(token) >= d.V {
 		return fmt.Errorf("model: token %d at position %d is outside the vocabulary [0, %d)", token, dec.pos, d.V)

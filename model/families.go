@@ -63,11 +63,19 @@ type family struct {
 	windowEven              bool     // gemma2: the window applies to layers 0, 2, 4, … only
 	slidingLayers           []bool   // gemma3_text: the layers the window applies to; nil: all (or windowEven)
 	localRope               ropeSpec // gemma3_text: the sliding layers' RoPE (rope_local_base_freq); inv nil: the model's
-	maxWindow               int      // the longest sequence accepted (phi3's sliding_window); 0: the context
+	maxSeq                  int      // the longest sequence accepted; 0: the context
+	maxSeqWhy               string   // what sets maxSeq, for the refusal
 	sandwich                bool     // gemma2: RMSNorms of the attention's and MLP's outputs
 	attnScale               float32  // scores are q·k times this: 1/√head_dim, gemma2 1/√query_pre_attn_scalar
 	attnCap, finalCap       float32  // gemma2: soft-caps of the attention scores and of the logits; 0: none
 	inverseLayer            bool     // gpt2: layer l's scores divided by l + 1 too
+}
+
+// bound lowers the longest sequence accepted to n, for the reason why.
+func (f *family) bound(n int, why string) {
+	if f.maxSeq == 0 || n < f.maxSeq {
+		f.maxSeq, f.maxSeqWhy = n, why
+	}
 }
 
 // sliding reports whether the window applies to layer l.
@@ -118,7 +126,7 @@ func (c Config) family() (family, error) {
 			if *c.SlidingWindow < 1 {
 				return f, fmt.Errorf("model: phi3 config: sliding_window is %d, must be positive or null", *c.SlidingWindow)
 			}
-			f.maxWindow = *c.SlidingWindow
+			f.bound(*c.SlidingWindow, fmt.Sprintf("the phi3 sliding_window of %d, which transformers versions apply differently", *c.SlidingWindow))
 		}
 	case Gemma, Gemma2, Gemma3Text:
 		if c.MLPBias {

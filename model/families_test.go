@@ -34,3 +34,35 @@ func TestPhi3WindowBoundsTheSequence(t *testing.T) {
 		t.Errorf("Forward over the window: %v", err)
 	}
 }
+
+// TestLongropeBoundsTheSequence checks that LongRoPE refuses a sequence
+// past its original context, where transformers switches to long_factor,
+// and that the decoder stops there too.
+func TestLongropeBoundsTheSequence(t *testing.T) {
+	var cfg Config
+	for _, tc := range tinyConfigs {
+		if tc.name == "phi3-longrope" {
+			cfg = tc.cfg
+		}
+	}
+	m, err := New(cfg, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := cfg.OriginalMaxPositionEmbeddings
+	if m.MaxSeqLen() != n {
+		t.Errorf("MaxSeqLen %d, want the original context %d", m.MaxSeqLen(), n)
+	}
+	if err := m.CheckBatch(1, n+1); err == nil || !strings.Contains(err.Error(), "longer than longrope's original context of 12") {
+		t.Errorf("CheckBatch(1, %d): %v", n+1, err)
+	}
+	dec := NewDecoder(m)
+	for range n {
+		if _, err := dec.Step(1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := dec.Step(1); err == nil || !strings.Contains(err.Error(), "decoding past longrope's original context") {
+		t.Errorf("a step past the original context: %v", err)
+	}
+}

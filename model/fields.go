@@ -30,9 +30,8 @@ var inertFields = []string{
 	"is_encoder_decoder", "is_decoder", "tie_encoder_decoder", "xent", "tune",
 	// auto_map names remote code, which transformers runs only for a
 	// model_type it lacks; xent implements the model_type as transformers
-	// does. Phi-3's original_max_position_embeddings is read only by
-	// longrope, which is refused.
-	"auto_map", "original_max_position_embeddings",
+	// does.
+	"auto_map",
 	// Gemma 2's kind of KV cache for generate(): no arithmetic.
 	"cache_implementation",
 }

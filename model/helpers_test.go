@@ -85,6 +85,11 @@ var tinyConfigs = []struct {
 	// l + 1 (scale_attn_weights false, scale_attn_by_inverse_layer_idx).
 	{"gpt2-scaling", Config{ModelType: GPT2, VocabSize: 37, NEmbd: 16, NLayer: 2, NHead: 4, NPositions: 16, TieWordEmbeddings: true,
 		ScaleAttnWeights: ptr(false), ScaleAttnByInverseLayerIdx: true}},
+	// Phi-3 with LongRoPE (its old name, su): short_factor within the
+	// original context of 12, the attention factor √(1 + ln(16/12) / ln 12).
+	{"phi3-longrope", Config{ModelType: Phi3, VocabSize: 37, HiddenSize: 16, IntermediateSize: 40, NumHiddenLayers: 2,
+		NumAttentionHeads: 4, NumKeyValueHeads: 2, MaxPositionEmbeddings: 16, OriginalMaxPositionEmbeddings: 12, RMSNormEps: 1e-5,
+		RopeTheta: 1e4, RopeScaling: json.RawMessage(`{"type":"su","short_factor":[1.5,3.0],"long_factor":[4.0,9.0]}`)}},
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -36,8 +36,8 @@ func (m *Model) CheckBatch(B, T int) error {
 	if T > m.d.maxT {
 		return fmt.Errorf("model: sequence of %d tokens is longer than the context of %d", T, m.d.maxT)
 	}
-	if w := m.d.fam.maxWindow; w > 0 && T > w {
-		return fmt.Errorf("model: sequence of %d tokens is longer than the %s sliding_window of %d, which transformers versions apply differently; score at most %d tokens at a time", T, m.Config.ModelType, w, w)
+	if w := m.d.fam.maxSeq; w > 0 && T > w {
+		return fmt.Errorf("model: sequence of %d tokens is longer than %s; score at most %d tokens at a time", T, m.d.fam.maxSeqWhy, w)
 	}
 	if err := fits(m.activationBytes(B, T)); err != nil {
 		return fmt.Errorf("model: the activations of a batch [%d, %d] need %w; use a smaller batch or context", B, T, err)

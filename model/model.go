@@ -230,9 +230,10 @@ func (m *Model) ZeroGrads() { clear(m.grads) }
 func (m *Model) VocabSize() int { return m.d.V }
 
 // MaxSeqLen is the longest sequence the model scores: the context length,
-// or a phi3 model's shorter sliding_window (families.go).
+// or a shorter bound where transformers' arithmetic changes past it (a
+// phi3 sliding_window, longrope's original context; families.go).
 func (m *Model) MaxSeqLen() int {
-	if w := m.d.fam.maxWindow; w > 0 && w < m.d.maxT {
+	if w := m.d.fam.maxSeq; w > 0 && w < m.d.maxT {
 		return w
 	}
 	return m.d.maxT

@@ -16,6 +16,7 @@ import (
 type ropeSpec struct {
 	inv   []float64 // [D/2]
 	scale float64
+	limit int // the longest sequence the spec holds for (longrope); 0: any
 }
 
 // ropeKeys are the fields each rope_type reads, beside rope_type (or its
@@ -27,7 +28,7 @@ var ropeKeys = map[string][]string{
 	"dynamic":  {"factor", "original_max_position_embeddings"},
 	"yarn":     {"factor", "attention_factor", "beta_fast", "beta_slow"},
 	"llama3":   {"factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings"},
-	"longrope": nil, // below: refused
+	"longrope": {"short_factor", "long_factor", "factor", "attention_factor"},
 }
 
 // ropeSpec computes the RoPE frequencies of a config with head size D
@@ -45,10 +46,11 @@ var ropeKeys = map[string][]string{
 //     context, and cos and sin times attention_factor (0.1·ln factor + 1
 //     by default);
 //   - llama3: inv/factor for wavelengths over original/low_freq_factor,
-//     inv under original/high_freq_factor, and a smooth mix between.
+//     inv under original/high_freq_factor, and a smooth mix between;
+//   - longrope (su): Phi-3's, within its original context (longrope).
 //
-// It returns the theta it used. Other variants (longrope, su, …) are
-// refused by name, as are fields a variant does not read.
+// It returns the theta it used. Other variants are refused by name, as
+// are fields a variant does not read.
 func (c Config) ropeSpec(theta float64, D, maxT int) (float64, ropeSpec, error) {
 	where := "rope_scaling"
 	scaling := map[string]any{}
@@ -87,9 +89,12 @@ func (c Config) ropeSpec(theta float64, D, maxT int) (float64, ropeSpec, error) 
 			delete(scaling, k)
 		}
 	}
+	if kind == "su" { // Phi-3's first name for longrope
+		kind = "longrope"
+	}
 	keys, known := ropeKeys[kind]
-	if !known || keys == nil {
-		return 0, ropeSpec{}, fmt.Errorf("model: %s config: %s rope_type %q is not supported (only default, linear, dynamic, yarn and llama3)", c.ModelType, where, kind)
+	if !known {
+		return 0, ropeSpec{}, fmt.Errorf("model: %s config: %s rope_type %q is not supported (only default, linear, dynamic, yarn, llama3 and longrope)", c.ModelType, where, kind)
 	}
 	var extra []string
 	for k := range scaling {
@@ -123,6 +128,9 @@ func (c Config) ropeSpec(theta float64, D, maxT int) (float64, ropeSpec, error) 
 	}
 	r := plainRope(theta, D)
 	var factor float64
+	if kind == "longrope" {
+		return c.longrope(theta, D, maxT, scaling, where)
+	}
 	if kind != "default" {
 		factor = num("factor", 0, true)
 		if ferr == nil && !(factor >= 1) {
@@ -178,6 +186,66 @@ func (c Config) ropeSpec(theta float64, D, maxT int) (float64, ropeSpec, error) 
 	if ferr != nil {
 		return 0, ropeSpec{}, ferr
 	}
+	return theta, r, nil
+}
+
+// longrope is Phi-3's LongRoPE as transformers computes it since it
+// chooses the factors by sequence length (modeling_rope_utils.py's
+// _compute_longrope_parameters with _longrope_frequency_update):
+// inv[i] = 1/(short_factor[i]·θ^(2i/D)) for sequences up to the original
+// context (config.json's original_max_position_embeddings, else
+// max_position_embeddings), long_factor past it; cos and sin times
+// attention_factor, by default √(1 + ln f / ln original) with f =
+// max_position_embeddings / original (or rope_scaling's factor without
+// the top-level field), 1 for f ≤ 1. Past the original context the
+// factors change with the sequence's length, so a parallel pass and a KV
+// cache would disagree: sequences are bounded by the original context
+// (limit), and long_factor is checked but never used.
+func (c Config) longrope(theta float64, D, maxT int, scaling map[string]any, where string) (float64, ropeSpec, error) {
+	factors := func(name string) ([]float64, error) {
+		list, ok := scaling[name].([]any)
+		if !ok || len(list) != D/2 {
+			return nil, fmt.Errorf("model: %s config: %s.%s must be a list of %d numbers (head_dim / 2)", c.ModelType, where, name, D/2)
+		}
+		out := make([]float64, len(list))
+		for i, v := range list {
+			f, ok := v.(float64)
+			if !ok || !(f > 0) || math.IsInf(f, 0) {
+				return nil, fmt.Errorf("model: %s config: %s.%s[%d] is %v, not a positive number", c.ModelType, where, name, i, v)
+			}
+			out[i] = f
+		}
+		return out, nil
+	}
+	short, err := factors("short_factor")
+	if err != nil {
+		return 0, ropeSpec{}, err
+	}
+	if _, err := factors("long_factor"); err != nil {
+		return 0, ropeSpec{}, err
+	}
+	orig, factor := maxT, 1.0
+	if c.OriginalMaxPositionEmbeddings > 0 {
+		orig, factor = c.OriginalMaxPositionEmbeddings, float64(maxT)/float64(c.OriginalMaxPositionEmbeddings)
+	} else if f, ok := scaling["factor"].(float64); ok {
+		factor = f
+	}
+	af := 1.0
+	if factor > 1 {
+		af = math.Sqrt(1 + math.Log(factor)/math.Log(float64(orig)))
+	}
+	if v, ok := scaling["attention_factor"]; ok && v != nil {
+		f, ok := v.(float64)
+		if !ok || !(f > 0) || math.IsInf(f, 0) {
+			return 0, ropeSpec{}, fmt.Errorf("model: %s config: %s.attention_factor is %v, not a positive number", c.ModelType, where, v)
+		}
+		af = f
+	}
+	r := plainRope(theta, D)
+	for i := range r.inv {
+		r.inv[i] /= short[i]
+	}
+	r.scale, r.limit = af, orig
 	return theta, r, nil
 }
 

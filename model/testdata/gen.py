@@ -110,8 +110,9 @@ def rope_inv_freq(cfg, D):
     """inv_freq [D/2] and the cos/sin factor, after transformers'
     modeling_rope_utils.py (commit 0044e3b3facff1a1ad60b235c69d5b45beae75a4,
     v4.46): default, linear, dynamic (at most max_position_embeddings
-    positions: the default), yarn and llama3; theta from rope_theta or v5's
-    rope_parameters."""
+    positions: the default), yarn, llama3 and longrope (as later versions
+    choose its factors: short_factor within original_max_position_embeddings);
+    theta from rope_theta or v5's rope_parameters."""
     params = dict(cfg.get("rope_parameters") or {})
     theta = params.pop("rope_theta", None) or cfg.get("rope_theta") or 10000.0
     scaling = cfg.get("rope_scaling") or params
@@ -140,6 +141,16 @@ def rope_inv_freq(cfg, D):
         ramp = ((torch.arange(D // 2, dtype=torch.float64) - low) / (high - low)).clamp(0, 1)
         extrapolation = 1 - ramp
         inv_freq = (inv_freq / factor) * (1 - extrapolation) + inv_freq * extrapolation
+    elif kind in ("longrope", "su"):  # within the original context: short_factor
+        orig = cfg.get("original_max_position_embeddings")
+        if orig:
+            factor = cfg["max_position_embeddings"] / orig
+        else:
+            orig, factor = cfg["max_position_embeddings"], scaling.get("factor") or 1.0
+        attention_factor = scaling.get("attention_factor")
+        if attention_factor is None:
+            attention_factor = 1.0 if factor <= 1.0 else math.sqrt(1 + math.log(factor) / math.log(orig))
+        inv_freq = inv_freq / torch.tensor(scaling["short_factor"], dtype=torch.float64)
     elif kind == "llama3":
         factor = scaling["factor"]
         low_f, high_f = scaling["low_freq_factor"], scaling["high_freq_factor"]
