@@ -18,7 +18,10 @@ import (
 // Options configure an evaluation.
 type Options struct {
 	Scheme Scheme
-	Ctx    int // tokens per window; 0: the model's context
+	// Ctx is the tokens per window; 0 means DefaultCtx or the model's
+	// context, whichever is shorter. A longer window must be asked for:
+	// Llama 3.2's context is 131,072 tokens, which cannot be scored.
+	Ctx int
 	Stride int // Strided only: tokens between window starts; 0: Ctx/2
 	// Mode picks the class breakdown; Auto reads .go files as Go source and
 	// everything else as English.
@@ -44,6 +47,10 @@ type Progress struct {
 	// end (0 for token ids without a tokenizer).
 	Bytes int64
 }
+
+// DefaultCtx is the longest window Options.Ctx 0 gives: the model's
+// context where that is shorter.
+const DefaultCtx = 4096
 
 // Auto chooses a document's Mode from its name.
 const Auto Mode = 255
@@ -90,7 +97,7 @@ func New(m *model.Model, tok *tokenizer.Tokenizer, bos int32, opt Options) (*Eva
 		return nil, err
 	}
 	if opt.Ctx == 0 {
-		opt.Ctx = m.MaxSeqLen()
+		opt.Ctx = min(m.MaxSeqLen(), DefaultCtx)
 	}
 	switch {
 	case opt.Ctx < 2 || opt.Ctx > m.MaxSeqLen():

@@ -415,3 +415,27 @@ func TestProgressReachesTheEnd(t *testing.T) {
 		t.Errorf("last progress %+v after %d calls; the text has %d bytes, the report %d tokens", last, calls, len(text), r.Tokens)
 	}
 }
+
+// TestDefaultContext checks that Options.Ctx 0 windows a long-context model
+// at DefaultCtx, not at its context (131,072 for Llama 3.2, which cannot be
+// scored), and a short-context model at its own; a longer window is given
+// when asked for.
+func TestDefaultContext(t *testing.T) {
+	for _, tc := range []struct{ positions, opt, want int }{
+		{2 * DefaultCtx, 0, DefaultCtx},
+		{16, 0, 16},
+		{2 * DefaultCtx, DefaultCtx + 8, DefaultCtx + 8},
+	} {
+		m, err := model.New(model.Config{ModelType: model.GPT2, VocabSize: 300, NEmbd: 8, NLayer: 1, NHead: 2, NPositions: tc.positions}, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := New(m, nil, 299, Options{Ctx: tc.opt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := e.Report().Window.Ctx; got != tc.want {
+			t.Errorf("model context %d, Options.Ctx %d: window of %d, want %d", tc.positions, tc.opt, got, tc.want)
+		}
+	}
+}

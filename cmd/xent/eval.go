@@ -69,7 +69,7 @@ marked partial.
 	fl.StringVar(&f.corpus, "corpus", "", "a built-in corpus to score (opticks, gosrc): its held-out last 10%, unless --whole")
 	fl.BoolVar(&f.whole, "whole", false, "with --corpus, score all of it rather than the held-out split")
 	fl.StringVar(&f.window, "window", "disjoint", "windowing scheme: disjoint, strided or llamacpp")
-	fl.IntVar(&f.ctx, "context", 0, "tokens per window (0: the model's context)")
+	fl.IntVar(&f.ctx, "context", 0, "tokens per window (0: the model's context or 4096, whichever is shorter)")
 	fl.IntVar(&f.stride, "stride", 0, "strided: tokens between window starts (0: context/2)")
 	fl.StringVar(&f.classes, "classes", "auto", "class breakdown: auto (.go files as Go, the rest English), english or go")
 	fl.StringVar(&f.base, "base", "", "base model directory: report KL(base ‖ model) on the same tokens (same tokenizer required)")
