@@ -21,7 +21,7 @@ type Options struct {
 	// Ctx is the tokens per window; 0 means DefaultCtx or the model's
 	// context, whichever is shorter. A longer window must be asked for:
 	// Llama 3.2's context is 131,072 tokens, which cannot be scored.
-	Ctx int
+	Ctx    int
 	Stride int // Strided only: tokens between window starts; 0: Ctx/2
 	// Mode picks the class breakdown; Auto reads .go files as Go source and
 	// everything else as English.
