@@ -6,15 +6,21 @@
 // A document longer than the model's context is scored through windows,
 // and the numbers depend on how: perplexity is comparable only under the
 // same tokenizer, scheme, context and stride, so every Report names them.
+// Options.Ctx 0 is the model's context up to DefaultCtx (4096 tokens): a
+// longer window must be asked for.
 // Three schemes, each matching its reference code exactly (the tests check
-// PyTorch transcriptions of all three, eval/testdata/gen.py):
+// PyTorch transcriptions of all three, eval/testdata/gen.py; llamacpp with
+// and without BOS):
 //
 //   - Disjoint, lm-evaluation-harness's rolling log-likelihood: every token
 //     scored exactly once, the first conditioned on BOS.
 //   - Strided, the Hugging Face perplexity guide: windows of ctx every
 //     stride tokens, scoring the tokens past the previous window.
-//   - LlamaCpp, llama.cpp's perplexity tool: chunks of ctx with BOS first,
-//     the second half scored.
+//   - LlamaCpp, llama.cpp's perplexity tool: chunks of ctx, the second
+//     half scored; BOS before the text and over each chunk's first token
+//     only when the vocabulary adds one (Options.AddBOS, llama.cpp's
+//     add_bos: Llama 2 and 3, Mistral, Gemma, Phi-3 and xent's own
+//     checkpoints; not Qwen, GPT-2 or SmolLM2).
 //
 // A window is one causal forward pass (model.Hidden); the output head runs
 // a chunk of scored rows at a time (model.HeadLogits), so [T, V] logits

@@ -23,6 +23,13 @@ type Options struct {
 	// Llama 3.2's context is 131,072 tokens, which cannot be scored.
 	Ctx    int
 	Stride int // Strided only: tokens between window starts; 0: Ctx/2
+	// AddBOS says that the model's vocabulary puts BOS before a text, as
+	// llama.cpp's add_bos (modeldir.Pretrained.AddBOS). LlamaCpp reads it:
+	// with it each document is scored as BOS followed by its tokens, and
+	// every chunk's first token is replaced by BOS; without it neither.
+	// Disjoint conditions a document's first token on BOS either way
+	// (lm-evaluation-harness's prefix token), and Strided never uses BOS.
+	AddBOS bool
 	// Mode picks the class breakdown; Auto reads .go files as Go source and
 	// everything else as English.
 	Mode Mode
@@ -117,6 +124,9 @@ func New(m *model.Model, tok *tokenizer.Tokenizer, bos int32, opt Options) (*Eva
 		}
 	} else {
 		opt.Stride = 0
+	}
+	if opt.Scheme != LlamaCpp {
+		opt.AddBOS = false // the other schemes do not read it
 	}
 	if bos < 0 || int(bos) >= m.VocabSize() {
 		return nil, fmt.Errorf("eval: BOS token %d is outside the vocabulary [0, %d)", bos, m.VocabSize())
@@ -291,7 +301,7 @@ type doc struct {
 
 func (e *Evaluator) newDoc() *doc {
 	e.acc.documents++
-	return &doc{e: e, w: newWindower(e.opt.Scheme, e.opt.Ctx, e.opt.Stride), prevClass: Whitespace}
+	return &doc{e: e, w: newWindower(e.opt.Scheme, e.opt.Ctx, e.opt.Stride, e.opt.AddBOS), prevClass: Whitespace}
 }
 
 // add tokenizes a piece of the document, which ends at a safe cut, with

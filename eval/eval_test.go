@@ -25,7 +25,7 @@ func TestDisjointScoresEachTokenOnce(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	for n := 0; n < 80; n++ {
 		for _, ctx := range []int{2, 3, 4, 7, 16} {
-			got := scoredIndices(newWindower(Disjoint, ctx, 0), n, []int{n})
+			got := scoredIndices(newWindower(Disjoint, ctx, 0, false), n, []int{n})
 			for i, idx := range got {
 				if idx != i {
 					t.Fatalf("n %d, ctx %d: target %d scored as number %d (%v)", n, ctx, idx, i, got)
@@ -41,11 +41,13 @@ func TestDisjointScoresEachTokenOnce(t *testing.T) {
 			}
 			arrivals = append(arrivals, 0)
 			for _, s := range []Scheme{Disjoint, Strided, LlamaCpp} {
-				stride := max(1, ctx/2)
-				whole := scoredIndices(newWindower(s, ctx, stride), n, []int{n})
-				streamed := scoredIndices(newWindower(s, ctx, stride), n, arrivals)
-				if !slices.Equal(whole, streamed) {
-					t.Fatalf("%s n %d ctx %d: streamed windows score %v, whole %v", s, n, ctx, streamed, whole)
+				for _, addBOS := range []bool{false, true} {
+					stride := max(1, ctx/2)
+					whole := scoredIndices(newWindower(s, ctx, stride, addBOS), n, []int{n})
+					streamed := scoredIndices(newWindower(s, ctx, stride, addBOS), n, arrivals)
+					if !slices.Equal(whole, streamed) {
+						t.Fatalf("%s n %d ctx %d add BOS %v: streamed windows score %v, whole %v", s, n, ctx, addBOS, streamed, whole)
+					}
 				}
 			}
 		}

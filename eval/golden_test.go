@@ -23,6 +23,7 @@ type golden struct {
 			Scheme    Scheme `json:"scheme"`
 			Ctx       int    `json:"ctx"`
 			Stride    int    `json:"stride"`
+			AddBOS    bool   `json:"add_bos"`
 			Documents []struct {
 				NLLSum float64 `json:"nll_sum"`
 				Count  int64   `json:"count"`
@@ -70,7 +71,7 @@ func TestSchemesMatchPyTorch(t *testing.T) {
 	for name, gm := range g.Models {
 		m := loadTestModel(t, gm.Dir)
 		for _, c := range gm.Cases {
-			e, err := New(m, nil, g.BOS, Options{Scheme: c.Scheme, Ctx: c.Ctx, Stride: c.Stride})
+			e, err := New(m, nil, g.BOS, Options{Scheme: c.Scheme, Ctx: c.Ctx, Stride: c.Stride, AddBOS: c.AddBOS})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -84,15 +85,15 @@ func TestSchemesMatchPyTorch(t *testing.T) {
 				nll, count := e.acc.nll-prevNLL, e.acc.tokens-prevCount
 				prevNLL, prevCount = e.acc.nll, e.acc.tokens
 				if count != want.Count || !close(nll, want.NLLSum, 1e-5) {
-					t.Errorf("%s %s ctx %d stride %d, document %d: NLL %.9g over %d tokens, PyTorch %.9g over %d",
-						name, c.Scheme, c.Ctx, c.Stride, d, nll, count, want.NLLSum, want.Count)
+					t.Errorf("%s %s ctx %d stride %d add BOS %v, document %d: NLL %.9g over %d tokens, PyTorch %.9g over %d",
+						name, c.Scheme, c.Ctx, c.Stride, c.AddBOS, d, nll, count, want.NLLSum, want.Count)
 				}
 			}
 			r := e.Report()
 			worst = math.Max(worst, math.Abs(r.MeanNLL-c.MeanNLL)/c.MeanNLL)
 			if r.Tokens != c.Count || !close(r.MeanNLL, c.MeanNLL, 1e-5) {
-				t.Errorf("%s %s ctx %d stride %d: mean NLL %.9g over %d tokens, PyTorch %.9g over %d",
-					name, c.Scheme, c.Ctx, c.Stride, r.MeanNLL, r.Tokens, c.MeanNLL, c.Count)
+				t.Errorf("%s %s ctx %d stride %d add BOS %v: mean NLL %.9g over %d tokens, PyTorch %.9g over %d",
+					name, c.Scheme, c.Ctx, c.Stride, c.AddBOS, r.MeanNLL, r.Tokens, c.MeanNLL, c.Count)
 			}
 		}
 	}
@@ -106,10 +107,10 @@ func TestSchemesScoreTheReferenceTokens(t *testing.T) {
 	for _, gm := range g.Models {
 		for _, c := range gm.Cases {
 			for d, ids := range g.Documents {
-				got := scoredIndices(newWindower(c.Scheme, c.Ctx, c.Stride), len(ids), []int{len(ids)})
+				got := scoredIndices(newWindower(c.Scheme, c.Ctx, c.Stride, c.AddBOS), len(ids), []int{len(ids)})
 				if want := c.Documents[d].Scored; !slices.Equal(got, want) && !(len(got) == 0 && len(want) == 0) {
-					t.Errorf("%s ctx %d stride %d, document %d: scores %d tokens, the reference %d; first difference at %d",
-						c.Scheme, c.Ctx, c.Stride, d, len(got), len(want), firstDiff(got, want))
+					t.Errorf("%s ctx %d stride %d add BOS %v, document %d: scores %d tokens, the reference %d; first difference at %d",
+						c.Scheme, c.Ctx, c.Stride, c.AddBOS, d, len(got), len(want), firstDiff(got, want))
 				}
 			}
 		}

@@ -43,6 +43,9 @@ type WindowInfo struct {
 	Scheme Scheme `json:"scheme"`
 	Ctx    int    `json:"ctx"`
 	Stride int    `json:"stride"` // strided only
+	// AddBOS is llamacpp's BOS rule (Options.AddBOS): BOS before the text
+	// and over each chunk's first token.
+	AddBOS bool `json:"add_bos,omitempty"`
 }
 
 // ClassRow is the loss of the tokens of one class.
@@ -121,7 +124,7 @@ type KLStats struct {
 // Report summarises what was scored so far.
 func (e *Evaluator) Report() Report {
 	a := &e.acc
-	r := Report{Documents: a.documents, Window: WindowInfo{e.opt.Scheme, e.opt.Ctx, e.opt.Stride},
+	r := Report{Documents: a.documents, Window: WindowInfo{e.opt.Scheme, e.opt.Ctx, e.opt.Stride, e.opt.AddBOS},
 		Tokens: a.tokens, TokensAvailable: a.available, Bytes: a.bytes, Words: a.words, Characters: a.chars}
 	r.MeanNLL = mean(a.nll, a.tokens)
 	r.MeanNLLStderr = stderr(a.nll, a.nllSq, a.tokens)
@@ -239,6 +242,9 @@ func (r Report) WriteTable(w io.Writer) error {
 	win := fmt.Sprintf("%s, ctx %d", r.Window.Scheme, r.Window.Ctx)
 	if r.Window.Scheme == Strided {
 		win += fmt.Sprintf(", stride %d", r.Window.Stride)
+	}
+	if r.Window.Scheme == LlamaCpp {
+		win += map[bool]string{true: ", BOS added", false: ", no BOS"}[r.Window.AddBOS]
 	}
 	p("window\t%s\n", win)
 	p("documents\t%d\n", r.Documents)

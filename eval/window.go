@@ -19,10 +19,15 @@ const (
 	// the targets past the previous window's end. Position 0 of a window is
 	// never a target, so the document's first token is not scored; no BOS.
 	Strided Scheme = "strided"
-	// LlamaCpp is llama.cpp's perplexity tool: the document is cut into
-	// chunks of ctx tokens (a partial last chunk is dropped), each chunk's
-	// first token is replaced by BOS, and the targets of logits ctx/2 to
-	// ctx−2, the second half of the chunk, are scored.
+	// LlamaCpp is llama.cpp's perplexity tool (tools/perplexity/perplexity.cpp,
+	// perplexity()): the text is tokenized as llama.cpp does, with BOS
+	// before it when the vocabulary adds one (Options.AddBOS: Llama 2 and 3,
+	// Mistral, Gemma, Phi-3; not Qwen, GPT-2 or SmolLM2); that stream is cut
+	// into floor(n/ctx) chunks of ctx tokens (a partial last chunk is
+	// dropped); with AddBOS each chunk's first token is replaced by BOS for
+	// the forward pass, without it the chunk is left as it is; and the
+	// targets of logits ctx/2 to ctx−2, the second half of the chunk, are
+	// scored.
 	LlamaCpp Scheme = "llamacpp"
 )
 
@@ -54,12 +59,13 @@ type windower interface {
 	keepFrom() int
 }
 
-func newWindower(s Scheme, ctx, stride int) windower {
+// newWindower returns s's windower; addBOS is LlamaCpp's Options.AddBOS.
+func newWindower(s Scheme, ctx, stride int, addBOS bool) windower {
 	switch s {
 	case Strided:
 		return &strided{ctx: ctx, stride: stride}
 	case LlamaCpp:
-		return &llamaCpp{ctx: ctx}
+		return &llamaCpp{ctx: ctx, addBOS: addBOS}
 	}
 	return &disjoint{ctx: ctx}
 }
@@ -114,15 +120,31 @@ func (s *strided) next(n int, final bool) (window, bool) {
 
 func (s *strided) keepFrom() int { return s.begin }
 
-type llamaCpp struct{ ctx, chunk int }
+// llamaCpp cuts the stream llama.cpp scores, the document with BOS before
+// it when addBOS: stream index i is the document's token i − shift.
+type llamaCpp struct {
+	ctx, chunk int
+	addBOS     bool
+}
+
+// shift is 1 when the stream starts with the BOS llama.cpp's tokenizer
+// adds, else 0.
+func (l *llamaCpp) shift() int {
+	if l.addBOS {
+		return 1
+	}
+	return 0
+}
 
 func (l *llamaCpp) next(n int, final bool) (window, bool) {
-	start := l.chunk * l.ctx
-	if start+l.ctx > n {
+	start := l.chunk * l.ctx // in the stream, which holds n + shift tokens
+	if start+l.ctx > n+l.shift() {
 		return window{}, false
 	}
 	l.chunk++
-	return window{first: start + 1, length: l.ctx - 1, scoreFrom: l.ctx / 2, bos: true}, true
+	// Position p reads stream[start+p] (BOS at p = 0 with addBOS) and
+	// predicts stream[start+p+1], the document's token start+p+1−shift.
+	return window{first: start + 1 - l.shift(), length: l.ctx - 1, scoreFrom: l.ctx / 2, bos: l.addBOS}, true
 }
 
-func (l *llamaCpp) keepFrom() int { return l.chunk * l.ctx }
+func (l *llamaCpp) keepFrom() int { return max(0, l.chunk*l.ctx-l.shift()) }

@@ -68,6 +68,11 @@ type Pretrained struct {
 	// generation_config.json's eos_token_id (an int or a list) where it
 	// names any, else config.json's; none if neither does.
 	EOSTokenIDs []int32
+	// AddBOS says that the vocabulary puts BOS before a text, llama.cpp's
+	// add_bos (Llama 2 and 3, Mistral, Gemma, Phi-3 do; Qwen, GPT-2 and
+	// SmolLM2 do not): tokenizer_config.json's add_bos_token, else the
+	// tokenizer's post-processor template; true for an xent checkpoint.
+	AddBOS bool
 	// Settings is config.json's "xent" field, the training settings of an
 	// xent checkpoint; nil for other directories.
 	Settings json.RawMessage
@@ -133,6 +138,13 @@ func Load(dir string) (*Pretrained, error) {
 		p.BOSTokenID = *extra.BOSTokenID
 	}
 	if p.EOSTokenIDs, err = endTokens(dir, extra.EOS, m.VocabSize()); err != nil {
+		return nil, err
+	}
+	bos := int32(-1)
+	if b, err := p.BOS(); err == nil {
+		bos = b
+	}
+	if p.AddBOS, err = addsBOS(p, bos); err != nil {
 		return nil, err
 	}
 	counts := filepath.Join(dir, CountsFile)

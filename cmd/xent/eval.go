@@ -50,8 +50,10 @@ its own:
             scored once, the first conditioned on BOS
   strided   the Hugging Face perplexity guide: windows of --context every
             --stride tokens, scoring only the new tokens
-  llamacpp  llama.cpp's perplexity: chunks of --context with BOS first, the
-            second half scored
+  llamacpp  llama.cpp's perplexity: BOS before the text and over each
+            chunk's first token when the vocabulary adds one (tokenizer_config.json's
+            add_bos_token, else tokenizer.json's template; xent's own
+            checkpoints do), chunks of --context, the second half scored
 
 Numbers from different schemes or contexts are not comparable, so the
 output always names them. Text streams from disk: a file of any size is
@@ -110,7 +112,7 @@ func runEval(cmd *cobra.Command, f *evalFlags) error {
 		return err
 	}
 	var status func(eval.Progress) // the progress reporter's, once it exists
-	e, err := eval.New(p.Model, p.Tokenizer, bos, eval.Options{Scheme: scheme, Ctx: f.ctx, Stride: f.stride, Mode: mode, Threads: f.threads,
+	e, err := eval.New(p.Model, p.Tokenizer, bos, eval.Options{Scheme: scheme, Ctx: f.ctx, Stride: f.stride, AddBOS: p.AddBOS, Mode: mode, Threads: f.threads,
 		Progress: func(pr eval.Progress) {
 			if status != nil {
 				status(pr)

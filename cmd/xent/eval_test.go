@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/xent-dev/xent/internal/provenance"
+	"github.com/xent-dev/xent/internal/tinyhf"
 )
 
 const evalText = "The Prism of Newton refracts light. Is it not so? In 1704 the Opticks appeared.\n"
@@ -120,5 +121,44 @@ func TestEvalBadInput(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: error %v, want %q", tc.args, err, tc.want)
 		}
+	}
+}
+
+// TestEvalLlamaCppBOS checks that --window llamacpp takes llama.cpp's BOS
+// rule from the model directory: a Qwen2.5-shaped directory adds no BOS,
+// and with tokenizer_config.json's add_bos_token it does (and names it).
+func TestEvalLlamaCppBOS(t *testing.T) {
+	spec, err := tinyhf.Find("qwen2.5-0.5b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "qwen")
+	if err := tinyhf.Write(dir, spec, 1); err != nil {
+		t.Fatal(err)
+	}
+	text := filepath.Join(t.TempDir(), "a.txt")
+	os.WriteFile(text, []byte(strings.Repeat(evalText, 4)), 0o644)
+	run := func() map[string]any {
+		out, stderr, err := runXent(t, "eval", "--model", dir, "--data", text, "--window", "llamacpp", "--context", "16", "--json")
+		if err != nil {
+			t.Fatalf("%v\n%s", err, stderr)
+		}
+		var r map[string]any
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		return r
+	}
+	plain := run()
+	if w := plain["window"].(map[string]any); w["add_bos"] != nil {
+		t.Errorf("Qwen2.5 without add_bos_token: window %v, want no add_bos", w)
+	}
+	os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), []byte(`{"add_bos_token": true}`), 0o644)
+	withBOS := run()
+	if w := withBOS["window"].(map[string]any); w["add_bos"] != true {
+		t.Errorf("add_bos_token true: window %v, want add_bos", w)
+	}
+	if plain["mean_nll"] == withBOS["mean_nll"] {
+		t.Errorf("BOS before the text and over each chunk's first token changed nothing: mean NLL %v", plain["mean_nll"])
 	}
 }

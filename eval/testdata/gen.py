@@ -8,9 +8,10 @@ lm_eval needed):
 
 The models are model/testdata/{gpt2,llama} (config.json + init.safetensors,
 context 16, vocabulary 37), computed in float64 by gpt2() / llama() from
-model/testdata/gen.py (loaded from that file, not copied). Two documents of
+model/testdata/gen.py (loaded from that file, not copied). Three documents of
 token ids come from a seeded Markov chain over ids 0..35: A with 3000 ids,
-B with 5. BOS = 36 (never inside a document).
+B with 5, C with 15 (one llamacpp chunk of 8 without BOS, two with).
+BOS = 36 (never inside a document).
 
 For every model and case the JSON holds, per document and in total, the sum
 of the NLLs in nats, the number of scored tokens, and (per document) the
@@ -47,24 +48,28 @@ strided (ctx=L, stride=S): Hugging Face Transformers docs, "Perplexity of
     guide weights each window's mean loss by (valid labels - 1); here the
     per-token NLLs are summed exactly instead.
 
-llamacpp (ctx=n_ctx): llama.cpp tools/perplexity/perplexity.cpp,
+llamacpp (ctx=n_ctx, add_bos): llama.cpp tools/perplexity/perplexity.cpp,
     perplexity() (the ppl_stride == 0 path):
+        add_bos = llama_vocab_get_add_bos(vocab)
+        tokens = common_tokenize(ctx, params.prompt, true)  # BOS first iff add_bos
         n_chunk = tokens.size() / n_ctx          # a partial last chunk is dropped
-        start = i * n_ctx; tokens[start] replaced by BOS for the forward pass
+        start = i * n_ctx
+        if (add_bos && j == 0) tokens[seq_start] = llama_vocab_bos(vocab)
         first = n_ctx/2
         batch.logits[idx] = pos >= first         # logits kept from position first
         process_logits(..., tokens + start + first, n_ctx - 1 - first, ...)
             -> logit row j (chunk position first + j) predicts tokens[start+first+j+1]
         count += n_ctx - first - 1
-    so targets are doc[start+first+1 .. start+n_ctx-1] (n_ctx-1-first of them)
-    from chunk positions first .. n_ctx-2. Two differences from running the
-    real tool, both kept out on purpose: llama.cpp tokenizes with
-    add_special=true, so for a vocabulary with add_bos the token list itself
-    starts with BOS (shifting every chunk by one), and the BOS replacement is
-    done only when the vocabulary has add_bos; here the document ids are
-    chunked as given and the first token is always replaced. llama.cpp also
-    refuses a text shorter than 2*n_ctx tokens; here such a document simply
-    has no chunk (document B: count 0).
+    so over the stream S = [BOS] + doc (add_bos) or doc (not), the targets
+    are S[start+first+1 .. start+n_ctx-1] (n_ctx-1-first of them) from chunk
+    positions first .. n_ctx-2, and with add_bos the chunk's first input is
+    BOS. add_bos is the vocabulary's (llama.cpp's converter, gguf-py's
+    SpecialVocab: tokenizer_config.json's add_bos_token, else the
+    post-processor's template): Llama 2/3, Mistral, Gemma and Phi-3 set it,
+    Qwen, GPT-2 and SmolLM2 do not. The scored indices are the document's
+    (S's index minus 1 with add_bos; the added BOS is never a target).
+    llama.cpp refuses a text shorter than 2*n_ctx tokens; here such a
+    document simply has no chunk (document B: count 0).
 """
 
 import importlib.util
@@ -87,13 +92,15 @@ _spec.loader.exec_module(model_gen)
 BOS = 36
 TEXT_VOCAB = 36  # document ids are 0..35
 
-CASES = [
-    ("disjoint", 16, 0),
-    ("disjoint", 7, 0),
-    ("strided", 16, 5),
-    ("strided", 16, 16),
-    ("llamacpp", 16, 0),
-    ("llamacpp", 8, 0),
+CASES = [  # (scheme, ctx, stride, add_bos)
+    ("disjoint", 16, 0, False),
+    ("disjoint", 7, 0, False),
+    ("strided", 16, 5, False),
+    ("strided", 16, 16, False),
+    ("llamacpp", 16, 0, True),
+    ("llamacpp", 8, 0, True),
+    ("llamacpp", 16, 0, False),
+    ("llamacpp", 8, 0, False),
 ]
 
 
@@ -185,30 +192,36 @@ def score_strided(forward, doc, max_length, stride):
 
 # --- llamacpp: llama.cpp tools/perplexity perplexity() ------------------------
 
-def score_llamacpp(forward, doc, n_ctx):
-    n_chunk = len(doc) // n_ctx
+def score_llamacpp(forward, doc, n_ctx, add_bos):
+    # common_tokenize(..., add_special=true): the stream, as document indices
+    # (BOS is index -1)
+    stream = ([-1] if add_bos else []) + list(range(len(doc)))
+    n_chunk = len(stream) // n_ctx
     first = n_ctx // 2
     nlls, scored = [], []
     for i in range(n_chunk):
         start = i * n_ctx
-        inputs = [BOS] + doc[start + 1 : start + n_ctx]
-        targets_at = [(first + j, start + first + j + 1) for j in range(n_ctx - 1 - first)]
+        chunk = stream[start : start + n_ctx]
+        inputs = [BOS if p < 0 else doc[p] for p in chunk]
+        if add_bos:
+            inputs[0] = BOS
+        targets_at = [(first + j, stream[start + first + j + 1]) for j in range(n_ctx - 1 - first)]
         nlls += window_nll(forward, inputs, [(r, doc[p]) for r, p in targets_at])
         scored += [p for _, p in targets_at]
     return nlls, scored
 
 
-def score(scheme, forward, doc, ctx, stride):
+def score(scheme, forward, doc, ctx, stride, add_bos):
     if scheme == "disjoint":
         return score_disjoint(forward, doc, ctx)
     if scheme == "strided":
         return score_strided(forward, doc, ctx, stride)
-    return score_llamacpp(forward, doc, ctx)
+    return score_llamacpp(forward, doc, ctx, add_bos)
 
 
 def main():
     rng = random.Random(20260601)
-    documents = [markov_document(rng, 3000), markov_document(rng, 5)]
+    documents = [markov_document(rng, 3000), markov_document(rng, 5), markov_document(rng, 15)]
     out = {"bos": BOS, "documents": documents, "models": {}}
     for name in ["gpt2", "llama"]:
         d = os.path.join(MODEL_TESTDATA, name)
@@ -222,19 +235,19 @@ def main():
                 return model(cfg, params, tokens)
 
         cases = []
-        for scheme, ctx, stride in CASES:
+        for scheme, ctx, stride, add_bos in CASES:
             per_doc = []
             for doc in documents:
-                nlls, scored = score(scheme, forward, doc, ctx, stride)
+                nlls, scored = score(scheme, forward, doc, ctx, stride, add_bos)
                 if scheme == "disjoint":
                     assert scored == list(range(len(doc))), "disjoint must score every token once"
-                assert len(set(scored)) == len(scored)
+                assert len(set(scored)) == len(scored) and min(scored, default=0) >= 0
                 per_doc.append({"nll_sum": math.fsum(nlls), "count": len(nlls), "scored": scored})
             total = math.fsum(d["nll_sum"] for d in per_doc)
             count = sum(d["count"] for d in per_doc)
-            cases.append({"scheme": scheme, "ctx": ctx, "stride": stride, "documents": per_doc,
+            cases.append({"scheme": scheme, "ctx": ctx, "stride": stride, "add_bos": add_bos, "documents": per_doc,
                           "nll_sum": total, "count": count, "mean_nll": total / count})
-            print(f"{name:5s} {scheme:8s} ctx={ctx:2d} stride={stride:2d}: "
+            print(f"{name:5s} {scheme:8s} ctx={ctx:2d} stride={stride:2d} add_bos={add_bos:d}: "
                   f"count {count:5d} mean NLL {total / count:.6f}")
         out["models"][name] = {"dir": "../../model/testdata/" + name, "cases": cases}
     path = os.path.join(HERE, "windows.json")

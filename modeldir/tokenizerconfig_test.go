@@ -1,0 +1,107 @@
+package modeldir
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/xent-dev/xent/internal/tinyhf"
+	"github.com/xent-dev/xent/model"
+	"github.com/xent-dev/xent/tokenizer"
+)
+
+// TestAddBOS checks llama.cpp's add_bos as a directory gives it:
+// tokenizer_config.json's add_bos_token where it is a boolean, else the
+// tokenizer.json's post-processor template (Llama 3's Sequence of ByteLevel
+// and a TemplateProcessing with BOS first), else false; true for an xent
+// checkpoint; a tokenizer_config.json that is not JSON is refused by path.
+func TestAddBOS(t *testing.T) {
+	spec, err := tinyhf.Find("qwen2.5-0.5b") // bos_token_id 50256, <|endoftext|>
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "m")
+	if err := tinyhf.Write(dir, spec, 1); err != nil {
+		t.Fatal(err)
+	}
+	tokPath := filepath.Join(dir, TokenizerFile)
+	plain, err := os.ReadFile(tokPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tj map[string]any
+	if err := json.Unmarshal(plain, &tj); err != nil {
+		t.Fatal(err)
+	}
+	bos := map[string]any{"SpecialToken": map[string]any{"id": "<|endoftext|>", "type_id": 0}}
+	text := map[string]any{"Sequence": map[string]any{"id": "A", "type_id": 0}}
+	tj["post_processor"] = map[string]any{"type": "Sequence", "processors": []any{
+		tj["post_processor"],
+		map[string]any{"type": "TemplateProcessing", "single": []any{bos, text}, "pair": []any{bos, text, bos, map[string]any{"Sequence": map[string]any{"id": "B", "type_id": 1}}},
+			"special_tokens": map[string]any{"<|endoftext|>": map[string]any{"id": "<|endoftext|>", "ids": []int{50256}, "tokens": []string{"<|endoftext|>"}}}},
+	}}
+	templated, err := json.Marshal(tj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		config   string // tokenizer_config.json; "" for none
+		template bool
+		want     bool
+		err      string
+	}{
+		{"no config, no template (Qwen, GPT-2)", "", false, false, ""},
+		{"template (Llama 3)", "", true, true, ""},
+		{"add_bos_token true (Gemma, Llama 2)", `{"add_bos_token": true}`, false, true, ""},
+		{"add_bos_token false over a template", `{"add_bos_token": false}`, true, false, ""},
+		{"add_bos_token null: the template", `{"add_bos_token": null, "model_max_length": 8}`, true, true, ""},
+		{"no add_bos_token", `{"model_max_length": 8}`, false, false, ""},
+		{"not JSON", `{"add_bos_token": tru`, false, false, "tokenizer_config.json"},
+	} {
+		tok := plain
+		if tc.template {
+			tok = templated
+		}
+		if err := os.WriteFile(tokPath, tok, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		os.Remove(filepath.Join(dir, TokenizerConfigFile))
+		if tc.config != "" {
+			if err := os.WriteFile(filepath.Join(dir, TokenizerConfigFile), []byte(tc.config), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		p, err := Load(dir)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s: %v; want an error naming %q", tc.name, err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if p.AddBOS != tc.want {
+			t.Errorf("%s: AddBOS %v, want %v", tc.name, p.AddBOS, tc.want)
+		}
+	}
+
+	tok, err := tokenizer.Builtin("gpt2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.New(model.Config{ModelType: model.GPT2, VocabSize: tok.VocabSize(), NEmbd: 8, NLayer: 1, NHead: 2, NPositions: 16}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ckpt := filepath.Join(t.TempDir(), "ckpt")
+	if err := Save(ckpt, m, tok, map[string]any{"xent": map[string]any{}}); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := Load(ckpt); err != nil || !p.AddBOS {
+		t.Errorf("an xent checkpoint: AddBOS %v (%v), want true", p != nil && p.AddBOS, err)
+	}
+}
