@@ -28,10 +28,11 @@ func newStudyCmd() *cobra.Command {
 with the model on its own generated context, "repetition" sweeps the
 repetition, frequency and presence penalties and measures degeneration,
 "posttrain" fine-tunes it with SFT, DPO, KTO, ORPO and SimPO on negation
-pairs and compares them.`,
+pairs and compares them, "precision" measures the error of computing the
+loss in bf16 and f16.`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newStudyExposureCmd(), newStudyRepetitionCmd(), newStudyPosttrainCmd())
+	cmd.AddCommand(newStudyExposureCmd(), newStudyRepetitionCmd(), newStudyPosttrainCmd(), newStudyPrecisionCmd())
 	return cmd
 }
 

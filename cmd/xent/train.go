@@ -30,6 +30,9 @@ type trainFlags struct {
 	s                    train.Settings
 }
 
+// pretrainOptim are the optimizer defaults of "xent train".
+var pretrainOptim = train.Optim{LR: 3e-3, Warmup: 40, Schedule: "cosine", MinLRRatio: 0.1, WeightDecay: 0.1, Beta2: 0.99, ClipNorm: 1}
+
 func newTrainCmd() *cobra.Command {
 	var f trainFlags
 	cmd := &cobra.Command{
@@ -81,7 +84,7 @@ before the usual forward and backward pass against the true targets.`,
 	fl.IntVar(&f.s.Batch, "batch", 16, "sequences per micro-batch B")
 	fl.IntVar(&f.s.GradAccum, "accum", 1, "micro-batches per optimizer step (gradient accumulation)")
 	fl.IntVar(&f.s.Steps, "steps", 600, "optimizer steps (with --resume: the new total, counting the checkpoint's)")
-	addOptimFlags(cmd, &f.s.Optim, train.Optim{LR: 3e-3, Warmup: 40, Schedule: "cosine", MinLRRatio: 0.1, WeightDecay: 0.1, Beta2: 0.99, ClipNorm: 1})
+	addOptimFlags(cmd, &f.s.Optim, pretrainOptim)
 	fl.Float32Var(&f.s.LabelSmoothing, "label-smoothing", 0, "label smoothing ε of the training loss")
 	fl.Float32Var(&f.s.ZLoss, "z-loss", 0, "z-loss coefficient of the training loss")
 	fl.Uint64Var(&f.s.Seed, "seed", 1, "seed of the initial weights and the batch order")

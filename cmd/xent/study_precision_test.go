@@ -1,0 +1,64 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestStudyPrecision: on a tiny model the study measures the checkpoint's
+// logits and one step, and the synthetic rows; --json carries every row
+// under the source; the plot goes into --plots; bad flags are refused by
+// name before any work.
+func TestStudyPrecision(t *testing.T) {
+	dir, corpus := tinyModelDir(t)
+	plots := filepath.Join(t.TempDir(), "plots")
+	stdout, stderr, err := runXent(t, "study", "precision", "--model", dir, "--data", corpus, "--docs", "2", "--length", "8",
+		"--vocabs", "64,128", "--spreads", "1,3", "--rows", "2", "--plots", plots, "--json")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	out := decodeJSON(t, stdout)
+	if _, ok := out["source"].(map[string]any)["model"]; !ok {
+		t.Errorf("no model in the source: %s", stdout)
+	}
+	rows := out["rows"].([]any)
+	if want := 5 * (1 + 2*2); len(rows) != want {
+		t.Errorf("%d rows, want %d", len(rows), want)
+	}
+	first := rows[0].(map[string]any)
+	if first["logits"] != "checkpoint" || first["rows"].(float64) != 16 {
+		t.Errorf("first row %v: want the checkpoint's 2×8 positions", first)
+	}
+	step := out["step"].(map[string]any)
+	if step["tokens"].(float64) != 16 || step["lr"].(float64) <= 0 || step["change"].(float64) == 0 {
+		t.Errorf("step %v", step)
+	}
+	if _, err := os.Stat(filepath.Join(plots, "precision.svg")); err != nil {
+		t.Error(err)
+	}
+
+	// Synthetic only: no model, a table.
+	stdout, stderr, err = runXent(t, "study", "precision", "--vocabs", "64", "--spreads", "10", "--rows", "1")
+	if err != nil || !strings.Contains(stdout, "bf16 pairwise") || strings.Contains(stdout, "AdamW") {
+		t.Errorf("synthetic only: %v\n%s\n%s", err, stdout, stderr)
+	}
+
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--vocabs", "1"}, "vocabulary 1"},
+		{[]string{"--spreads", "0"}, "spread 0"},
+		{[]string{"--spreads", "x"}, "--spreads"},
+		{[]string{"--rows", "0"}, "0 synthetic rows"},
+		{[]string{"--lr", "-1"}, "--lr"},
+		{[]string{"--length", "0"}, "--length"},
+	} {
+		_, _, err := runXent(t, append([]string{"study", "precision"}, c.args...)...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: %v, want an error naming %q", c.args, err, c.want)
+		}
+	}
+}

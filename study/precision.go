@@ -1,0 +1,384 @@
+package study
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"text/tabwriter"
+
+	"github.com/xent-dev/xent/loss"
+	"github.com/xent-dev/xent/model"
+	"github.com/xent-dev/xent/train"
+)
+
+// Format is a binary floating-point format emulated in float64: every
+// value is float64, rounded to the format by Round after each operation.
+type Format struct {
+	Name string
+	// Mant is the number of stored fraction bits; Emin and Emax the
+	// exponents of the smallest normal and the largest finite value.
+	Mant, Emin, Emax int
+}
+
+// The formats the study emulates. F32 is there to check the rounding
+// against Go's own float32 conversion.
+var (
+	BF16 = Format{Name: "bf16", Mant: 7, Emin: -126, Emax: 127}
+	F16  = Format{Name: "f16", Mant: 10, Emin: -14, Emax: 15}
+	F32  = Format{Name: "f32", Mant: 23, Emin: -126, Emax: 127}
+)
+
+// Round rounds x to the nearest value of f, ties to even, with gradual
+// underflow (subnormals) and overflow to ±Inf, as IEEE 754 hardware does.
+// x is a float64 result of one operation; rounding it once more to f is
+// the correctly rounded result for +, −, ×, ÷ (float64 has more than
+// 2·Mant+2 bits, so the double rounding is innocuous) and for exp and log
+// up to float64's own last-bit error.
+func (f Format) Round(x float64) float64 {
+	if x == 0 || math.IsNaN(x) || math.IsInf(x, 0) {
+		return x
+	}
+	e := math.Ilogb(x)
+	if e < f.Emin {
+		e = f.Emin // subnormal: the quantum stays that of the smallest normal
+	}
+	q := math.Ldexp(1, e-f.Mant) // the spacing of f's values near x
+	r := math.RoundToEven(x/q) * q
+	if math.Abs(r) >= math.Ldexp(1, f.Emax+1) {
+		return math.Copysign(math.Inf(1), x)
+	}
+	return r
+}
+
+// Summation is the order in which a row's exponentials are added.
+type Summation int
+
+const (
+	// Sequential adds left to right, s ← round(s + eᵢ): one accumulator,
+	// the worst case (a long row's small terms fall below half an ulp of s).
+	Sequential Summation = iota
+	// Pairwise adds in a balanced binary tree, each partial sum rounded, as
+	// a parallel reduction does.
+	Pairwise
+)
+
+func (s Summation) String() string {
+	if s == Pairwise {
+		return "pairwise"
+	}
+	return "sequential"
+}
+
+// EmulatedCrossEntropy is the cross-entropy of one row of logits against
+// target y computed entirely in format f, each operation rounded to f:
+//
+//	xᵢ = R(zᵢ)                the logits as stored in f
+//	m  = maxᵢ xᵢ              (exact)
+//	dᵢ = R(xᵢ − m)
+//	eᵢ = R(exp dᵢ)
+//	s  = Σ eᵢ                 each addition rounded, in order sum
+//	lse  = R(m + R(log s))
+//	loss = R(lse − x_y)
+//	gᵢ = R(eᵢ / s) − [i = y], the subtraction rounded
+//
+// It writes the gradient with respect to the logits into grad (len(z))
+// and returns the loss and the log-sum-exp. With f nil every R is the
+// identity: the float64 reference, in the same order.
+func EmulatedCrossEntropy(f *Format, sum Summation, z []float32, y int, grad []float64) (lossValue, lse float64) {
+	r := func(x float64) float64 { return x }
+	if f != nil {
+		r = f.Round
+	}
+	m := math.Inf(-1)
+	for _, v := range z {
+		m = max(m, r(float64(v)))
+	}
+	for i, v := range z {
+		grad[i] = r(math.Exp(r(r(float64(v)) - m))) // eᵢ, kept in grad
+	}
+	var s float64
+	if sum == Pairwise {
+		s = pairwise(grad, r)
+	} else {
+		for _, e := range grad {
+			s = r(s + e)
+		}
+	}
+	lse = r(m + r(math.Log(s)))
+	lossValue = r(lse - r(float64(z[y])))
+	for i, e := range grad {
+		grad[i] = r(e / s)
+	}
+	grad[y] = r(grad[y] - 1)
+	return lossValue, lse
+}
+
+// pairwise sums x in a balanced tree, rounding each partial sum with r.
+func pairwise(x []float64, r func(float64) float64) float64 {
+	switch len(x) {
+	case 0:
+		return 0
+	case 1:
+		return x[0]
+	}
+	h := len(x) / 2
+	return r(pairwise(x[:h], r) + pairwise(x[h:], r))
+}
+
+// Arithmetic is one way of computing the loss the study compares with
+// float64: a format and summation order, or xent's float32 kernel.
+type Arithmetic struct {
+	Name   string
+	Format *Format // nil: xent's float32 kernel (package loss)
+	Sum    Summation
+}
+
+// Arithmetics are the ways the study compares, in table order.
+var Arithmetics = []Arithmetic{
+	{"bf16 sequential", &BF16, Sequential},
+	{"bf16 pairwise", &BF16, Pairwise},
+	{"f16 sequential", &F16, Sequential},
+	{"f16 pairwise", &F16, Pairwise},
+	{"f32 (xent kernel)", nil, 0},
+}
+
+// PrecisionRow is the error of one arithmetic against float64 over a set
+// of rows of logits.
+type PrecisionRow struct {
+	Logits     string  `json:"logits"`           // "checkpoint" or "synthetic"
+	V          int     `json:"vocab"`            // row length
+	Spread     float64 `json:"spread,omitempty"` // synthetic rows: the σ they were drawn with
+	Std        float64 `json:"logit_std"`        // the logits' standard deviation (mean over rows)
+	Arithmetic string  `json:"arithmetic"`       // Arithmetic.Name
+	Rows       int     `json:"rows"`
+	// Loss: mean and largest |loss − loss₆₄|, the mean signed error (what
+	// a mean loss over many rows is off by), and the mean relative error.
+	LossAbsMean float64 `json:"loss_abs_mean"`
+	LossAbsMax  float64 `json:"loss_abs_max"`
+	LossBias    float64 `json:"loss_bias"`
+	LossRelMean float64 `json:"loss_rel_mean"`
+	// LSE: mean |lse − lse₆₄| and mean relative error.
+	LSEAbsMean float64 `json:"lse_abs_mean"`
+	LSERelMean float64 `json:"lse_rel_mean"`
+	// Grad: mean over rows of ‖g − g₆₄‖₂ / ‖g₆₄‖₂, and the largest
+	// |gᵢ − g₆₄ᵢ| of any element.
+	GradRelL2  float64 `json:"grad_rel_l2"`
+	GradAbsMax float64 `json:"grad_abs_max"`
+}
+
+// MeasureRows compares every arithmetic with float64 on the n rows of
+// logits [n, v] with targets y [n], and returns one PrecisionRow per
+// arithmetic, labelled with what the logits are.
+func MeasureRows(what string, logits []float32, y []int32, n, v int) ([]PrecisionRow, error) {
+	if n < 1 || v < 2 || len(logits) != n*v || len(y) != n {
+		return nil, fmt.Errorf("study: precision: %d logits and %d targets for %d rows of %d", len(logits), len(y), n, v)
+	}
+	out := make([]PrecisionRow, len(Arithmetics))
+	for k, a := range Arithmetics {
+		out[k] = PrecisionRow{Logits: what, V: v, Arithmetic: a.Name, Rows: n}
+	}
+	ref := make([]float64, v)
+	got := make([]float64, v)
+	got32 := make([]float32, v)
+	var stdSum float64
+	for i := 0; i < n; i++ {
+		z := logits[i*v : (i+1)*v]
+		t := int(y[i])
+		if t < 0 || t >= v {
+			return nil, fmt.Errorf("study: precision: row %d: target %d outside the vocabulary of %d", i, t, v)
+		}
+		stdSum += stdOf(z)
+		l64, lse64 := EmulatedCrossEntropy(nil, Sequential, z, t, ref)
+		var norm64 float64
+		for _, g := range ref {
+			norm64 += g * g
+		}
+		norm64 = math.Sqrt(norm64)
+		for k, a := range Arithmetics {
+			var l, lse float64
+			if a.Format == nil {
+				res, err := loss.CrossEntropyForwardBackward(loss.F32(z, 1, v), loss.Targets{Index: y[i : i+1]}, loss.Options{}, []float32{1}, loss.F32(got32, 1, v))
+				if err != nil {
+					return nil, fmt.Errorf("study: precision: row %d: %w", i, err)
+				}
+				l, lse = res.Loss, res.LSE[0]
+				for j, g := range got32 {
+					got[j] = float64(g)
+				}
+			} else {
+				l, lse = EmulatedCrossEntropy(a.Format, a.Sum, z, t, got)
+			}
+			o := &out[k]
+			d := l - l64
+			o.LossAbsMean += math.Abs(d)
+			o.LossAbsMax = max(o.LossAbsMax, math.Abs(d))
+			o.LossBias += d
+			o.LossRelMean += math.Abs(d) / math.Abs(l64)
+			o.LSEAbsMean += math.Abs(lse - lse64)
+			o.LSERelMean += math.Abs(lse-lse64) / math.Abs(lse64)
+			var diff float64
+			for j, g := range got {
+				e := g - ref[j]
+				diff += e * e
+				o.GradAbsMax = max(o.GradAbsMax, math.Abs(e))
+			}
+			o.GradRelL2 += math.Sqrt(diff) / norm64
+		}
+	}
+	for k := range out {
+		o := &out[k]
+		o.Std = stdSum / float64(n)
+		for _, p := range []*float64{&o.LossAbsMean, &o.LossBias, &o.LossRelMean, &o.LSEAbsMean, &o.LSERelMean, &o.GradRelL2} {
+			*p /= float64(n)
+		}
+	}
+	return out, nil
+}
+
+func stdOf(z []float32) float64 {
+	var s, s2 float64
+	for _, v := range z {
+		s += float64(v)
+		s2 += float64(v) * float64(v)
+	}
+	m := s / float64(len(z))
+	return math.Sqrt(max(s2/float64(len(z))-m*m, 0))
+}
+
+// PrecisionOptions are the synthetic rows' settings.
+type PrecisionOptions struct {
+	Vocabs  []int     `json:"vocabs"`  // row lengths V
+	Spreads []float64 `json:"spreads"` // standard deviations of the logits
+	Rows    int       `json:"rows"`    // rows per (V, spread)
+	Seed    uint64    `json:"seed"`
+}
+
+// Validate reports settings no study could use.
+func (o PrecisionOptions) Validate() error {
+	if o.Rows < 1 {
+		return fmt.Errorf("study: precision: %d synthetic rows; need ≥ 1", o.Rows)
+	}
+	for _, v := range o.Vocabs {
+		if v < 2 {
+			return fmt.Errorf("study: precision: vocabulary %d; need ≥ 2", v)
+		}
+	}
+	for _, s := range o.Spreads {
+		if !(s > 0) || math.IsInf(s, 0) {
+			return fmt.Errorf("study: precision: logit spread %g; need a finite number > 0", s)
+		}
+	}
+	return nil
+}
+
+// SyntheticPrecision measures every arithmetic on synthetic rows: for each
+// V and spread σ, Rows rows of V logits drawn from N(0, σ²), each with its
+// target drawn from the row's own softmax (so the loss is as large as a
+// calibrated model's), the same rows for every arithmetic.
+func SyntheticPrecision(o PrecisionOptions) ([]PrecisionRow, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(o.Seed, 0x9e3779b97f4a7c15))
+	var out []PrecisionRow
+	for _, v := range o.Vocabs {
+		for _, sd := range o.Spreads {
+			z := make([]float32, o.Rows*v)
+			y := make([]int32, o.Rows)
+			for i := range o.Rows {
+				row := z[i*v : (i+1)*v]
+				m := math.Inf(-1)
+				for j := range row {
+					row[j] = float32(sd * rng.NormFloat64())
+					m = max(m, float64(row[j]))
+				}
+				var s float64
+				for _, x := range row {
+					s += math.Exp(float64(x) - m)
+				}
+				u := rng.Float64() * s
+				y[i] = int32(v - 1)
+				for j, x := range row {
+					if u -= math.Exp(float64(x) - m); u < 0 {
+						y[i] = int32(j)
+						break
+					}
+				}
+			}
+			rows, err := MeasureRows("synthetic", z, y, o.Rows, v)
+			if err != nil {
+				return nil, err
+			}
+			for k := range rows {
+				rows[k].Spread = sd
+			}
+			out = append(out, rows...)
+		}
+	}
+	return out, nil
+}
+
+// StepChange is how much one optimizer step moves the loss on a batch:
+// the difference a loss computation's error must stay under to not
+// mislead.
+type StepChange struct {
+	LR     float64 `json:"lr"`
+	Tokens int     `json:"tokens"`
+	Before float64 `json:"loss_before"`
+	After  float64 `json:"loss_after"`
+	Change float64 `json:"change"` // After − Before
+}
+
+// OneStep measures the mean loss of m on the batch tokens [B, T+1] (each
+// row's next tokens as targets), takes one AdamW step on it from fresh
+// moments at learning rate lr and weight decay wd (on the matrices, as
+// training does), and measures it again. It changes m's weights.
+func OneStep(m *model.Model, tokens []int32, B, T int, lr, wd float64) (StepChange, error) {
+	in, targets := make([]int32, 0, B*T), make([]int32, 0, B*T)
+	for b := range B {
+		row := tokens[b*(T+1) : (b+1)*(T+1)]
+		in = append(in, row[:T]...)
+		targets = append(targets, row[1:]...)
+	}
+	m.ZeroGrads()
+	before, err := m.ForwardBackward(in, B, T, targets, loss.Options{})
+	if err != nil {
+		return StepChange{}, err
+	}
+	decay, err := train.DecayRanges(m)
+	if err != nil {
+		return StepChange{}, err
+	}
+	opt := train.NewAdamW(len(m.ParamBuffer()), wd, decay)
+	if err := opt.Update(m.ParamBuffer(), m.GradBuffer(), lr); err != nil {
+		return StepChange{}, err
+	}
+	after, err := m.Forward(in, B, T, targets, loss.Options{})
+	if err != nil {
+		return StepChange{}, err
+	}
+	return StepChange{LR: lr, Tokens: B * T, Before: before, After: after, Change: after - before}, nil
+}
+
+// Precision is the study's result.
+type Precision struct {
+	Rows []PrecisionRow `json:"rows"`
+	Step *StepChange    `json:"step,omitempty"` // nil without a checkpoint
+}
+
+// WriteTable prints the errors, one line per logits set and arithmetic,
+// and the loss change of one step they compare with.
+func (p Precision) WriteTable(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "logits\tV\tstd\tarithmetic\trows\t|Δloss| mean\t|Δloss| max\tloss bias\t|Δlse| mean\tgrad rel L2\t|Δgrad| max\t")
+	for _, r := range p.Rows {
+		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%s\t%d\t%.3g\t%.3g\t%+.3g\t%.3g\t%.3g\t%.3g\t\n", r.Logits, r.V, r.Std, r.Arithmetic, r.Rows,
+			r.LossAbsMean, r.LossAbsMax, r.LossBias, r.LSEAbsMean, r.GradRelL2, r.GradAbsMax)
+	}
+	tw.Flush()
+	if s := p.Step; s != nil {
+		fmt.Fprintf(w, "\none AdamW step (lr %g, fresh moments) on %d held-out tokens: loss %.5f → %.5f (%+.3g nats)\n", s.LR, s.Tokens, s.Before, s.After, s.Change)
+	}
+	fmt.Fprintln(w, "errors against float64 in the same order; Δ = arithmetic − float64, nats")
+}
