@@ -319,30 +319,48 @@ func SyntheticPrecision(o PrecisionOptions) ([]PrecisionRow, error) {
 	return out, nil
 }
 
-// StepChange is how much one optimizer step moves the loss on a batch:
-// the difference a loss computation's error must stay under to not
-// mislead.
+// StepChange is how much one optimizer step moves the mean loss on a
+// held-out batch: the size of the differences training acts on, which a
+// loss computation's error must stay well under.
 type StepChange struct {
-	LR     float64 `json:"lr"`
-	Tokens int     `json:"tokens"`
-	Before float64 `json:"loss_before"`
-	After  float64 `json:"loss_after"`
-	Change float64 `json:"change"` // After − Before
+	// Moments says which step: "checkpoint" (the training run's next
+	// step: its saved AdamW moments, its next training batch, its
+	// schedule's learning rate) or "fresh" (a first AdamW step from zero
+	// moments on the held-out batch itself, for a model without an
+	// optimizer state: larger than a step late in training).
+	Moments string  `json:"moments"`
+	LR      float64 `json:"lr"`
+	Tokens  int     `json:"tokens"` // held-out tokens the loss is measured on
+	Before  float64 `json:"loss_before"`
+	After   float64 `json:"loss_after"`
+	Change  float64 `json:"change"` // After − Before
 }
 
-// OneStep measures the mean loss of m on the batch tokens [B, T+1] (each
-// row's next tokens as targets), takes one AdamW step on it from fresh
-// moments at learning rate lr and weight decay wd (on the matrices, as
-// training does), and measures it again. It changes m's weights.
-func OneStep(m *model.Model, tokens []int32, B, T int, lr, wd float64) (StepChange, error) {
+// batchLoss is m's mean loss on the batch tokens [B, T+1], each row's
+// next tokens as targets.
+func batchLoss(m *model.Model, tokens []int32, B, T int, grad bool) (float64, error) {
+	if len(tokens) != B*(T+1) {
+		return 0, fmt.Errorf("study: precision: %d tokens for a batch of %d × %d+1", len(tokens), B, T)
+	}
 	in, targets := make([]int32, 0, B*T), make([]int32, 0, B*T)
 	for b := range B {
 		row := tokens[b*(T+1) : (b+1)*(T+1)]
 		in = append(in, row[:T]...)
 		targets = append(targets, row[1:]...)
 	}
-	m.ZeroGrads()
-	before, err := m.ForwardBackward(in, B, T, targets, loss.Options{})
+	if grad {
+		m.ZeroGrads()
+		return m.ForwardBackward(in, B, T, targets, loss.Options{})
+	}
+	return m.Forward(in, B, T, targets, loss.Options{})
+}
+
+// OneStep measures the mean loss of m on the batch tokens [B, T+1], takes
+// one AdamW step on it from fresh moments at learning rate lr and weight
+// decay wd (on the matrices, as training does), and measures it again. It
+// changes m's weights.
+func OneStep(m *model.Model, tokens []int32, B, T int, lr, wd float64) (StepChange, error) {
+	before, err := batchLoss(m, tokens, B, T, true)
 	if err != nil {
 		return StepChange{}, err
 	}
@@ -354,11 +372,31 @@ func OneStep(m *model.Model, tokens []int32, B, T int, lr, wd float64) (StepChan
 	if err := opt.Update(m.ParamBuffer(), m.GradBuffer(), lr); err != nil {
 		return StepChange{}, err
 	}
-	after, err := m.Forward(in, B, T, targets, loss.Options{})
+	after, err := batchLoss(m, tokens, B, T, false)
 	if err != nil {
 		return StepChange{}, err
 	}
-	return StepChange{LR: lr, Tokens: B * T, Before: before, After: after, Change: after - before}, nil
+	return StepChange{Moments: "fresh", LR: lr, Tokens: B * T, Before: before, After: after, Change: after - before}, nil
+}
+
+// NextStep measures the mean loss of t's model on the held-out batch
+// tokens [B, T+1], runs t's next training step (train.Trainer.Next: its
+// saved moments, next batch and learning rate), and measures it again. It
+// changes the model's weights.
+func NextStep(t *train.Trainer, tokens []int32, B, T int) (StepChange, error) {
+	before, err := batchLoss(t.Model, tokens, B, T, false)
+	if err != nil {
+		return StepChange{}, err
+	}
+	st, err := t.Next()
+	if err != nil {
+		return StepChange{}, err
+	}
+	after, err := batchLoss(t.Model, tokens, B, T, false)
+	if err != nil {
+		return StepChange{}, err
+	}
+	return StepChange{Moments: "checkpoint", LR: st.LR, Tokens: B * T, Before: before, After: after, Change: after - before}, nil
 }
 
 // Precision is the study's result.
@@ -378,7 +416,11 @@ func (p Precision) WriteTable(w io.Writer) {
 	}
 	tw.Flush()
 	if s := p.Step; s != nil {
-		fmt.Fprintf(w, "\none AdamW step (lr %g, fresh moments) on %d held-out tokens: loss %.5f → %.5f (%+.3g nats)\n", s.LR, s.Tokens, s.Before, s.After, s.Change)
+		how := "the run's next training step (its saved moments and next batch)"
+		if s.Moments == "fresh" {
+			how = "a first AdamW step (fresh moments) on this batch"
+		}
+		fmt.Fprintf(w, "\none optimizer step, %s at lr %.3g: loss on %d held-out tokens %.5f → %.5f (%+.3g nats)\n", how, s.LR, s.Tokens, s.Before, s.After, s.Change)
 	}
 	fmt.Fprintln(w, "errors against float64 in the same order; Δ = arithmetic − float64, nats")
 }

@@ -4,11 +4,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
+	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/xent-dev/xent/internal/provenance"
+	"github.com/xent-dev/xent/modeldir"
 	"github.com/xent-dev/xent/study"
+	"github.com/xent-dev/xent/train"
 )
 
 // precisionSettings are the settings a precision report records.
@@ -16,6 +21,7 @@ type precisionSettings struct {
 	Synthetic   study.PrecisionOptions `json:"synthetic"`
 	Length      int                    `json:"length,omitempty"`
 	Docs        int                    `json:"docs,omitempty"`
+	FreshStep   bool                   `json:"fresh_step,omitempty"`
 	LR          float64                `json:"lr,omitempty"`
 	WeightDecay float64                `json:"weight_decay,omitempty"`
 }
@@ -25,8 +31,8 @@ func newStudyPrecisionCmd() *cobra.Command {
 	var o study.PrecisionOptions
 	var length int
 	var lr, wd float64
-	var vocabs []int
-	var spreads string
+	var fresh bool
+	var vocabs, spreads string
 	var plots plotFlags
 	cmd := &cobra.Command{
 		Use:   "precision [--model DIR] [flags]",
@@ -45,9 +51,13 @@ with the exponentials summed left to right (sequential) or in a balanced
 tree (pairwise). The rows are synthetic, V logits from N(0, σ²) for every
 V in --vocabs and σ in --spreads, targets drawn from each row's softmax;
 and, with --model, the checkpoint's own logits on --docs held-out
-documents of --length tokens. With --model it also measures the loss
-change of one AdamW step (fresh moments, --lr, --weight-decay) on the
-same documents: the size of the differences training acts on.
+documents of --length tokens. With --model it also measures how much
+one optimizer step changes the mean loss on those documents, the size of
+the differences training acts on: an xent checkpoint's next training step
+(its saved AdamW moments, next batch of --data and scheduled learning
+rate), or with --fresh-step or a directory without an optimizer state, a
+first AdamW step from zero moments on the documents themselves (--lr,
+--weight-decay; by default the checkpoint's, else xent train's).
 
 Prints a table and writes the synthetic errors against V into --plots as
 precision.svg (by default, with --model, into MODEL.studies).`,
@@ -62,7 +72,17 @@ precision.svg (by default, with --model, into MODEL.studies).`,
 			if err != nil {
 				return err
 			}
-			o.Vocabs, o.Spreads, o.Seed = vocabs, sp, f.seed
+			vs, err := parseFloats("--vocabs", vocabs)
+			if err != nil {
+				return err
+			}
+			o.Vocabs, o.Spreads, o.Seed = nil, sp, f.seed
+			for _, v := range vs {
+				if v != math.Trunc(v) || v > 1<<30 {
+					return fmt.Errorf("--vocabs: %g is not a vocabulary size", v)
+				}
+				o.Vocabs = append(o.Vocabs, int(v))
+			}
 			if err := o.Validate(); err != nil {
 				return err
 			}
@@ -82,7 +102,7 @@ precision.svg (by default, with --model, into MODEL.studies).`,
 				if err != nil {
 					return err
 				}
-				set.Length, set.Docs = length, len(docs)
+				set.Length, set.Docs, set.FreshStep = length, len(docs), fresh
 				set.LR, set.WeightDecay = checkpointOptim(p.Settings, lr, wd, cmd)
 				fmt.Fprintf(cmd.ErrOrStderr(), "xent study precision: %d held-out documents of %d tokens\n", len(docs), length)
 				B, T := len(docs), length
@@ -98,8 +118,18 @@ precision.svg (by default, with --model, into MODEL.studies).`,
 				if res.Rows, err = study.MeasureRows("checkpoint", logits, targets, B*T, p.Model.VocabSize()); err != nil {
 					return err
 				}
-				step, err := study.OneStep(p.Model, flat, B, T, set.LR, set.WeightDecay)
-				if err != nil {
+				var step study.StepChange
+				if _, statErr := os.Stat(filepath.Join(f.model, modeldir.OptimizerFile)); statErr == nil && !fresh {
+					c, err := train.LoadCheckpoint(f.model, f.src, 0)
+					if err != nil {
+						return fmt.Errorf("the one-step measurement (--fresh-step takes a step without the run's state): %w", err)
+					}
+					step, err = study.NextStep(c.Trainer, flat, B, T)
+					if err != nil {
+						return err
+					}
+					set.LR, set.WeightDecay = 0, 0 // the run's own
+				} else if step, err = study.OneStep(p.Model, flat, B, T, set.LR, set.WeightDecay); err != nil {
 					return err
 				}
 				res.Step = &step
@@ -150,11 +180,12 @@ precision.svg (by default, with --model, into MODEL.studies).`,
 	fl.Lookup("docs").DefValue, f.docs = "16", 16
 	fl.Lookup("seed").Usage = "seed of the synthetic rows"
 	fl.IntVar(&length, "length", 64, "tokens per held-out document (each scored position is one row)")
-	fl.IntSliceVar(&vocabs, "vocabs", []int{32768, 65536, 131072, 262144}, "synthetic vocabulary sizes V, comma-separated (empty: none)")
+	fl.StringVar(&vocabs, "vocabs", "32768,65536,131072,262144", "synthetic vocabulary sizes V, comma-separated (empty: none)")
 	fl.StringVar(&spreads, "spreads", "1,3,10", "standard deviations σ of the synthetic logits, comma-separated")
 	fl.IntVar(&o.Rows, "rows", 4, "synthetic rows per (V, σ)")
-	fl.Float64Var(&lr, "lr", 0, "learning rate of the one-step measurement (default: the checkpoint's, else xent train's)")
-	fl.Float64Var(&wd, "weight-decay", -1, "weight decay of the one-step measurement (default: the checkpoint's, else xent train's)")
+	fl.BoolVar(&fresh, "fresh-step", false, "measure a first AdamW step from zero moments on the held-out documents, not the run's next step")
+	fl.Float64Var(&lr, "lr", 0, "learning rate of a fresh step (default: the checkpoint's, else xent train's)")
+	fl.Float64Var(&wd, "weight-decay", -1, "weight decay of a fresh step (default: the checkpoint's, else xent train's)")
 	plots.add(cmd, "write the errors against V into this directory as precision.FORMAT (default with --model: MODEL.studies)")
 	return cmd
 }

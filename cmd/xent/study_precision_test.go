@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,6 +51,7 @@ func TestStudyPrecision(t *testing.T) {
 		want string
 	}{
 		{[]string{"--vocabs", "1"}, "vocabulary 1"},
+		{[]string{"--vocabs", "2.5"}, "--vocabs"},
 		{[]string{"--spreads", "0"}, "spread 0"},
 		{[]string{"--spreads", "x"}, "--spreads"},
 		{[]string{"--rows", "0"}, "0 synthetic rows"},
@@ -60,5 +62,43 @@ func TestStudyPrecision(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: %v, want an error naming %q", c.args, err, c.want)
 		}
+	}
+}
+
+// TestStudyPrecisionNextStep: on an xent checkpoint the one-step
+// measurement is the run's next training step, at its schedule's final
+// learning rate, and leaves the checkpoint as it was.
+func TestStudyPrecisionNextStep(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	dir := t.TempDir()
+	out := filepath.Join(dir, "run")
+	corpus := filepath.Join(dir, "corpus.txt")
+	if err := os.WriteFile(corpus, []byte(strings.Repeat("Light is refracted by the prism. ", 300)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, err := runXent(t, "train", "--data", corpus, "--vocab-size", "300", "--layers", "1", "--width", "32", "--heads", "2",
+		"--context", "16", "--batch", "2", "--warmup", "1", "--steps", "3", "--lr", "0.01", "--min-lr-ratio", "0.5", "--out", out); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	weights, err := os.ReadFile(filepath.Join(out, "model.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, err := runXent(t, "study", "precision", "--model", out, "--data", corpus, "--docs", "2", "--length", "8",
+		"--vocabs", "", "--json")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	step := decodeJSON(t, stdout)["step"].(map[string]any)
+	if step["moments"] != "checkpoint" || step["lr"].(float64) != 0.005 || step["change"].(float64) == 0 {
+		t.Errorf("step %v: want the run's next step at lr 0.005", step)
+	}
+	stdout, _, err = runXent(t, "study", "precision", "--model", out, "--data", corpus, "--docs", "2", "--length", "8",
+		"--vocabs", "", "--json", "--fresh-step")
+	if step := decodeJSON(t, stdout)["step"].(map[string]any); err != nil || step["moments"] != "fresh" || step["lr"].(float64) != 0.01 {
+		t.Errorf("--fresh-step: %v, step %v: want a fresh step at the checkpoint's lr 0.01", err, step)
+	}
+	if again, err := os.ReadFile(filepath.Join(out, "model.safetensors")); err != nil || !bytes.Equal(again, weights) {
+		t.Errorf("the study changed the checkpoint's weights (%v)", err)
 	}
 }
