@@ -2,6 +2,7 @@ package sample
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/xent-dev/xent/loss"
@@ -24,6 +25,11 @@ type Generator struct {
 	// Stop lists tokens that end generation (an end-of-text token, say);
 	// the stop token itself is not part of the result.
 	Stop []int32
+	// Never lists tokens that are never chosen: their logits are −Inf to
+	// the sampler (ids a vocabulary is padded with past its tokenizer, as
+	// Qwen2.5's 151,936 rows for 151,665 tokens, which decode to nothing).
+	// Token's LogProb and Rank still read the model's own logits.
+	Never []int32
 
 	dec    *model.Decoder
 	logits []float32 // [V]: the model's logits, written by the decoder
@@ -78,6 +84,9 @@ func (g *Generator) Generate(prompt []int32, maxTokens int, sp *Sampler, emit fu
 	var out []Token
 	for {
 		g.work = append(g.work[:0], logits...)
+		for _, id := range g.Never {
+			g.work[id] = float32(math.Inf(-1))
+		}
 		id, err := sp.Choose(g.work, seq)
 		if err != nil {
 			return out, fmt.Errorf("sample: position %d: %w", len(seq), err)

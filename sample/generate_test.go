@@ -140,3 +140,50 @@ func TestGenerateStopsAndErrors(t *testing.T) {
 		t.Errorf("a prompt that fills the context exactly: %d tokens, %v", len(got), err)
 	}
 }
+
+// TestGenerateNever checks that the tokens Generator.Never lists are never
+// chosen, greedy or sampled, though the unmasked model picks them: the ids
+// a vocabulary is padded with past its tokenizer. LogProb and Rank stay
+// the model's own.
+func TestGenerateNever(t *testing.T) {
+	m := tinyModel(t)
+	prompt := []int32{1, 2, 3}
+	free := NewGenerator(m)
+	greedy, err := NewSampler(Settings{Temperature: 0}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	picked, err := free.Generate(prompt, 20, greedy, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := NewGenerator(m)
+	for _, tok := range picked {
+		if !slices.Contains(g.Never, tok.ID) {
+			g.Never = append(g.Never, tok.ID) // what greedy decoding chose unmasked
+		}
+	}
+	for id := int32(30); id < 37; id++ {
+		if !slices.Contains(g.Never, id) {
+			g.Never = append(g.Never, id)
+		}
+	}
+	for i, s := range []Settings{{Temperature: 0}, {Temperature: 1}, {Temperature: 2, TopP: 1}} {
+		sp, err := NewSampler(s, uint64(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := g.Generate(prompt, 20, sp, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tok := range out {
+			if slices.Contains(g.Never, tok.ID) {
+				t.Fatalf("%+v: chose token %d, which Never lists (%v)", s, tok.ID, g.Never)
+			}
+		}
+		if s.Temperature == 0 && out[0].Rank == 1 {
+			t.Errorf("greedy with the top token masked: the first token has rank %d under the model, want > 1", out[0].Rank)
+		}
+	}
+}

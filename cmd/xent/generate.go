@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -18,6 +19,7 @@ import (
 // generateFlags are the flags of "xent generate".
 type generateFlags struct {
 	model, prompt, promptFile string
+	stop                      []string
 	maxTokens, samples        int
 	order                     string
 	json, metrics, bf16       bool
@@ -50,7 +52,14 @@ min-p; llama.cpp puts the temperature last):
 The penalties count the last --penalty-window tokens of the context, the
 prompt included (0: all of it). The same --seed gives the same text (for
 the same model and thread count); sample i of --samples draws from stream i
-of the seed. Generation stops early at the tokenizer's end-of-text token.
+of the seed. A prompt starts with the model's BOS token when its vocabulary
+adds one (tokenizer_config.json's add_bos_token, else tokenizer.json's
+template; Llama, Mistral, Gemma, Phi-3 and xent's own checkpoints).
+Generation stops early at every end-of-sequence token the model names
+(generation_config.json's eos_token_id, an int or a list, else
+config.json's) and the tokenizer's end-of-text tokens, and at any --stop
+string, which is not printed; ids the vocabulary is padded with past the
+tokenizer (Qwen's, Phi-3's) are never chosen.
 
 --json prints one object with every token's log-probability and rank under
 the unmodified model (raw logits at temperature 1, before any penalty or cut;
@@ -71,6 +80,7 @@ tokens, and those that were not chosen), and the mean log-probability.`,
 	fl.StringVar(&f.prompt, "prompt", "", "the text to continue (empty: start from the BOS token)")
 	fl.StringVar(&f.promptFile, "prompt-file", "", "read the prompt from this file instead (- for standard input)")
 	fl.IntVar(&f.maxTokens, "max-tokens", 64, "tokens to generate at most")
+	fl.StringArrayVar(&f.stop, "stop", nil, "stop when the continuation contains this text, which is not printed (repeatable)")
 	fl.Float64Var(&f.s.Temperature, "temperature", 1, "softmax temperature; 0 is greedy decoding")
 	fl.IntVar(&f.s.TopK, "top-k", 0, "keep the K most likely tokens (0: off)")
 	fl.Float64Var(&f.s.TopP, "top-p", 1, "nucleus sampling: keep the most likely tokens up to probability P, in (0, 1] (1: off)")
@@ -118,7 +128,8 @@ func (f *generateFlags) check() error {
 }
 
 // promptTokens encodes the prompt (--prompt-file - reads it from stdin),
-// or gives the BOS token for an empty one.
+// after the BOS token when the model's vocabulary adds one; an empty
+// prompt is the BOS token alone.
 func (f *generateFlags) promptTokens(p *modeldir.Pretrained, stdin io.Reader) ([]int32, error) {
 	text := []byte(f.prompt)
 	var err error
@@ -132,14 +143,42 @@ func (f *generateFlags) promptTokens(p *modeldir.Pretrained, stdin io.Reader) ([
 	if err != nil {
 		return nil, fmt.Errorf("--prompt-file: %w", err)
 	}
-	if len(text) == 0 {
+	if len(text) == 0 || p.AddBOS {
 		bos, err := p.BOS()
 		if err != nil {
-			return nil, fmt.Errorf("an empty prompt starts from the BOS token, and %w", err)
+			why := "an empty prompt starts from the BOS token"
+			if len(text) > 0 {
+				why = "the model's vocabulary puts a BOS token before a text"
+			}
+			return nil, fmt.Errorf("%s, and %w", why, err)
 		}
-		return []int32{bos}, nil
+		return append([]int32{bos}, p.Tokenizer.Encode(text)...), nil
 	}
 	return p.Tokenizer.Encode(text), nil
+}
+
+// stopTokens are where generation ends: the model's end-of-sequence ids
+// (modeldir's EOSTokenIDs) and the tokenizer's end-of-text tokens.
+func stopTokens(p *modeldir.Pretrained) []int32 {
+	ids := slices.Clone(p.EOSTokenIDs)
+	for _, id := range endOfText(p.Tokenizer) {
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// undecodable lists the ids of the model's vocabulary that its tokenizer
+// cannot decode: the rows a vocabulary is padded with past the tokenizer.
+func undecodable(p *modeldir.Pretrained) []int32 {
+	var ids []int32
+	for id := range int32(p.Model.VocabSize()) {
+		if _, err := p.Tokenizer.Token(id); err != nil {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
 
 // endOfText lists the tokenizer's end-of-text tokens, where generation stops.
@@ -154,6 +193,9 @@ func endOfText(tok *tokenizer.Tokenizer) []int32 {
 	}
 	return ids
 }
+
+// errStopText ends a generation at a --stop string.
+var errStopText = errors.New("a stop string")
 
 // generatedToken is a token in --json output.
 type generatedToken struct {
@@ -203,7 +245,8 @@ func runGenerate(cmd *cobra.Command, f *generateFlags) error {
 	if f.bf16 {
 		gen = sample.NewGeneratorBF16(p.Model)
 	}
-	gen.Stop = endOfText(p.Tokenizer)
+	gen.Stop = stopTokens(p)
+	gen.Never = undecodable(p)
 	out := cmd.OutOrStdout()
 	rep := generateReport{Model: f.model, PromptTokens: len(prompt), Seed: f.s.Seed, Order: f.s.Order}
 	var conts []sample.Continuation
@@ -216,20 +259,34 @@ func runGenerate(cmd *cobra.Command, f *generateFlags) error {
 			fmt.Fprintf(out, "=== sample %d of %d ===\n", i+1, f.samples)
 		}
 		var s generatedSample
+		stop := sample.NewStopText(f.stop)
+		show := func(text []byte) error {
+			s.Text += string(text)
+			if f.json {
+				return nil
+			}
+			_, err := out.Write(text) // streamed as it comes
+			return err
+		}
 		toks, err := gen.Generate(prompt, f.maxTokens, sp, func(t sample.Token) error {
 			text, err := p.Tokenizer.Decode([]int32{t.ID})
 			if err != nil {
 				return err
 			}
-			s.Text += string(text)
 			s.Tokens = append(s.Tokens, generatedToken{Token: t, Text: string(text)})
-			if f.json {
-				return nil
+			safe, stopped := stop.Add(text)
+			if err := show(safe); err != nil {
+				return err
 			}
-			_, err = out.Write(text) // streamed as it comes
-			return err
+			if stopped {
+				return errStopText
+			}
+			return nil
 		})
-		if err != nil {
+		if err != nil && err != errStopText {
+			return err
+		}
+		if err := show(stop.Flush()); err != nil {
 			return err
 		}
 		if !f.json {

@@ -2,10 +2,15 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/xent-dev/xent/internal/tinyhf"
+	"github.com/xent-dev/xent/modeldir"
 )
 
 const tinyCorpus = "Light is refracted by the prism, and the colours are separated. "
@@ -201,5 +206,85 @@ func TestGenerateBF16(t *testing.T) {
 	b, _, _ := runXent(t, args...)
 	if a != b || strings.Count(a, `"logprob"`) < 12 {
 		t.Errorf("--bf16 output is not the same twice or has no log-probabilities:\n%s\n%s", a, b)
+	}
+}
+
+// tinyHFDir writes internal/tinyhf's directory name (a GPT-2 tokenizer of
+// 50,257 tokens, the vocabulary padded to 50,304) into a fresh directory.
+func tinyHFDir(t *testing.T, name string) string {
+	t.Helper()
+	spec, err := tinyhf.Find(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), name)
+	if err := tinyhf.Write(dir, spec, 1); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// generateJSON runs xent generate --json with args after --model dir.
+func generateJSON(t *testing.T, dir string, args ...string) generateReport {
+	t.Helper()
+	stdout, stderr, err := runXent(t, append([]string{"generate", "--model", dir, "--json"}, args...)...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	var r generateReport
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatalf("%v\n%s", err, stdout)
+	}
+	return r
+}
+
+// TestGenerateBOSAndStops checks, on a Qwen2.5-shaped directory: that the
+// prompt starts with BOS only when tokenizer_config.json says the
+// vocabulary adds it; that generation stops at an eos_token_id of
+// generation_config.json (one greedy decoding picks first) and at a --stop
+// string, which is not printed; and that the ids padded past the tokenizer
+// are the ones never sampled.
+func TestGenerateBOSAndStops(t *testing.T) {
+	dir := tinyHFDir(t, "qwen2.5-0.5b")
+	args := []string{"--prompt", "Light is", "--temperature", "0", "--max-tokens", "24"}
+	free := generateJSON(t, dir, args...)
+	os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), []byte(`{"add_bos_token": true}`), 0o644)
+	withBOS := generateJSON(t, dir, args...)
+	if withBOS.PromptTokens != free.PromptTokens+1 {
+		t.Errorf("add_bos_token true: a %d-token prompt, without it %d; want one more (BOS)", withBOS.PromptTokens, free.PromptTokens)
+	}
+	os.Remove(filepath.Join(dir, "tokenizer_config.json"))
+
+	text := free.Samples[0].Text
+	toks := free.Samples[0].Tokens
+	if len(toks) < 6 || len(text) < 12 {
+		t.Fatalf("greedy decoding gave %d tokens, %q: too few to cut", len(toks), text)
+	}
+	stopAt := toks[3].ID
+	firstStop := slices.IndexFunc(toks, func(g generatedToken) bool { return g.ID == stopAt })
+	os.WriteFile(filepath.Join(dir, "generation_config.json"), []byte(fmt.Sprintf(`{"eos_token_id": [7, %d]}`, stopAt)), 0o644)
+	eos := generateJSON(t, dir, args...)
+	if got := len(eos.Samples[0].Tokens); got != firstStop {
+		t.Errorf("eos_token_id [7, %d]: %d tokens generated, want the %d before it", stopAt, got, firstStop)
+	}
+	os.Remove(filepath.Join(dir, "generation_config.json"))
+
+	stop := text[5:9]
+	cut := generateJSON(t, dir, append(args, "--stop", "never there", "--stop", stop)...)
+	if want := text[:strings.Index(text, stop)]; cut.Samples[0].Text != want {
+		t.Errorf("--stop %q: text %q, want %q", stop, cut.Samples[0].Text, want)
+	}
+	plain, _, err := runXent(t, append([]string{"generate", "--model", dir}, append(args, "--stop", stop)...)...)
+	if err != nil || plain != text[:strings.Index(text, stop)]+"\n" {
+		t.Errorf("--stop %q streamed %q (%v), want %q", stop, plain, err, text[:strings.Index(text, stop)]+"\n")
+	}
+
+	p, err := modeldir.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	never := undecodable(p)
+	if len(never) != 50304-50257 || never[0] != 50257 || never[len(never)-1] != 50303 {
+		t.Errorf("undecodable ids %d..%d (%d of them), want the padding 50257..50303", never[0], never[len(never)-1], len(never))
 	}
 }
