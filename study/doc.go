@@ -1,5 +1,6 @@
 // Package study measures what teacher forcing leaves behind at inference,
-// on a trained model and held-out text: exposure bias and repetition.
+// on a trained model and held-out text: exposure bias and repetition; and
+// how much precision the loss computation needs.
 //
 // Held-out documents are consecutive, non-overlapping windows of a
 // held-out token stream (Documents), each as long as the study needs.
@@ -40,4 +41,15 @@
 // teacher-forced, give the human reference row. Every setting uses the
 // same prompts and the same random streams, so rows differ by the penalty
 // alone.
+//
+// # Precision (MeasureRows, SyntheticPrecision)
+//
+// The cross-entropy of a row, its log-sum-exp and its gradient computed in
+// bf16 and f16 arithmetic, emulated exactly (Format.Round after every
+// operation, in the order EmulatedCrossEntropy states, with sequential or
+// pairwise sums), with only the logits stored in bf16 or f16, and in
+// float32 by package loss's kernel, each against float64 in the same
+// order: on a checkpoint's held-out logits and on synthetic Gaussian rows
+// of chosen V and spread. OneStep and NextStep measure the loss change of
+// one optimizer step, the scale the errors are to be read against.
 package study

@@ -86,16 +86,26 @@ func (s Summation) String() string {
 // and returns the loss and the log-sum-exp. With f nil every R is the
 // identity: the float64 reference, in the same order.
 func EmulatedCrossEntropy(f *Format, sum Summation, z []float32, y int, grad []float64) (lossValue, lse float64) {
-	r := func(x float64) float64 { return x }
-	if f != nil {
-		r = f.Round
+	return emulated(f, f, sum, z, y, grad)
+}
+
+// emulated is EmulatedCrossEntropy with the logits stored in format in
+// and the arithmetic done in format ops (nil: float64, unrounded).
+func emulated(in, ops *Format, sum Summation, z []float32, y int, grad []float64) (lossValue, lse float64) {
+	id := func(x float64) float64 { return x }
+	r, rin := id, id
+	if ops != nil {
+		r = ops.Round
+	}
+	if in != nil {
+		rin = in.Round
 	}
 	m := math.Inf(-1)
 	for _, v := range z {
-		m = max(m, r(float64(v)))
+		m = max(m, rin(float64(v)))
 	}
 	for i, v := range z {
-		grad[i] = r(math.Exp(r(r(float64(v)) - m))) // eᵢ, kept in grad
+		grad[i] = r(math.Exp(r(rin(float64(v)) - m))) // eᵢ, kept in grad
 	}
 	var s float64
 	if sum == Pairwise {
@@ -106,7 +116,7 @@ func EmulatedCrossEntropy(f *Format, sum Summation, z []float32, y int, grad []f
 		}
 	}
 	lse = r(m + r(math.Log(s)))
-	lossValue = r(lse - r(float64(z[y])))
+	lossValue = r(lse - rin(float64(z[y])))
 	for i, e := range grad {
 		grad[i] = r(e / s)
 	}
@@ -132,15 +142,21 @@ type Arithmetic struct {
 	Name   string
 	Format *Format // nil: xent's float32 kernel (package loss)
 	Sum    Summation
+	// StorageOnly: only the logits are rounded to Format; the arithmetic
+	// is float64's. What is left of the error is the logits' storage,
+	// which no accumulation precision removes.
+	StorageOnly bool
 }
 
 // Arithmetics are the ways the study compares, in table order.
 var Arithmetics = []Arithmetic{
-	{"bf16 sequential", &BF16, Sequential},
-	{"bf16 pairwise", &BF16, Pairwise},
-	{"f16 sequential", &F16, Sequential},
-	{"f16 pairwise", &F16, Pairwise},
-	{"f32 (xent kernel)", nil, 0},
+	{"bf16 sequential", &BF16, Sequential, false},
+	{"bf16 pairwise", &BF16, Pairwise, false},
+	{"f16 sequential", &F16, Sequential, false},
+	{"f16 pairwise", &F16, Pairwise, false},
+	{"bf16 logits, f64 math", &BF16, Pairwise, true},
+	{"f16 logits, f64 math", &F16, Pairwise, true},
+	{"f32 (xent kernel)", nil, 0, false},
 }
 
 // PrecisionRow is the error of one arithmetic against float64 over a set
@@ -206,6 +222,8 @@ func MeasureRows(what string, logits []float32, y []int32, n, v int) ([]Precisio
 				for j, g := range got32 {
 					got[j] = float64(g)
 				}
+			} else if a.StorageOnly {
+				l, lse = emulated(a.Format, nil, a.Sum, z, t, got)
 			} else {
 				l, lse = EmulatedCrossEntropy(a.Format, a.Sum, z, t, got)
 			}

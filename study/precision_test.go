@@ -171,3 +171,14 @@ func TestPrecisionPlot(t *testing.T) {
 		t.Error("a plot of no rows written")
 	}
 }
+
+// Storage only: the logits (0, 1.00390625) rounded to bf16 are (0, 1), and
+// the rest is float64's: the loss is exactly float64's for (0, 1).
+func TestStorageOnly(t *testing.T) {
+	g := make([]float64, 2)
+	l, _ := emulated(&BF16, nil, Pairwise, []float32{0, 1.00390625}, 1, g)
+	want, _ := emulated(nil, nil, Pairwise, []float32{0, 1}, 1, make([]float64, 2))
+	if l != want || want != math.Log(1+math.E)-1 {
+		t.Errorf("storage-only bf16 loss %g, want %g", l, want)
+	}
+}

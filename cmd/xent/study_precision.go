@@ -48,7 +48,9 @@ the same order of operations:
   grad = R(e / s), and R(p_target − 1) at the target
 
 with the exponentials summed left to right (sequential) or in a balanced
-tree (pairwise). The rows are synthetic, V logits from N(0, σ²) for every
+tree (pairwise); and with only the logits stored in bf16 or f16 and the
+arithmetic in float64, which separates the storage's error from the
+arithmetic's. The rows are synthetic, V logits from N(0, σ²) for every
 V in --vocabs and σ in --spreads, targets drawn from each row's softmax;
 and, with --model, the checkpoint's own logits on --docs held-out
 documents of --length tokens. With --model it also measures how much

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/xent-dev/xent/study"
 )
 
 // TestStudyPrecision: on a tiny model the study measures the checkpoint's
@@ -25,7 +27,7 @@ func TestStudyPrecision(t *testing.T) {
 		t.Errorf("no model in the source: %s", stdout)
 	}
 	rows := out["rows"].([]any)
-	if want := 5 * (1 + 2*2); len(rows) != want {
+	if want := len(study.Arithmetics) * (1 + 2*2); len(rows) != want {
 		t.Errorf("%d rows, want %d", len(rows), want)
 	}
 	first := rows[0].(map[string]any)
