@@ -14,6 +14,11 @@
 //     at a time), and tokenizer.json or GPT-2's vocab.json and merges.txt.
 //     pytorch_model.bin is not read (a message says to convert it).
 //
+// A GGUF file (a path ending in .gguf) loads as a model too: llama, qwen2,
+// qwen3 and gpt2 architectures, every tensor dequantized to float32, with
+// the tokenizer its tokenizer.ggml.* keys hold (gguf.go says what is read
+// and what is refused).
+//
 // Save writes the first three files of the same layout, so a fine-tuned
 // model loads like any other.
 //
@@ -78,10 +83,14 @@ type Pretrained struct {
 	Settings json.RawMessage
 }
 
-// Load reads the model directory dir. If dir is missing because a save was
+// Load reads the model directory dir, or the GGUF file dir names when it
+// ends in .gguf (loadGGUF). If dir is missing because a save was
 // killed between its two renames, it first moves the last complete save
 // back (see ClaimOutput).
 func Load(dir string) (*Pretrained, error) {
+	if IsGGUF(dir) {
+		return loadGGUF(dir)
+	}
 	cfgPath := filepath.Join(dir, ConfigFile)
 	raw, err := os.ReadFile(cfgPath)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -167,11 +176,14 @@ func loadTokenizer(dir string) (*tokenizer.Tokenizer, error) {
 }
 
 // LoadTokenizer resolves what a user gives wherever a tokenizer is asked
-// for (--tokenizer): a model directory, whose tokenizer it loads without
+// for (--tokenizer): a GGUF file (its tokenizer.ggml.* keys), a model directory, whose tokenizer it loads without
 // the weights (recovering an interrupted save as Load does), or anything
 // tokenizer.Load takes (a built-in name, a tokenizer.json, a directory of
 // GPT-2's files).
 func LoadTokenizer(spec string) (*tokenizer.Tokenizer, error) {
+	if IsGGUF(spec) {
+		return loadGGUFTokenizer(spec)
+	}
 	if !slices.Contains(tokenizer.BuiltinNames, spec) {
 		if _, err := recoverInterrupted(spec); err != nil {
 			return nil, err
@@ -269,9 +281,12 @@ func (p *Pretrained) Provenance() (provenance.Model, error) {
 
 // ModelProvenance names the model directory dir in a report: its path
 // and the SHA-256 of its weight file (of a sharded checkpoint's shards,
-// one after the other in WeightFiles' order).
+// one after the other in WeightFiles' order; of a GGUF file, the file).
 func ModelProvenance(dir string) (provenance.Model, error) {
-	files, err := WeightFiles(dir)
+	files, err := []string{dir}, error(nil)
+	if !IsGGUF(dir) {
+		files, err = WeightFiles(dir)
+	}
 	if err != nil {
 		return provenance.Model{}, err
 	}

@@ -1,0 +1,146 @@
+package tokenizer
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// GGUFVocab is the tokenizer a GGUF file carries in its "tokenizer.ggml.*"
+// keys, as llama.cpp's loader reads them (llama_vocab::impl::load in
+// src/llama-vocab.cpp at the llama.cpp commit format/gguf's doc names).
+// The caller reads the keys (modeldir does, from a gguf.File), so that
+// this package needs no GGUF reader.
+type GGUFVocab struct {
+	Model  string   // tokenizer.ggml.model: "gpt2" (byte-level BPE) is built; "llama" (SentencePiece) is refused for now
+	Pre    string   // tokenizer.ggml.pre: the pre-tokenizer's name (ggufPre)
+	Tokens []string // tokenizer.ggml.tokens: id → spelling (byte-level alphabet for gpt2)
+	// Types is tokenizer.ggml.token_type (llama_token_attr's older
+	// numbering: 1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused,
+	// 6 byte); nil means all normal.
+	Types  []int64
+	Merges []string // tokenizer.ggml.merges: "left right", highest priority first
+}
+
+// GGUF token types (llama.cpp's LLAMA_TOKEN_TYPE_*).
+const (
+	ggufControl     = 3
+	ggufUserDefined = 4
+)
+
+// ggufPre maps the tokenizer.ggml.pre names llama.cpp gives the families
+// xent models to its pre-tokenizer: the regexes of
+// llm_tokenizer_bpe's constructor (src/llama-vocab.cpp), each a Split
+// that isolates its matches, applied in turn, and whether its BPE looks a
+// whole piece up in the vocabulary before merging (ignore_merges; llama.cpp
+// sets it for LLAMA_VOCAB_PRE_TYPE_LLAMA3 only). Other names are refused.
+var ggufPre = map[string]struct {
+	regexes      []string
+	ignoreMerges bool
+}{
+	"llama-bpe":   {regexes: []string{llama3Regex}, ignoreMerges: true},
+	"llama3":      {regexes: []string{llama3Regex}, ignoreMerges: true},
+	"llama-v3":    {regexes: []string{llama3Regex}, ignoreMerges: true},
+	"falcon3":     {regexes: []string{llama3Regex}, ignoreMerges: true},
+	"qwen2":       {regexes: []string{qwen2Regex}},
+	"gpt-2":       {regexes: []string{gpt2Regex}},
+	"smollm":      {regexes: []string{`\p{N}`, gpt2Regex}},
+	"deepseek-v3": {regexes: []string{`\p{N}{1,3}`, "[\u4e00-\u9fa5\u3040-\u309f\u30a0-\u30ff]+", "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+"}},
+}
+
+const (
+	gpt2Regex   = `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)`
+	llama3Regex = `(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
+	qwen2Regex  = `(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
+)
+
+// GGUFPreNames are the tokenizer.ggml.pre names LoadGGUF knows, sorted.
+func GGUFPreNames() []string {
+	names := make([]string, 0, len(ggufPre))
+	for n := range ggufPre {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// LoadGGUF builds the tokenizer of a GGUF file from its vocabulary. A gpt2
+// model becomes the tokenizer.json its pre name stands for, read by
+// LoadHF (so one BPE implementation serves both): the tokens as the BPE
+// vocabulary, the merges, the pre name's Splits followed by a ByteLevel
+// without its own regex, and the control and user-defined tokens as
+// added tokens (control ones special), as llama.cpp matches them before
+// pre-tokenizing. No normalizer is applied, as llama.cpp applies none to
+// a BPE vocabulary (Qwen's tokenizer.json has NFC; on NFC text, which
+// nearly all text is, the two agree).
+func LoadGGUF(v GGUFVocab) (*Tokenizer, error) {
+	switch v.Model {
+	case "gpt2":
+	case "llama":
+		return nil, fmt.Errorf("tokenizer: GGUF tokenizer.ggml.model %q (SentencePiece) is not read yet; only \"gpt2\" (byte-level BPE) is", v.Model)
+	default:
+		return nil, fmt.Errorf("tokenizer: GGUF tokenizer.ggml.model %q is not supported (only \"gpt2\")", v.Model)
+	}
+	pre, ok := ggufPre[v.Pre]
+	if !ok {
+		return nil, fmt.Errorf("tokenizer: GGUF tokenizer.ggml.pre %q is not one xent knows (%s)", v.Pre, strings.Join(GGUFPreNames(), ", "))
+	}
+	if len(v.Tokens) == 0 {
+		return nil, fmt.Errorf("tokenizer: GGUF tokenizer.ggml.tokens is empty")
+	}
+	if v.Types != nil && len(v.Types) != len(v.Tokens) {
+		return nil, fmt.Errorf("tokenizer: GGUF tokenizer.ggml.token_type has %d entries for %d tokens", len(v.Types), len(v.Tokens))
+	}
+	vocab := make(map[string]int, len(v.Tokens))
+	type added struct {
+		ID         int    `json:"id"`
+		Content    string `json:"content"`
+		SingleWord bool   `json:"single_word"`
+		LStrip     bool   `json:"lstrip"`
+		RStrip     bool   `json:"rstrip"`
+		Normalized bool   `json:"normalized"`
+		Special    bool   `json:"special"`
+	}
+	addedTokens := []added{}
+	for id, s := range v.Tokens {
+		if prev, dup := vocab[s]; dup {
+			return nil, fmt.Errorf("tokenizer: GGUF tokenizer.ggml.tokens: token %d %q repeats token %d", id, s, prev)
+		}
+		vocab[s] = id
+		if v.Types != nil && (v.Types[id] == ggufControl || v.Types[id] == ggufUserDefined) {
+			addedTokens = append(addedTokens, added{ID: id, Content: s, Special: v.Types[id] == ggufControl})
+		}
+	}
+	for i, m := range v.Merges {
+		if strings.Count(m, " ") != 1 {
+			return nil, fmt.Errorf("tokenizer: GGUF tokenizer.ggml.merges[%d] %q is not two tokens separated by one space", i, m)
+		}
+	}
+	pres := make([]any, 0, len(pre.regexes)+1)
+	for _, re := range pre.regexes {
+		pres = append(pres, map[string]any{"type": "Split", "pattern": map[string]string{"Regex": re}, "behavior": "Isolated", "invert": false})
+	}
+	pres = append(pres, map[string]any{"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": false, "use_regex": false})
+	file := map[string]any{
+		"version":        "1.0",
+		"added_tokens":   addedTokens,
+		"normalizer":     nil,
+		"pre_tokenizer":  map[string]any{"type": "Sequence", "pretokenizers": pres},
+		"post_processor": nil,
+		"decoder":        map[string]any{"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": false, "use_regex": false},
+		"model": map[string]any{"type": "BPE", "vocab": vocab, "merges": slices.Clip(v.Merges),
+			"ignore_merges": pre.ignoreMerges, "byte_fallback": false, "fuse_unk": false},
+	}
+	data, err := json.Marshal(file)
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer: GGUF vocabulary: %w", err)
+	}
+	t, err := LoadHF(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer: GGUF vocabulary (pre %q): %w", v.Pre, err)
+	}
+	return t, nil
+}
