@@ -20,14 +20,14 @@ const (
 	// never a target, so the document's first token is not scored; no BOS.
 	Strided Scheme = "strided"
 	// LlamaCpp is llama.cpp's perplexity tool (tools/perplexity/perplexity.cpp,
-	// perplexity()): the text is tokenized as llama.cpp does, with BOS
-	// before it when the vocabulary adds one (Options.AddBOS: Llama 2 and 3,
-	// Mistral, Gemma, Phi-3; not Qwen, GPT-2 or SmolLM2); that stream is cut
-	// into floor(n/ctx) chunks of ctx tokens (a partial last chunk is
-	// dropped); with AddBOS each chunk's first token is replaced by BOS for
-	// the forward pass, without it the chunk is left as it is; and the
-	// targets of logits ctx/2 to ctx−2, the second half of the chunk, are
-	// scored.
+	// perplexity(), read at commit 050fc7f3): the text is tokenized as
+	// llama.cpp does, with BOS before it when the vocabulary adds one
+	// (Options.AddBOS: Llama 2 and 3, Mistral, Gemma, Phi-3; not Qwen,
+	// GPT-2 or SmolLM2); that stream is cut into floor(n/ctx) chunks of ctx
+	// tokens (a partial last chunk is dropped); with AddBOS each chunk's
+	// first token is replaced by BOS for the forward pass, without it the
+	// chunk is left as it is; and the targets of logits ctx/2 to ctx−2, the
+	// second half of the chunk, are scored.
 	LlamaCpp Scheme = "llamacpp"
 )
 

@@ -18,8 +18,10 @@ const TokenizerConfigFile = "tokenizer_config.json"
 // _try_load_from_tokenizer_json): tokenizer_config.json's add_bos_token
 // where it is true or false (Gemma, Llama 2: true; Qwen2.5: false), else
 // whether tokenizer.json's post-processor template (a TemplateProcessing,
-// alone or inside a Sequence, as Llama 3's) starts with the BOS token. An
-// xent checkpoint adds BOS: xent eval and training's evaluation condition a
+// alone or inside a Sequence, as Llama 3's) starts with the BOS token.
+// (gguf-py also takes RobertaProcessing, and without tokenizer_config.json
+// any leading special token, as add_bos; no family xent loads has either.)
+// An xent checkpoint adds BOS: xent eval and training's evaluation condition a
 // document's first token on it. bos is the directory's BOS, or −1 if it has
 // none.
 func addsBOS(p *Pretrained, bos int32) (bool, error) {

@@ -49,7 +49,7 @@ strided (ctx=L, stride=S): Hugging Face Transformers docs, "Perplexity of
     per-token NLLs are summed exactly instead.
 
 llamacpp (ctx=n_ctx, add_bos): llama.cpp tools/perplexity/perplexity.cpp,
-    perplexity() (the ppl_stride == 0 path):
+    perplexity() (the ppl_stride == 0 path; read at commit 050fc7f3):
         add_bos = llama_vocab_get_add_bos(vocab)
         tokens = common_tokenize(ctx, params.prompt, true)  # BOS first iff add_bos
         n_chunk = tokens.size() / n_ctx          # a partial last chunk is dropped
