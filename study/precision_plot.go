@@ -19,9 +19,9 @@ const plotFloor = 1e-10
 // Plot writes the synthetic rows' errors against V as an SVG (or the
 // format path's extension names), atomically: one column per logit
 // spread, the mean |Δloss| above the gradient's relative L2 error, one
-// line per arithmetic, log-log; with a step change, the loss panels carry
-// |loss change of one optimizer step| as a dashed line. Errors of zero are
-// drawn at 1e-10.
+// line per arithmetic, log-log, and the legend in a last column; with a
+// step change, the loss panels carry |loss change of one optimizer step|
+// as a dashed line. Errors of zero are drawn at 1e-10.
 func (p Precision) Plot(path string) error {
 	var spreads []float64
 	for _, r := range p.Rows {
@@ -32,7 +32,29 @@ func (p Precision) Plot(path string) error {
 	if len(spreads) == 0 {
 		return fmt.Errorf("study: precision: no synthetic rows to plot")
 	}
-	plots := [][]*plot.Plot{make([]*plot.Plot, len(spreads)), make([]*plot.Plot, len(spreads))}
+	var vocabs []float64
+	for _, r := range p.Rows {
+		if r.Logits == "synthetic" && !containsFloat(vocabs, float64(r.V)) {
+			vocabs = append(vocabs, float64(r.V))
+		}
+	}
+	var vTicks []plot.Tick
+	for _, v := range vocabs {
+		label := fmt.Sprint(v)
+		if int(v)%1024 == 0 {
+			label = fmt.Sprintf("%dk", int(v)/1024)
+		}
+		vTicks = append(vTicks, plot.Tick{Value: v, Label: label})
+	}
+	// One column per spread, and a last one for the legend.
+	legend := plot.New()
+	legend.HideAxes()
+	legend.Legend.Top, legend.Legend.Left = true, true
+	legend.Legend.TextStyle.Font.Size = vg.Points(11)
+	blank := plot.New()
+	blank.HideAxes()
+	plots := [][]*plot.Plot{make([]*plot.Plot, len(spreads)+1), make([]*plot.Plot, len(spreads)+1)}
+	plots[0][len(spreads)], plots[1][len(spreads)] = legend, blank
 	for c, sd := range spreads {
 		lp, gp := plot.New(), plot.New()
 		lp.Title.Text = fmt.Sprintf("logit std %g: loss error", sd)
@@ -42,9 +64,8 @@ func (p Precision) Plot(path string) error {
 		for _, q := range []*plot.Plot{lp, gp} {
 			q.X.Label.Text = "vocabulary V"
 			q.X.Scale, q.Y.Scale = plot.LogScale{}, plot.LogScale{}
-			q.X.Tick.Marker, q.Y.Tick.Marker = plot.LogTicks{Prec: -1}, plot.LogTicks{Prec: -1}
+			q.X.Tick.Marker, q.Y.Tick.Marker = plot.ConstantTicks(vTicks), plot.LogTicks{Prec: 1}
 			q.Add(plotter.NewGrid())
-			q.Legend.Top, q.Legend.Left = true, true
 		}
 		for k, a := range Arithmetics {
 			var lxy, gxy plotter.XYs
@@ -65,7 +86,9 @@ func (p Precision) Plot(path string) error {
 				l.Color, pts.Color = plotutil.Color(k), plotutil.Color(k)
 				pts.Shape = plotutil.Shape(k)
 				s.q.Add(l, pts)
-				s.q.Legend.Add(a.Name, l, pts)
+				if c == 0 && s.q == lp {
+					legend.Legend.Add(a.Name, l, pts)
+				}
 			}
 		}
 		if p.Step != nil && p.Step.Change != 0 {
@@ -82,15 +105,17 @@ func (p Precision) Plot(path string) error {
 			}
 			l.Dashes = []vg.Length{vg.Points(4), vg.Points(2)}
 			lp.Add(l)
-			lp.Legend.Add("one AdamW step", l)
+			if c == 0 {
+				legend.Legend.Add("|Δloss| of one optimizer step", l)
+			}
 		}
 		plots[0][c], plots[1][c] = lp, gp
 	}
-	c, err := plotfile.Canvas(path, vg.Length(len(spreads))*4*vg.Inch, 7*vg.Inch)
+	c, err := plotfile.Canvas(path, vg.Length(len(spreads)+1)*3.5*vg.Inch, 7*vg.Inch)
 	if err != nil {
 		return err
 	}
-	tiles := draw.Tiles{Rows: 2, Cols: len(spreads), PadX: 4 * vg.Millimeter, PadY: 4 * vg.Millimeter,
+	tiles := draw.Tiles{Rows: 2, Cols: len(spreads) + 1, PadX: 4 * vg.Millimeter, PadY: 4 * vg.Millimeter,
 		PadTop: 2 * vg.Millimeter, PadBottom: 2 * vg.Millimeter, PadLeft: 2 * vg.Millimeter, PadRight: 2 * vg.Millimeter}
 	canvases := plot.Align(plots, tiles, draw.New(c))
 	for i := range plots {
