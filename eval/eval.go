@@ -297,6 +297,7 @@ type doc struct {
 	base      int
 	prevClass Class // of the last byte added, for word starts
 	reached   int   // the end of the last scored window, a token index
+	added     bool  // a block was added: the next continues the text
 }
 
 func (e *Evaluator) newDoc() *doc {
@@ -307,7 +308,11 @@ func (e *Evaluator) newDoc() *doc {
 // add tokenizes a piece of the document, which ends at a safe cut, with
 // its bytes' classes.
 func (d *doc) add(text []byte, classes []Class) error {
-	ids := d.e.tok.Encode(text)
+	ids, err := d.e.tok.EncodeBlock(text, nil, !d.added, 1)
+	if err != nil {
+		return err
+	}
+	d.added = true
 	off := 0
 	for _, id := range ids {
 		b, err := d.e.tok.Token(id)

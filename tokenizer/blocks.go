@@ -18,6 +18,11 @@ import (
 // end of what has been read so far. f must not keep the block: its bytes
 // are reused once f returns. An error from r or f ends Blocks with it.
 func Blocks(r io.Reader, size int, specials []string, f func(block []byte) error) error {
+	return blocksBy(r, size, func(text []byte) int { return blockCut(text, specials) }, f)
+}
+
+// blocksBy is Blocks with cut giving the last safe cut of a text, or -1.
+func blocksBy(r io.Reader, size int, cut func(text []byte) int, f func(block []byte) error) error {
 	size = max(size, 1)
 	var buf []byte
 	need := size // the bytes to hold before looking for a cut
@@ -32,9 +37,9 @@ func Blocks(r io.Reader, size int, specials []string, f func(block []byte) error
 		if !final && len(buf) < need {
 			continue
 		}
-		cut := len(buf)
+		cut, cutAt := len(buf), cut
 		if !final {
-			if cut = blockCut(buf, specials); cut <= 0 {
+			if cut = cutAt(buf); cut <= 0 {
 				need = 2 * len(buf) // no cut yet: read as much again
 				continue
 			}

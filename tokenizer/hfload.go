@@ -36,6 +36,7 @@ func LoadPipeline(r io.Reader) (*Pipeline, error) {
 		l.added(p, f.AddedTokens)
 		p.post = l.postProcessor(parseStage(l, f.PostProcessor, "post_processor"), "post_processor", p.tokenIDs)
 		p.setRaw()
+		p.setCuts()
 	}
 	if len(l.problems) > 0 {
 		return nil, fmt.Errorf("tokenizer: tokenizer.json uses what xent does not support: %s", strings.Join(l.problems, "; "))

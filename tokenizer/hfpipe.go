@@ -59,12 +59,16 @@ func (t *Tokenizer) Template() (before, after []int32) {
 
 // Blocks is the package's Blocks for t: the text of r handed to f a block
 // at a time, cut where t's ids cannot change. A tokenizer.json read as a
-// Pipeline has no cut known to be safe (a normalizer may prepend to every
-// block, and Gemma's BPE sees the whole text as one word), so it is handed
-// on whole, in one block.
+// Pipeline is cut where Pipeline.BlockCut allows; one whose stages allow no
+// cut (a Strip normalizer, a general regex) is handed on whole, in one
+// block. Encode each block with EncodeBlock, which tells a Pipeline that a
+// block after the first continues the text.
 func (t *Tokenizer) Blocks(r io.Reader, size int, specials []string, f func(block []byte) error) error {
 	if t.pipe == nil {
 		return Blocks(r, size, specials, f)
+	}
+	if t.pipe.cuts.on {
+		return blocksBy(r, size, func(text []byte) int { return t.pipe.BlockCut(text, specials) }, f)
 	}
 	all, err := io.ReadAll(r)
 	if err != nil {
@@ -74,6 +78,17 @@ func (t *Tokenizer) Blocks(r io.Reader, size int, specials []string, f func(bloc
 		return nil
 	}
 	return f(all)
+}
+
+// EncodeBlock returns the ids of a block that Blocks handed on, with the
+// special tokens named in allowed recognised (EncodeParallel, over workers
+// goroutines); first says that it is the stream's first block. Joined,
+// the blocks' ids are the whole text's.
+func (t *Tokenizer) EncodeBlock(block []byte, allowed []string, first bool, workers int) ([]int32, error) {
+	if t.pipe != nil {
+		return t.pipe.Encode(block, EncodeOptions{Allowed: allowed, Continues: !first})
+	}
+	return t.EncodeParallel(block, allowed, workers)
 }
 
 // setRaw sets p.raw when the pre-tokenizer ends in a ByteLevel without

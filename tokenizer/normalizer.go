@@ -106,3 +106,20 @@ func (ns normalizers) normalize(s string) string {
 	}
 	return s
 }
+
+// normalizeBlock is n.normalize, except that with cont (s continues an
+// earlier block of the text) a Prepend puts nothing in front of s.
+func normalizeBlock(n normalizer, s string, cont bool) string {
+	switch x := n.(type) {
+	case prepend:
+		if cont {
+			return s
+		}
+	case normalizers:
+		for _, m := range x {
+			s = normalizeBlock(m, s, cont)
+		}
+		return s
+	}
+	return n.normalize(s)
+}

@@ -44,6 +44,7 @@ type Pipeline struct {
 		pre preTokenizer // nil: none
 	}
 	source []byte // the tokenizer.json it was read from, if kept
+	cuts   pipeCuts
 }
 
 // A postItem is one step of the single-sequence template: the input's own
@@ -77,6 +78,12 @@ type EncodeOptions struct {
 	// template: Llama 2's <s>, Gemma's <bos>), as Hugging Face's
 	// add_special_tokens=True.
 	AddSpecial bool
+	// Continues says that the text is a block after the first of a longer
+	// text, cut where BlockCut allows: what a normalizer or pre-tokenizer
+	// puts at the start of a text (Llama 2's Prepend ▁, Metaspace's and
+	// ByteLevel's prefix) is not put in front of it, so that the blocks'
+	// ids join into the whole text's.
+	Continues bool
 }
 
 // Encode returns the ids of text. It is an error to allow a name that is
@@ -98,11 +105,11 @@ func (p *Pipeline) Encode(text []byte, opt EncodeOptions) ([]int32, error) {
 				ids = append(ids, it.ids...)
 				continue
 			}
-			ids = p.encodeText(validUTF8(text), allowed, ids)
+			ids = p.encodeText(validUTF8(text), opt.Continues, allowed, ids)
 		}
 		return ids, nil
 	}
-	return p.encodeText(validUTF8(text), allowed, ids), nil
+	return p.encodeText(validUTF8(text), opt.Continues, allowed, ids), nil
 }
 
 // validUTF8 reads text with each byte that does not start a valid UTF-8
@@ -122,39 +129,40 @@ func validUTF8(text []byte) string {
 
 // encodeText appends the ids of s (Hugging Face's
 // AddedVocabulary::extract_and_normalize, then pre-tokenization and the
-// model).
-func (p *Pipeline) encodeText(s string, allowed func(int32) bool, out []int32) []int32 {
+// model). cont: s continues an earlier block (EncodeOptions.Continues).
+func (p *Pipeline) encodeText(s string, cont bool, allowed func(int32) bool, out []int32) []int32 {
 	at := 0
 	for _, f := range p.rawTrie.find(s, p.added, allowed) {
 		// A match may start inside the white space that the one before took
 		// by rstrip: Hugging Face keeps both, overlapping, and so do we.
 		if f.start > at {
-			out = p.encodeNormalized(s[at:f.start], at == 0, allowed, out)
+			out = p.encodeNormalized(s[at:f.start], at == 0 && !cont, at == 0 && cont, allowed, out)
 		}
 		out = append(out, p.added[f.tok].id)
 		at = f.end
 	}
 	if at < len(s) || s == "" {
-		out = p.encodeNormalized(s[at:], at == 0, allowed, out)
+		out = p.encodeNormalized(s[at:], at == 0 && !cont, at == 0 && cont, allowed, out)
 	}
 	return out
 }
 
 // encodeNormalized normalizes s, cuts out the added tokens that match
-// normalized text, and encodes the rest.
-func (p *Pipeline) encodeNormalized(s string, first bool, allowed func(int32) bool, out []int32) []int32 {
+// normalized text, and encodes the rest. first: s starts the text; cont:
+// s starts a block that continues an earlier one.
+func (p *Pipeline) encodeNormalized(s string, first, cont bool, allowed func(int32) bool, out []int32) []int32 {
 	if p.normalizer != nil {
-		s = p.normalizer.normalize(s)
+		s = normalizeBlock(p.normalizer, s, cont)
 	}
 	at := 0
 	for _, f := range p.normTrie.find(s, p.added, allowed) {
 		if f.start > at {
-			out = p.encodePieces(piece{s[at:f.start], first && at == 0}, out)
+			out = p.encodePieces(piece{s[at:f.start], first && at == 0, cont && at == 0}, out)
 		}
 		out = append(out, p.added[f.tok].id)
 		at = f.end
 	}
-	return p.encodePieces(piece{s[at:], first && at == 0}, out)
+	return p.encodePieces(piece{s[at:], first && at == 0, cont && at == 0}, out)
 }
 
 func (p *Pipeline) encodePieces(whole piece, out []int32) []int32 {

@@ -8,10 +8,13 @@ import (
 
 // A piece of text on its way through a tokenizer.json pipeline. first says
 // that it starts where the input text starts (Metaspace's "first" prepend
-// scheme needs it).
+// scheme needs it). cont says that it starts a block after the first
+// (EncodeOptions.Continues) and continues the previous block's last piece:
+// the whole text has no cut there, so nothing is put in front of it.
 type piece struct {
 	text  string
 	first bool
+	cont  bool
 }
 
 // A preTokenizer cuts each piece into smaller ones, as a tokenizer.json
@@ -67,6 +70,9 @@ func spansOf(s string, ms [][2]int, invert bool) []span {
 // splitPiece cuts p at the spans by behaviour b (NormalizedString::split)
 // and appends the non-empty results to out.
 func splitPiece(out []piece, p piece, spans []span, b behavior) []piece {
+	// A piece that continues the previous block still does after the split
+	// if it starts with text between matches (see Pipeline.cutAt).
+	cont := p.cont && (len(spans) == 0 || !spans[0].match)
 	var kept []span // match now means "remove"
 	switch b {
 	case isolated:
@@ -106,7 +112,7 @@ func splitPiece(out []piece, p piece, spans []span, b behavior) []piece {
 	}
 	for _, s := range kept {
 		if !s.match && s.end > s.start {
-			out = append(out, piece{p.text[s.start:s.end], p.first && s.start == 0})
+			out = append(out, piece{p.text[s.start:s.end], p.first && s.start == 0, cont && s.start == 0})
 		}
 	}
 	return out
@@ -130,17 +136,18 @@ func (sp split) preTokenize(in []piece) []piece {
 		}
 		// Isolated (the usual case) keeps matches and gaps alike as pieces.
 		prev := 0
+		cont := p.cont && (len(ms) == 0 || ms[0][0] > 0)
 		for _, m := range ms {
 			if m[0] > prev {
-				out = append(out, piece{p.text[prev:m[0]], p.first && prev == 0})
+				out = append(out, piece{p.text[prev:m[0]], p.first && prev == 0, cont && prev == 0})
 			}
 			if m[1] > m[0] {
-				out = append(out, piece{p.text[m[0]:m[1]], p.first && m[0] == 0})
+				out = append(out, piece{p.text[m[0]:m[1]], p.first && m[0] == 0, false})
 			}
 			prev = m[1]
 		}
 		if prev < len(p.text) {
-			out = append(out, piece{p.text[prev:], p.first && prev == 0})
+			out = append(out, piece{p.text[prev:], p.first && prev == 0, cont && prev == 0})
 		}
 	}
 	return out
@@ -230,17 +237,19 @@ type byteLevel struct{ addPrefixSpace, useRegex bool }
 func (bl byteLevel) preTokenize(in []piece) []piece {
 	out := make([]piece, 0, len(in))
 	for _, p := range in {
-		if bl.addPrefixSpace && !strings.HasPrefix(p.text, " ") {
+		if bl.addPrefixSpace && !p.cont && !strings.HasPrefix(p.text, " ") {
 			p.text = " " + p.text
 		}
 		if !bl.useRegex {
-			out = append(out, piece{byteLevelEncode([]byte(p.text)), p.first})
+			out = append(out, piece{byteLevelEncode([]byte(p.text)), p.first, p.cont})
 			continue
 		}
+		// GPT-2's pattern cuts before the letter a block starts with (see
+		// Pipeline.cutAt): no piece continues the previous block.
 		b := []byte(p.text)
 		for i := 0; i < len(b); {
 			j := GPT2.next(b, i)
-			out = append(out, piece{byteLevelEncode(b[i:j]), p.first && i == 0})
+			out = append(out, piece{byteLevelEncode(b[i:j]), p.first && i == 0, false})
 			i = j
 		}
 	}
@@ -269,7 +278,7 @@ func (ms metaspace) preTokenize(in []piece) []piece {
 	out := make([]piece, 0, len(in))
 	for _, p := range in {
 		p.text = strings.ReplaceAll(p.text, " ", rep)
-		if !strings.HasPrefix(p.text, rep) && (ms.scheme == prependAlways || ms.scheme == prependFirst && p.first) {
+		if !strings.HasPrefix(p.text, rep) && !p.cont && (ms.scheme == prependAlways || ms.scheme == prependFirst && p.first) {
 			p.text = rep + p.text
 		}
 		if !ms.split {

@@ -155,8 +155,10 @@ func runTokenize(cmd *cobra.Command, f *tokenizeFlags) error {
 	if err := write(before); err != nil {
 		return err
 	}
+	first := true
 	err = tok.Blocks(cmd.InOrStdin(), f.blockBytes, allowed, func(block []byte) error {
-		ids, err := tok.EncodeParallel(block, allowed, f.threads)
+		ids, err := tok.EncodeBlock(block, allowed, first, f.threads)
+		first = false
 		if err != nil {
 			return err
 		}
