@@ -17,7 +17,7 @@ func TestPipelineBlocks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opticks := opticksTwice(t)[:300000]
+	opticks := opticksTwice(t)[:100000]
 	for _, name := range modelNames {
 		t.Run(name, func(t *testing.T) {
 			tok, err := Load(modelFile(t, name))
@@ -42,7 +42,7 @@ func TestPipelineBlocks(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				for _, size := range []int{1, 100, 1000} {
+				for _, size := range []int{1, 500} {
 					var got []int32
 					var joined []byte
 					blocks := 0
