@@ -86,6 +86,9 @@ func loadGGUF(path string) (*Pretrained, error) {
 	} else if ok {
 		p.EOSTokenIDs = []int32{id}
 	}
+	if p.AddBOS, err = ggufAddsBOS(f); err != nil {
+		return nil, fmt.Errorf("modeldir: %s: %w", path, err)
+	}
 	return p, nil
 }
 
@@ -240,6 +243,21 @@ func ggufTokenizer(f *gguf.File) (*tokenizer.Tokenizer, error) {
 		}
 	}
 	return tokenizer.LoadGGUF(v)
+}
+
+// ggufAddsBOS is llama.cpp's add_bos for the file: its
+// tokenizer.ggml.add_bos_token, else the default of its vocabulary (true
+// for a SentencePiece one, for a gpt2 one as its pre name says).
+func ggufAddsBOS(f *gguf.File) (bool, error) {
+	if _, ok := f.Value("tokenizer.ggml.add_bos_token"); ok {
+		return f.Bool("tokenizer.ggml.add_bos_token")
+	}
+	model, err := f.String("tokenizer.ggml.model")
+	if err != nil || model != "gpt2" {
+		return model == "llama", err
+	}
+	pre, err := f.String("tokenizer.ggml.pre")
+	return tokenizer.GGUFPreAddsBOS(pre), err
 }
 
 // ggufTokenID reads an optional token id key, which must name a token of

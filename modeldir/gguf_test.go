@@ -189,8 +189,8 @@ func TestLoadGGUF(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if got.Kind != GGUF || got.BOSTokenID != 50256 || len(got.EOSTokenIDs) != 1 || got.EOSTokenIDs[0] != 50256 {
-					t.Errorf("Kind %q, BOS %d, EOS %v; want gguf, 50256, [50256]", got.Kind, got.BOSTokenID, got.EOSTokenIDs)
+				if got.Kind != GGUF || got.BOSTokenID != 50256 || len(got.EOSTokenIDs) != 1 || got.EOSTokenIDs[0] != 50256 || got.AddBOS {
+					t.Errorf("Kind %q, BOS %d, EOS %v, AddBOS %v; want gguf, 50256, [50256], false", got.Kind, got.BOSTokenID, got.EOSTokenIDs, got.AddBOS)
 				}
 				for _, p := range got.Model.Params() {
 					want := held[p.Name]
@@ -301,5 +301,48 @@ func TestLoadGGUFRefusals(t *testing.T) {
 				t.Errorf("got %v, want an error naming %s and containing %q", err, path, c.want)
 			}
 		})
+	}
+}
+
+// TestLoadGGUFAddBOS checks llama.cpp's add_bos: the file's
+// tokenizer.ggml.add_bos_token where it has one, else true for a gpt2
+// vocabulary only under a Llama 3 pre name.
+func TestLoadGGUFAddBOS(t *testing.T) {
+	spec, err := tinyhf.Find("smollm2-135m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "m")
+	if err := tinyhf.Write(dir, spec, 3); err != nil {
+		t.Fatal(err)
+	}
+	ref, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		pre  string
+		key  *bool
+		want bool
+	}{{"gpt-2", nil, false}, {"llama-bpe", nil, true}, {"llama-bpe", new(false), false}, {"gpt-2", new(true), true}} {
+		path := filepath.Join(t.TempDir(), "m.gguf")
+		writeTestGGUF(t, ref, "llama", gguf.F32, path, func(kv []gguf.KV, ts []gguf.TensorData) ([]gguf.KV, []gguf.TensorData) {
+			for i := range kv {
+				if kv[i].Key == "tokenizer.ggml.pre" {
+					kv[i].Value.V = c.pre
+				}
+			}
+			if c.key != nil {
+				kv = append(kv, gguf.KV{Key: "tokenizer.ggml.add_bos_token", Value: gguf.Value{Type: gguf.Bool, V: *c.key}})
+			}
+			return kv, ts
+		})
+		p, err := Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.AddBOS != c.want {
+			t.Errorf("pre %q, add_bos_token %v: AddBOS %v, want %v", c.pre, c.key, p.AddBOS, c.want)
+		}
 	}
 }

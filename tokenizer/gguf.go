@@ -36,15 +36,19 @@ const (
 // llm_tokenizer_bpe's constructor (src/llama-vocab.cpp), each a Split
 // that isolates its matches, applied in turn, and whether its BPE looks a
 // whole piece up in the vocabulary before merging (ignore_merges; llama.cpp
-// sets it for LLAMA_VOCAB_PRE_TYPE_LLAMA3 only). Other names are refused.
+// sets it for LLAMA_VOCAB_PRE_TYPE_LLAMA3 only), and whether the
+// vocabulary puts BOS before a text when the file has no
+// tokenizer.ggml.add_bos_token (llama.cpp's add_bos, again set for
+// LLAMA3 only). Other names are refused.
 var ggufPre = map[string]struct {
 	regexes      []string
 	ignoreMerges bool
+	addBOS       bool
 }{
-	"llama-bpe":   {regexes: []string{llama3Regex}, ignoreMerges: true},
-	"llama3":      {regexes: []string{llama3Regex}, ignoreMerges: true},
-	"llama-v3":    {regexes: []string{llama3Regex}, ignoreMerges: true},
-	"falcon3":     {regexes: []string{llama3Regex}, ignoreMerges: true},
+	"llama-bpe":   {regexes: []string{llama3Regex}, ignoreMerges: true, addBOS: true},
+	"llama3":      {regexes: []string{llama3Regex}, ignoreMerges: true, addBOS: true},
+	"llama-v3":    {regexes: []string{llama3Regex}, ignoreMerges: true, addBOS: true},
+	"falcon3":     {regexes: []string{llama3Regex}, ignoreMerges: true, addBOS: true},
 	"qwen2":       {regexes: []string{qwen2Regex}},
 	"gpt-2":       {regexes: []string{gpt2Regex}},
 	"smollm":      {regexes: []string{`\p{N}`, gpt2Regex}},
@@ -66,6 +70,11 @@ func GGUFPreNames() []string {
 	sort.Strings(names)
 	return names
 }
+
+// GGUFPreAddsBOS says whether llama.cpp puts BOS before a text for a gpt2
+// vocabulary of the pre name pre when the file has no
+// tokenizer.ggml.add_bos_token: for the Llama 3 names, not for the others.
+func GGUFPreAddsBOS(pre string) bool { return ggufPre[pre].addBOS }
 
 // LoadGGUF builds the tokenizer of a GGUF file from its vocabulary. A gpt2
 // model becomes the tokenizer.json its pre name stands for, read by
