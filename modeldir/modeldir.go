@@ -76,7 +76,8 @@ type Pretrained struct {
 	// AddBOS says that the vocabulary puts BOS before a text, llama.cpp's
 	// add_bos (Llama 2 and 3, Mistral, Gemma, Phi-3 do; Qwen, GPT-2 and
 	// SmolLM2 do not): tokenizer_config.json's add_bos_token, else the
-	// tokenizer's post-processor template; true for an xent checkpoint.
+	// tokenizer's post-processor template, else llama.cpp's default for the
+	// vocabulary (Llama 3's adds); true for an xent checkpoint.
 	AddBOS bool
 	// Settings is config.json's "xent" field, the training settings of an
 	// xent checkpoint; nil for other directories.

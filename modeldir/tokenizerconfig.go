@@ -21,6 +21,8 @@ const TokenizerConfigFile = "tokenizer_config.json"
 // alone or inside a Sequence, as Llama 3's) starts with the BOS token.
 // (gguf-py also takes RobertaProcessing, and without tokenizer_config.json
 // any leading special token, as add_bos; no family xent loads has either.)
+// Where neither file decides, llama.cpp's default for the vocabulary: true
+// for Llama 3's (its BOS is <|begin_of_text|>), else false.
 // An xent checkpoint adds BOS: xent eval and training's evaluation condition a
 // document's first token on it. bos is the directory's BOS, or −1 if it has
 // none.
@@ -46,7 +48,18 @@ func addsBOS(p *Pretrained, bos int32) (bool, error) {
 		return true, nil
 	}
 	first, err := templateFirst(filepath.Join(p.Dir, TokenizerFile))
-	return bos >= 0 && first == bos, err
+	if err != nil || first >= 0 {
+		return bos >= 0 && first == bos, err
+	}
+	// Neither file says: llama.cpp's default for the vocabulary, which adds
+	// BOS for Llama 3's pre-tokenizer (llama-bpe; the first Llama 3
+	// releases' files name no add_bos_token and no template).
+	if bos >= 0 {
+		if text, err := p.Tokenizer.Token(bos); err == nil && string(text) == "<|begin_of_text|>" {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // templateFirst returns the id of the special token that tokenizer.json's

