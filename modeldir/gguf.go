@@ -237,6 +237,18 @@ func ggufTokenizer(f *gguf.File) (*tokenizer.Tokenizer, error) {
 			return nil, err
 		}
 	}
+	if v.Model == "llama" {
+		if v.Scores, err = f.Float32s("tokenizer.ggml.scores"); err != nil {
+			return nil, err
+		}
+		if _, ok := f.Value("tokenizer.ggml.add_space_prefix"); ok {
+			add, err := f.Bool("tokenizer.ggml.add_space_prefix")
+			if err != nil {
+				return nil, err
+			}
+			v.NoSpacePrefix = !add
+		}
+	}
 	if _, ok := f.Value("tokenizer.ggml.token_type"); ok {
 		if v.Types, err = f.Ints("tokenizer.ggml.token_type"); err != nil {
 			return nil, err

@@ -3,6 +3,7 @@ package modeldir
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"path/filepath"
 	"slices"
@@ -171,18 +172,7 @@ func TestLoadGGUF(t *testing.T) {
 	for _, name := range []string{"smollm2-135m", "qwen2.5-0.5b", "qwen3-0.6b", "gpt2"} {
 		for _, typ := range []gguf.Type{gguf.F32, gguf.Q8_0} {
 			t.Run(name+"/"+typ.String(), func(t *testing.T) {
-				spec, err := tinyhf.Find(name)
-				if err != nil {
-					t.Fatal(err)
-				}
-				dir := filepath.Join(t.TempDir(), name)
-				if err := tinyhf.Write(dir, spec, 11); err != nil {
-					t.Fatal(err)
-				}
-				ref, err := Load(dir)
-				if err != nil {
-					t.Fatal(err)
-				}
+				ref := tinyModel(t, name, 11)
 				path := filepath.Join(t.TempDir(), name+".gguf")
 				held := writeTestGGUF(t, ref, ggufArch[name], typ, path, nil)
 				got, err := Load(path)
@@ -248,18 +238,7 @@ func TestLoadGGUF(t *testing.T) {
 // TestLoadGGUFRefusals checks that a GGUF file loadGGUF cannot read whole
 // is refused with the tensor or key at fault named.
 func TestLoadGGUFRefusals(t *testing.T) {
-	spec, err := tinyhf.Find("smollm2-135m")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(t.TempDir(), "m")
-	if err := tinyhf.Write(dir, spec, 3); err != nil {
-		t.Fatal(err)
-	}
-	ref, err := Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ref := tinyModel(t, "smollm2-135m", 3)
 	setKV := func(key string, v gguf.Value) func([]gguf.KV, []gguf.TensorData) ([]gguf.KV, []gguf.TensorData) {
 		return func(kv []gguf.KV, ts []gguf.TensorData) ([]gguf.KV, []gguf.TensorData) {
 			for i := range kv {
@@ -308,18 +287,7 @@ func TestLoadGGUFRefusals(t *testing.T) {
 // tokenizer.ggml.add_bos_token where it has one, else true for a gpt2
 // vocabulary only under a Llama 3 pre name.
 func TestLoadGGUFAddBOS(t *testing.T) {
-	spec, err := tinyhf.Find("smollm2-135m")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(t.TempDir(), "m")
-	if err := tinyhf.Write(dir, spec, 3); err != nil {
-		t.Fatal(err)
-	}
-	ref, err := Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ref := tinyModel(t, "smollm2-135m", 3)
 	for _, c := range []struct {
 		pre  string
 		key  *bool
@@ -345,4 +313,71 @@ func TestLoadGGUFAddBOS(t *testing.T) {
 			t.Errorf("pre %q, add_bos_token %v: AddBOS %v, want %v", c.pre, c.key, p.AddBOS, c.want)
 		}
 	}
+}
+
+// TestLoadGGUFSentencePiece checks that a llama (SentencePiece) vocabulary
+// is read with its scores, token types and add_space_prefix: "a ab" is
+// ▁a ▁a <0x62> with the prefix and a ▁a <0x62> without (b, which no token
+// spells, falls back to its byte), and BOS is added unless the file says
+// not to.
+func TestLoadGGUFSentencePiece(t *testing.T) {
+	ref := tinyModel(t, "smollm2-135m", 3)
+	tokens := []string{"<unk>", "<s>", "</s>"}
+	types := []int32{2, 3, 3}
+	for b := range 256 {
+		tokens, types = append(tokens, fmt.Sprintf("<0x%02X>", b)), append(types, 6)
+	}
+	tokens, types = append(tokens, "▁", "a", "▁a"), append(types, 1, 1, 1)
+	scores := make([]float32, len(tokens))
+	scores[len(scores)-1] = 1
+	for _, prefix := range []bool{true, false} {
+		path := filepath.Join(t.TempDir(), "m.gguf")
+		writeTestGGUF(t, ref, "llama", gguf.F32, path, func(kv []gguf.KV, ts []gguf.TensorData) ([]gguf.KV, []gguf.TensorData) {
+			kv = slices.DeleteFunc(kv, func(kv gguf.KV) bool { return strings.HasPrefix(kv.Key, "tokenizer.") })
+			kv = append(kv,
+				gguf.KV{Key: "tokenizer.ggml.model", Value: gguf.Value{Type: gguf.String, V: "llama"}},
+				gguf.KV{Key: "tokenizer.ggml.tokens", Value: gguf.Value{Type: gguf.Array, Elem: gguf.String, V: tokens}},
+				gguf.KV{Key: "tokenizer.ggml.scores", Value: gguf.Value{Type: gguf.Array, Elem: gguf.Float32, V: scores}},
+				gguf.KV{Key: "tokenizer.ggml.token_type", Value: gguf.Value{Type: gguf.Array, Elem: gguf.Int32, V: types}},
+				gguf.KV{Key: "tokenizer.ggml.bos_token_id", Value: gguf.Value{Type: gguf.Uint32, V: uint32(1)}})
+			if !prefix {
+				kv = append(kv, gguf.KV{Key: "tokenizer.ggml.add_space_prefix", Value: gguf.Value{Type: gguf.Bool, V: false}},
+					gguf.KV{Key: "tokenizer.ggml.add_bos_token", Value: gguf.Value{Type: gguf.Bool, V: false}})
+			}
+			return kv, ts
+		})
+		p, err := Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, spaceA := int32(len(tokens)-2), int32(len(tokens)-1)
+		want := []int32{spaceA, spaceA, 3 + 'b'}
+		if !prefix {
+			want[0] = a
+		}
+		if got := p.Tokenizer.Encode([]byte("a ab")); !slices.Equal(got, want) {
+			t.Errorf("add_space_prefix %v: %v, want %v", prefix, got, want)
+		}
+		if p.AddBOS != prefix || p.BOSTokenID != 1 {
+			t.Errorf("add_bos_token %v: AddBOS %v, BOS %d", prefix, p.AddBOS, p.BOSTokenID)
+		}
+	}
+}
+
+// tinyModel writes tinyhf's directory of the named family and loads it.
+func tinyModel(t *testing.T, name string, seed uint64) *Pretrained {
+	t.Helper()
+	spec, err := tinyhf.Find(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), name)
+	if err := tinyhf.Write(dir, spec, seed); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

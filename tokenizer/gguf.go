@@ -15,20 +15,28 @@ import (
 // The caller reads the keys (modeldir does, from a gguf.File), so that
 // this package needs no GGUF reader.
 type GGUFVocab struct {
-	Model  string   // tokenizer.ggml.model: "gpt2" (byte-level BPE) is built; "llama" (SentencePiece) is refused for now
+	Model  string   // tokenizer.ggml.model: "gpt2" (byte-level BPE) or "llama" (SentencePiece)
 	Pre    string   // tokenizer.ggml.pre: the pre-tokenizer's name (ggufPre)
 	Tokens []string // tokenizer.ggml.tokens: id → spelling (byte-level alphabet for gpt2)
 	// Types is tokenizer.ggml.token_type (llama_token_attr's older
 	// numbering: 1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused,
 	// 6 byte); nil means all normal.
 	Types  []int64
-	Merges []string // tokenizer.ggml.merges: "left right", highest priority first
+	Merges []string // tokenizer.ggml.merges (gpt2): "left right", highest priority first
+	// Scores is tokenizer.ggml.scores (llama): a SentencePiece merge joins
+	// the pair whose joined token scores highest.
+	Scores []float32
+	// NoSpacePrefix is tokenizer.ggml.add_space_prefix false (llama):
+	// llama.cpp puts "▁" before a text unless it is.
+	NoSpacePrefix bool
 }
 
 // GGUF token types (llama.cpp's LLAMA_TOKEN_TYPE_*).
 const (
+	ggufUnknown     = 2
 	ggufControl     = 3
 	ggufUserDefined = 4
+	ggufByte        = 6
 )
 
 // ggufPre maps the tokenizer.ggml.pre names llama.cpp gives the families
@@ -76,26 +84,31 @@ func GGUFPreNames() []string {
 // tokenizer.ggml.add_bos_token: for the Llama 3 names, not for the others.
 func GGUFPreAddsBOS(pre string) bool { return ggufPre[pre].addBOS }
 
-// LoadGGUF builds the tokenizer of a GGUF file from its vocabulary. A gpt2
-// model becomes the tokenizer.json its pre name stands for, read by
-// LoadHF (so one BPE implementation serves both): the tokens as the BPE
-// vocabulary, the merges, the pre name's Splits followed by a ByteLevel
-// without its own regex, and the control and user-defined tokens as
-// added tokens (control ones special), as llama.cpp matches them before
-// pre-tokenizing. No normalizer is applied, as llama.cpp applies none to
-// a BPE vocabulary (Qwen's tokenizer.json has NFC; on NFC text, which
-// nearly all text is, the two agree).
+// LoadGGUF builds the tokenizer of a GGUF file from its vocabulary, as
+// the tokenizer.json it stands for, read by LoadHF (so one BPE
+// implementation serves all). In both kinds the control, unknown and
+// user-defined tokens are added tokens (the user-defined ones not
+// special), matched before anything else, as llama.cpp matches them.
+//
+// A gpt2 model: the tokens as the BPE vocabulary, the merges, the pre
+// name's Splits followed by a ByteLevel without its own regex. No
+// normalizer is applied, as llama.cpp applies none to a BPE vocabulary
+// (Qwen's tokenizer.json has NFC; on NFC text, which nearly all text is,
+// the two agree).
+//
+// A llama model: see sentencePieceFile.
 func LoadGGUF(v GGUFVocab) (*Tokenizer, error) {
 	switch v.Model {
-	case "gpt2":
-	case "llama":
-		return nil, fmt.Errorf("tokenizer: GGUF tokenizer.ggml.model %q (SentencePiece) is not read yet; only \"gpt2\" (byte-level BPE) is", v.Model)
+	case "gpt2", "llama":
 	default:
-		return nil, fmt.Errorf("tokenizer: GGUF tokenizer.ggml.model %q is not supported (only \"gpt2\")", v.Model)
+		return nil, fmt.Errorf("tokenizer: GGUF tokenizer.ggml.model %q is not supported (only \"gpt2\" and \"llama\")", v.Model)
 	}
 	pre, ok := ggufPre[v.Pre]
-	if !ok {
+	if !ok && v.Model == "gpt2" {
 		return nil, fmt.Errorf("tokenizer: GGUF tokenizer.ggml.pre %q is not one xent knows (%s)", v.Pre, strings.Join(GGUFPreNames(), ", "))
+	}
+	if v.Model == "llama" && len(v.Scores) != len(v.Tokens) {
+		return nil, fmt.Errorf("tokenizer: GGUF tokenizer.ggml.scores has %d entries for %d tokens", len(v.Scores), len(v.Tokens))
 	}
 	if len(v.Tokens) == 0 {
 		return nil, fmt.Errorf("tokenizer: GGUF tokenizer.ggml.tokens is empty")
@@ -119,29 +132,29 @@ func LoadGGUF(v GGUFVocab) (*Tokenizer, error) {
 			return nil, fmt.Errorf("tokenizer: GGUF tokenizer.ggml.tokens: token %d %q repeats token %d", id, s, prev)
 		}
 		vocab[s] = id
-		if v.Types != nil && (v.Types[id] == ggufControl || v.Types[id] == ggufUserDefined) {
-			addedTokens = append(addedTokens, added{ID: id, Content: s, Special: v.Types[id] == ggufControl})
+		if v.Types != nil && (v.Types[id] == ggufControl || v.Types[id] == ggufUserDefined || v.Types[id] == ggufUnknown) {
+			addedTokens = append(addedTokens, added{ID: id, Content: s, Special: v.Types[id] != ggufUserDefined})
 		}
 	}
-	for i, m := range v.Merges {
-		if strings.Count(m, " ") != 1 {
-			return nil, fmt.Errorf("tokenizer: GGUF tokenizer.ggml.merges[%d] %q is not two tokens separated by one space", i, m)
+	file := map[string]any{"version": "1.0", "added_tokens": addedTokens, "post_processor": nil}
+	if v.Model == "llama" {
+		sentencePieceFile(file, v, vocab)
+	} else {
+		for i, m := range v.Merges {
+			if strings.Count(m, " ") != 1 {
+				return nil, fmt.Errorf("tokenizer: GGUF tokenizer.ggml.merges[%d] %q is not two tokens separated by one space", i, m)
+			}
 		}
-	}
-	pres := make([]any, 0, len(pre.regexes)+1)
-	for _, re := range pre.regexes {
-		pres = append(pres, map[string]any{"type": "Split", "pattern": map[string]string{"Regex": re}, "behavior": "Isolated", "invert": false})
-	}
-	pres = append(pres, map[string]any{"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": false, "use_regex": false})
-	file := map[string]any{
-		"version":        "1.0",
-		"added_tokens":   addedTokens,
-		"normalizer":     nil,
-		"pre_tokenizer":  map[string]any{"type": "Sequence", "pretokenizers": pres},
-		"post_processor": nil,
-		"decoder":        map[string]any{"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": false, "use_regex": false},
-		"model": map[string]any{"type": "BPE", "vocab": vocab, "merges": slices.Clip(v.Merges),
-			"ignore_merges": pre.ignoreMerges, "byte_fallback": false, "fuse_unk": false},
+		pres := make([]any, 0, len(pre.regexes)+1)
+		for _, re := range pre.regexes {
+			pres = append(pres, map[string]any{"type": "Split", "pattern": map[string]string{"Regex": re}, "behavior": "Isolated", "invert": false})
+		}
+		pres = append(pres, map[string]any{"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": false, "use_regex": false})
+		file["normalizer"] = nil
+		file["pre_tokenizer"] = map[string]any{"type": "Sequence", "pretokenizers": pres}
+		file["decoder"] = map[string]any{"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": false, "use_regex": false}
+		file["model"] = map[string]any{"type": "BPE", "vocab": vocab, "merges": slices.Clip(v.Merges),
+			"ignore_merges": pre.ignoreMerges, "byte_fallback": false, "fuse_unk": false}
 	}
 	data, err := json.Marshal(file)
 	if err != nil {
@@ -149,7 +162,82 @@ func LoadGGUF(v GGUFVocab) (*Tokenizer, error) {
 	}
 	t, err := LoadHF(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("tokenizer: GGUF vocabulary (pre %q): %w", v.Pre, err)
+		return nil, fmt.Errorf("tokenizer: GGUF vocabulary (%s, pre %q): %w", v.Model, v.Pre, err)
 	}
 	return t, nil
+}
+
+// sentencePieceFile fills file with the tokenizer.json of a llama (SentencePiece)
+// vocabulary as llama.cpp's llm_tokenizer_spm tokenizes: spaces written
+// "▁" and one put before the text (unless NoSpacePrefix), then pieces
+// joined pair by pair, always the adjacent pair whose joined text is a
+// token of the highest score (the leftmost of equals), and what no token
+// spells falls back to its bytes' <0xXX> tokens (or the unknown token). A
+// BPE whose merges are every split of every token into two tokens, ranked
+// by the joined token's score, merges the same: Hugging Face's converter
+// of SentencePiece models makes Llama 2's tokenizer.json the same way.
+func sentencePieceFile(file map[string]any, v GGUFVocab, vocab map[string]int) {
+	type merge struct {
+		left, right string
+		score       float32
+		id          int
+	}
+	var merges []merge
+	unk, byteFallback := "", false
+	for id, s := range v.Tokens {
+		typ := int64(1)
+		if v.Types != nil {
+			typ = v.Types[id]
+		}
+		switch typ {
+		case ggufUnknown:
+			if unk == "" {
+				unk = s
+			}
+			continue
+		case ggufByte:
+			byteFallback = true
+			continue
+		case ggufControl:
+			continue
+		}
+		for i := range s {
+			if i == 0 {
+				continue
+			}
+			if _, ok := vocab[s[:i]]; !ok {
+				continue
+			}
+			if _, ok := vocab[s[i:]]; ok {
+				merges = append(merges, merge{s[:i], s[i:], v.Scores[id], id})
+			}
+		}
+	}
+	sort.SliceStable(merges, func(a, b int) bool {
+		if merges[a].score != merges[b].score {
+			return merges[a].score > merges[b].score
+		}
+		return merges[a].id < merges[b].id
+	})
+	pairs := make([][2]string, len(merges))
+	for i, m := range merges {
+		pairs[i] = [2]string{m.left, m.right}
+	}
+	norms := []any{map[string]any{"type": "Replace", "pattern": map[string]string{"String": " "}, "content": "\u2581"}}
+	decoders := []any{
+		map[string]any{"type": "Replace", "pattern": map[string]string{"String": "\u2581"}, "content": " "},
+		map[string]any{"type": "ByteFallback"}, map[string]any{"type": "Fuse"},
+	}
+	if !v.NoSpacePrefix {
+		norms = append([]any{map[string]any{"type": "Prepend", "prepend": "\u2581"}}, norms...)
+		decoders = append(decoders, map[string]any{"type": "Strip", "content": " ", "start": 1, "stop": 0})
+	}
+	file["normalizer"] = map[string]any{"type": "Sequence", "normalizers": norms}
+	file["pre_tokenizer"] = nil
+	file["decoder"] = map[string]any{"type": "Sequence", "decoders": decoders}
+	model := map[string]any{"type": "BPE", "vocab": vocab, "merges": pairs, "fuse_unk": true, "byte_fallback": byteFallback}
+	if unk != "" {
+		model["unk_token"] = unk
+	}
+	file["model"] = model
 }

@@ -14,7 +14,8 @@ import (
 // ggufVocabOf reads a real tokenizer.json as llama.cpp's converter would
 // store it in a GGUF file (convert_hf_to_gguf.py's get_vocab_base): the
 // tokens by id, added tokens as control (special) or user-defined, the
-// merges as "left right" strings.
+// merges as "left right" strings. pre "" or "no-prefix" makes a llama
+// (SentencePiece) vocabulary, with or without the space prefix.
 func ggufVocabOf(t *testing.T, path, pre string) GGUFVocab {
 	t.Helper()
 	raw, err := os.ReadFile(path)
@@ -40,16 +41,25 @@ func ggufVocabOf(t *testing.T, path, pre string) GGUFVocab {
 		n = max(n, a.ID+1)
 	}
 	v := GGUFVocab{Model: "gpt2", Pre: pre, Tokens: make([]string, n), Types: make([]int64, n)}
+	if pre == "" || pre == "no-prefix" {
+		v.Model, v.Pre, v.NoSpacePrefix = "llama", "", pre == "no-prefix"
+	}
 	for i := range v.Tokens {
 		v.Tokens[i], v.Types[i] = fmt.Sprintf("[PAD%d]", i), 5 // unused, as the converter pads
 	}
 	for s, id := range f.Model.Vocab {
 		v.Tokens[id], v.Types[id] = s, 1
+		if v.Model == "llama" && len(s) == 6 && strings.HasPrefix(s, "<0x") && strings.HasSuffix(s, ">") {
+			v.Types[id] = 6
+		}
 	}
 	for _, a := range f.AddedTokens {
 		v.Tokens[a.ID], v.Types[a.ID] = a.Content, 4
 		if a.Special {
 			v.Types[a.ID] = 3
+		}
+		if a.Content == "<unk>" {
+			v.Types[a.ID] = 2
 		}
 	}
 	if err := json.Unmarshal(f.Model.Merges, &v.Merges); err != nil {
@@ -62,13 +72,30 @@ func ggufVocabOf(t *testing.T, path, pre string) GGUFVocab {
 			v.Merges = append(v.Merges, p[0]+" "+p[1])
 		}
 	}
+	if v.Model == "llama" {
+		// SentencePiece scores, which tokenizer.model holds and
+		// tokenizer.json does not: minus the rank of the first merge that
+		// makes the token, as Hugging Face's converter ranked the merges
+		// by the joined token's score; -1e9 for tokens no merge makes.
+		v.Scores = make([]float32, n)
+		for i := range v.Scores {
+			v.Scores[i] = -1e9
+		}
+		for rank, m := range slices.Backward(v.Merges) {
+			id := f.Model.Vocab[strings.Replace(m, " ", "", 1)]
+			v.Scores[id] = -float32(rank)
+		}
+		v.Merges = nil
+	}
 	return v
 }
 
-// TestLoadGGUFModels builds the GGUF tokenizers of three real models from
-// their tokenizer.json files, under the pre names llama.cpp's converter
-// gives them, and checks their ids against Hugging Face's (the goldens of
-// TestPipelineModels). One difference is llama.cpp's and kept: it applies
+// TestLoadGGUFModels builds the GGUF tokenizers of five real models from
+// their tokenizer.json files: three gpt2 vocabularies under the pre names
+// llama.cpp's converter gives them, and two llama (SentencePiece) ones
+// (Llama 2's, with the space prefix, and Gemma 3's, without), with scores
+// made from the merges' ranks (ggufVocabOf). It checks their ids against
+// Hugging Face's (the goldens of TestPipelineModels). One difference is llama.cpp's and kept: it applies
 // no normalizer to a BPE vocabulary, Qwen's NFC included, so for qwen3 the
 // texts NFC changes are skipped (65 of the 1,677 differ with them).
 func TestLoadGGUFModels(t *testing.T) {
@@ -76,7 +103,7 @@ func TestLoadGGUFModels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []struct{ name, pre string }{{"llama3", "llama-bpe"}, {"qwen3", "qwen2"}, {"deepseek_v3", "deepseek-v3"}} {
+	for _, c := range []struct{ name, pre string }{{"llama3", "llama-bpe"}, {"qwen3", "qwen2"}, {"deepseek_v3", "deepseek-v3"}, {"llama2", ""}, {"gemma3", "no-prefix"}} {
 		t.Run(c.name, func(t *testing.T) {
 			tok, err := LoadGGUF(ggufVocabOf(t, modelFile(t, c.name), c.pre))
 			if err != nil {
@@ -148,7 +175,7 @@ func TestLoadGGUFRefusals(t *testing.T) {
 		want string
 	}{
 		{func(v *GGUFVocab) { v.Pre = "falcon" }, `tokenizer.ggml.pre "falcon" is not one xent knows`},
-		{func(v *GGUFVocab) { v.Model = "llama" }, `"llama" (SentencePiece) is not read yet`},
+		{func(v *GGUFVocab) { v.Model = "llama" }, "scores has 0 entries for 3 tokens"},
 		{func(v *GGUFVocab) { v.Model = "bert" }, `"bert" is not supported`},
 		{func(v *GGUFVocab) { v.Types = []int64{1} }, "token_type has 1 entries for 3 tokens"},
 		{func(v *GGUFVocab) { v.Tokens = []string{"a", "a"} }, `token 1 "a" repeats token 0`},
