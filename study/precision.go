@@ -181,6 +181,11 @@ type PrecisionRow struct {
 	// |gᵢ − g₆₄ᵢ| of any element.
 	GradRelL2  float64 `json:"grad_rel_l2"`
 	GradAbsMax float64 `json:"grad_abs_max"`
+	// Against one optimizer step (Precision.SetStep): the mean |Δloss| and
+	// |loss bias| over |loss change of the step|; above 1, the error is
+	// larger than what a step changes.
+	AbsOverStep  float64 `json:"loss_abs_over_step,omitempty"`
+	BiasOverStep float64 `json:"loss_bias_over_step,omitempty"`
 }
 
 // MeasureRows compares every arithmetic with float64 on the n rows of
@@ -423,14 +428,35 @@ type Precision struct {
 	Step *StepChange    `json:"step,omitempty"` // nil without a checkpoint
 }
 
+// SetStep records the step change s and compares every row's loss error
+// with it.
+func (p *Precision) SetStep(s StepChange) {
+	p.Step = &s
+	for i := range p.Rows {
+		r := &p.Rows[i]
+		r.AbsOverStep, r.BiasOverStep = 0, 0
+		if c := math.Abs(s.Change); c > 0 {
+			r.AbsOverStep, r.BiasOverStep = r.LossAbsMean/c, math.Abs(r.LossBias)/c
+		}
+	}
+}
+
 // WriteTable prints the errors, one line per logits set and arithmetic,
 // and the loss change of one step they compare with.
 func (p Precision) WriteTable(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "logits\tV\tstd\tarithmetic\trows\t|Δloss| mean\t|Δloss| max\tloss bias\t|Δlse| mean\tgrad rel L2\t|Δgrad| max\t")
+	head := "logits\tV\tstd\tarithmetic\trows\t|Δloss| mean\t|Δloss| max\tloss bias\t|Δlse| mean\tgrad rel L2\t|Δgrad| max\t"
+	if p.Step != nil {
+		head += "|Δloss|/step\t|bias|/step\t"
+	}
+	fmt.Fprintln(tw, head)
 	for _, r := range p.Rows {
-		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%s\t%d\t%.3g\t%.3g\t%+.3g\t%.3g\t%.3g\t%.3g\t\n", r.Logits, r.V, r.Std, r.Arithmetic, r.Rows,
+		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%s\t%d\t%.3g\t%.3g\t%+.3g\t%.3g\t%.3g\t%.3g\t", r.Logits, r.V, r.Std, r.Arithmetic, r.Rows,
 			r.LossAbsMean, r.LossAbsMax, r.LossBias, r.LSEAbsMean, r.GradRelL2, r.GradAbsMax)
+		if p.Step != nil {
+			fmt.Fprintf(tw, "%.3g\t%.3g\t", r.AbsOverStep, r.BiasOverStep)
+		}
+		fmt.Fprintln(tw)
 	}
 	tw.Flush()
 	if s := p.Step; s != nil {

@@ -182,3 +182,18 @@ func TestStorageOnly(t *testing.T) {
 		t.Errorf("storage-only bf16 loss %g, want %g", l, want)
 	}
 }
+
+func TestSetStep(t *testing.T) {
+	p := Precision{Rows: []PrecisionRow{{LossAbsMean: 0.02, LossBias: -0.005}, {}}}
+	p.SetStep(StepChange{Change: -0.01})
+	if r := p.Rows[0]; math.Abs(r.AbsOverStep-2) > 1e-15 || math.Abs(r.BiasOverStep-0.5) > 1e-15 {
+		t.Errorf("%+v: want 2 and 0.5", r)
+	}
+	if p.Step == nil || p.Step.Change != -0.01 {
+		t.Errorf("step %v", p.Step)
+	}
+	p.SetStep(StepChange{})
+	if p.Rows[0].AbsOverStep != 0 {
+		t.Error("a zero step change gave a ratio")
+	}
+}

@@ -99,6 +99,7 @@ precision.svg (by default, with --model, into MODEL.studies).`,
 			}
 			set := precisionSettings{Synthetic: o}
 			var res study.Precision
+			var step *study.StepChange
 			if f.model != "" {
 				p, docs, err := f.heldOut(length + 1)
 				if err != nil {
@@ -120,21 +121,21 @@ precision.svg (by default, with --model, into MODEL.studies).`,
 				if res.Rows, err = study.MeasureRows("checkpoint", logits, targets, B*T, p.Model.VocabSize()); err != nil {
 					return err
 				}
-				var step study.StepChange
+				var s study.StepChange
 				if _, statErr := os.Stat(filepath.Join(f.model, modeldir.OptimizerFile)); statErr == nil && !fresh {
 					c, err := train.LoadCheckpoint(f.model, f.src, 0)
 					if err != nil {
 						return fmt.Errorf("the one-step measurement (--fresh-step takes a step without the run's state): %w", err)
 					}
-					step, err = study.NextStep(c.Trainer, flat, B, T)
+					s, err = study.NextStep(c.Trainer, flat, B, T)
 					if err != nil {
 						return err
 					}
 					set.LR, set.WeightDecay = 0, 0 // the run's own
-				} else if step, err = study.OneStep(p.Model, flat, B, T, set.LR, set.WeightDecay); err != nil {
+				} else if s, err = study.OneStep(p.Model, flat, B, T, set.LR, set.WeightDecay); err != nil {
 					return err
 				}
-				res.Step = &step
+				step = &s
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "xent study precision: synthetic rows, V %v, σ %v, %d rows each\n", o.Vocabs, o.Spreads, o.Rows)
 			syn, err := study.SyntheticPrecision(o)
@@ -142,6 +143,9 @@ precision.svg (by default, with --model, into MODEL.studies).`,
 				return err
 			}
 			res.Rows = append(res.Rows, syn...)
+			if step != nil {
+				res.SetStep(*step)
+			}
 			// The table first: a plot that cannot be written loses nothing.
 			if f.model != "" {
 				err = f.print(cmd.OutOrStdout(), res, set)

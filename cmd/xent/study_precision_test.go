@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,6 +38,9 @@ func TestStudyPrecision(t *testing.T) {
 	step := out["step"].(map[string]any)
 	if step["tokens"].(float64) != 16 || step["lr"].(float64) <= 0 || step["change"].(float64) == 0 {
 		t.Errorf("step %v", step)
+	}
+	if want := first["loss_abs_mean"].(float64) / math.Abs(step["change"].(float64)); math.Abs(first["loss_abs_over_step"].(float64)-want) > 1e-12*want {
+		t.Errorf("loss_abs_over_step %v, want %g", first["loss_abs_over_step"], want)
 	}
 	if _, err := os.Stat(filepath.Join(plots, "precision.svg")); err != nil {
 		t.Error(err)
