@@ -37,6 +37,7 @@ func LoadPipeline(r io.Reader) (*Pipeline, error) {
 		p.post = l.postProcessor(parseStage(l, f.PostProcessor, "post_processor"), "post_processor", p.tokenIDs)
 		p.setRaw()
 		p.setCuts()
+		p.prefixes = putsPrefix(p.normalizer, p.preTokenizer)
 	}
 	if len(l.problems) > 0 {
 		return nil, fmt.Errorf("tokenizer: tokenizer.json uses what xent does not support: %s", strings.Join(l.problems, "; "))

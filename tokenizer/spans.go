@@ -1,0 +1,135 @@
+package tokenizer
+
+import (
+	"bytes"
+	"fmt"
+	"unicode/utf8"
+)
+
+// ByteSpans returns how many bytes of text each of ids stands for, in
+// order, the lengths adding up to len(text): ids are text's ids
+// (Encode, EncodeSpecial or EncodeBlock). Most tokens' bytes (Token) are
+// the text's own, and stand for themselves. A Pipeline's may differ from
+// the text they came from: a space the normalizer or pre-tokenizer put in
+// front (Llama 2's Prepend ▁, Metaspace, ByteLevel's prefix space) stands
+// for nothing; text that the normalizer rewrote (NFC, say) and bytes that
+// were not valid UTF-8 (read as U+FFFD) are matched as the normalizer sees
+// them, the tokens that spell them sharing their bytes in order. So bits
+// per byte over the tokens counts each byte of the text once. It is an
+// error if the tokens' bytes do not follow the text.
+func (t *Tokenizer) ByteSpans(text []byte, ids []int32) ([]int, error) {
+	lens := make([]int, len(ids))
+	starts := make([]int, len(ids)) // where each token's bytes start in text
+	off, group := 0, -1             // group: the first token of a run not yet matched
+	var pending []byte
+	for k, id := range ids {
+		b, err := t.Token(id)
+		if err != nil {
+			return nil, err
+		}
+		lens[k], starts[k] = len(b), off
+		if group < 0 {
+			if bytes.HasPrefix(text[off:], b) {
+				off += len(b)
+				continue
+			}
+			if t.pipe == nil {
+				break
+			}
+			// A character may be split between tokens: the run starts with
+			// the token that holds its first byte.
+			group, pending = k, pending[:0]
+			for group > 0 && off > 0 && !utf8.RuneStart(text[off]) && starts[group] > 0 {
+				group--
+				off = starts[group]
+			}
+			for j := group; j < k; j++ {
+				prev, _ := t.Token(ids[j])
+				pending = append(pending, prev...)
+			}
+		}
+		pending = append(pending, b...)
+		if end, prefixed := t.pipe.rewrittenEnd(text, off, pending); end >= 0 {
+			if prefixed {
+				lens[group]-- // the space put in front stands for nothing
+			}
+			share(lens[group:k+1], end-off)
+			off, group = end, -1
+		}
+	}
+	if group >= 0 {
+		return nil, fmt.Errorf("tokenizer: tokens %d to %d do not follow the text at byte %d", group, len(ids)-1, off)
+	}
+	if off != len(text) {
+		return nil, fmt.Errorf("tokenizer: the tokens cover %d bytes of a %d-byte text", off, len(text))
+	}
+	return lens, nil
+}
+
+// share gives n bytes to tokens whose own lengths are lens, in order,
+// each at most its own length, the last the rest.
+func share(lens []int, n int) {
+	for j := range lens {
+		l := min(lens[j], n)
+		if j == len(lens)-1 {
+			l = n
+		}
+		lens[j], n = l, n-l
+	}
+}
+
+// rewrittenEnd returns where the text that a run of tokens spelling want
+// came from ends, if it starts at off: the end e, at a character boundary,
+// where text[off:e] as the normalizer rewrites it (with the space a
+// Prepend, Metaspace or ByteLevel may put in front: prefixed) reads as
+// want, or -1.
+func (p *Pipeline) rewrittenEnd(text []byte, off int, want []byte) (end int, prefixed bool) {
+	limit := min(len(text), off+4*len(want)+16)
+	for e := off + 1; e <= limit; e++ {
+		if e < len(text) && !utf8.RuneStart(text[e]) {
+			continue
+		}
+		s := validUTF8(text[off:e])
+		if p.normalizer != nil {
+			s = normalizeBlock(p.normalizer, s, true)
+		}
+		if !p.byteLevel {
+			s = string(bytes.ReplaceAll([]byte(s), []byte("▁"), []byte(" ")))
+		}
+		if s == string(want) {
+			return e, false
+		}
+		if p.prefixes && want[0] == ' ' && s == string(want[1:]) {
+			return e, true
+		}
+	}
+	return -1, false
+}
+
+// putsPrefix says whether a normalizer or pre-tokenizer may put a space
+// (or ▁) in front of a text or piece.
+func putsPrefix(n normalizer, pt preTokenizer) bool {
+	switch x := n.(type) {
+	case prepend:
+		return true
+	case normalizers:
+		for _, m := range x {
+			if putsPrefix(m, nil) {
+				return true
+			}
+		}
+	}
+	switch x := pt.(type) {
+	case byteLevel:
+		return x.addPrefixSpace
+	case metaspace:
+		return x.scheme != prependNever
+	case preTokenizers:
+		for _, q := range x {
+			if putsPrefix(nil, q) {
+				return true
+			}
+		}
+	}
+	return false
+}
