@@ -66,7 +66,10 @@
 // # Streaming
 //
 // English text is read, classified and tokenized a block at a time, cut
-// where byte-level BPE cannot merge across (tokenizer.LastSafeCut), and
-// only the tokens a later window reads are kept: memory does not grow with
-// the document. Results do not depend on the block size (tested).
+// where the tokenizer's ids cannot change (tokenizer.Tokenizer.Blocks:
+// LastSafeCut for byte-level BPE, Pipeline.BlockCut for a tokenizer.json),
+// each token counting the bytes of the text it stands for
+// (Tokenizer.ByteSpans, so a normalizer's rewriting leaves bits per byte
+// over the text's own bytes), and only the tokens a later window reads are
+// kept: memory does not grow with the document. Results do not depend on the block size (tested).
 package eval

@@ -43,6 +43,13 @@
 // Load) keeps the byte-level fast path for the files it covers and reads
 // every other file as a Pipeline behind the same Tokenizer methods.
 //
+// Streams: Tokenizer.Blocks cuts a text of any length into blocks whose ids,
+// each block encoded by EncodeBlock, join into the whole text's: for
+// byte-level BPE where LastSafeCut allows, for a Pipeline where BlockCut
+// does (after a newline between a non-space and a letter, when no stage
+// joins across it; a block after the first gets no Prepend or prefix space).
+// ByteSpans tells which bytes of the text each token stands for.
+//
 // Unicode: the patterns' \p{L}, \p{N}, \p{M} and \s are taken from Go's
 // unicode tables (Unicode 15.0); \s is the White_Space property, as in Rust's
 // regex crate (tiktoken) and Python's regex module (GPT-2), which is what
