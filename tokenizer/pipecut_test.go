@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"bytes"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -83,4 +84,60 @@ func firstDiff(a, b []int32) int {
 		return min(len(a), len(b))
 	}
 	return -1
+}
+
+// TestPipelineBlocksSynthetic streams the goldens' texts through each
+// synthetic tokenizer.json (every stage and option the real files lack):
+// blocks of 1 and 300 bytes give the whole text's ids, whether the file's
+// stages allow cuts or it is read whole.
+func TestPipelineBlocksSynthetic(t *testing.T) {
+	g, err := loadModelGoldens()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := []byte(strings.Join(g.Texts, "\n"))
+	files, err := filepath.Glob("testdata/synthetic/*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no synthetic files (%v)", err)
+	}
+	streamed := 0
+	for _, path := range files {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			tok, err := Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			specials := tok.SpecialTokens()
+			want, err := tok.EncodeSpecial(text, specials)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, size := range []int{1, 300} {
+				var got []int32
+				blocks := 0
+				err := tok.Blocks(bytes.NewReader(text), size, specials, func(b []byte) error {
+					ids, err := tok.EncodeBlock(b, specials, blocks == 0, 1)
+					got = append(got, ids...)
+					blocks++
+					return err
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if k := firstDiff(got, want); k >= 0 {
+					t.Fatalf("size %d, %d blocks: ids differ from the whole text's at %d: got %v, want %v",
+						size, blocks, k, short(got[max(0, k-3):]), short(want[max(0, k-3):]))
+				}
+				if tok.pipe != nil && tok.pipe.cuts.on && blocks < 100 {
+					t.Fatalf("size %d: cuts allowed, but only %d blocks", size, blocks)
+				}
+			}
+			if tok.pipe != nil && tok.pipe.cuts.on {
+				streamed++
+			}
+		})
+	}
+	if streamed < 9 {
+		t.Errorf("only %d synthetic files stream in blocks; added_tokens, bert_processing, bytelevel_prefix, metaspace_*, template and unk_* did", streamed)
+	}
 }
