@@ -117,23 +117,14 @@ func LoadGGUF(v GGUFVocab) (*Tokenizer, error) {
 		return nil, fmt.Errorf("tokenizer: GGUF tokenizer.ggml.token_type has %d entries for %d tokens", len(v.Types), len(v.Tokens))
 	}
 	vocab := make(map[string]int, len(v.Tokens))
-	type added struct {
-		ID         int    `json:"id"`
-		Content    string `json:"content"`
-		SingleWord bool   `json:"single_word"`
-		LStrip     bool   `json:"lstrip"`
-		RStrip     bool   `json:"rstrip"`
-		Normalized bool   `json:"normalized"`
-		Special    bool   `json:"special"`
-	}
-	addedTokens := []added{}
+	addedTokens := []hfAddedToken{}
 	for id, s := range v.Tokens {
 		if prev, dup := vocab[s]; dup {
 			return nil, fmt.Errorf("tokenizer: GGUF tokenizer.ggml.tokens: token %d %q repeats token %d", id, s, prev)
 		}
 		vocab[s] = id
 		if v.Types != nil && (v.Types[id] == ggufControl || v.Types[id] == ggufUserDefined || v.Types[id] == ggufUnknown) {
-			addedTokens = append(addedTokens, added{ID: id, Content: s, Special: v.Types[id] != ggufUserDefined})
+			addedTokens = append(addedTokens, hfAddedToken{ID: int32(id), Content: s, Special: v.Types[id] != ggufUserDefined})
 		}
 	}
 	file := map[string]any{"version": "1.0", "added_tokens": addedTokens, "post_processor": nil}

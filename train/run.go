@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
+	"github.com/xent-dev/xent/modeldir"
 	"github.com/xent-dev/xent/tokenizer"
 )
 
@@ -60,7 +62,8 @@ type Result struct {
 // when Run's context is cancelled.
 var ErrInterrupted = errors.New("interrupted")
 
-// Run trains o.Trainer to its last step: steps, evaluations every
+// Run trains o.Trainer to its last step, after checking that Out's disk has
+// room for its checkpoints: steps, evaluations every
 // Settings.EvalEvery steps, checkpoints every SaveEvery steps, then a final
 // evaluation and checkpoint. Metrics (every step and evaluation) go to the
 // checkpoint's metrics.jsonl.
@@ -78,6 +81,17 @@ func Run(ctx context.Context, o RunOptions) (Result, error) {
 	}
 	if len(o.HeldOut.Tokens) == 0 {
 		return Result{}, fmt.Errorf("train: no held-out tokens to evaluate on")
+	}
+	if o.Out != "" {
+		// A save holds the previous checkpoint until it ends: room for one
+		// more checkpoint, or two when Out starts empty and is saved to again.
+		need := checkpointBytes(t)
+		if _, err := os.Stat(o.Out); err != nil && o.SaveEvery > 0 {
+			need *= 2
+		}
+		if err := modeldir.CheckSpace(o.Out, need); err != nil {
+			return Result{}, fmt.Errorf("train: %s: %w", o.Out, err)
+		}
 	}
 	r := Result{Metrics: o.Metrics}
 	add := func(v any) {
@@ -165,10 +179,10 @@ func Run(ctx context.Context, o RunOptions) (Result, error) {
 	return r, save()
 }
 
-// CheckpointBytes estimates the size of t's checkpoint on disk: the
+// checkpointBytes estimates the size of t's checkpoint on disk: the
 // weights and AdamW's two moments (float32 each), the token counts, the
 // tokenizer, and a line of metrics per step, with a margin.
-func CheckpointBytes(t *Trainer) int64 {
+func checkpointBytes(t *Trainer) int64 {
 	n, v := int64(len(t.Model.ParamBuffer())), int64(t.Model.VocabSize())
 	return 3*4*n + 8*v + 64*v + 256*int64(t.Settings.Steps) + 1<<20
 }

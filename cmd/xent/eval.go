@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -138,14 +137,13 @@ func runEval(cmd *cobra.Command, f *evalFlags) error {
 			return err
 		}
 	}
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
+	ctx, stop := interruptible(cmd.Context(), logw, "xent eval", "reporting what was scored so far")
 	defer stop()
 	err = scoreEvalText(ctx, e, f, cmd.InOrStdin(), logw, &status)
 	r := e.Report()
 	switch {
 	case errors.Is(err, context.Canceled):
 		r.Partial = true
-		fmt.Fprintln(logw, "xent eval: interrupted; reporting what was scored so far")
 	case err != nil:
 		return err
 	case r.Tokens == 0:

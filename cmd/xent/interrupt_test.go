@@ -37,7 +37,7 @@ func (s *syncBuffer) String() string {
 // and says that a second one aborts.
 func TestInterruptibleCancelsOnTheFirstSignal(t *testing.T) {
 	var log syncBuffer
-	ctx, stop := interruptible(context.Background(), &log, "xent train")
+	ctx, stop := interruptible(context.Background(), &log, "xent train", "saving")
 	defer stop()
 	if err := syscall.Kill(syscall.Getpid(), syscall.SIGINT); err != nil {
 		t.Fatal(err)
@@ -56,7 +56,7 @@ func TestInterruptibleCancelsOnTheFirstSignal(t *testing.T) {
 // doing (here: nothing, forever).
 func TestInterruptibleAbortsOnTheSecondSignal(t *testing.T) {
 	if os.Getenv("XENT_SECOND_SIGNAL") != "" {
-		_, stop := interruptible(context.Background(), os.Stderr, "xent train")
+		_, stop := interruptible(context.Background(), os.Stderr, "xent train", "saving")
 		defer stop()
 		for range 2 {
 			syscall.Kill(syscall.Getpid(), syscall.SIGINT)

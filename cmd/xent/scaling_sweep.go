@@ -165,7 +165,7 @@ func runScalingSweep(cmd *cobra.Command, f *scalingSweepFlags) error {
 		}
 		return model.New(cfg, f.s.Seed)
 	}
-	ctx, stop := interruptible(cmd.Context(), logw, "xent scaling sweep")
+	ctx, stop := interruptible(cmd.Context(), logw, "xent scaling sweep", "saving")
 	defer stop()
 	results, err := sweep.Run(ctx, sweep.Config{
 		Shapes: shapes, Grid: f.grid, Budget: f.budget, FlopRate: f.flopRate,

@@ -159,21 +159,12 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 	if f.resume != "" {
 		logf("resuming %s at step %d of %d", f.resume, t.Step, t.Settings.Steps)
 	}
-	// A save holds the previous checkpoint until it ends: room for one more
-	// checkpoint, or two when --out starts empty and is saved to again.
-	need := train.CheckpointBytes(t)
-	if _, err := os.Stat(f.out); err != nil && f.saveEvery > 0 {
-		need *= 2
-	}
-	if err := modeldir.CheckSpace(f.out, need); err != nil {
-		return fmt.Errorf("--out %s: %w", f.out, err)
-	}
 	s := t.Settings
 	tok := corpus.Tokenizer
 	logf("%s: %d training tokens, %d held-out tokens (%d bytes), vocabulary %d, %d parameters",
 		corpus.Name, len(corpus.TrainTokens), len(corpus.HeldOutTokens), len(corpus.HeldOut), tok.VocabSize(), len(t.Model.ParamBuffer()))
 
-	ctx, stop := interruptible(cmd.Context(), logw, "xent train")
+	ctx, stop := interruptible(cmd.Context(), logw, "xent train", "saving")
 	defer stop()
 	bar := newProgress(logw, "xent train", "step", int64(s.Steps), int64(t.Step))
 	bos, err := modeldir.TokenizerBOS(tok) // what xent eval conditions the first held-out token on

@@ -187,7 +187,7 @@ func runTune(cmd *cobra.Command, method string, f *tuneFlags) error {
 	}
 	var last tune.Stats
 	var lastKL float64
-	ctx, stop := interruptible(cmd.Context(), logw, "xent tune")
+	ctx, stop := interruptible(cmd.Context(), logw, "xent tune", "saving")
 	defer stop()
 	bar := newProgress(logw, "xent tune", "step", int64(f.cfg.Steps), 0)
 	bar.every = 0 // off a terminal, a line at every --log-every step, as asked
