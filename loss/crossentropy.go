@@ -43,6 +43,9 @@ func CrossEntropyBackward(logits Matrix, targets Targets, opt Options, lse []flo
 	if len(lse) != logits.Rows {
 		return fmt.Errorf("loss: %d log-sum-exp values for N = %d rows", len(lse), logits.Rows)
 	}
+	if opt.Emulate.Format != nil {
+		return fmt.Errorf("loss: the emulated %s arithmetic computes the gradient with the loss: call CrossEntropyForwardBackward", opt.Emulate.Format.Name)
+	}
 	j, err := newJob(logits, targets, opt, dloss, grad, lse)
 	if err != nil {
 		return err
@@ -119,6 +122,9 @@ func newTargetsJob(n, v int, t Targets, opt Options) (*ceJob, error) {
 	}
 	if err := t.check(n, v, j.ignore); err != nil {
 		return nil, err
+	}
+	if opt.Emulate.Format != nil && t.Probs != nil {
+		return nil, fmt.Errorf("loss: the emulated %s arithmetic takes class-index targets, not probabilities", opt.Emulate.Format.Name)
 	}
 	if j.w != nil {
 		j.wSum = 0
@@ -240,6 +246,9 @@ func softCap(dst, slope, src []float32, c float32) {
 }
 
 func (j *ceJob) forwardRow(i int, ws *workspace) error {
+	if j.opt.Emulate.Format != nil {
+		return j.emulatedRow(i, ws)
+	}
 	x, err := j.row(i, ws)
 	if err != nil {
 		return err

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+
+	"github.com/xent-dev/xent/loss/emulate"
 )
 
 // Reduction says how row losses combine into the loss.
@@ -72,6 +74,19 @@ type Options struct {
 	// Threads bounds the goroutines rows are spread over; 0 means GOMAXPROCS.
 	// Results are bit-identical for every thread count.
 	Threads int
+	// Emulate, when its Format is set, computes each row's loss, log-sum-exp
+	// and gradient with respect to the logits in that format's arithmetic,
+	// emulated exactly as emulate.CrossEntropy states: the logits rounded to
+	// the format, then the max, subtraction, exp, sum (in Emulate.Sum's
+	// order), log and division each rounded, and the gradient softmax −
+	// onehot in the format, widened to float32 and scaled there by the
+	// class weight, the reduction and the upstream gradient. Everything
+	// around it stays as it is: the reduction over rows is float64's, and a
+	// model's backward pass float32's. It is the loss of a model trained
+	// with the loss in bf16, for studies (xent study precision-train); it
+	// costs tens of ns per logit. Class-index targets only, without label
+	// smoothing, z-loss or soft-cap. The zero value: float32, as above.
+	Emulate emulate.Arithmetic
 }
 
 // Ignore returns a pointer for Options.IgnoreIndex.
@@ -109,6 +124,9 @@ func (o Options) Validate() error {
 	}
 	if o.Reduction > None {
 		return fmt.Errorf("loss: unknown reduction %v", o.Reduction)
+	}
+	if o.Emulate.Format != nil && (o.LabelSmoothing != 0 || o.ZLoss != 0 || o.SoftCap != 0) {
+		return fmt.Errorf("loss: the %s arithmetic emulates the plain cross-entropy; it takes no label smoothing, z-loss or soft-cap", o.Emulate.Format.Name)
 	}
 	if o.Threads < 0 {
 		return fmt.Errorf("loss: threads %d must be ≥ 0 (0: GOMAXPROCS)", o.Threads)

@@ -45,9 +45,10 @@
 // # Precision (MeasureRows, SyntheticPrecision)
 //
 // The cross-entropy of a row, its log-sum-exp and its gradient computed in
-// bf16 and f16 arithmetic, emulated exactly (Format.Round after every
-// operation, in the order EmulatedCrossEntropy states, with sequential or
-// pairwise sums), with only the logits stored in bf16 or f16, and in
+// bf16 and f16 arithmetic, emulated exactly (package loss/emulate:
+// Format.Round after every operation, in the order emulate.CrossEntropy
+// states, with sequential or pairwise sums), with only the logits stored
+// in bf16 or f16, and in
 // float32 by package loss's kernel, each against float64 in the same
 // order: on a checkpoint's held-out logits and on synthetic Gaussian rows
 // of chosen V and spread. OneStep and NextStep measure the loss change of

@@ -8,140 +8,17 @@ import (
 	"text/tabwriter"
 
 	"github.com/xent-dev/xent/loss"
+	"github.com/xent-dev/xent/loss/emulate"
 	"github.com/xent-dev/xent/model"
 	"github.com/xent-dev/xent/train"
 )
-
-// Format is a binary floating-point format emulated in float64: every
-// value is float64, rounded to the format by Round after each operation.
-type Format struct {
-	Name string
-	// Mant is the number of stored fraction bits; Emin and Emax the
-	// exponents of the smallest normal and the largest finite value.
-	Mant, Emin, Emax int
-}
-
-// The formats the study emulates. F32 is there to check the rounding
-// against Go's own float32 conversion.
-var (
-	BF16 = Format{Name: "bf16", Mant: 7, Emin: -126, Emax: 127}
-	F16  = Format{Name: "f16", Mant: 10, Emin: -14, Emax: 15}
-	F32  = Format{Name: "f32", Mant: 23, Emin: -126, Emax: 127}
-)
-
-// Round rounds x to the nearest value of f, ties to even, with gradual
-// underflow (subnormals) and overflow to ±Inf, as IEEE 754 hardware does.
-// x is a float64 result of one operation; rounding it once more to f is
-// the correctly rounded result for +, −, ×, ÷ (float64 has more than
-// 2·Mant+2 bits, so the double rounding is innocuous) and for exp and log
-// up to float64's own last-bit error.
-func (f Format) Round(x float64) float64 {
-	if x == 0 || math.IsNaN(x) || math.IsInf(x, 0) {
-		return x
-	}
-	e := math.Ilogb(x)
-	if e < f.Emin {
-		e = f.Emin // subnormal: the quantum stays that of the smallest normal
-	}
-	q := math.Ldexp(1, e-f.Mant) // the spacing of f's values near x
-	r := math.RoundToEven(x/q) * q
-	if math.Abs(r) >= math.Ldexp(1, f.Emax+1) {
-		return math.Copysign(math.Inf(1), x)
-	}
-	return r
-}
-
-// Summation is the order in which a row's exponentials are added.
-type Summation int
-
-const (
-	// Sequential adds left to right, s ← round(s + eᵢ): one accumulator,
-	// the worst case (a long row's small terms fall below half an ulp of s).
-	Sequential Summation = iota
-	// Pairwise adds in a balanced binary tree, each partial sum rounded, as
-	// a parallel reduction does.
-	Pairwise
-)
-
-func (s Summation) String() string {
-	if s == Pairwise {
-		return "pairwise"
-	}
-	return "sequential"
-}
-
-// EmulatedCrossEntropy is the cross-entropy of one row of logits against
-// target y computed entirely in format f, each operation rounded to f:
-//
-//	xᵢ = R(zᵢ)                the logits as stored in f
-//	m  = maxᵢ xᵢ              (exact)
-//	dᵢ = R(xᵢ − m)
-//	eᵢ = R(exp dᵢ)
-//	s  = Σ eᵢ                 each addition rounded, in order sum
-//	lse  = R(m + R(log s))
-//	loss = R(lse − x_y)
-//	gᵢ = R(eᵢ / s) − [i = y], the subtraction rounded
-//
-// It writes the gradient with respect to the logits into grad (len(z))
-// and returns the loss and the log-sum-exp. With f nil every R is the
-// identity: the float64 reference, in the same order.
-func EmulatedCrossEntropy(f *Format, sum Summation, z []float32, y int, grad []float64) (lossValue, lse float64) {
-	return emulated(f, f, sum, z, y, grad)
-}
-
-// emulated is EmulatedCrossEntropy with the logits stored in format in
-// and the arithmetic done in format ops (nil: float64, unrounded).
-func emulated(in, ops *Format, sum Summation, z []float32, y int, grad []float64) (lossValue, lse float64) {
-	id := func(x float64) float64 { return x }
-	r, rin := id, id
-	if ops != nil {
-		r = ops.Round
-	}
-	if in != nil {
-		rin = in.Round
-	}
-	m := math.Inf(-1)
-	for _, v := range z {
-		m = max(m, rin(float64(v)))
-	}
-	for i, v := range z {
-		grad[i] = r(math.Exp(r(rin(float64(v)) - m))) // eᵢ, kept in grad
-	}
-	var s float64
-	if sum == Pairwise {
-		s = pairwise(grad, r)
-	} else {
-		for _, e := range grad {
-			s = r(s + e)
-		}
-	}
-	lse = r(m + r(math.Log(s)))
-	lossValue = r(lse - rin(float64(z[y])))
-	for i, e := range grad {
-		grad[i] = r(e / s)
-	}
-	grad[y] = r(grad[y] - 1)
-	return lossValue, lse
-}
-
-// pairwise sums x in a balanced tree, rounding each partial sum with r.
-func pairwise(x []float64, r func(float64) float64) float64 {
-	switch len(x) {
-	case 0:
-		return 0
-	case 1:
-		return x[0]
-	}
-	h := len(x) / 2
-	return r(pairwise(x[:h], r) + pairwise(x[h:], r))
-}
 
 // Arithmetic is one way of computing the loss the study compares with
 // float64: a format and summation order, or xent's float32 kernel.
 type Arithmetic struct {
 	Name   string
-	Format *Format // nil: xent's float32 kernel (package loss)
-	Sum    Summation
+	Format *emulate.Format // nil: xent's float32 kernel (package loss)
+	Sum    emulate.Summation
 	// StorageOnly: only the logits are rounded to Format; the arithmetic
 	// is float64's. What is left of the error is the logits' storage,
 	// which no accumulation precision removes.
@@ -150,12 +27,12 @@ type Arithmetic struct {
 
 // Arithmetics are the ways the study compares, in table order.
 var Arithmetics = []Arithmetic{
-	{"bf16 sequential", &BF16, Sequential, false},
-	{"bf16 pairwise", &BF16, Pairwise, false},
-	{"f16 sequential", &F16, Sequential, false},
-	{"f16 pairwise", &F16, Pairwise, false},
-	{"bf16 logits, f64 math", &BF16, Pairwise, true},
-	{"f16 logits, f64 math", &F16, Pairwise, true},
+	{"bf16 sequential", &emulate.BF16, emulate.Sequential, false},
+	{"bf16 pairwise", &emulate.BF16, emulate.Pairwise, false},
+	{"f16 sequential", &emulate.F16, emulate.Sequential, false},
+	{"f16 pairwise", &emulate.F16, emulate.Pairwise, false},
+	{"bf16 logits, f64 math", &emulate.BF16, emulate.Pairwise, true},
+	{"f16 logits, f64 math", &emulate.F16, emulate.Pairwise, true},
 	{"f32 (xent kernel)", nil, 0, false},
 }
 
@@ -210,7 +87,7 @@ func MeasureRows(what string, logits []float32, y []int32, n, v int) ([]Precisio
 			return nil, fmt.Errorf("study: precision: row %d: target %d outside the vocabulary of %d", i, t, v)
 		}
 		stdSum += stdOf(z)
-		l64, lse64 := EmulatedCrossEntropy(nil, Sequential, z, t, ref)
+		l64, lse64 := emulate.CrossEntropy(nil, emulate.Sequential, z, t, ref)
 		var norm64 float64
 		for _, g := range ref {
 			norm64 += g * g
@@ -228,9 +105,9 @@ func MeasureRows(what string, logits []float32, y []int32, n, v int) ([]Precisio
 					got[j] = float64(g)
 				}
 			} else if a.StorageOnly {
-				l, lse = emulated(a.Format, nil, a.Sum, z, t, got)
+				l, lse = emulate.StoredCrossEntropy(a.Format, nil, a.Sum, z, t, got)
 			} else {
-				l, lse = EmulatedCrossEntropy(a.Format, a.Sum, z, t, got)
+				l, lse = emulate.CrossEntropy(a.Format, a.Sum, z, t, got)
 			}
 			o := &out[k]
 			d := l - l64

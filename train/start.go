@@ -51,18 +51,31 @@ func Begin(s Start) (Checkpoint, error) {
 	if err != nil {
 		return Checkpoint{}, err
 	}
+	var t *Trainer
 	if m == nil {
-		cfg, err := model.SmallConfig(s.Arch, corpus.Tokenizer.VocabSize(), s.Width, s.Layers, s.Heads, s.Settings.Context)
-		if err != nil {
-			return Checkpoint{}, fmt.Errorf("train: %w", err)
-		}
-		if m, err = model.New(cfg, s.Settings.Seed); err != nil {
-			return Checkpoint{}, err
-		}
+		t, err = s.New(corpus)
+	} else {
+		t, err = NewTrainer(m, corpus.TrainTokens, s.Settings)
 	}
-	t, err := NewTrainer(m, corpus.TrainTokens, s.Settings)
 	if err != nil {
 		return Checkpoint{}, err
 	}
 	return Checkpoint{Trainer: t, Tokenizer: corpus.Tokenizer, Corpus: corpus}, nil
+}
+
+// New is a new run over a corpus already prepared: a model of s's shape
+// (model.SmallConfig, its weights seeded by s.Settings.Seed, its
+// vocabulary the corpus tokenizer's) and its trainer over the corpus's
+// training tokens. Resume and InitFrom play no part. Runs that differ in
+// their settings alone (a study's) share one corpus this way.
+func (s Start) New(corpus *data.Corpus) (*Trainer, error) {
+	cfg, err := model.SmallConfig(s.Arch, corpus.Tokenizer.VocabSize(), s.Width, s.Layers, s.Heads, s.Settings.Context)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	m, err := model.New(cfg, s.Settings.Seed)
+	if err != nil {
+		return nil, err
+	}
+	return NewTrainer(m, corpus.TrainTokens, s.Settings)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/xent-dev/xent/data"
 	"github.com/xent-dev/xent/eval"
 	"github.com/xent-dev/xent/loss"
+	"github.com/xent-dev/xent/loss/emulate"
 	"github.com/xent-dev/xent/model"
 	"github.com/xent-dev/xent/tokenizer"
 )
@@ -26,6 +27,13 @@ type Settings struct {
 	Seed           uint64  `json:"seed"`            // initial weights and batch order
 	EvalEvery      int     `json:"eval_every"`      // steps between validations (0: only at the end)
 	Threads        int     `json:"threads"`         // 0: GOMAXPROCS
+
+	// LossFormat "bf16" or "f16" computes the loss and its gradient with
+	// respect to the logits in that format's arithmetic, emulated
+	// (loss.Options.Emulate), the exponentials summed pairwise or, with
+	// LossSum "sequential", left to right; "" is float32.
+	LossFormat string `json:"loss_format,omitempty"`
+	LossSum    string `json:"loss_sum,omitempty"`
 
 	// Scheduled sampling (scheduled.go): "" (off), linear, exponential or
 	// inverse-sigmoid, and the parameters of its decay.
@@ -51,7 +59,27 @@ func (s Settings) Validate() error {
 	if err := s.validateScheduledSampling(); err != nil {
 		return err
 	}
-	return loss.Options{LabelSmoothing: s.LabelSmoothing, ZLoss: s.ZLoss}.Validate()
+	_, err := s.LossOptions()
+	return err
+}
+
+// LossOptions are the training loss's options: label smoothing, z-loss
+// and the emulated arithmetic the settings name.
+func (s Settings) LossOptions() (loss.Options, error) {
+	o := loss.Options{LabelSmoothing: s.LabelSmoothing, ZLoss: s.ZLoss}
+	if s.LossFormat != "" || s.LossSum != "" {
+		f, err := emulate.ParseFormat(s.LossFormat)
+		if err != nil {
+			return o, fmt.Errorf("train: loss format: %w", err)
+		}
+		o.Emulate.Format = f
+		if o.Emulate.Sum = emulate.Pairwise; s.LossSum != "" {
+			if o.Emulate.Sum, err = emulate.ParseSummation(s.LossSum); err != nil {
+				return o, fmt.Errorf("train: loss summation: %w", err)
+			}
+		}
+	}
+	return o, o.Validate()
 }
 
 // Trainer runs teacher-forced training of a model on a token stream, with
@@ -126,7 +154,10 @@ func (t *Trainer) Next() (StepStats, error) {
 	m.ZeroGrads()
 	var total float64
 	eps := s.TeacherForcingProb(t.Step)
-	opt := loss.Options{LabelSmoothing: s.LabelSmoothing, ZLoss: s.ZLoss}
+	opt, err := s.LossOptions()
+	if err != nil {
+		return StepStats{}, err
+	}
 	for range s.GradAccum {
 		t.batches.Next(t.inputs, t.targets)
 		if err := t.mixOwnTokens(eps); err != nil {

@@ -246,3 +246,46 @@ func TestSettingsJSONNames(t *testing.T) {
 		t.Errorf("settings write as\n%s\nwant\n%s", b, old)
 	}
 }
+
+// LossFormat trains with the loss in emulated bf16: the first step's loss
+// is the float32 one's within bf16's rounding, not equal to it, and a
+// second run gives the same bits; an unknown format, or bf16 with label
+// smoothing, is refused before training.
+func TestLossFormat(t *testing.T) {
+	tok, ids, s := tinySetup(t)
+	s.LabelSmoothing, s.Steps = 0, 3
+	run := func(format string) []float64 {
+		s := s
+		s.LossFormat = format
+		tr, err := NewTrainer(tinyModel(t, tok.VocabSize(), s.Seed), ids, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var losses []float64
+		for range s.Steps {
+			st, err := tr.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			losses = append(losses, st.Loss)
+		}
+		return losses
+	}
+	f32, bf16 := run(""), run("bf16")
+	if d := math.Abs(bf16[0] - f32[0]); d == 0 || d > 0.02*f32[0] {
+		t.Errorf("step 1: bf16 loss %v, float32 %v", bf16[0], f32[0])
+	}
+	if again := run("bf16"); !slices.Equal(again, bf16) {
+		t.Errorf("bf16 runs differ: %v and %v", bf16, again)
+	}
+	if o, err := (Settings{LossFormat: "bf16", LossSum: "sequential"}).LossOptions(); err != nil || o.Emulate.String() != "bf16 sequential" {
+		t.Errorf("bf16 sequential: %v, %v", o.Emulate, err)
+	}
+	for _, bad := range []Settings{{LossFormat: "fp8"}, {LossSum: "pairwise"}, {LossFormat: "bf16", LossSum: "kahan"}, {LossFormat: "bf16", LabelSmoothing: 0.1}} {
+		b := s
+		b.LossFormat, b.LossSum, b.LabelSmoothing = bad.LossFormat, bad.LossSum, bad.LabelSmoothing
+		if _, err := NewTrainer(tinyModel(t, tok.VocabSize(), s.Seed), ids, b); err == nil {
+			t.Errorf("loss format %q, sum %q, smoothing %g accepted", b.LossFormat, b.LossSum, b.LabelSmoothing)
+		}
+	}
+}
