@@ -57,16 +57,25 @@ func (e Exposure) Plot(path string) error {
 		p.Legend.Top = true
 	}
 	disagree.Y.Min, disagree.Y.Max = 0, 1
-	c, err := plotfile.Canvas(path, 6*vg.Inch, 7*vg.Inch)
+	return writeStacked(path, 6*vg.Inch, 7*vg.Inch, nll, disagree)
+}
+
+// writeStacked draws plots one above the other, aligned, on a w × h
+// figure and writes it to path atomically (its extension names the format).
+func writeStacked(path string, w, h vg.Length, plots ...*plot.Plot) error {
+	c, err := plotfile.Canvas(path, w, h)
 	if err != nil {
 		return err
 	}
-	tiles := draw.Tiles{Rows: 2, Cols: 1, PadX: vg.Millimeter, PadY: 4 * vg.Millimeter,
+	tiles := draw.Tiles{Rows: len(plots), Cols: 1, PadX: vg.Millimeter, PadY: 4 * vg.Millimeter,
 		PadTop: 2 * vg.Millimeter, PadBottom: 2 * vg.Millimeter, PadLeft: 2 * vg.Millimeter, PadRight: 2 * vg.Millimeter}
-	plots := [][]*plot.Plot{{nll}, {disagree}}
-	canvases := plot.Align(plots, tiles, draw.New(c))
-	for i := range plots {
-		plots[i][0].Draw(canvases[i][0])
+	grid := make([][]*plot.Plot, len(plots))
+	for i, p := range plots {
+		grid[i] = []*plot.Plot{p}
+	}
+	canvases := plot.Align(grid, tiles, draw.New(c))
+	for i := range grid {
+		grid[i][0].Draw(canvases[i][0])
 	}
 	return plotfile.Write(path, c)
 }

@@ -29,10 +29,10 @@ with the model on its own generated context, "repetition" sweeps the
 repetition, frequency and presence penalties and measures degeneration,
 "posttrain" fine-tunes it with SFT, DPO, KTO, ORPO and SimPO on negation
 pairs and compares them, "precision" measures the error of computing the
-loss in bf16 and f16.`,
+loss in bf16 and f16, and "precision-train" trains with the loss in bf16.`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newStudyExposureCmd(), newStudyRepetitionCmd(), newStudyPosttrainCmd(), newStudyPrecisionCmd())
+	cmd.AddCommand(newStudyExposureCmd(), newStudyRepetitionCmd(), newStudyPosttrainCmd(), newStudyPrecisionCmd(), newStudyPrecisionTrainCmd())
 	return cmd
 }
 

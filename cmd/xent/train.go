@@ -76,15 +76,8 @@ before the usual forward and backward pass against the true targets.`,
 	fl.SortFlags = false
 	addSourceFlags(cmd, &f.src, "to train on and hold out the last 10% of")
 	f.tok.add(cmd, 2048)
-	fl.StringVar(&f.arch, "arch", "llama", "model family: llama (RMSNorm, RoPE, SwiGLU) or gpt2")
-	fl.IntVar(&f.layers, "layers", 4, "transformer layers")
-	fl.IntVar(&f.width, "width", 256, "model width (embedding size)")
-	fl.IntVar(&f.heads, "heads", 4, "attention heads")
-	fl.IntVar(&f.s.Context, "context", 128, "tokens per training sequence T (also the model's context)")
-	fl.IntVar(&f.s.Batch, "batch", 16, "sequences per micro-batch B")
-	fl.IntVar(&f.s.GradAccum, "accum", 1, "micro-batches per optimizer step (gradient accumulation)")
-	fl.IntVar(&f.s.Steps, "steps", 600, "optimizer steps (with --resume: the new total, counting the checkpoint's)")
-	addOptimFlags(cmd, &f.s.Optim, pretrainOptim)
+	f.addModelFlags(cmd)
+	fl.Lookup("steps").Usage += " (with --resume: the new total, counting the checkpoint's)"
 	fl.Float32Var(&f.s.LabelSmoothing, "label-smoothing", 0, "label smoothing ε of the training loss")
 	fl.Float32Var(&f.s.ZLoss, "z-loss", 0, "z-loss coefficient of the training loss")
 	fl.Uint64Var(&f.s.Seed, "seed", 1, "seed of the initial weights and the batch order")
@@ -102,6 +95,21 @@ before the usual forward and backward pass against the true targets.`,
 	fl.StringVar(&f.init, "init-from", "", "start from the weights and tokenizer of a Hugging Face GPT-2 or Llama directory (config.json, model.safetensors, tokenizer.json) or an xent checkpoint")
 	fl.BoolVar(&f.json, "json", false, "print the final report as JSON")
 	return cmd
+}
+
+// addModelFlags adds the flags of a new model's shape and its training
+// steps and optimizer, with xent train's defaults.
+func (f *trainFlags) addModelFlags(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.arch, "arch", "llama", "model family: llama (RMSNorm, RoPE, SwiGLU) or gpt2")
+	fl.IntVar(&f.layers, "layers", 4, "transformer layers")
+	fl.IntVar(&f.width, "width", 256, "model width (embedding size)")
+	fl.IntVar(&f.heads, "heads", 4, "attention heads")
+	fl.IntVar(&f.s.Context, "context", 128, "tokens per training sequence T (also the model's context)")
+	fl.IntVar(&f.s.Batch, "batch", 16, "sequences per micro-batch B")
+	fl.IntVar(&f.s.GradAccum, "accum", 1, "micro-batches per optimizer step (gradient accumulation)")
+	fl.IntVar(&f.s.Steps, "steps", 600, "optimizer steps")
+	addOptimFlags(cmd, &f.s.Optim, pretrainOptim)
 }
 
 // report is the end of a run.
