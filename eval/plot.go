@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"path/filepath"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -12,6 +13,9 @@ import (
 	"github.com/xent-dev/xent/internal/plotfile"
 )
 
+// PlotSize is the side of WritePlots' square figures.
+const PlotSize = 5 * vg.Inch
+
 // WritePlots writes the reliability diagram (reliability.FORMAT) and the
 // loss by position (position.FORMAT) into dir; format is "svg" or "png".
 // It returns the paths written.
@@ -19,18 +23,18 @@ func (r Report) WritePlots(dir, format string) ([]string, error) {
 	if err := plotfile.CheckFormat(format); err != nil {
 		return nil, fmt.Errorf("eval: %w", err)
 	}
-	rel, err := r.reliabilityPlot()
+	rel, err := r.ReliabilityPlot()
 	if err != nil {
 		return nil, err
 	}
-	pos, err := r.positionPlot()
+	pos, err := r.PositionPlot()
 	if err != nil {
 		return nil, err
 	}
 	var paths []string
 	for name, p := range map[string]*plot.Plot{"reliability": rel, "position": pos} {
 		path := filepath.Join(dir, name+"."+format)
-		if err := plotfile.Save(p, 5*vg.Inch, 5*vg.Inch, path); err != nil {
+		if err := plotfile.Save(p, PlotSize, PlotSize, path); err != nil {
 			return nil, fmt.Errorf("eval: %w", err)
 		}
 		paths = append(paths, path)
@@ -38,10 +42,10 @@ func (r Report) WritePlots(dir, format string) ([]string, error) {
 	return paths, nil
 }
 
-// reliabilityPlot draws each bin's accuracy as a bar over its confidence
+// ReliabilityPlot draws each bin's accuracy as a bar over its confidence
 // range, its mean confidence as a point, and the diagonal of perfect
 // calibration.
-func (r Report) reliabilityPlot() (*plot.Plot, error) {
+func (r Report) ReliabilityPlot() (*plot.Plot, error) {
 	p := plot.New()
 	c := r.Calibration
 	p.Title.Text = fmt.Sprintf("reliability: ECE %.3f, MCE %.3f", c.ECE, c.MCE)
@@ -67,7 +71,7 @@ func (r Report) reliabilityPlot() (*plot.Plot, error) {
 		for _, b := range c.Bins {
 			bars.Bins = append(bars.Bins, plotter.HistogramBin{Min: b.Lo, Max: b.Hi, Weight: b.Accuracy})
 		}
-		bars.FillColor = color.RGBA{R: 90, G: 130, B: 200, A: 160}
+		bars.FillColor = color.NRGBA{R: 90, G: 130, B: 200, A: 160} // not RGBA: its channels are premultiplied, so at most A
 		p.Add(bars)
 		p.Legend.Add("accuracy", bars)
 		pts, err := plotter.NewScatter(conf)
@@ -82,21 +86,27 @@ func (r Report) reliabilityPlot() (*plot.Plot, error) {
 	return p, nil
 }
 
-// positionPlot draws the mean loss by position in the window, on a log₂
+// PositionPlot draws the mean loss by position in the window, on a log₂
 // axis of the bucket's first position + 1.
-func (r Report) positionPlot() (*plot.Plot, error) {
+func (r Report) PositionPlot() (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = "loss by position in the window"
 	p.X.Label.Text = "tokens of context (log scale)"
 	p.Y.Label.Text = "mean NLL, nats/token"
 	p.X.Scale = plot.LogScale{}
 	p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+	p.Y.Tick.Marker = plotfile.Ticks{}
 	p.Add(plotter.NewGrid())
 	var pts plotter.XYs
+	var ticks []plot.Tick // each bucket's, as few decades carry few log ticks
 	for _, row := range r.ByPosition {
 		if row.Tokens > 0 {
 			pts = append(pts, plotter.XY{X: float64(row.Lo + 1), Y: row.MeanNLL})
+			ticks = append(ticks, plot.Tick{Value: float64(row.Lo + 1), Label: strconv.Itoa(row.Lo + 1)})
 		}
+	}
+	if len(ticks) > 1 {
+		p.X.Tick.Marker = plot.ConstantTicks(ticks)
 	}
 	if len(pts) > 0 {
 		l, s, err := plotter.NewLinePoints(pts)

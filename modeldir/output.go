@@ -20,9 +20,17 @@ const (
 	PlotFile      = "loss.svg"              // the loss curve
 )
 
+// The files read and written beside a model by xent report: they describe
+// the weights they were made from, so a later save of the model, which
+// replaces the directory whole, drops them with the weights they describe.
+const (
+	EvalFile   = "eval.json"   // a held-out evaluation, as xent eval --json prints it
+	ReportFile = "report.html" // xent report's page
+)
+
 // ownFiles are the files xent writes into a model directory: the only
 // ones a save may replace.
-var ownFiles = []string{ConfigFile, WeightsFile, TokenizerFile, CountsFile, OptimizerFile, StateFile, MetricsFile, PlotFile}
+var ownFiles = []string{ConfigFile, WeightsFile, TokenizerFile, CountsFile, OptimizerFile, StateFile, MetricsFile, PlotFile, EvalFile, ReportFile}
 
 // OutputOptions says what ClaimOutput may do with a model directory that
 // already exists. Its errors speak to users of xent's commands, which

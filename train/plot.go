@@ -10,9 +10,22 @@ import (
 	"github.com/xent-dev/xent/internal/plotfile"
 )
 
-// plotLoss draws the training loss per step and the validation loss at
-// each evaluation from the metrics lines, as an SVG.
+// LossPlotWidth and LossPlotHeight are the loss curve's size.
+const LossPlotWidth, LossPlotHeight = 6 * vg.Inch, 4 * vg.Inch
+
+// plotLoss writes the loss curve (LossPlot) to path, as an SVG.
 func plotLoss(path string, metrics []json.RawMessage) error {
+	p, err := LossPlot(metrics)
+	if err != nil {
+		return err
+	}
+	return plotfile.Save(p, LossPlotWidth, LossPlotHeight, path)
+}
+
+// LossPlot draws the training loss per step and the held-out loss at each
+// evaluation from a run's metrics lines (metrics.jsonl); lines without a
+// step's loss or an evaluation's are skipped.
+func LossPlot(metrics []json.RawMessage) (*plot.Plot, error) {
 	var trainPts, valPts plotter.XYs
 	for _, raw := range metrics {
 		var m struct {
@@ -34,11 +47,13 @@ func plotLoss(path string, metrics []json.RawMessage) error {
 	p.Title.Text = "cross-entropy"
 	p.X.Label.Text = "step"
 	p.Y.Label.Text = "nats / token"
+	p.Y.Tick.Marker = plotfile.Ticks{}
+	p.Legend.Top = true // the curves fall: the top right is free
 	p.Add(plotter.NewGrid())
 	if len(trainPts) > 0 {
 		l, err := plotter.NewLine(trainPts)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		p.Add(l)
 		p.Legend.Add("train", l)
@@ -46,11 +61,11 @@ func plotLoss(path string, metrics []json.RawMessage) error {
 	if len(valPts) > 0 {
 		l, pts, err := plotter.NewLinePoints(valPts)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		l.Dashes = []vg.Length{vg.Points(4), vg.Points(2)}
 		p.Add(l, pts)
 		p.Legend.Add("held-out", l, pts)
 	}
-	return plotfile.Save(p, 6*vg.Inch, 4*vg.Inch, path)
+	return p, nil
 }

@@ -82,34 +82,45 @@ marked partial.
 }
 
 func runEval(cmd *cobra.Command, f *evalFlags) error {
+	r, src, err := evaluate(cmd, f)
+	if err != nil {
+		return err
+	}
+	return writeReport(cmd.OutOrStdout(), src, f.asJSON, true, r, r.WriteTable)
+}
+
+// evaluate scores the text the flags name with their model, writes the
+// plots --plots asks for, and returns the report and what produced it:
+// xent eval's one path, which xent report takes too.
+func evaluate(cmd *cobra.Command, f *evalFlags) (eval.Report, provenance.Source, error) {
 	if f.model == "" {
-		return errors.New("eval: --model is required")
+		return eval.Report{}, provenance.Source{}, errors.New("eval: --model is required")
 	}
 	if (f.data == "") == (f.corpus == "") {
-		return errors.New("eval: give exactly one of --data and --corpus")
+		return eval.Report{}, provenance.Source{}, errors.New("eval: give exactly one of --data and --corpus")
 	}
 	scheme, err := eval.ParseScheme(f.window)
 	if err != nil {
-		return err
+		return eval.Report{}, provenance.Source{}, err
 	}
 	mode, err := parseClasses(f.classes)
 	if err != nil {
-		return err
+		return eval.Report{}, provenance.Source{}, err
 	}
 	if err := f.plots.check(); err != nil {
-		return fmt.Errorf("eval: %w", err)
+		return eval.Report{}, provenance.Source{}, fmt.Errorf("eval: %w", err)
 	}
 	if f.stride < 0 || f.threads < 0 {
-		return fmt.Errorf("eval: --stride %d, --threads %d: each must be 0 (the default) or more", f.stride, f.threads)
+		return eval.Report{}, provenance.Source{}, fmt.Errorf("eval: --stride %d, --threads %d: each must be 0 (the default) or more", f.stride, f.threads)
 	}
 	logw := cmd.ErrOrStderr()
 	p, err := modeldir.Load(f.model)
 	if err != nil {
-		return err
+		return eval.Report{}, provenance.Source{}, err
 	}
 	bos, err := p.BOS()
 	if err != nil {
-		return err
+		return eval.Report{}, provenance.Source{}, err
 	}
 	var status func(eval.Progress) // the progress reporter's, once it exists
 	e, err := eval.New(p.Model, p.Tokenizer, bos, eval.Options{Scheme: scheme, Ctx: f.ctx, Stride: f.stride, AddBOS: p.AddBOS, Mode: mode, Threads: f.threads,
@@ -119,11 +130,11 @@ func runEval(cmd *cobra.Command, f *evalFlags) error {
 			}
 		}})
 	if err != nil {
-		return err
+		return eval.Report{}, provenance.Source{}, err
 	}
 	if p.TrainCounts != nil {
 		if err := e.SetTrainCounts(p.TrainCounts); err != nil {
-			return err
+			return eval.Report{}, provenance.Source{}, err
 		}
 	} else {
 		fmt.Fprintf(logw, "xent eval: %s records no training-token counts; the frequency breakdown counts tokens in the evaluated text\n", f.model)
@@ -131,10 +142,10 @@ func runEval(cmd *cobra.Command, f *evalFlags) error {
 	if f.base != "" {
 		b, err := modeldir.Load(f.base)
 		if err != nil {
-			return fmt.Errorf("eval: --base: %w", err)
+			return eval.Report{}, provenance.Source{}, fmt.Errorf("eval: --base: %w", err)
 		}
 		if err := e.SetBase(b.Model, b.Tokenizer); err != nil {
-			return err
+			return eval.Report{}, provenance.Source{}, err
 		}
 	}
 	ctx, stop := interruptible(cmd.Context(), logw, "xent eval", "reporting what was scored so far")
@@ -145,17 +156,17 @@ func runEval(cmd *cobra.Command, f *evalFlags) error {
 	case errors.Is(err, context.Canceled):
 		r.Partial = true
 	case err != nil:
-		return err
+		return eval.Report{}, provenance.Source{}, err
 	case r.Tokens == 0:
-		return fmt.Errorf("eval: no token was scored: the text is too short for the %s scheme with a context of %d", r.Window.Scheme, r.Window.Ctx)
+		return eval.Report{}, provenance.Source{}, fmt.Errorf("eval: no token was scored: the text is too short for the %s scheme with a context of %d", r.Window.Scheme, r.Window.Ctx)
 	}
 	if f.plots.dir != "" {
 		if err := os.MkdirAll(f.plots.dir, 0o755); err != nil {
-			return fmt.Errorf("eval: %w", err)
+			return eval.Report{}, provenance.Source{}, fmt.Errorf("eval: %w", err)
 		}
 		paths, err := r.WritePlots(f.plots.dir, f.plots.format)
 		if err != nil {
-			return err
+			return eval.Report{}, provenance.Source{}, err
 		}
 		for _, path := range paths {
 			fmt.Fprintf(logw, "xent eval: wrote %s\n", path)
@@ -175,7 +186,7 @@ func runEval(cmd *cobra.Command, f *evalFlags) error {
 	}
 	src.Tokenizer = "the model's (" + f.model + ")"
 	src.Settings = map[string]any{"window": r.Window, "classes": f.classes}
-	return writeReport(cmd.OutOrStdout(), src, f.asJSON, true, r, r.WriteTable)
+	return r, src, nil
 }
 
 // scoreEvalText feeds every document of --data or --corpus to e, showing

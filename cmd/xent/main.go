@@ -50,7 +50,7 @@ says which xent this is.`,
 	root.AddCommand(newLossCmd(), newBenchCmd())
 	root.AddCommand(newTokenizeCmd(), newTokenizerCmd())
 	root.AddCommand(newTrainCmd())
-	root.AddCommand(newEvalCmd())
+	root.AddCommand(newEvalCmd(), newReportCmd())
 	root.AddCommand(newGenerateCmd(), newStudyCmd())
 	root.AddCommand(newScalingCmd())
 	root.AddCommand(newPrefsCmd(), newTuneCmd())

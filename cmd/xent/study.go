@@ -14,8 +14,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/xent-dev/xent/data"
+	"github.com/xent-dev/xent/internal/atomicfile"
 	"github.com/xent-dev/xent/internal/provenance"
 	"github.com/xent-dev/xent/modeldir"
+	htmlreport "github.com/xent-dev/xent/report"
 	"github.com/xent-dev/xent/study"
 )
 
@@ -43,9 +45,11 @@ type studyFlags struct {
 	docs  int
 	seed  uint64
 	json  bool
+	cmd   *cobra.Command // the study's, for studyReport
 }
 
 func (f *studyFlags) add(cmd *cobra.Command) {
+	f.cmd = cmd
 	fl := cmd.Flags()
 	fl.SortFlags = false
 	fl.StringVar(&f.model, "model", "", "model directory: an xent checkpoint or a Hugging Face GPT-2/Llama directory (required)")
@@ -57,14 +61,40 @@ func (f *studyFlags) add(cmd *cobra.Command) {
 
 // print writes a study's result under what produced it (the model, the
 // held-out text, the study's settings), as a table or, with --json, as
-// JSON.
+// JSON, through studyReport.
 func (f *studyFlags) print(w io.Writer, res interface{ WriteTable(io.Writer) }, settings any) error {
 	src := provenance.New()
 	src.Model = modelSource(f.model)
 	src.Data = f.src.Name() + " (held-out 10%)"
 	src.Tokenizer = "the model's (" + f.model + ")"
 	src.Settings = settings
-	return writeReport(w, src, f.json, false, res, func(w io.Writer) error { res.WriteTable(w); return nil })
+	return studyReport(f.cmd, w, src, f.json, res, func(w io.Writer) error { res.WriteTable(w); return nil })
+}
+
+// studyReport is how every study prints its result: writeReport to w (a
+// table, or JSON with --json) and, when the study was given --plots DIR,
+// the JSON document as well, atomically, to DIR/study-NAME.json
+// (htmlreport.StudyFile) beside its figures, where xent report finds it. An
+// earlier document of the same study there is replaced, as its figures
+// are.
+func studyReport(cmd *cobra.Command, w io.Writer, src provenance.Source, asJSON bool, res any, table func(io.Writer) error) error {
+	if err := writeReport(w, src, asJSON, false, res, table); err != nil {
+		return err
+	}
+	fl := cmd.Flags().Lookup("plots")
+	if fl == nil || fl.Value.String() == "" {
+		return nil
+	}
+	dir := fl.Value.String()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("--plots: %w", err)
+	}
+	path := filepath.Join(dir, htmlreport.StudyFile(cmd.Name()))
+	if err := atomicfile.Write(path, func(w io.Writer) error { return writeReport(w, src, true, true, res, table) }); err != nil {
+		return fmt.Errorf("--plots: %w", err)
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "xent study %s: wrote %s\n", cmd.Name(), path)
+	return nil
 }
 
 // heldOut loads the model and cuts its held-out documents of length tokens.

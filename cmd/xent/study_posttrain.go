@@ -142,7 +142,7 @@ func runStudyPosttrain(cmd *cobra.Command, f *posttrainFlags) error {
 	src.Data = "negation pairs and plain text from the held-out 10% of corpus " + f.o.Corpus
 	src.Tokenizer = "the model's (" + f.modelDir + ")"
 	src.Settings = f.o
-	return writeReport(cmd.OutOrStdout(), src, f.json, false, posttrainJSON(res), func(w io.Writer) error { return posttrain.WriteTable(w, res) })
+	return studyReport(cmd, cmd.OutOrStdout(), src, f.json, posttrainJSON(res), func(w io.Writer) error { return posttrain.WriteTable(w, res) })
 }
 
 // posttrainRow is a posttrain.Row for JSON (NaN written as "nan").

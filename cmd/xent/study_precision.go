@@ -153,7 +153,7 @@ precision.svg (by default, with --model, into MODEL.studies).`,
 				src := provenance.New()
 				src.Data = "synthetic rows"
 				src.Settings = set
-				err = writeReport(cmd.OutOrStdout(), src, f.json, false, res, func(w io.Writer) error { res.WriteTable(w); return nil })
+				err = studyReport(cmd, cmd.OutOrStdout(), src, f.json, res, func(w io.Writer) error { res.WriteTable(w); return nil })
 			}
 			if err != nil {
 				return err

@@ -3,9 +3,11 @@
 package plotfile
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -73,4 +75,50 @@ func Save(p *plot.Plot, w, h vg.Length, path string) error {
 	}
 	p.Draw(draw.New(c))
 	return Write(path, c)
+}
+
+// SVG draws p on a w × h canvas and returns the SVG document's bytes, for
+// a page that embeds the figure rather than link a file.
+func SVG(p *plot.Plot, w, h vg.Length) ([]byte, error) {
+	c := vgsvg.New(w, h)
+	p.Draw(draw.New(c))
+	var b bytes.Buffer
+	if _, err := c.WriteTo(&b); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// Ticks are gonum's default ticks (plot.DefaultTicks) with labels that
+// tell them apart: where the default format prints two labelled ticks
+// alike (4.8 and 4.8 for 4.81 and 4.82, over a narrow range), they get
+// the fewest decimals that separate them.
+type Ticks struct{}
+
+// Ticks implements plot.Ticker.
+func (Ticks) Ticks(min, max float64) []plot.Tick {
+	ts := plot.DefaultTicks{}.Ticks(min, max)
+	for prec := 0; prec <= 12 && !distinctLabels(ts); prec++ {
+		for i := range ts {
+			if ts[i].Label != "" {
+				ts[i].Label = strconv.FormatFloat(ts[i].Value, 'f', prec, 64)
+			}
+		}
+	}
+	return ts
+}
+
+// distinctLabels reports whether no two labelled ticks print alike.
+func distinctLabels(ts []plot.Tick) bool {
+	seen := map[string]bool{}
+	for _, t := range ts {
+		if t.Label == "" {
+			continue
+		}
+		if seen[t.Label] {
+			return false
+		}
+		seen[t.Label] = true
+	}
+	return true
 }
