@@ -166,3 +166,28 @@ func TestReportOutputAndEvalFile(t *testing.T) {
 		t.Errorf("--eval of a text file: %v", err)
 	}
 }
+
+// Every study prints through studyReport, so that --plots DIR gets its
+// study-NAME.json for xent report: no study file calls writeReport itself.
+func TestStudiesPrintThroughStudyReport(t *testing.T) {
+	files, err := filepath.Glob("study*.go")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no study files: %v", err)
+	}
+	for _, file := range files {
+		if strings.HasSuffix(file, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := strings.Count(string(src), "writeReport(")
+		if file == "study.go" {
+			n -= 2 // studyReport's own: the output and the file
+		}
+		if n != 0 {
+			t.Errorf("%s calls writeReport %d times: print a study's result with studyReport (or studyFlags.print)", file, n)
+		}
+	}
+}

@@ -134,7 +134,7 @@ func runPrecisionTrain(cmd *cobra.Command, f *trainFlags, o study.TrainPrecision
 	src.Tokenizer = f.tok.describe()
 	src.Settings = precisionTrainSettings{Arch: f.arch, Width: f.width, Layers: f.layers, Heads: f.heads, Train: f.s, EvalTokens: f.evalTokens, Study: o}
 	// The table first: a plot that cannot be written loses nothing.
-	if err := writeReport(cmd.OutOrStdout(), src, f.json, false, res, func(w io.Writer) error { res.WriteTable(w); return nil }); err != nil {
+	if err := studyReport(cmd, cmd.OutOrStdout(), src, f.json, res, func(w io.Writer) error { res.WriteTable(w); return nil }); err != nil {
 		return err
 	}
 	if plots.dir == "" {
