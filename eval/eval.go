@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"slices"
 
-	"github.com/xent-dev/xent/internal/par"
 	"github.com/xent-dev/xent/loss"
 	"github.com/xent-dev/xent/model"
 	"github.com/xent-dev/xent/tokenizer"
@@ -42,6 +41,11 @@ type Options struct {
 	// Progress, if not nil, is told the running totals after every scored
 	// window.
 	Progress func(Progress)
+	// Concurrency is how many windows a remote evaluator (NewRemote) has
+	// in flight at once; 0 means 1. Results are accumulated in window
+	// order whatever the order of the answers, so the report does not
+	// depend on it. A local evaluator ignores it.
+	Concurrency int
 }
 
 // Progress is how far an evaluation has got.
@@ -80,47 +84,96 @@ type tokenInfo struct {
 // conditioned as its scheme says.
 type Evaluator struct {
 	m, base *model.Model
+	remote  Scorer // instead of m (NewRemote)
+	vocab   int    // token ids are in [0, vocab)
 	tok     *tokenizer.Tokenizer
 	bos     int32
 	opt     Options
 	counts  []int64 // [V] training-token counts, or nil
 	acc     accumulator
+	planned int64  // targets given to scoring, for Options.MaxTokens
+	pending []*job // remote windows in flight, in window order
+	cancel  func() // stops the pending windows' requests
+	jobCtx  context.Context
 
-	inputs       []int32   // [ctx]
-	logits, blog []float32 // [rows, V] this model's and the base model's logits
-	results      []loss.Row
-	scorers      []loss.RowScorer // per worker
-	errs         []error          // per worker
-	maxHeld      int              // the most tokens a document held at once
+	inputs  []int32 // [ctx]
+	rows    rowScorer
+	maxHeld int // the most tokens a document held at once
 }
 
 // New returns an evaluator of m, whose documents start with the token bos.
 // tok turns text into ids; it may be nil if only EvaluateTokens is used.
 func New(m *model.Model, tok *tokenizer.Tokenizer, bos int32, opt Options) (*Evaluator, error) {
+	opt, err := checkOptions(opt, m.VocabSize(), m.MaxSeqLen(), bos)
+	if err != nil {
+		return nil, err
+	}
+	V := m.VocabSize()
+	e := &Evaluator{m: m, vocab: V, tok: tok, bos: bos, opt: opt, inputs: make([]int32, opt.Ctx), rows: newRowScorer(V, opt.Ctx, opt.Threads)}
+	e.acc.init(V, opt.Ctx)
+	return e, nil
+}
+
+// A Scorer scores windows outside this process: a server that returns the
+// log-probabilities of a prompt's own tokens (package endpoint).
+type Scorer interface {
+	// Score scores one window: inputs [L] are what the model reads, and
+	// position p predicts targets[p] from inputs[:p+1]. It returns the rows
+	// of positions from to L−1, each with NLL, Top and TopProb as
+	// loss.RowScorer measures them; the rest of a Row is not read. It is
+	// called from several goroutines at once.
+	Score(ctx context.Context, inputs, targets []int32, from int) ([]loss.Row, error)
+}
+
+// NewRemote returns an evaluator whose windows s scores, up to
+// opt.Concurrency at a time, for a model of vocab token ids whose longest
+// window is maxCtx. Everything else is as with New: the windowing, the
+// accumulation and the report are the same code. SetBase is refused: the
+// KL needs the whole distribution, which a server does not return.
+func NewRemote(s Scorer, vocab, maxCtx int, tok *tokenizer.Tokenizer, bos int32, opt Options) (*Evaluator, error) {
+	if vocab < 1 || maxCtx < 1 {
+		return nil, fmt.Errorf("eval: a remote model of %d tokens and context %d", vocab, maxCtx)
+	}
+	opt, err := checkOptions(opt, vocab, maxCtx, bos)
+	if err != nil {
+		return nil, err
+	}
+	if opt.Concurrency < 0 {
+		return nil, fmt.Errorf("eval: concurrency %d must be ≥ 0 (0: 1)", opt.Concurrency)
+	}
+	opt.Concurrency = max(1, opt.Concurrency)
+	e := &Evaluator{remote: s, vocab: vocab, tok: tok, bos: bos, opt: opt, inputs: make([]int32, opt.Ctx)}
+	e.acc.init(vocab, opt.Ctx)
+	return e, nil
+}
+
+// checkOptions validates opt for a vocabulary of V ids and a model context
+// of maxCtx, filling in its defaults.
+func checkOptions(opt Options, V, maxCtx int, bos int32) (Options, error) {
 	if opt.Scheme == "" {
 		opt.Scheme = Disjoint
 	}
 	if _, err := ParseScheme(string(opt.Scheme)); err != nil {
-		return nil, err
+		return opt, err
 	}
 	if opt.Ctx == 0 {
-		opt.Ctx = min(m.MaxSeqLen(), DefaultCtx)
+		opt.Ctx = min(maxCtx, DefaultCtx)
 	}
 	switch {
-	case opt.Ctx < 2 || opt.Ctx > m.MaxSeqLen():
-		return nil, fmt.Errorf("eval: context %d is outside [2, %d], the model's context", opt.Ctx, m.MaxSeqLen())
+	case opt.Ctx < 2 || opt.Ctx > maxCtx:
+		return opt, fmt.Errorf("eval: context %d is outside [2, %d], the model's context", opt.Ctx, maxCtx)
 	case opt.Scheme == LlamaCpp && opt.Ctx < 4:
-		return nil, fmt.Errorf("eval: llamacpp scores the second half of each chunk and needs a context of at least 4, not %d", opt.Ctx)
+		return opt, fmt.Errorf("eval: llamacpp scores the second half of each chunk and needs a context of at least 4, not %d", opt.Ctx)
 	}
 	if opt.MaxTokens < 0 {
-		return nil, fmt.Errorf("eval: token cap %d must be ≥ 0 (0: no cap)", opt.MaxTokens)
+		return opt, fmt.Errorf("eval: token cap %d must be ≥ 0 (0: no cap)", opt.MaxTokens)
 	}
 	if opt.Scheme == Strided {
 		if opt.Stride == 0 {
 			opt.Stride = opt.Ctx / 2
 		}
 		if opt.Stride < 1 || opt.Stride > opt.Ctx {
-			return nil, fmt.Errorf("eval: stride %d is outside [1, %d], the context", opt.Stride, opt.Ctx)
+			return opt, fmt.Errorf("eval: stride %d is outside [1, %d], the context", opt.Stride, opt.Ctx)
 		}
 	} else {
 		opt.Stride = 0
@@ -128,27 +181,20 @@ func New(m *model.Model, tok *tokenizer.Tokenizer, bos int32, opt Options) (*Eva
 	if opt.Scheme != LlamaCpp {
 		opt.AddBOS = false // the other schemes do not read it
 	}
-	if bos < 0 || int(bos) >= m.VocabSize() {
-		return nil, fmt.Errorf("eval: BOS token %d is outside the vocabulary [0, %d)", bos, m.VocabSize())
+	if bos < 0 || int(bos) >= V {
+		return opt, fmt.Errorf("eval: BOS token %d is outside the vocabulary [0, %d)", bos, V)
 	}
-	V := m.VocabSize()
-	rows := max(1, min(opt.Ctx, chunkBytes/(4*V)))
-	threads := opt.Threads
-	if threads <= 0 {
-		threads = runtime.GOMAXPROCS(0)
+	if opt.Threads <= 0 {
+		opt.Threads = runtime.GOMAXPROCS(0)
 	}
-	opt.Threads = threads
-	e := &Evaluator{m: m, tok: tok, bos: bos, opt: opt, inputs: make([]int32, opt.Ctx),
-		logits: make([]float32, rows*V), results: make([]loss.Row, rows), scorers: make([]loss.RowScorer, threads), errs: make([]error, threads)}
-	e.acc.init(V, opt.Ctx)
-	return e, nil
+	return opt, nil
 }
 
 // SetTrainCounts gives the training-token counts [V] that bucket the loss
 // by frequency; without them the evaluated text's own counts are used.
 func (e *Evaluator) SetTrainCounts(counts []int64) error {
-	if len(counts) != e.m.VocabSize() {
-		return fmt.Errorf("eval: %d training counts for a vocabulary of %d", len(counts), e.m.VocabSize())
+	if len(counts) != e.vocab {
+		return fmt.Errorf("eval: %d training counts for a vocabulary of %d", len(counts), e.vocab)
 	}
 	e.counts = counts
 	return nil
@@ -160,6 +206,9 @@ func (e *Evaluator) SetTrainCounts(counts []int64) error {
 // Both must share the tokenizer; baseTok is checked against the
 // evaluator's (nil skips the check, for token ids).
 func (e *Evaluator) SetBase(base *model.Model, baseTok *tokenizer.Tokenizer) error {
+	if e.remote != nil {
+		return errors.New("eval: a base model needs each position's whole distribution, which a server's top-K log-probabilities are not; KL against a base is not computed for a remote model")
+	}
 	if base.VocabSize() != e.m.VocabSize() {
 		return fmt.Errorf("eval: the base model has %d tokens, the model %d: they must share the tokenizer", base.VocabSize(), e.m.VocabSize())
 	}
@@ -172,7 +221,7 @@ func (e *Evaluator) SetBase(base *model.Model, baseTok *tokenizer.Tokenizer) err
 		}
 	}
 	e.base = base
-	e.blog = make([]float32, len(e.logits))
+	e.rows.blog = make([]float32, len(e.rows.logits))
 	return nil
 }
 
@@ -242,8 +291,8 @@ func (e *Evaluator) Document(ctx context.Context, name string, r io.Reader, prog
 func (e *Evaluator) EvaluateTokens(ctx context.Context, ids []int32) error {
 	infos := make([]tokenInfo, len(ids))
 	for i, id := range ids {
-		if id < 0 || int(id) >= e.m.VocabSize() {
-			return fmt.Errorf("eval: token %d at position %d is outside the vocabulary [0, %d)", id, i, e.m.VocabSize())
+		if id < 0 || int(id) >= e.vocab {
+			return fmt.Errorf("eval: token %d at position %d is outside the vocabulary [0, %d)", id, i, e.vocab)
 		}
 		if e.tok == nil {
 			continue
@@ -339,7 +388,19 @@ func (d *doc) add(text []byte, classes []Class) error {
 
 // run scores every window the known tokens allow, then drops the tokens no
 // later window reads. Past the token cap windows are only counted.
+// With a remote scorer the windows go out as they are cut, and run waits
+// for them all when final (or on an error).
 func (d *doc) run(ctx context.Context, final bool) error {
+	err := d.cut(ctx, final)
+	if d.e.remote != nil && (final || err != nil) {
+		if derr := d.e.drain(0); err == nil {
+			err = derr
+		}
+	}
+	return err
+}
+
+func (d *doc) cut(ctx context.Context, final bool) error {
 	e := d.e
 	for {
 		w, ok := d.w.next(d.base+len(d.toks), final)
@@ -352,24 +413,30 @@ func (d *doc) run(ctx context.Context, final bool) error {
 		targets := int64(w.length - w.scoreFrom)
 		e.acc.available += targets
 		if e.opt.MaxTokens > 0 {
-			left := int64(e.opt.MaxTokens) - e.acc.tokens
+			left := int64(e.opt.MaxTokens) - e.planned
 			if left <= 0 {
 				continue
 			}
 			if targets > left {
 				w.length = w.scoreFrom + int(left) // causal: the first targets score as in the whole window
+				targets = left
 			}
+		}
+		e.planned += targets
+		var reached int64 // the bytes this window takes the documents' reach over
+		for ; d.reached < w.first+w.length; d.reached++ {
+			reached += int64(d.infos[d.reached-d.base].bytes)
+		}
+		if e.remote != nil {
+			if err := e.send(ctx, w, d.toks, d.infos, d.base, reached); err != nil {
+				return err
+			}
+			continue
 		}
 		if err := e.score(w, d.toks, d.infos, d.base); err != nil {
 			return err
 		}
-		e.acc.windows++
-		for ; d.reached < w.first+w.length; d.reached++ {
-			e.acc.reachedBytes += int64(d.infos[d.reached-d.base].bytes)
-		}
-		if e.opt.Progress != nil {
-			e.opt.Progress(Progress{Windows: e.acc.windows, Tokens: e.acc.tokens, MeanNLL: mean(e.acc.nll, e.acc.tokens), Bytes: e.acc.reachedBytes})
-		}
+		e.scored(reached)
 	}
 	if keep := min(max(0, d.w.keepFrom()-1)-d.base, len(d.toks)); keep > len(d.toks)/2 && keep > 0 {
 		d.toks = d.toks[:copy(d.toks, d.toks[keep:])]
@@ -379,63 +446,41 @@ func (d *doc) run(ctx context.Context, final bool) error {
 	return nil
 }
 
-// score runs one window through the model (and the base model) and
-// accumulates its scored positions.
-func (e *Evaluator) score(w window, toks []int32, infos []tokenInfo, base int) error {
-	L, V := w.length, e.m.VocabSize()
-	inputs := e.inputs[:L]
-	for p := range L {
+// scored counts a window whose positions were accumulated, and reports
+// progress.
+func (e *Evaluator) scored(reached int64) {
+	e.acc.windows++
+	e.acc.reachedBytes += reached
+	if e.opt.Progress != nil {
+		e.opt.Progress(Progress{Windows: e.acc.windows, Tokens: e.acc.tokens, MeanNLL: mean(e.acc.nll, e.acc.tokens), Bytes: e.acc.reachedBytes})
+	}
+}
+
+// windowInputs writes w's inputs into dst [≥ w.length] and returns them.
+func (e *Evaluator) windowInputs(w window, toks []int32, base int, dst []int32) []int32 {
+	inputs := dst[:w.length]
+	for p := range w.length {
 		if p == 0 && w.bos {
 			inputs[p] = e.bos
 		} else {
 			inputs[p] = toks[w.first+p-1-base]
 		}
 	}
-	h, err := e.m.Hidden(inputs, 1, L)
-	if err != nil {
-		return fmt.Errorf("eval: %w", err)
-	}
-	var hb []float32
-	if e.base != nil {
-		if hb, err = e.base.Hidden(inputs, 1, L); err != nil {
-			return fmt.Errorf("eval: base model: %w", err)
-		}
-	}
-	C, Cb := e.m.Width(), 0
-	if e.base != nil {
-		Cb = e.base.Width()
-	}
-	rows := len(e.results)
-	for p0 := w.scoreFrom; p0 < L; p0 += rows {
-		n := min(rows, L-p0)
-		e.m.HeadLogits(h[p0*C:], n, e.logits)
-		if e.base != nil {
-			e.base.HeadLogits(hb[p0*Cb:], n, e.blog)
-		}
-		par.Split(n, e.opt.Threads, func(worker, lo, hi int) {
-			for i := lo; i < hi; i++ {
-				y := toks[w.first+p0+i-base]
-				var bl []float32
-				if e.base != nil {
-					bl = e.blog[i*V : (i+1)*V]
-				}
-				r, err := e.scorers[worker].Score(e.logits[i*V:(i+1)*V], bl, y)
-				if err != nil && e.errs[worker] == nil {
-					e.errs[worker] = fmt.Errorf("eval: the document's token %d: %w", w.first+p0+i, err)
-				}
-				e.results[i] = r
-			}
+	return inputs
+}
+
+// score runs one window through the model (and the base model) and
+// accumulates its scored positions.
+func (e *Evaluator) score(w window, toks []int32, infos []tokenInfo, base int) error {
+	inputs := e.windowInputs(w, toks, base, e.inputs)
+	target := func(_, p int) int32 { return toks[w.first+p-base] }
+	err := e.rows.score(e.m, e.base, inputs, 1, w.length, []int{w.scoreFrom}, []int{w.length}, target, e.opt.Threads,
+		func(_, p int, r loss.Row, _ []float32) {
+			j := w.first + p - base
+			e.acc.add(r, toks[j], infos[j], p, e.base != nil)
 		})
-		for _, err := range e.errs {
-			if err != nil {
-				clear(e.errs)
-				return err
-			}
-		}
-		for i := range n {
-			j := w.first + p0 + i - base
-			e.acc.add(e.results[i], toks[j], infos[j], p0+i, e.base != nil)
-		}
+	if pe := (*positionError)(nil); errors.As(err, &pe) {
+		return fmt.Errorf("eval: the document's token %d: %w", w.first+pe.p, pe.err)
 	}
-	return nil
+	return err
 }

@@ -15,7 +15,11 @@ type Row struct {
 	NLL     float64 // −log p(target)
 	Rank    int     // 1 + the number of classes with a higher logit than the target (RowScorer.Rank)
 	Top     int32   // the most probable class, the lowest id among ties
-	TopProb float64 // p(Top)
+	TopProb float64 // p(Top) = exp(logits[Top] − LSE)
+	// LSE is log Σ exp(logits), in float64: logits[c] − LSE is class c's
+	// log-probability as NLL and TopProb are computed from it (xent serve
+	// returns these to clients).
+	LSE     float64
 	Entropy float64 // H(p) = −Σ p log p (RowScorer.Entropy, or with a base row)
 
 	// Against the base row; zero without one.
@@ -66,7 +70,7 @@ func (s *RowScorer) Score(logits, base []float32, target int32) (Row, error) {
 	if err != nil {
 		return Row{}, err
 	}
-	r := Row{NLL: lse - float64(logits[target]), Top: int32(top), TopProb: math.Exp(float64(logits[top]) - lse)}
+	r := Row{NLL: lse - float64(logits[target]), Top: int32(top), TopProb: math.Exp(float64(logits[top]) - lse), LSE: lse}
 	if s.Rank {
 		r.Rank = 1
 		for _, v := range logits {
