@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/xent-dev/xent/loss"
@@ -59,6 +60,39 @@ func (m *Model) BackwardTokenLogProbs(dlogp []float32) error {
 	if err != nil {
 		return fmt.Errorf("model: %w", err)
 	}
+	m.backwardBody(a)
+	return nil
+}
+
+// BackwardLogits adds to the gradient buffer the gradient, with respect to
+// every parameter, of a scalar whose gradient with respect to the logits
+// [B·T, V] of the last pass (Logits, Hidden or HeadLogits over all its rows)
+// is dlogits [B·T, V] (call ZeroGrads first unless accumulating). It is
+// for losses of the whole next-token distribution, such as a distillation
+// KL in either direction, whose gradient the fused head cannot form; it
+// costs the logits [B·T, V] the caller already holds. Under a soft-capped
+// head (Gemma 2) dlogits are taken through the cap.
+func (m *Model) BackwardLogits(dlogits []float32) error {
+	a := m.a
+	if a == nil {
+		return fmt.Errorf("model: BackwardLogits without a forward pass before it")
+	}
+	N, V := a.B*a.T, m.d.V
+	if len(dlogits) != N*V {
+		return fmt.Errorf("model: %d logit gradients for the [%d, %d] logits of the last pass", len(dlogits), N, V)
+	}
+	dz := dlogits
+	if c := m.d.fam.finalCap; c != 0 {
+		// logit = c·tanh(z/c), so dz = dlogit·(1 − (logit/c)²), with the
+		// uncapped z recomputed.
+		dz = make([]float32, N*V)
+		m.head.forward(a.lnf, N, dz, V, false, m.threads())
+		for i, z := range dz {
+			t := math.Tanh(float64(z / c))
+			dz[i] = dlogits[i] * float32(1-t*t)
+		}
+	}
+	m.head.backward(a.lnf, N, dz, V, a.dln, false, a.ones, m.threads())
 	m.backwardBody(a)
 	return nil
 }

@@ -104,3 +104,58 @@ func TestBackwardTokenLogProbsNeedsItsPass(t *testing.T) {
 		t.Errorf("short logp: error %v", err)
 	}
 }
+
+// TestBackwardLogits checks BackwardLogits against ForwardBackward: with
+// dlogits = (softmax(logits) − onehot(target))/N, the gradient of the mean
+// cross-entropy with respect to the logits, both must give the same
+// parameter gradient (through the soft-cap where a family has one).
+func TestBackwardLogits(t *testing.T) {
+	for _, tc := range tinyConfigs {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := Load(tc.cfg, filepath.Join("testdata", tc.name, "init.safetensors"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			B, T, V := 2, 5, tc.cfg.VocabSize
+			N := B * T
+			tokens := randomTokens(N, V, 5)
+			targets := nextTokens(tokens, B, T)
+			m.ZeroGrads()
+			if _, err := m.ForwardBackward(tokens, B, T, targets, loss.Options{}); err != nil {
+				t.Fatal(err)
+			}
+			want := slices.Clone(m.GradBuffer())
+			logits, err := m.Logits(tokens, B, T)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dlogits := make([]float32, N*V)
+			for i := range N {
+				row := logits[i*V : (i+1)*V]
+				mx := float64(slices.Max(row))
+				sum := 0.0
+				for _, z := range row {
+					sum += math.Exp(float64(z) - mx)
+				}
+				for c, z := range row {
+					dlogits[i*V+c] = float32(math.Exp(float64(z)-mx) / sum / float64(N))
+				}
+				dlogits[i*V+int(targets[i])] -= 1 / float32(N)
+			}
+			m.ZeroGrads()
+			if err := m.BackwardLogits(dlogits); err != nil {
+				t.Fatal(err)
+			}
+			scale := 0.0
+			for _, g := range want {
+				scale = math.Max(scale, math.Abs(float64(g)))
+			}
+			if d := maxAbsDiff(m.GradBuffer(), want); d > 1e-6*math.Max(1, scale) {
+				t.Errorf("gradient differs from ForwardBackward's by up to %g (largest component %g)", d, scale)
+			}
+			if err := m.BackwardLogits(dlogits[1:]); err == nil {
+				t.Error("BackwardLogits took a gradient of the wrong length")
+			}
+		})
+	}
+}
