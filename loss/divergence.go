@@ -161,18 +161,32 @@ func Compare(p, q Dist, threads int) (Divergences, error) {
 type DistillOptions struct {
 	// Temperature T > 0 softens both distributions; 0 means 1.
 	Temperature float32
+	// Reverse distils with KL(student ‖ teacher) instead of Hinton et al.'s
+	// KL(teacher ‖ student). The forward direction charges the student for
+	// every class the teacher gives mass to that it does not (it spreads to
+	// cover them all); the reverse charges it for mass where the teacher has
+	// little (it settles on what the teacher rates highest).
+	Reverse bool
 	// Threads as in Options.
 	Threads int
 }
 
-// Distill is the distillation loss of Hinton et al. (2015):
+// Distill is the distillation loss of Hinton et al. (2015), with
+// p = softmax(teacher/T) and q = softmax(student/T) per row:
 //
-//	L = T² · (1/N) Σ_rows KL(softmax(teacher/T) ‖ softmax(student/T))
+//	L = T² · (1/N) Σ_rows KL(p ‖ q)      (forward, the default)
+//	L = T² · (1/N) Σ_rows KL(q ‖ p)      (opt.Reverse)
 //
-// (PyTorch: kl_div(log_softmax(s/T), log_softmax(t/T), "batchmean",
-// log_target=True)·T²). The T² keeps gradient magnitudes comparable across
-// temperatures. If dStudent [N, V] is non-nil it receives dL/dstudent =
-// (T/N)·(softmax(student/T) − softmax(teacher/T)).
+// (PyTorch, forward: kl_div(log_softmax(s/T), log_softmax(t/T),
+// "batchmean", log_target=True)·T²; reverse: the same with the arguments
+// swapped.) The T² keeps gradient magnitudes comparable across
+// temperatures. If dStudent [N, V] is non-nil it receives dL/dstudent:
+//
+//	forward: (T/N)·(q − p)
+//	reverse: (T/N)·q·(log q − log p − KL(q ‖ p))
+//
+// A teacher logit of −Inf (p = 0) where the student gives mass makes the
+// reverse KL infinite: that is an error, not an infinite loss.
 func Distill(teacher, student []float32, n, v int, opt DistillOptions, dStudent []float32) (float64, error) {
 	t := opt.Temperature
 	if t == 0 {
@@ -206,6 +220,9 @@ func Distill(teacher, student []float32, n, v int, opt DistillOptions, dStudent 
 		if math.IsInf(lseT, -1) || math.IsInf(lseS, -1) {
 			return fmt.Errorf("loss: row %d: every teacher or student logit is -Inf", i)
 		}
+		if opt.Reverse {
+			return reverseRow(tRow, sRow, invT, lseT, lseS, gScale, &rows[i], ws, dStudent, i)
+		}
 		var kl float64
 		for c := range v {
 			lpt := float64(tRow[c])*invT - lseT
@@ -229,6 +246,33 @@ func Distill(teacher, student []float32, n, v int, opt DistillOptions, dStudent 
 		sum += r
 	}
 	return float64(t) * float64(t) * sum / float64(n), nil
+}
+
+// reverseRow sets *kl to row i's KL(q ‖ p) and, with dStudent, its
+// gradient (T/N)·q·(log q − log p − KL) into row i of dStudent.
+func reverseRow(tRow, sRow []float32, invT, lseT, lseS, gScale float64, kl *float64, ws *workspace, dStudent []float32, i int) error {
+	v := len(tRow)
+	ws.f64 = grow(ws.f64, 2*v)
+	q, d := ws.f64[:v], ws.f64[v:2*v] // q, and log q − log p
+	var sum float64
+	for c := range v {
+		lqs := float64(sRow[c])*invT - lseS
+		q[c], d[c] = math.Exp(lqs), 0
+		if q[c] > 0 {
+			if math.IsInf(float64(tRow[c]), -1) {
+				return fmt.Errorf("loss: row %d, class %d: the teacher rules the class out (logit -Inf) where the student gives it mass; KL(student ‖ teacher) is infinite", i, c)
+			}
+			d[c] = lqs - (float64(tRow[c])*invT - lseT)
+			sum += q[c] * d[c]
+		}
+	}
+	*kl = sum
+	if dStudent != nil {
+		for c := range v {
+			dStudent[i*v+c] = float32(gScale * q[c] * (d[c] - sum))
+		}
+	}
+	return nil
 }
 
 // softplus is log(1 + e^d), accurate for every d including ±Inf.

@@ -23,6 +23,10 @@ type divergenceCase struct {
 		JS              []jsonFloat `json:"js"`
 		DistillLoss     *jsonFloat  `json:"distill_loss"`
 		DistillDStudent []jsonFloat `json:"distill_dstudent"`
+		// The reverse direction, KL(student ‖ teacher); absent where the
+		// teacher has a -Inf logit (the KL is infinite there).
+		ReverseLoss     *jsonFloat  `json:"distill_reverse_loss"`
+		ReverseDStudent []jsonFloat `json:"distill_reverse_dstudent"`
 	} `json:"expected"`
 }
 
@@ -83,19 +87,31 @@ func TestDivergenceGolden(t *testing.T) {
 			if e.DistillLoss == nil {
 				continue
 			}
-			grad := make([]float32, len(b))
-			l, err := Distill(a, b, c.N, c.V, DistillOptions{Temperature: c.Temperature}, grad)
-			if err != nil {
-				t.Fatalf("%s: %v", c.Name, err)
-			}
-			if !near(l, *e.DistillLoss) {
-				t.Errorf("%s: distillation loss %.10g, want %.10g", c.Name, l, *e.DistillLoss)
-			}
-			for k, gk := range grad {
-				want := float64(e.DistillDStudent[k])
-				if math.Abs(float64(gk)-want) > 1e-5*math.Abs(want)+1e-5*float64(c.Temperature)/float64(c.N)*1e-3 {
-					t.Errorf("%s: dstudent[%d] %.9g, want %.9g", c.Name, k, gk, want)
-					break
+			for _, dir := range []struct {
+				reverse bool
+				loss    *jsonFloat
+				grad    []jsonFloat
+			}{{false, e.DistillLoss, e.DistillDStudent}, {true, e.ReverseLoss, e.ReverseDStudent}} {
+				grad := make([]float32, len(b))
+				l, err := Distill(a, b, c.N, c.V, DistillOptions{Temperature: c.Temperature, Reverse: dir.reverse}, grad)
+				if dir.loss == nil {
+					if err == nil {
+						t.Errorf("%s: reverse distillation against a teacher with -Inf logits gave %g, want an error", c.Name, l)
+					}
+					continue
+				}
+				if err != nil {
+					t.Fatalf("%s (reverse %v): %v", c.Name, dir.reverse, err)
+				}
+				if !near(l, *dir.loss) {
+					t.Errorf("%s (reverse %v): distillation loss %.10g, want %.10g", c.Name, dir.reverse, l, *dir.loss)
+				}
+				for k, gk := range grad {
+					want := float64(dir.grad[k])
+					if math.Abs(float64(gk)-want) > 1e-5*math.Abs(want)+1e-5*float64(c.Temperature)/float64(c.N)*1e-3 {
+						t.Errorf("%s (reverse %v): dstudent[%d] %.9g, want %.9g", c.Name, dir.reverse, k, gk, want)
+						break
+					}
 				}
 			}
 		}

@@ -56,7 +56,8 @@
 // Compare gives entropy, cross-entropy, forward and reverse KL and
 // Jensen–Shannon between two sets of distributions (logits or
 // probabilities), in float64 because these are often tiny differences of
-// log-sum-exps. Distill is the T²-scaled distillation KL with its gradient.
+// log-sum-exps. Distill is the T²-scaled distillation KL with its gradient,
+// forward KL(teacher ‖ student) or reverse KL(student ‖ teacher).
 // Totals converts summed NLL to perplexity, word perplexity, bits per byte
 // and bits per character.
 //

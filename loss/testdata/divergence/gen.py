@@ -30,7 +30,7 @@ cross_entropy[i] = -sum_j p_ij log q_ij.
 kl[i] = KL(p||q) = sum_j p_ij (log p_ij - log q_ij) (computed directly, not as cross_entropy - entropy_a).
 reverse_kl[i] = KL(q||p) = sum_j q_ij (log q_ij - log p_ij).
 js[i] = 0.5 KL(p||m) + 0.5 KL(q||m), m = (p+q)/2, log m = logaddexp(log p, log q) - log 2; in nats, always finite, in [0, log 2] for normalised rows.
-Distillation (logits cases only; a = teacher logits, b = student logits, T = case temperature; probs cases carry temperature 1 which is unused): pT = softmax(a/T), log pT = log_softmax(a/T), log qT = log_softmax(b/T); distill_loss (scalar) = T^2 * (1/n) * sum_i sum_j pT_ij (log pT_ij - log qT_ij) ("batchmean"), equal to F.kl_div(F.log_softmax(b/T,-1), F.log_softmax(a/T,-1), reduction='batchmean', log_target=True) * T*T whenever a has no -inf (where a has -inf PyTorch's kl_div returns nan from 0*(-inf); here the 0-weight convention applies and the value is finite). distill_dstudent = d distill_loss / d b via float64 autograd, which equals (T/n) * (softmax(b/T) - softmax(a/T)).
+Distillation (logits cases only; a = teacher logits, b = student logits, T = case temperature; probs cases carry temperature 1 which is unused): pT = softmax(a/T), log pT = log_softmax(a/T), log qT = log_softmax(b/T); distill_loss (scalar) = T^2 * (1/n) * sum_i sum_j pT_ij (log pT_ij - log qT_ij) ("batchmean"), equal to F.kl_div(F.log_softmax(b/T,-1), F.log_softmax(a/T,-1), reduction='batchmean', log_target=True) * T*T whenever a has no -inf (where a has -inf PyTorch's kl_div returns nan from 0*(-inf); here the 0-weight convention applies and the value is finite). distill_dstudent = d distill_loss / d b via float64 autograd, which equals (T/n) * (softmax(b/T) - softmax(a/T)). Reverse distillation (logits cases whose a has no -inf): qT = softmax(b/T); distill_reverse_loss = T^2 * (1/n) * sum_i sum_j qT_ij (log qT_ij - log pT_ij), equal to F.kl_div(F.log_softmax(a/T,-1), F.log_softmax(b/T,-1), reduction='batchmean', log_target=True) * T*T; distill_reverse_dstudent = its gradient with respect to b via float64 autograd, which equals (T/n) * qT * (log qT - log pT - KL(qT||pT) of the row).
 Inputs: small cases n 3-6, v 5-40; one wide case n=2, v=3001; one logits case with extreme values (+-1e4 and other large finite logits, -inf entries in a only, no row all -inf; its reverse_kl is "inf" on rows where a has -inf since q > 0 there, finite on its last row which has no -inf); probs cases with exact zeros (made by -inf logits before the softmax; rows where both p and q are 0 at the same positions are finite; one row where only p has zeros gives reverse_kl "inf"; one row where only q has zeros gives cross_entropy and kl "inf")."""
 
 GEN = torch.Generator().manual_seed(SEED)
@@ -108,6 +108,23 @@ def reference(a32, b32, kind, T):
             assert abs(kd.item() - loss.item()) <= 1e-12 * (1 + abs(loss.item())), (kd, loss)
         out["distill_loss"] = loss.item()
         out["distill_dstudent"] = g.reshape(-1).tolist()
+        if not torch.isinf(a).any():
+            # The reverse direction, KL(qT || pT), by autograd, against its
+            # closed form and F.kl_div with the arguments swapped.
+            bb = b.clone().requires_grad_(True)
+            lqT = torch.log_softmax(bb / T, -1)
+            qT = torch.softmax(bb / T, -1)
+            rloss = (qT * (lqT - lpT)).sum() / n * (T * T)
+            (rg,) = torch.autograd.grad(rloss, bb)
+            assert torch.isfinite(rloss) and torch.isfinite(rg).all()
+            q0, lq0 = torch.softmax(b / T, -1), torch.log_softmax(b / T, -1)
+            rkl = (q0 * (lq0 - lpT)).sum(-1, keepdim=True)
+            rg_ref = (T / n) * q0 * (lq0 - lpT - rkl)
+            assert torch.allclose(rg, rg_ref, rtol=1e-10, atol=1e-15), (rg - rg_ref).abs().max()
+            kd = F.kl_div(lpT, lq0, reduction="batchmean", log_target=True) * T * T
+            assert abs(kd.item() - rloss.item()) <= 1e-12 * (1 + abs(rloss.item())), (kd, rloss)
+            out["distill_reverse_loss"] = rloss.item()
+            out["distill_reverse_dstudent"] = rg.reshape(-1).tolist()
     return out
 
 
@@ -249,6 +266,8 @@ def check(path):
         if c["input"] == "logits":
             assert len(e["distill_dstudent"]) == n * v
             assert isinstance(e["distill_loss"], float)
+            if "distill_reverse_loss" in e:
+                assert len(e["distill_reverse_dstudent"]) == n * v
         else:
             assert "distill_loss" not in e
     return doc
