@@ -35,6 +35,7 @@ loss in bf16 and f16, and "precision-train" trains with the loss in bf16.`,
 		Args: cobra.NoArgs,
 	}
 	cmd.AddCommand(newStudyExposureCmd(), newStudyRepetitionCmd(), newStudyPosttrainCmd(), newStudyPrecisionCmd(), newStudyPrecisionTrainCmd())
+	cmd.AddCommand(newStudyKLCmd())
 	return cmd
 }
 
