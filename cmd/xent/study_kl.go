@@ -173,7 +173,7 @@ Prints a table (or --json) and writes kl-toy and kl-distill figures into
 				source.Data = "a two-Gaussian mixture on a grid"
 			}
 			source.Settings = set
-			err := writeReport(cmd.OutOrStdout(), source, asJSON, false, res, func(w io.Writer) error {
+			err := studyReport(cmd, cmd.OutOrStdout(), source, asJSON, res, func(w io.Writer) error {
 				if res.Toy != nil {
 					fmt.Fprintln(w, "Toy: one Gaussian fitted to a two-Gaussian mixture")
 					res.Toy.WriteTable(w)

@@ -36,7 +36,7 @@ func TestStudyKL(t *testing.T) {
 	if len(students) != 2 || students[1].(map[string]any)["direction"] != "reverse" {
 		t.Errorf("students %v", students)
 	}
-	for _, name := range []string{"kl-toy.svg", "kl-distill.svg"} {
+	for _, name := range []string{"kl-toy.svg", "kl-distill.svg", "study-kl.json"} {
 		if _, err := os.Stat(filepath.Join(plots, name)); err != nil {
 			t.Error(err)
 		}
