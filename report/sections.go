@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html"
 	"regexp"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
@@ -37,6 +38,9 @@ type Block struct {
 // document's tables and its figures) and the figures no study claims.
 func (p *Page) Sections() ([]Section, error) {
 	var out []Section
+	if sum := p.summary(); len(sum.Rows) > 0 {
+		out = append(out, Section{ID: "summary", Title: "At a glance", Blocks: []Block{{Table: &sum}}})
+	}
 	if c := p.Checkpoint; c != nil {
 		s, err := c.sections()
 		if err != nil {
@@ -66,6 +70,72 @@ func (p *Page) Sections() ([]Section, error) {
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// summary is the page's headline numbers: the model's shape, how far it
+// trained and where its loss ended, the held-out evaluation's loss,
+// perplexity, bits per byte, accuracy and calibration, the studies.
+func (p *Page) summary() Table {
+	t := Table{Title: "", Columns: []string{"measure", "value", "unit"}}
+	add := func(name string, v Cell, unit string) {
+		t.Rows = append(t.Rows, []Cell{textCell(name), v, textCell(unit)})
+	}
+	if c := p.Checkpoint; c != nil {
+		var cfg struct {
+			ModelType string   `json:"model_type"`
+			Layers    *float64 `json:"num_hidden_layers"`
+			Width     *float64 `json:"hidden_size"`
+			Vocab     *float64 `json:"vocab_size"`
+		}
+		_ = json.Unmarshal(c.Config, &cfg)
+		if cfg.ModelType != "" && cfg.Layers != nil && cfg.Width != nil && cfg.Vocab != nil {
+			add("model", textCell(fmt.Sprintf("%s: layers %g, width %g, vocabulary %g", cfg.ModelType, *cfg.Layers, *cfg.Width, *cfg.Vocab)), "")
+		}
+		var step int
+		var loss, valLoss *float64
+		for _, m := range c.Metrics {
+			var x struct {
+				Step    int      `json:"step"`
+				Loss    *float64 `json:"loss"`
+				ValLoss *float64 `json:"val_loss"`
+			}
+			if json.Unmarshal(m, &x) != nil {
+				continue
+			}
+			step = max(step, x.Step)
+			if x.Loss != nil {
+				loss = x.Loss
+			}
+			if x.ValLoss != nil {
+				valLoss = x.ValLoss
+			}
+		}
+		if step > 0 {
+			add("steps trained", numCell(float64(step), ""), "")
+		}
+		if loss != nil {
+			add("last training loss", numCell(*loss, "%.4f"), "nats/token, one batch")
+		}
+		if valLoss != nil {
+			add("last held-out loss during training", numCell(*valLoss, "%.4f"), "nats/token")
+		}
+	}
+	if e := p.Eval; e != nil {
+		r := e.Report
+		add("held-out mean NLL", numCell(r.MeanNLL, "%.4f"), fmt.Sprintf("nats/token over %d tokens (%s, context %d)", r.Tokens, r.Window.Scheme, r.Window.Ctx))
+		add("held-out perplexity", numCell(r.PPL, "%.3f"), "per token")
+		add("held-out bits per byte", numCell(r.BPB, "%.4f"), "bits")
+		add("held-out top-1 accuracy", numCell(100*r.Top1Acc, "%.2f"), "%")
+		add("held-out ECE", numCell(r.Calibration.ECE, "%.4f"), "expected calibration error, 15 bins")
+	}
+	if len(p.Studies) > 0 {
+		names := make([]string, len(p.Studies))
+		for i, s := range p.Studies {
+			names[i] = s.Name
+		}
+		add("studies", textCell(strings.Join(names, ", ")), "")
+	}
+	return t
 }
 
 func (c *Checkpoint) sections() ([]Section, error) {

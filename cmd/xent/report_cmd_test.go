@@ -32,7 +32,7 @@ func tinyRun(t *testing.T, dir string) (run, corpus string) {
 
 // TestReportInChromium builds the page of a tiny trained checkpoint (its
 // evaluation run by the report, as xent eval would) and of a directory of
-// two studies' --plots, loads each in headless Chromium with JavaScript
+// three studies' --plots, loads each in headless Chromium with JavaScript
 // on, and checks that no script failed, that every section is there, that
 // the sorting script found every table, and that the screenshot is not
 // blank.
@@ -51,6 +51,10 @@ func TestReportInChromium(t *testing.T) {
 		"--own", "2", "--continuation", "4", "--horizon", "6", "--plots", plots); err != nil {
 		t.Fatal(err)
 	}
+	if _, _, err := runXent(t, "study", "repetition", "--model", run, "--data", corpus, "--docs", "2", "--prompt-len", "4",
+		"--max-tokens", "6", "--plots", plots); err != nil {
+		t.Fatal(err)
+	}
 	if _, _, err := runXent(t, "report", plots); err != nil {
 		t.Fatal(err)
 	}
@@ -58,8 +62,8 @@ func TestReportInChromium(t *testing.T) {
 		page     string
 		sections []string
 	}{
-		{filepath.Join(run, "report.html"), []string{"checkpoint", "training", "evaluation"}},
-		{filepath.Join(plots, "report.html"), []string{"study-exposure", "study-precision"}},
+		{filepath.Join(run, "report.html"), []string{"summary", "checkpoint", "training", "evaluation"}},
+		{filepath.Join(plots, "report.html"), []string{"summary", "study-exposure", "study-precision", "study-repetition"}},
 	} {
 		t.Run(filepath.Base(filepath.Dir(c.page)), func(t *testing.T) {
 			html, err := os.ReadFile(c.page)
@@ -92,6 +96,9 @@ func TestReportInChromium(t *testing.T) {
 			if n := strings.Count(dom, "<svg") + strings.Count(dom, `<img src="data:image/`); n < 1 {
 				t.Error("no figure")
 			}
+			if strings.HasPrefix(c.page, run) {
+				testSorting(t, chromium, c.page)
+			}
 			img, err := browser.Screenshot(chromium, c.page, 1200, 1600)
 			if err != nil {
 				t.Fatal(err)
@@ -106,6 +113,61 @@ func TestReportInChromium(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// testSorting clicks the head of the mean-NLL column of the page's loss by
+// position twice, in Chromium, and checks that the rows come out in
+// ascending, then descending order of the loss.
+func testSorting(t *testing.T, chromium, page string) {
+	html, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const click = `<script>
+(function () {
+  var t = Array.prototype.find.call(document.querySelectorAll("table.sortable"),
+    function (t) { return t.tHead.rows[0].cells[0].textContent === "positions"; });
+  var th = t.tHead.rows[0].cells[2];
+  function column() { return Array.prototype.map.call(t.tBodies[0].rows, function (r) { return r.cells[2].getAttribute("data-v"); }).join(" "); }
+  th.click(); document.body.setAttribute("data-asc", column());
+  th.click(); document.body.setAttribute("data-desc", column());
+})();
+</script>
+</body>`
+	clicked := filepath.Join(t.TempDir(), "clicked.html")
+	if err := os.WriteFile(clicked, bytes.Replace(html, []byte("</body>"), []byte(click), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dom, console, err := browser.Load(chromium, clicked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	asc := regexp.MustCompile(`data-asc="([^"]*)"`).FindStringSubmatch(dom)
+	desc := regexp.MustCompile(`data-desc="([^"]*)"`).FindStringSubmatch(dom)
+	if len(console) > 0 || asc == nil || desc == nil {
+		t.Fatalf("sorting: console %q, ascending %v, descending %v", console, asc, desc)
+	}
+	var up []float64
+	for _, f := range strings.Fields(asc[1]) {
+		x, err := strconv.ParseFloat(f, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		up = append(up, x)
+	}
+	down := strings.Fields(desc[1])
+	if len(up) < 2 || len(down) != len(up) {
+		t.Fatalf("sorted columns %q and %q", asc[1], desc[1])
+	}
+	for i := range up {
+		if i > 0 && up[i] < up[i-1] {
+			t.Errorf("one click: %q, not ascending", asc[1])
+		}
+		if down[i] != strings.Fields(asc[1])[len(up)-1-i] {
+			t.Errorf("two clicks: %q, not the reverse of %q", desc[1], asc[1])
+			break
+		}
 	}
 }
 

@@ -98,6 +98,12 @@ func studyReport(cmd *cobra.Command, w io.Writer, src provenance.Source, asJSON 
 	return nil
 }
 
+// addPlotsDir gives a study that draws no figure the --plots DIR of the
+// others, where studyReport writes its JSON document for xent report.
+func addPlotsDir(cmd *cobra.Command) {
+	cmd.Flags().String("plots", "", "also write the result as JSON into this directory as study-"+cmd.Name()+".json, for xent report")
+}
+
 // heldOut loads the model and cuts its held-out documents of length tokens.
 func (f *studyFlags) heldOut(length int) (*modeldir.Pretrained, [][]int32, error) {
 	if f.model == "" {
@@ -281,6 +287,7 @@ the first row is the held-out text itself. Decoding is greedy unless
 	fl.Float64Var(&o.Decoding.TopP, "top-p", 1, "top-p cut (1: off)")
 	fl.IntVar(&o.Decoding.PenaltyWindow, "penalty-window", 0, "tokens of context the penalties look at (0: all)")
 	fl.IntVar(&o.RepWindow, "rep-window", 128, "ℓ of rep/ℓ and wrep/ℓ")
+	addPlotsDir(cmd)
 	return cmd
 }
 

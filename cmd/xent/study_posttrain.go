@@ -77,6 +77,7 @@ scores a document: disjoint windows of the model's context, BOS first.
 	fl.IntVar(&f.o.Threads, "threads", 0, "goroutines (0: GOMAXPROCS)")
 	fl.StringVar(&f.writePairs, "write-pairs", "", "also write the pairs, for xent tune, to train.jsonl and heldout.jsonl in this directory (never replacing them)")
 	fl.BoolVar(&f.json, "json", false, "print the results as JSON instead of a table")
+	addPlotsDir(cmd)
 	return cmd
 }
 
