@@ -98,16 +98,23 @@ type TrainPrecision struct {
 	// Seconds is each run's training time (evaluations excluded): f32,
 	// low, f32 seed 2.
 	Seconds [3]float64 `json:"seconds"`
+	// Interrupted: the runs were stopped (at the last step in Steps) before
+	// their last step; the comparison is of the steps they ran.
+	Interrupted bool `json:"interrupted,omitempty"`
 }
 
-// RunTrainPrecision trains three models over corpus, each as start.New builds
-// it and train.Run runs it (nothing saved), evaluated on held: with the
-// loss in float32; with the loss in o's low-precision arithmetic, all else
-// identical (the same seed: the same initial weights and batches); and in
-// float32 with o.SpreadSeed. It compares the training and held-out loss
-// curves. onStep, if not nil, hears every step of run 0, 1, 2.
+// RunTrainPrecision trains three models over corpus, each as start.New
+// builds it, nothing saved, evaluated on held: with the loss in float32;
+// with the loss in o's low-precision arithmetic, all else identical (the
+// same seed: the same initial weights and batches); and in float32 with
+// o.SpreadSeed. The three go step by step together (step i of each, then
+// step i+1), each evaluated every Settings.EvalEvery steps and at the end
+// as train.Run evaluates, so that when ctx is cancelled the result
+// compares the steps all three have run (Interrupted set) instead of
+// losing them. It compares the training and held-out loss curves. onStep,
+// if not nil, hears every step of run 0, 1 and 2.
 func RunTrainPrecision(ctx context.Context, start train.Start, corpus *data.Corpus, held train.HeldOut, o TrainPrecisionOptions,
-	onStep func(run int, st train.StepStats, p train.Progress)) (*TrainPrecision, error) {
+	onStep func(run int, st train.StepStats)) (*TrainPrecision, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
@@ -117,35 +124,75 @@ func RunTrainPrecision(ctx context.Context, start train.Start, corpus *data.Corp
 	if o.SpreadSeed == start.Settings.Seed {
 		return nil, fmt.Errorf("study: precision-train: the spread seed %d is the runs' own seed; choose another", o.SpreadSeed)
 	}
-	settings := []train.Settings{start.Settings, start.Settings, start.Settings}
-	settings[1].LossFormat, settings[1].LossSum = o.Format, o.Sum
-	settings[2].Seed = o.SpreadSeed
-	var losses [3][]float64
-	var evals [3][]train.Eval
+	if len(held.Tokens) == 0 {
+		return nil, fmt.Errorf("study: precision-train: no held-out tokens to evaluate on")
+	}
 	res := &TrainPrecision{Options: o, Seed: start.Settings.Seed}
-	for k, s := range settings {
+	var trainers [3]*train.Trainer
+	for k := range trainers {
 		st := start
-		st.Settings = s
+		switch k {
+		case 1:
+			st.Settings.LossFormat, st.Settings.LossSum = o.Format, o.Sum
+			opt, err := st.Settings.LossOptions()
+			if err != nil {
+				return nil, err
+			}
+			res.Arithmetic = opt.Emulate.String()
+		case 2:
+			st.Settings.Seed = o.SpreadSeed
+		}
 		t, err := st.New(corpus)
 		if err != nil {
 			return nil, err
 		}
-		if k == 1 {
-			opt, _ := s.LossOptions()
-			res.Arithmetic = opt.Emulate.String()
+		trainers[k] = t
+	}
+	var losses [3][]float64
+	var evals [3][]train.Eval
+	var elapsed [3]time.Duration
+	evaluate := func() error {
+		for k, t := range trainers {
+			// Not cut short by ctx: the step it follows is done.
+			ev, err := t.Evaluate(context.WithoutCancel(ctx), held)
+			if err != nil {
+				return fmt.Errorf("study: precision-train: run %d of 3: %w", k+1, err)
+			}
+			evals[k] = append(evals[k], ev)
 		}
-		r, err := train.Run(ctx, train.RunOptions{Trainer: t, HeldOut: held,
-			OnStep: func(st train.StepStats, p train.Progress) {
-				losses[k] = append(losses[k], st.Loss)
-				if onStep != nil {
-					onStep(k, st, p)
-				}
-			},
-			OnEval: func(ev train.Eval) { evals[k] = append(evals[k], ev) }})
-		if err != nil {
-			return nil, fmt.Errorf("study: precision-train: run %d of 3: %w", k+1, err)
+		return nil
+	}
+	s := start.Settings
+	for step := 1; step <= s.Steps; step++ {
+		if ctx.Err() != nil {
+			res.Interrupted = true
+			break
 		}
-		res.Seconds[k] = r.Elapsed.Round(time.Millisecond).Seconds()
+		for k, t := range trainers {
+			began := time.Now()
+			st, err := t.Next()
+			elapsed[k] += time.Since(began)
+			if err != nil {
+				return nil, fmt.Errorf("study: precision-train: run %d of 3: %w", k+1, err)
+			}
+			losses[k] = append(losses[k], st.Loss)
+			if onStep != nil {
+				onStep(k, st)
+			}
+		}
+		if s.EvalEvery > 0 && step%s.EvalEvery == 0 && step < s.Steps {
+			if err := evaluate(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if !res.Interrupted && s.Steps > 0 {
+		if err := evaluate(); err != nil {
+			return nil, err
+		}
+	}
+	for k, e := range elapsed {
+		res.Seconds[k] = e.Round(time.Millisecond).Seconds()
 	}
 	res.compare(losses, evals)
 	return res, nil
@@ -247,8 +294,12 @@ func (res *TrainPrecision) WriteTable(w io.Writer) {
 		s := res.Steps[0]
 		fmt.Fprintf(w, " (the same weights and batch: %+.5f nats is the %s loss's own error)", s.Low-s.F32, low)
 	}
-	fmt.Fprintf(w, "\ntraining curves part (moving-mean gap > %s): %s; the largest gap/spread is %.3g, at step %d\n",
-		what, stepOrNever(res.PartsAt), res.MaxGapRatio, res.MaxGapRatioStep)
+	fmt.Fprintf(w, "\ntraining curves part (moving-mean gap > %s): %s", what, stepOrNever(res.PartsAt))
+	if res.MaxGapRatioStep > 0 {
+		fmt.Fprintf(w, "; the largest gap/spread is %.3g, at step %d\n", res.MaxGapRatio, res.MaxGapRatioStep)
+	} else {
+		fmt.Fprintf(w, " (no step has a full %d-step window and a seed spread)\n", o.Window)
+	}
 	fmt.Fprintf(w, "held-out curves part (|gap| > %s): %s\n", what, stepOrNever(res.PartsAtEval))
 	if k := len(res.Evals) - 1; k >= 0 {
 		e := res.Evals[k]
@@ -256,6 +307,9 @@ func (res *TrainPrecision) WriteTable(w io.Writer) {
 			e.F32, low, e.Low, e.Gap, o.SpreadSeed, e.F32Seed2, ratioG(e.Gap, e.SeedSpread))
 	}
 	fmt.Fprintf(w, "training time: f32 %.0f s, %s %.0f s, f32 seed %d %.0f s\n", res.Seconds[0], low, res.Seconds[1], o.SpreadSeed, res.Seconds[2])
+	if res.Interrupted {
+		fmt.Fprintf(w, "interrupted: the runs stopped after step %d\n", len(res.Steps))
+	}
 }
 
 // ratioG is a/b signed to three significant digits, or "–" for b = 0.

@@ -49,7 +49,8 @@ func abs(x float64) float64 { return max(x, -x) }
 // A tiny budget end to end: three runs, every step and evaluation
 // recorded, the bf16 run's first loss off by bf16's error only (the same
 // weights and batch), the held-out losses close; the same options give
-// the same numbers; the plot is written; bad options are refused.
+// the same numbers, and cancelled, the steps run so far; the plot is
+// written; bad options are refused.
 func TestRunTrainPrecision(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	path := filepath.Join(t.TempDir(), "tiny.txt")
@@ -69,7 +70,7 @@ func TestRunTrainPrecision(t *testing.T) {
 	held := train.HeldOut{Tokens: corpus.HeldOutTokens, BOS: bos, Tokenizer: corpus.Tokenizer}
 	o := TrainPrecisionOptions{Format: "bf16", Sum: "pairwise", SpreadSeed: 2, Window: 2, Every: 2}
 	calls := 0
-	res, err := RunTrainPrecision(context.Background(), start, corpus, held, o, func(int, train.StepStats, train.Progress) { calls++ })
+	res, err := RunTrainPrecision(context.Background(), start, corpus, held, o, func(int, train.StepStats) { calls++ })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,6 +98,20 @@ func TestRunTrainPrecision(t *testing.T) {
 	b, _ := json.Marshal(again)
 	if string(a) != string(b) {
 		t.Errorf("the same options, different results:\n%s\n%s", a, b)
+	}
+	// Cancelled after step 3: the steps all three ran, compared.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cut, err := RunTrainPrecision(ctx, start, corpus, held, o, func(run int, st train.StepStats) {
+		if run == 2 && st.Step == 3 {
+			cancel()
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cut.Interrupted || len(cut.Steps) != 3 || len(cut.Evals) != 1 || cut.Steps[2] != res.Steps[2] || cut.Evals[0] != res.Evals[0] {
+		t.Errorf("interrupted after step 3: %+v", cut)
 	}
 	var table strings.Builder
 	res.WriteTable(&table)

@@ -52,7 +52,10 @@ float32 for all three), with the gap |bf16 − f32| beside the seed spread
 |f32 seed 2 − f32|, both training columns as --window-step moving means.
 The runs part at the first step where the gap exceeds the seed spread (or
 --tolerance nats); the final held-out gap is given in units of the seed
-spread. --plots writes the curves as precision-train.FORMAT.`,
+spread. --plots writes the curves as precision-train.FORMAT.
+
+The three runs go step by step together; Ctrl-C stops them after the step
+in progress and reports the steps all three have run (and exits non-zero).`,
 		Example: `  xent study precision-train --plots runs/bf16loss --json
   xent study precision-train --steps 100 --eval-every 25 --every 10`,
 		Args: cobra.NoArgs,
@@ -117,13 +120,15 @@ func runPrecisionTrain(cmd *cobra.Command, f *trainFlags, o study.TrainPrecision
 		corpus.Name, len(corpus.TrainTokens), len(corpus.HeldOutTokens), corpus.Tokenizer.VocabSize(), f.s.Steps)
 	ctx, stop := interruptible(cmd.Context(), logw, name, "stopping")
 	defer stop()
-	steps := int64(f.s.Steps)
-	bar := newProgress(logw, name, "step", 3*steps, 0)
+	bar := newProgress(logw, name, "step", int64(f.s.Steps), 0)
 	runs := [3]string{"f32", o.Format, fmt.Sprintf("f32 seed %d", o.SpreadSeed)}
 	start := train.Start{Arch: f.arch, Width: f.width, Layers: f.layers, Heads: f.heads, Settings: f.s}
 	held := train.HeldOut{Tokens: corpus.HeldOutTokens, BOS: bos, Tokenizer: corpus.Tokenizer, MaxTokens: f.evalTokens}
-	res, err := study.RunTrainPrecision(ctx, start, corpus, held, o, func(run int, st train.StepStats, p train.Progress) {
-		bar.Update(int64(run)*steps+int64(st.Step), fmt.Sprintf("%s: loss %.4f  %.0f ms/step", runs[run], st.Loss, float64(p.StepTime.Microseconds())/1000))
+	var last [3]float64
+	res, err := study.RunTrainPrecision(ctx, start, corpus, held, o, func(run int, st train.StepStats) {
+		if last[run] = st.Loss; run == 2 {
+			bar.Update(int64(st.Step), fmt.Sprintf("loss: %s %.4f, %s %.4f, %s %.4f", runs[0], last[0], runs[1], last[1], runs[2], last[2]))
+		}
 	})
 	bar.Finish()
 	if err != nil {
@@ -137,8 +142,12 @@ func runPrecisionTrain(cmd *cobra.Command, f *trainFlags, o study.TrainPrecision
 	if err := studyReport(cmd, cmd.OutOrStdout(), src, f.json, res, func(w io.Writer) error { res.WriteTable(w); return nil }); err != nil {
 		return err
 	}
-	if plots.dir == "" {
-		return nil
+	var stopped error
+	if res.Interrupted {
+		stopped = fmt.Errorf("interrupted after step %d of %d; the report compares the steps run", len(res.Steps), f.s.Steps)
+	}
+	if plots.dir == "" || len(res.Steps) == 0 {
+		return stopped
 	}
 	path, err := plots.path("precision-train")
 	if err != nil {
@@ -148,5 +157,5 @@ func runPrecisionTrain(cmd *cobra.Command, f *trainFlags, o study.TrainPrecision
 		return fmt.Errorf("the plot %s: %w", path, err)
 	}
 	logf("wrote %s", path)
-	return nil
+	return stopped
 }
