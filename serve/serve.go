@@ -142,6 +142,9 @@ func New(p *modeldir.Pretrained, opt Options) (*Server, error) {
 // with an error.
 func (s *Server) Close() { s.closing.Do(func() { close(s.done) }) }
 
+// Name is the model's id in requests.
+func (s *Server) Name() string { return s.opt.Name }
+
 // Stats returns the forward passes run and the prompts scored.
 func (s *Server) Stats() (passes, prompts int64) { return s.passes.Load(), s.scored.Load() }
 

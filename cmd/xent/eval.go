@@ -23,6 +23,7 @@ type evalFlags struct {
 	plots                     plotFlags
 	ctx, stride, threads      int
 	asJSON, whole             bool
+	remote                    endpointFlags // --endpoint: the model is served elsewhere
 }
 
 func newEvalCmd() *cobra.Command {
@@ -78,6 +79,7 @@ marked partial.
 	f.plots.add(cmd, "directory to write the reliability diagram and the loss-by-position plot into")
 	fl.IntVar(&f.threads, "threads", 0, "goroutines (0: GOMAXPROCS)")
 	fl.BoolVar(&f.asJSON, "json", false, "print one JSON object instead of tables")
+	f.remote.add(cmd)
 	return cmd
 }
 
@@ -114,43 +116,29 @@ func evaluate(cmd *cobra.Command, f *evalFlags) (eval.Report, provenance.Source,
 		return eval.Report{}, provenance.Source{}, fmt.Errorf("eval: --stride %d, --threads %d: each must be 0 (the default) or more", f.stride, f.threads)
 	}
 	logw := cmd.ErrOrStderr()
-	p, err := modeldir.Load(f.model)
-	if err != nil {
-		return eval.Report{}, provenance.Source{}, err
-	}
-	bos, err := p.BOS()
-	if err != nil {
-		return eval.Report{}, provenance.Source{}, err
-	}
 	var status func(eval.Progress) // the progress reporter's, once it exists
-	e, err := eval.New(p.Model, p.Tokenizer, bos, eval.Options{Scheme: scheme, Ctx: f.ctx, Stride: f.stride, AddBOS: p.AddBOS, Mode: mode, Threads: f.threads,
+	opt := eval.Options{Scheme: scheme, Ctx: f.ctx, Stride: f.stride, Mode: mode, Threads: f.threads,
 		Progress: func(pr eval.Progress) {
 			if status != nil {
 				status(pr)
 			}
-		}})
-	if err != nil {
+		}}
+	src := provenance.New()
+	var e *eval.Evaluator
+	var after func() // once the text is scored
+	if f.remote.url != "" {
+		if e, after, err = f.remote.evaluator(cmd, f, opt, &src); err != nil {
+			return eval.Report{}, provenance.Source{}, err
+		}
+	} else if e, err = localEvaluator(f, opt, logw, &src); err != nil {
 		return eval.Report{}, provenance.Source{}, err
-	}
-	if p.TrainCounts != nil {
-		if err := e.SetTrainCounts(p.TrainCounts); err != nil {
-			return eval.Report{}, provenance.Source{}, err
-		}
-	} else {
-		fmt.Fprintf(logw, "xent eval: %s records no training-token counts; the frequency breakdown counts tokens in the evaluated text\n", f.model)
-	}
-	if f.base != "" {
-		b, err := modeldir.Load(f.base)
-		if err != nil {
-			return eval.Report{}, provenance.Source{}, fmt.Errorf("eval: --base: %w", err)
-		}
-		if err := e.SetBase(b.Model, b.Tokenizer); err != nil {
-			return eval.Report{}, provenance.Source{}, err
-		}
 	}
 	ctx, stop := interruptible(cmd.Context(), logw, "xent eval", "reporting what was scored so far")
 	defer stop()
 	err = scoreEvalText(ctx, e, f, cmd.InOrStdin(), logw, &status)
+	if after != nil {
+		after()
+	}
 	r := e.Report()
 	switch {
 	case errors.Is(err, context.Canceled):
@@ -172,11 +160,6 @@ func evaluate(cmd *cobra.Command, f *evalFlags) (eval.Report, provenance.Source,
 			fmt.Fprintf(logw, "xent eval: wrote %s\n", path)
 		}
 	}
-	src := provenance.New()
-	src.Model = modelSource(f.model)
-	if f.base != "" {
-		src.Base = modelSource(f.base)
-	}
 	src.Data = f.data
 	if f.corpus != "" {
 		src.Data = "corpus " + f.corpus + " (held-out 10%)"
@@ -184,9 +167,55 @@ func evaluate(cmd *cobra.Command, f *evalFlags) (eval.Report, provenance.Source,
 			src.Data = "corpus " + f.corpus + " (whole)"
 		}
 	}
-	src.Tokenizer = "the model's (" + f.model + ")"
-	src.Settings = map[string]any{"window": r.Window, "classes": f.classes}
+	settings := map[string]any{"window": r.Window, "classes": f.classes}
+	if f.remote.url != "" {
+		settings["endpoint"] = f.remote.settings()
+	}
+	src.Settings = settings
 	return r, src, nil
+}
+
+// localEvaluator loads --model (and --base) and returns its evaluator,
+// noting the model and tokenizer in src.
+func localEvaluator(f *evalFlags, opt eval.Options, logw io.Writer, src *provenance.Source) (*eval.Evaluator, error) {
+	if err := f.remote.unused(); err != nil {
+		return nil, err
+	}
+	p, err := modeldir.Load(f.model)
+	if err != nil {
+		return nil, err
+	}
+	bos, err := p.BOS()
+	if err != nil {
+		return nil, err
+	}
+	opt.AddBOS = p.AddBOS
+	e, err := eval.New(p.Model, p.Tokenizer, bos, opt)
+	if err != nil {
+		return nil, err
+	}
+	if p.TrainCounts != nil {
+		if err := e.SetTrainCounts(p.TrainCounts); err != nil {
+			return nil, err
+		}
+	} else {
+		fmt.Fprintf(logw, "xent eval: %s records no training-token counts; the frequency breakdown counts tokens in the evaluated text\n", f.model)
+	}
+	if f.base != "" {
+		b, err := modeldir.Load(f.base)
+		if err != nil {
+			return nil, fmt.Errorf("eval: --base: %w", err)
+		}
+		if err := e.SetBase(b.Model, b.Tokenizer); err != nil {
+			return nil, err
+		}
+	}
+	src.Model = modelSource(f.model)
+	if f.base != "" {
+		src.Base = modelSource(f.base)
+	}
+	src.Tokenizer = "the model's (" + f.model + ")"
+	return e, nil
 }
 
 // scoreEvalText feeds every document of --data or --corpus to e, showing

@@ -51,6 +51,7 @@ says which xent this is.`,
 	root.AddCommand(newTokenizeCmd(), newTokenizerCmd())
 	root.AddCommand(newTrainCmd())
 	root.AddCommand(newEvalCmd(), newReportCmd())
+	root.AddCommand(newServeCmd())
 	root.AddCommand(newGenerateCmd(), newStudyCmd())
 	root.AddCommand(newScalingCmd())
 	root.AddCommand(newPrefsCmd(), newTuneCmd())
