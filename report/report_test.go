@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -26,7 +27,8 @@ func TestJSONTablesLayout(t *testing.T) {
 	doc := `{"source": {"data": "x"}, "name": "a", "n": 3, "ratio": 0.123456789, "list": [1, 2.5],
 		"options": {"k": 2, "tags": ["p", "q"]},
 		"rows": [{"a": 1, "b": {"c": "x"}}, {"a": 2, "d": [1, 2]}, {"a": 3, "e": [{"z": 1}]}],
-		"nested": {"inner": [{"v": 1}], "w": {"x": {"y": 1}}}}`
+		"nested": {"inner": [{"v": 1}], "w": {"x": {"y": 1}}},
+		"fits": {"n": 5, "forward": {"mu": 1, "sigma": 2}, "other": {"mu": 0}, "reverse": {"mu": 3, "sigma": 4}}}`
 	got, err := JSONTables([]byte(doc), "", "source")
 	if err != nil {
 		t.Fatal(err)
@@ -41,6 +43,8 @@ func TestJSONTablesLayout(t *testing.T) {
 		{"rows", []string{"a", "b.c", "d", "e"}, [][]string{{"1", "x", "", ""}, {"2", "", "1, 2", ""}, {"3", "", "", `[{"z":1}]`}}},
 		{"nested › inner", []string{"v"}, [][]string{{"1"}}},
 		{"nested › w", []string{"field", "value"}, [][]string{{"x.y", "1"}}},
+		{"fits", []string{"field", "value"}, [][]string{{"n", "5"}, {"other.mu", "0"}}},
+		{"fits › forward, reverse", []string{"name", "mu", "sigma"}, [][]string{{"forward", "1", "2"}, {"reverse", "3", "4"}}},
 	}
 	if len(got) != len(want) {
 		for _, g := range got {
@@ -152,5 +156,32 @@ func TestLoadRefuses(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "eval.json"), []byte(`{"source": {}, "rows": []}`), 0o644)
 	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "xent eval --json") {
 		t.Errorf("an eval.json that is no evaluation: %v", err)
+	}
+}
+
+// A table of more rows than a glance takes is folded away, its rows all
+// there to sort and print.
+func TestLongTablesFold(t *testing.T) {
+	dir := t.TempDir()
+	var rows []string
+	for i := range 30 {
+		rows = append(rows, `{"i": `+strconv.Itoa(i)+`}`)
+	}
+	doc := `{"short": [{"i": 1}], "long": [` + strings.Join(rows, ",") + `]}`
+	if err := os.WriteFile(filepath.Join(dir, StudyFile("s")), []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := p.Render(&b); err != nil {
+		t.Fatal(err)
+	}
+	html := b.String()
+	if strings.Count(html, "<details>") != 1 || !strings.Contains(html, "<h3>long</h3> (30 rows: click to show)") ||
+		strings.Count(html, "<tr><td class=\"num\"") != 31 {
+		t.Errorf("want the 30-row table folded, the 1-row one not, and all 31 rows in the page:\n%s", html)
 	}
 }

@@ -33,6 +33,13 @@ func (t *Table) KV() bool {
 	return len(t.Columns) == 2 && t.Columns[0] == "field" && t.Columns[1] == "value"
 }
 
+// longTable is the number of rows above which the page folds a table
+// away (a click opens it; printing opens them all).
+const longTable = 25
+
+// Long reports whether the page folds t away.
+func (t *Table) Long() bool { return len(t.Rows) > longTable }
+
 // textCell is a cell of text.
 func textCell(s string) Cell { return Cell{Text: s} }
 
@@ -183,6 +190,8 @@ func (o *ordered) MarshalJSON() ([]byte, error) {
 //     one column per key (the union in first-seen order; nested objects
 //     flattened as "outer.inner", arrays inside shown as JSON);
 //   - an array of scalars is one row of the scalar table, comma-separated;
+//   - objects of scalars side by side with the same keys (two fits of one
+//     family, say) are one table, a row each;
 //   - any other nested object is laid out the same way under its path.
 //
 // Keys in skip (at the top level only) are left out: the page shows a
@@ -205,11 +214,18 @@ func layout(v any, path string, skip []string, out *[]Table) {
 		at := len(*out)
 		*out = append(*out, kv) // first; filled after the recursion below
 		var nested []func()
+		alike := alikeObjects(x, skip)
 		for _, k := range x.keys {
 			if slices.Contains(skip, k) {
 				continue
 			}
 			val := x.vals[k]
+			if group, ok := alike[k]; ok {
+				if group[0] == k { // the group's table, once
+					nested = append(nested, func() { *out = append(*out, alikeTable(x, group, path)) })
+				}
+				continue
+			}
 			switch y := val.(type) {
 			case *ordered:
 				if flat, ok := flatScalars(y, k); ok {
@@ -264,6 +280,61 @@ func layout(v any, path string, skip []string, out *[]Table) {
 	default:
 		*out = append(*out, Table{Title: path, Columns: []string{"value"}, Rows: [][]Cell{{jsonCell(v)}}})
 	}
+}
+
+// alikeObjects finds the fields of o that are objects of scalars with the
+// same keys, two or more of them (three fits of one family, say): each
+// such field maps to its group's keys, in order, for one table with a row
+// per field.
+func alikeObjects(o *ordered, skip []string) map[string][]string {
+	bySig := map[string][]string{}
+	var sigs []string
+	for _, k := range o.keys {
+		y, ok := o.vals[k].(*ordered)
+		if !ok || slices.Contains(skip, k) || len(y.keys) == 0 {
+			continue
+		}
+		if _, flat := flatScalars(y, k); !flat {
+			continue
+		}
+		sig := strings.Join(y.keys, "\x00")
+		if _, seen := bySig[sig]; !seen {
+			sigs = append(sigs, sig)
+		}
+		bySig[sig] = append(bySig[sig], k)
+	}
+	out := map[string][]string{}
+	for _, sig := range sigs {
+		if g := bySig[sig]; len(g) > 1 {
+			for _, k := range g {
+				out[k] = g
+			}
+		}
+	}
+	return out
+}
+
+// alikeTable is the table of o's alike fields group: a row per field.
+func alikeTable(o *ordered, group []string, path string) Table {
+	keys := o.vals[group[0]].(*ordered).keys
+	first := "name"
+	if slices.Contains(keys, first) {
+		first = "field"
+	}
+	t := Table{Title: join(path, strings.Join(group, ", ")), Columns: append([]string{first}, keys...)}
+	for _, k := range group {
+		y := o.vals[k].(*ordered)
+		row := []Cell{textCell(k)}
+		for _, c := range keys {
+			if a, ok := y.vals[c].([]any); ok {
+				row = append(row, scalarList(a))
+			} else {
+				row = append(row, jsonCell(y.vals[c]))
+			}
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return t
 }
 
 // flatScalars is o's fields as "prefix.key" rows when o holds only
