@@ -81,6 +81,7 @@ type Server struct {
 	logMu   sync.Mutex
 	// Passes and Scored count forward passes and prompts scored.
 	passes, scored atomic.Int64
+	beforeScore    func() // a test's hook, run by each completions request
 }
 
 // work is one prompt for the model: score its tokens 1..n−1.
@@ -488,6 +489,9 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 	}
 	if !s.checkModel(w, req.Model) {
 		return
+	}
+	if s.beforeScore != nil {
+		s.beforeScore()
 	}
 	prompts, err := s.check(req)
 	if err != nil {

@@ -1,0 +1,374 @@
+package serve
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/xent-dev/xent/eval"
+	"github.com/xent-dev/xent/loss"
+	"github.com/xent-dev/xent/model"
+	"github.com/xent-dev/xent/modeldir"
+	"github.com/xent-dev/xent/openai"
+	"github.com/xent-dev/xent/tokenizer"
+)
+
+const sample = `Light is refracted by the Prism, and the rays that are most refrangible make violet; the least make red.
+In three experiments he found the same: colours are not modifications of light, but original properties of the rays.
+`
+
+// tiny is a random Llama of context 16 with a BPE trained on sample.
+func tiny(t testing.TB) *modeldir.Pretrained {
+	t.Helper()
+	tok, err := tokenizer.Train([][]byte{[]byte(strings.Repeat(sample, 4))}, tokenizer.TrainOptions{VocabSize: 300, Pattern: tokenizer.GPT2, Special: []string{"<|endoftext|>"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.New(model.Config{ModelType: "llama", VocabSize: 300, HiddenSize: 16, IntermediateSize: 32,
+		NumHiddenLayers: 1, NumAttentionHeads: 2, RMSNormEps: 1e-5, RopeTheta: 10000, MaxPositionEmbeddings: 16, TieWordEmbeddings: true}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range m.ParamBuffer() {
+		m.ParamBuffer()[i] *= 4
+	}
+	return &modeldir.Pretrained{Model: m, Tokenizer: tok, Dir: "/models/tiny", BOSTokenID: -1, AddBOS: true}
+}
+
+func start(t testing.TB, p *modeldir.Pretrained, opt Options) (*Server, *httptest.Server) {
+	t.Helper()
+	s, err := New(p, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(func() { ts.Close(); s.Close() })
+	return s, ts
+}
+
+// post sends body and decodes the answer into v (an error's body into
+// an openai.ErrorResponse); it returns the status.
+func post(t testing.TB, url, path, body string, v any) int {
+	t.Helper()
+	resp, err := http.Post(url+path, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		var e openai.ErrorResponse
+		if err := json.Unmarshal(raw, &e); err != nil || e.Error.Message == "" || string(e.Error.Code) != fmt.Sprint(resp.StatusCode) {
+			t.Fatalf("%s: status %d with a body not in OpenAI's error shape: %s", path, resp.StatusCode, raw)
+		}
+		if v, ok := v.(*openai.ErrorResponse); ok {
+			*v = e
+		}
+		return resp.StatusCode
+	}
+	if v != nil {
+		if err := json.Unmarshal(raw, v); err != nil {
+			t.Fatalf("%s: %v: %s", path, err, raw)
+		}
+	}
+	return resp.StatusCode
+}
+
+// TestCompletionsScoreAsEval: each prompt token's log-probability is
+// −NLL as eval's row path computes it (the bits), the first null; the top
+// entry is the argmax with logits − LSE; a text prompt is its tokens after
+// BOS; a list of prompts gets a choice each; prompt_logprobs ranks.
+func TestCompletionsScoreAsEval(t *testing.T) {
+	p := tiny(t)
+	_, ts := start(t, p, Options{})
+	bos, _ := p.BOS()
+	text := "the rays make violet"
+	ids := append([]int32{bos}, p.Tokenizer.Encode([]byte(text))...)
+	if len(ids) > 17 {
+		ids = ids[:17] // the context + 1: scoring only
+	}
+	idsJSON, _ := json.Marshal(ids)
+	var resp openai.CompletionResponse
+	body := fmt.Sprintf(`{"model":"tiny","prompt":[%s,[7,8]],"echo":true,"max_tokens":0,"logprobs":3,"prompt_logprobs":2,"return_tokens_as_token_ids":true}`, idsJSON)
+	if st := post(t, ts.URL, "/v1/completions", body, &resp); st != 200 {
+		t.Fatalf("status %d", st)
+	}
+	if len(resp.Choices) != 2 || resp.Model != "tiny" || resp.Usage.PromptTokens != len(ids)+2 || resp.Choices[1].Index != 1 {
+		t.Fatalf("%+v", resp)
+	}
+	// the rows eval computes
+	var want []loss.Row
+	b := eval.NewBatcher(p.Model, 1, true)
+	if err := b.Score(ids[:len(ids)-1], 1, len(ids)-1, []int{len(ids) - 1}, func(_, q int) int32 { return ids[q+1] },
+		func(_, _ int, r loss.Row, _ []float32) { want = append(want, r) }); err != nil {
+		t.Fatal(err)
+	}
+	c := resp.Choices[0]
+	lp := c.Logprobs
+	if lp.TokenLogprobs[0] != nil || lp.TopLogprobs[0] != nil || len(lp.Tokens) != len(ids) {
+		t.Fatalf("first token %v %v, %d tokens", lp.TokenLogprobs[0], lp.TopLogprobs[0], len(lp.Tokens))
+	}
+	correct := 0
+	for k := 1; k < len(ids); k++ {
+		r := want[k-1]
+		if *lp.TokenLogprobs[k] != -r.NLL {
+			t.Errorf("token %d: logprob %v, eval's −NLL %v", k, *lp.TokenLogprobs[k], -r.NLL)
+		}
+		top := lp.TopLogprobs[k]
+		if top[0].Token != fmt.Sprintf("token_id:%d", ids[k]) || top[0].Logprob != *lp.TokenLogprobs[k] || len(top) < 3 || len(top) > 4 {
+			t.Errorf("token %d: top_logprobs %v", k, top)
+		}
+		best := top[0]
+		for _, e := range top {
+			if e.Logprob > best.Logprob {
+				best = e
+			}
+		}
+		if best.Token != fmt.Sprintf("token_id:%d", r.Top) || math.Exp(best.Logprob) != r.TopProb {
+			t.Errorf("token %d: best %v, eval's top %d with p %v", k, best, r.Top, r.TopProb)
+		}
+		if r.Top == ids[k] {
+			correct++
+		}
+		pl := c.PromptLogprobs[k]
+		if pl[0].ID != ids[k] || pl[0].Logprob.Logprob != -r.NLL || *pl[0].Rank != r.Rank || len(pl) < 2 || len(pl) > 3 {
+			t.Errorf("prompt_logprobs[%d] = %+v, rank %d", k, pl, r.Rank)
+		}
+	}
+	if c.PromptLogprobs[0] != nil {
+		t.Error("prompt_logprobs[0] is not null")
+	}
+	// The text prompt: BOS then its tokens, the text echoed as sent, the
+	// same numbers as its ids.
+	var tr openai.CompletionResponse
+	body = fmt.Sprintf(`{"prompt":[%q],"echo":true,"max_tokens":0,"logprobs":3,"return_tokens_as_token_ids":true}`, text)
+	if st := post(t, ts.URL, "/v1/completions", body, &tr); st != 200 {
+		t.Fatal(st)
+	}
+	t2 := tr.Choices[0]
+	if t2.Text != text || !reflect.DeepEqual(t2.Logprobs.TokenLogprobs[:len(ids)], c.Logprobs.TokenLogprobs) {
+		t.Errorf("text choice %+v", t2)
+	}
+	// Decoded tokens and their character offsets.
+	body = fmt.Sprintf(`{"prompt":%q,"echo":true,"max_tokens":0,"logprobs":0}`, "é is light")
+	if st := post(t, ts.URL, "/v1/completions", body, &resp); st != 200 {
+		t.Fatal(st)
+	}
+	lp = resp.Choices[0].Logprobs
+	// é is two byte tokens here, each decoded alone to U+FFFD, as vLLM's
+	// tokenizer.decode(id) does.
+	if strings.Join(lp.Tokens[1:], "") != "\uFFFD\uFFFD is light" || len(lp.TopLogprobs[1]) != 1 {
+		t.Errorf("decoded tokens %q, top %v", lp.Tokens, lp.TopLogprobs[1])
+	}
+	for k := 1; k < len(lp.Tokens); k++ {
+		if lp.TextOffset[k] != lp.TextOffset[k-1]+len([]rune(lp.Tokens[k-1])) {
+			t.Errorf("text_offset %v for %q", lp.TextOffset, lp.Tokens)
+		}
+	}
+}
+
+// TestCompletionsRefuse: what xent serve does not do, and requests past
+// its limits, get a 400 in OpenAI's shape naming the parameter.
+func TestCompletionsRefuse(t *testing.T) {
+	p := tiny(t)
+	_, ts := start(t, p, Options{MaxPrompts: 2, MaxBody: 2000})
+	long, _ := json.Marshal(make([]int32, 18))
+	for body, want := range map[string]string{
+		`{"prompt":"hi"}`: "generation",
+		`{"prompt":"hi","max_tokens":5,"echo":true}`:                    "generation",
+		`{"prompt":"hi","max_tokens":0}`:                                "echo",
+		`{"prompt":"hi","max_tokens":0,"echo":true,"stream":true}`:      "stream",
+		`{"prompt":"hi","max_tokens":0,"echo":true,"n":2}`:              "n 2",
+		`{"prompt":"hi","max_tokens":0,"echo":true,"logprobs":21}`:      "outside [0, 20]",
+		`{"prompt":"hi","max_tokens":0,"echo":true,"logprobs":-1}`:      "outside [0, 20]",
+		`{"prompt":["a","b","c"],"max_tokens":0,"echo":true}`:           "at most 2",
+		`{"prompt":[1,300],"max_tokens":0,"echo":true}`:                 "outside the vocabulary",
+		`{"prompt":` + string(long) + `,"max_tokens":0,"echo":true}`:    "maximum context length is 16",
+		`{"prompt":"hi","max_tokens":0,"echo":true,"suffix":"x"}`:       `unknown field "suffix"`,
+		`{"prompt":"` + strings.Repeat("a", 3000) + `","max_tokens":0}`: "too large",
+		`{"prompt":[],"max_tokens":0,"echo":true}`:                      "empty list",
+	} {
+		var e openai.ErrorResponse
+		if st := post(t, ts.URL, "/v1/completions", body, &e); st != 400 || !strings.Contains(e.Error.Message, want) || e.Error.Type != "BadRequestError" {
+			t.Errorf("%.60s: %d %+v, want 400 saying %q", body, st, e.Error, want)
+		}
+	}
+	var e openai.ErrorResponse
+	if st := post(t, ts.URL, "/v1/completions", `{"model":"gpt-4","prompt":"hi","max_tokens":0,"echo":true}`, &e); st != 404 || *e.Error.Param != "model" {
+		t.Errorf("another model: %d %+v", st, e)
+	}
+	if st := post(t, ts.URL, "/v1/nothing", `{}`, &e); st != 404 {
+		t.Errorf("unknown route: %d", st)
+	}
+	// A prompt of the context + 1 tokens is scored; of one token, has only a null.
+	var resp openai.CompletionResponse
+	if st := post(t, ts.URL, "/v1/completions", `{"prompt":[`+strings.Repeat("5,", 16)+`5],"max_tokens":0,"echo":true,"logprobs":1}`, &resp); st != 200 || len(resp.Choices[0].Logprobs.Tokens) != 17 {
+		t.Errorf("17 tokens: %d", st)
+	}
+	if st := post(t, ts.URL, "/v1/completions", `{"prompt":[5],"max_tokens":0,"echo":true,"logprobs":1}`, &resp); st != 200 || len(resp.Choices[0].Logprobs.TokenLogprobs) != 1 || resp.Choices[0].Logprobs.TokenLogprobs[0] != nil {
+		t.Errorf("1 token: %d %+v", st, resp)
+	}
+}
+
+func TestModelsTokenizeDetokenize(t *testing.T) {
+	p := tiny(t)
+	_, ts := start(t, p, Options{})
+	resp, err := http.Get(ts.URL + "/v1/models")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list openai.ModelList
+	json.NewDecoder(resp.Body).Decode(&list)
+	resp.Body.Close()
+	if len(list.Data) != 1 || list.Data[0].ID != "tiny" || list.Data[0].MaxModelLen != 16 || list.Object != "list" {
+		t.Errorf("models %+v", list)
+	}
+	var tr openai.TokenizeResponse
+	post(t, ts.URL, "/tokenize", `{"prompt":"Light is refracted","return_token_strs":true}`, &tr)
+	bos, _ := p.BOS()
+	want := append([]int32{bos}, p.Tokenizer.Encode([]byte("Light is refracted"))...)
+	if !reflect.DeepEqual(tr.Tokens, want) || tr.Count != len(want) || tr.MaxModelLen != 16 || strings.Join(tr.TokenStrs[1:], "") != "Light is refracted" {
+		t.Errorf("tokenize %+v, want %v", tr, want)
+	}
+	post(t, ts.URL, "/tokenize", `{"prompt":"Light","add_special_tokens":false}`, &tr)
+	if tr.Tokens[0] == bos {
+		t.Error("add_special_tokens false added BOS")
+	}
+	var dr openai.DetokenizeResponse
+	toks, _ := json.Marshal(want[1:])
+	post(t, ts.URL, "/detokenize", `{"tokens":`+string(toks)+`}`, &dr)
+	if dr.Prompt != "Light is refracted" {
+		t.Errorf("detokenize %q", dr.Prompt)
+	}
+	var e openai.ErrorResponse
+	if st := post(t, ts.URL, "/detokenize", `{"tokens":[-1]}`, &e); st != 400 {
+		t.Errorf("detokenize -1: %d", st)
+	}
+}
+
+// TestAuthQueuePanicDeadline: a wrong or missing key gets 401 compared in
+// constant time; a full queue 429 at once; a panic 500 with the server
+// still answering; a request past its deadline 504.
+func TestAuthQueuePanicDeadline(t *testing.T) {
+	p := tiny(t)
+	var log bytes.Buffer
+	var logMu sync.Mutex
+	s, ts := start(t, p, Options{APIKey: "k3y", Queue: 1, NoBatch: true, Log: writerFunc(func(b []byte) (int, error) {
+		logMu.Lock()
+		defer logMu.Unlock()
+		return log.Write(b)
+	})})
+	body := `{"prompt":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16],"max_tokens":0,"echo":true,"logprobs":1}`
+	send := func(key string) int {
+		req, _ := http.NewRequest(http.MethodPost, ts.URL+"/v1/completions", strings.NewReader(body))
+		if key != "" {
+			req.Header.Set("Authorization", "Bearer "+key)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, key := range []string{"", "k3", "k3y2", "K3Y"} {
+		if st := send(key); st != 401 {
+			t.Errorf("key %q: %d", key, st)
+		}
+	}
+	if st := send("k3y"); st != 200 {
+		t.Fatalf("the key: %d", st)
+	}
+	// Hold the model's goroutine so that the queue fills: a hook blocks
+	// every request before it queues, then all are let go at once.
+	gate := make(chan struct{})
+	s.beforeScore = func() { <-gate }
+	var wg sync.WaitGroup
+	codes := make(chan int, 40)
+	for range 40 {
+		wg.Go(func() { codes <- send("k3y") })
+	}
+	time.Sleep(200 * time.Millisecond)
+	close(gate)
+	wg.Wait()
+	close(codes)
+	seen := map[int]int{}
+	for c := range codes {
+		seen[c]++
+	}
+	if seen[200] == 0 || seen[429] == 0 || seen[200]+seen[429] != 40 {
+		t.Errorf("40 requests at once against a queue of 1: %v", seen)
+	}
+	s.beforeScore = func() { panic("boom") }
+	if st := send("k3y"); st != 500 {
+		t.Errorf("panic: %d", st)
+	}
+	s.beforeScore = nil
+	if st := send("k3y"); st != 200 {
+		t.Errorf("after the panic: %d", st)
+	}
+	logMu.Lock()
+	l := log.String()
+	logMu.Unlock()
+	if !strings.Contains(l, "panic serving POST /v1/completions: boom") || !strings.Contains(l, "POST /v1/completions 429") || !strings.Contains(l, "POST /v1/completions 200 16 tokens") {
+		t.Errorf("log:\n%.2000s", l)
+	}
+	// A deadline shorter than the wait.
+	s2, ts2 := start(t, p, Options{Deadline: 50 * time.Millisecond})
+	s2.beforeScore = func() { time.Sleep(100 * time.Millisecond) }
+	var e openai.ErrorResponse
+	if st := post(t, ts2.URL, "/v1/completions", body, &e); st != 504 || !strings.Contains(e.Error.Message, "deadline") {
+		t.Errorf("deadline: %d %+v", st, e)
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
+
+// TestBatchedEqualsAlone: prompts of many lengths sent at once, which the
+// server packs into shared batches, get the answers each gets alone.
+func TestBatchedEqualsAlone(t *testing.T) {
+	p := tiny(t)
+	s, ts := start(t, p, Options{})
+	bodies := make([]string, 24)
+	alone := make([]string, len(bodies))
+	for i := range bodies {
+		ids := make([]int32, 2+i%16)
+		for j := range ids {
+			ids[j] = int32((i*7 + j*13) % 300)
+		}
+		b, _ := json.Marshal(ids)
+		bodies[i] = `{"prompt":` + string(b) + `,"max_tokens":0,"echo":true,"logprobs":2}`
+		var r openai.CompletionResponse
+		post(t, ts.URL, "/v1/completions", bodies[i], &r)
+		out, _ := json.Marshal(r.Choices)
+		alone[i] = string(out)
+	}
+	passes0, _ := s.Stats()
+	var wg sync.WaitGroup
+	for round := range 3 {
+		for i := range bodies {
+			wg.Go(func() {
+				var r openai.CompletionResponse
+				post(t, ts.URL, "/v1/completions", bodies[i], &r)
+				if out, _ := json.Marshal(r.Choices); string(out) != alone[i] {
+					t.Errorf("round %d prompt %d: batched answer differs", round, i)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	passes, prompts := s.Stats()
+	t.Logf("%d prompts in %d forward passes", prompts-int64(len(bodies)), passes-passes0)
+}
