@@ -1,6 +1,7 @@
 // Package study measures what teacher forcing leaves behind at inference,
-// on a trained model and held-out text: exposure bias and repetition; and
-// how much precision the loss computation needs.
+// on a trained model and held-out text: exposure bias and repetition; how
+// much precision the loss computation needs; and the shape of the loss
+// around the weights training finds.
 //
 // Held-out documents are consecutive, non-overlapping windows of a
 // held-out token stream (Documents), each as long as the study needs.
@@ -53,4 +54,23 @@
 // order: on a checkpoint's held-out logits and on synthetic Gaussian rows
 // of chosen V and spread. OneStep and NextStep measure the loss change of
 // one optimizer step, the scale the errors are to be read against.
+//
+// # Landscape (RunLandscape)
+//
+// Small models trained from the same initial weights θ₀ for the same
+// number of steps, each with its own batch size, warmup and weight decay
+// (SharpnessRun), all measured on one training loss: the mean
+// cross-entropy over fixed batches of the training split (LossBatches).
+// For the first run, the loss along the straight line θ(α) = (1−α)θ₀ +
+// αθ₁ to its trained weights θ₁, beyond both ends, on those batches and
+// on the held-out split; and the training loss on a plane θ₁ + a·d₁ + b·d₂
+// through θ₁ along two random directions rescaled row by row to the
+// weights' own rows (FilterNormalized, after Li et al. 2018), so that
+// pictures of differently scaled models compare. For every run, the two
+// ends of the Hessian's spectrum at θ₁ (Extremes: Lanczos on
+// Hessian-vector products by central differences of gradients,
+// HessianVector), the largest eigenvalue λ_max being the usual measure of
+// a minimum's sharpness, beside the run's training and held-out loss.
+// TopEigenvalue is the plain power iteration, which finds the eigenvalue
+// of largest magnitude only.
 package study

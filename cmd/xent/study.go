@@ -31,11 +31,14 @@ with the model on its own generated context, "repetition" sweeps the
 repetition, frequency and presence penalties and measures degeneration,
 "posttrain" fine-tunes it with SFT, DPO, KTO, ORPO and SimPO on negation
 pairs and compares them, "precision" measures the error of computing the
-loss in bf16 and f16, and "precision-train" trains with the loss in bf16.`,
+loss in bf16 and f16, and "precision-train" trains with the loss in bf16;
+"landscape" trains small models of its own and measures the loss around
+their weights: the line from initial to trained, a 2-D slice, sharpness.`,
 		Args: cobra.NoArgs,
 	}
 	cmd.AddCommand(newStudyExposureCmd(), newStudyRepetitionCmd(), newStudyPosttrainCmd(), newStudyPrecisionCmd(), newStudyPrecisionTrainCmd())
 	cmd.AddCommand(newStudyKLCmd())
+	cmd.AddCommand(newStudyLandscapeCmd())
 	return cmd
 }
 
