@@ -75,7 +75,7 @@ func (g sliceGrid) Y(r int) float64    { return g.s.Coords[r] }
 // PlotSlice writes the training loss on the slice as a heat map with
 // contour lines and a colour bar, atomically. Colours span the loss from
 // its minimum to its 90th percentile (the edges of a wide slice can be
-// far above the rest; the top tenth of the points take the last colour);
+// far above the rest; the top tenth of the points are grey);
 // the contours are ten levels evenly over the same range.
 func (l Landscape) PlotSlice(path string) error {
 	s := l.Slice
@@ -101,8 +101,7 @@ func (l Landscape) PlotSlice(path string) error {
 	pal := cm.Palette(64)
 	heat := plotter.NewHeatMap(sliceGrid{s}, pal)
 	heat.Min, heat.Max = lo, top
-	colours := pal.Colors()
-	heat.Overflow = colours[len(colours)-1]
+	heat.Overflow = color.Gray{Y: 200} // above the colour scale
 	levels := make([]float64, 10)
 	for i := range levels {
 		levels[i] = lo + (top-lo)*float64(i+1)/float64(len(levels)+1)
@@ -121,13 +120,22 @@ func (l Landscape) PlotSlice(path string) error {
 		return err
 	}
 	centreMark.Shape = draw.CrossGlyph{}
-	centreMark.Radius = vg.Points(4)
+	centreMark.Radius = vg.Points(5)
+	centreMark.Color = color.White
 	p.Add(centreMark)
 
 	bar := plot.New()
 	bar.Title.Text = "nats/token"
-	bar.HideX()
+	bar.X.Label.Text = "grey: above"
+	bar.X.Tick.Marker = plot.ConstantTicks(nil)
+	bar.X.LineStyle.Width = 0
 	bar.Y.Padding = 0
+	var ticks []plot.Tick
+	for i := range 5 {
+		v := lo + (top-lo)*float64(i)/4
+		ticks = append(ticks, plot.Tick{Value: v, Label: fmt.Sprintf("%.3f", v)})
+	}
+	bar.Y.Tick.Marker = plot.ConstantTicks(ticks)
 	cb := &plotter.ColorBar{ColorMap: cm, Vertical: true}
 	bar.Add(cb)
 
