@@ -15,6 +15,8 @@ type Token struct {
 	LogProb float64 `json:"logprob"` // log p(ID | context), raw logits at temperature 1
 	Rank    int     `json:"rank"`    // 1 + tokens with a higher raw logit
 	Top     int32   `json:"top"`     // the model's top-1 token here (rank 1)
+	// TopLogProb is log p(Top | context), raw logits at temperature 1.
+	TopLogProb float64 `json:"top_logprob"`
 }
 
 // Generator decodes with a model's KV cache: it feeds the prompt one token
@@ -98,7 +100,7 @@ func (g *Generator) Generate(prompt []int32, maxTokens int, sp *Sampler, emit fu
 		if err != nil {
 			return out, fmt.Errorf("sample: position %d: %w", len(seq), err)
 		}
-		t := Token{ID: id, LogProb: -r.NLL, Rank: r.Rank, Top: r.Top}
+		t := Token{ID: id, LogProb: -r.NLL, Rank: r.Rank, Top: r.Top, TopLogProb: float64(logits[r.Top]) - r.LSE}
 		out = append(out, t)
 		seq = append(seq, id)
 		if emit != nil {

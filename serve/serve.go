@@ -2,7 +2,12 @@
 // server behind xent serve. It scores prompts: /v1/completions with echo
 // and logprobs (top-K), max_tokens 0, and vLLM's prompt_logprobs, in the
 // wire format of package openai; /v1/models; vLLM's /tokenize and
-// /detokenize. Generation (max_tokens > 0), streaming, n > 1 and chat are
+// /detokenize. max_tokens > 0 generates with package sample (temperature,
+// top_p, top_k, min_p, the penalties, seed, stop, n; each generated
+// token's log-probability under the raw model and, for logprobs 1, the
+// top-1's), one request at a time on the model's goroutine, the prompt
+// fed token by token through the KV cache: there is no continuous
+// batching yet. Streaming, chat and logprobs > 1 with generation are
 // refused with a 400 that says so.
 //
 // A prompt token's log-probability is computed by eval.Batcher, the path
@@ -46,6 +51,7 @@ import (
 	"github.com/xent-dev/xent/model"
 	"github.com/xent-dev/xent/modeldir"
 	"github.com/xent-dev/xent/openai"
+	"github.com/xent-dev/xent/sample"
 	"github.com/xent-dev/xent/tokenizer"
 )
 
@@ -56,6 +62,8 @@ type Options struct {
 	MaxBody     int64         // request bytes; 0: 4 MiB
 	MaxPrompts  int           // prompts in one request; 0: 64
 	MaxLogprobs int           // logprobs and prompt_logprobs; 0: 20 (vLLM's max_logprobs)
+	MaxTokens   int           // max_tokens of a generation; 0: 512
+	MaxN        int           // n, choices per prompt; 0: 8
 	Queue       int           // prompts waiting for the model before 429; 0: 256
 	Deadline    time.Duration // per request; 0: 5 minutes
 	BatchTokens int           // tokens in one forward pass (B·T); 0: 8 × the model's context
@@ -78,6 +86,7 @@ type Server struct {
 	queue   chan *work
 	done    chan struct{}
 	closing sync.Once
+	gen     *sample.Generator // used by the loop only
 	logMu   sync.Mutex
 	// Passes and Scored count forward passes and prompts scored.
 	passes, scored atomic.Int64
@@ -94,6 +103,7 @@ type work struct {
 	k     int
 	err   error
 	ready chan struct{}
+	gen   *generation // generate after the prompt; nil: score only
 }
 
 // candidate is one of a position's most probable tokens.
@@ -114,6 +124,8 @@ func New(p *modeldir.Pretrained, opt Options) (*Server, error) {
 	}
 	def(&opt.MaxPrompts, 64)
 	def(&opt.MaxLogprobs, 20)
+	def(&opt.MaxTokens, 512)
+	def(&opt.MaxN, 8)
 	def(&opt.Queue, 256)
 	def(&opt.BatchTokens, 8*p.Model.MaxSeqLen())
 	if opt.MaxBody == 0 {
@@ -122,7 +134,7 @@ func New(p *modeldir.Pretrained, opt Options) (*Server, error) {
 	if opt.Deadline == 0 {
 		opt.Deadline = 5 * time.Minute
 	}
-	if opt.MaxPrompts < 0 || opt.MaxLogprobs < 0 || opt.Queue < 0 || opt.BatchTokens < 0 || opt.MaxBody < 0 || opt.Deadline < 0 {
+	if opt.MaxPrompts < 0 || opt.MaxLogprobs < 0 || opt.MaxTokens < 0 || opt.MaxN < 0 || opt.Queue < 0 || opt.BatchTokens < 0 || opt.MaxBody < 0 || opt.Deadline < 0 {
 		return nil, errors.New("serve: every limit must be ≥ 0 (0: the default)")
 	}
 	bos := int32(-1)
@@ -134,7 +146,11 @@ func New(p *modeldir.Pretrained, opt Options) (*Server, error) {
 		bos = b
 	}
 	s := &Server{opt: opt, m: p.Model, tok: p.Tokenizer, addBOS: p.AddBOS, bos: bos, created: time.Now().Unix(),
-		queue: make(chan *work, opt.Queue), done: make(chan struct{})}
+		queue: make(chan *work, opt.Queue), done: make(chan struct{}), gen: sample.NewGenerator(p.Model)}
+	s.gen.Stop = p.EOSTokenIDs
+	for id := p.Tokenizer.VocabSize(); id < p.Model.VocabSize(); id++ {
+		s.gen.Never = append(s.gen.Never, int32(id)) // padding rows: no text
+	}
 	go s.loop(eval.NewBatcher(p.Model, opt.Threads, true))
 	return s, nil
 }
@@ -167,10 +183,10 @@ func (s *Server) loop(b *eval.Batcher) {
 		}
 		batch, T := []*work{w}, len(w.ids)-1
 	fill:
-		for !s.opt.NoBatch {
+		for !s.opt.NoBatch && w.gen == nil {
 			select {
 			case x := <-s.queue:
-				if t := max(T, len(x.ids)-1); t*(len(batch)+1) > s.opt.BatchTokens {
+				if t := max(T, len(x.ids)-1); x.gen != nil || t*(len(batch)+1) > s.opt.BatchTokens {
 					next = x // the next batch's first
 					break fill
 				}
@@ -180,6 +196,9 @@ func (s *Server) loop(b *eval.Batcher) {
 			}
 		}
 		s.run(b, batch, T)
+		if w.gen != nil && w.err == nil {
+			s.generate(w)
+		}
 	}
 }
 
@@ -210,7 +229,9 @@ func (s *Server) run(b *eval.Batcher, batch []*work, T int) {
 	}
 	if len(live) == 0 || T == 0 {
 		for _, w := range live {
-			close(w.ready)
+			if w.gen == nil {
+				close(w.ready)
+			}
 		}
 		return
 	}
@@ -222,7 +243,9 @@ func (s *Server) run(b *eval.Batcher, batch []*work, T int) {
 			}
 		}
 		for _, w := range live {
-			close(w.ready)
+			if w.gen == nil || w.err != nil {
+				close(w.ready) // a generation's closes when it is done
+			}
 		}
 	}()
 	inputs := make([]int32, len(live)*T)
@@ -507,13 +530,21 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 	if req.PromptLogprobs != nil {
 		k = max(k, *req.PromptLogprobs)
 	}
+	gen, err := s.generation(req)
+	if err != nil {
+		var b *badRequest
+		errors.As(err, &b)
+		writeError(w, http.StatusBadRequest, "BadRequestError", b.param, b.msg)
+		return
+	}
 	works := make([]*work, len(prompts))
 	for i, ids := range prompts {
 		works[i] = &work{ctx: r.Context(), ids: ids, k: k, ready: make(chan struct{})}
 		if rec, ok := w.(*recorder); ok {
 			rec.tokens += len(ids)
 		}
-		if len(ids) < 2 {
+		works[i].gen = gen
+		if len(ids) < 2 && gen == nil {
 			close(works[i].ready) // nothing to compute
 			continue
 		}
@@ -546,6 +577,27 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 		if req.Prompt.Texts != nil {
 			text = req.Prompt.Texts[i]
 		}
+		resp.Usage.PromptTokens += len(wk.ids)
+		if wk.gen != nil {
+			for j, out := range wk.gen.out {
+				c := openai.CompletionChoice{Index: len(resp.Choices), Text: out.text, FinishReason: &wk.gen.out[j].finish}
+				if req.Echo {
+					c.Text = text + out.text
+				}
+				if req.Logprobs != nil {
+					c.Logprobs = s.generatedLogprobs(wk, out, req.Echo, *req.Logprobs, req.ReturnTokensAsTokenIDs)
+				}
+				if req.PromptLogprobs != nil {
+					c.PromptLogprobs = s.promptLogprobs(wk, *req.PromptLogprobs)
+				}
+				if req.ReturnTokenIDs {
+					c.PromptTokenIDs = wk.ids
+				}
+				resp.Choices = append(resp.Choices, c)
+				resp.Usage.CompletionTokens += len(out.tokens)
+			}
+			continue
+		}
 		length := "length"
 		c := openai.CompletionChoice{Index: i, Text: text, FinishReason: &length}
 		if req.Logprobs != nil {
@@ -558,26 +610,29 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 			c.PromptTokenIDs = wk.ids
 		}
 		resp.Choices = append(resp.Choices, c)
-		resp.Usage.PromptTokens += len(wk.ids)
 	}
-	resp.Usage.TotalTokens = resp.Usage.PromptTokens
+	resp.Usage.TotalTokens = resp.Usage.PromptTokens + resp.Usage.CompletionTokens
 	writeJSON(w, http.StatusOK, resp)
 }
 
 // check validates a completion request against what xent serve does and
 // its limits, and returns its prompts as token ids.
 func (s *Server) check(req *openai.CompletionRequest) ([][]int32, error) {
+	maxTokens := 16 // OpenAI's default
+	if req.MaxTokens != nil {
+		maxTokens = *req.MaxTokens
+	}
 	switch {
-	case req.MaxTokens == nil || *req.MaxTokens > 0:
-		return nil, bad("max_tokens", "generation (max_tokens > 0; OpenAI's default is 16) is not supported by xent serve yet: score a prompt with echo: true and max_tokens: 0")
-	case *req.MaxTokens < 0:
-		return nil, bad("max_tokens", "max_tokens %d must be ≥ 0", *req.MaxTokens)
-	case !req.Echo && req.PromptLogprobs == nil:
+	case maxTokens < 0 || maxTokens > s.opt.MaxTokens:
+		return nil, bad("max_tokens", "max_tokens %d is outside [0, %d]", maxTokens, s.opt.MaxTokens)
+	case maxTokens == 0 && !req.Echo && req.PromptLogprobs == nil:
 		return nil, bad("echo", "max_tokens 0 returns nothing without echo: true or prompt_logprobs")
 	case req.Stream:
 		return nil, bad("stream", "stream is not supported by xent serve yet")
-	case req.N != nil && *req.N != 1:
-		return nil, bad("n", "n %d: only n = 1 is supported without generation", *req.N)
+	case req.N != nil && (*req.N < 1 || *req.N > s.opt.MaxN):
+		return nil, bad("n", "n %d is outside [1, %d]", *req.N, s.opt.MaxN)
+	case req.N != nil && *req.N > 1 && maxTokens == 0:
+		return nil, bad("n", "n %d: choices beyond the first need generation (max_tokens > 0)", *req.N)
 	case req.Logprobs != nil && (*req.Logprobs < 0 || *req.Logprobs > s.opt.MaxLogprobs):
 		return nil, bad("logprobs", "logprobs %d is outside [0, %d]", *req.Logprobs, s.opt.MaxLogprobs)
 	case req.PromptLogprobs != nil && (*req.PromptLogprobs < 0 || *req.PromptLogprobs > s.opt.MaxLogprobs):
@@ -591,14 +646,18 @@ func (s *Server) check(req *openai.CompletionRequest) ([][]int32, error) {
 		prompts = append(prompts, s.encode(t, special))
 	}
 	// Scoring only: the last token's prediction is never computed, so a
-	// prompt may be one token longer than the context.
+	// prompt may be one token longer than the context. A generation's
+	// last token is never fed back either.
 	limit := s.m.MaxSeqLen() + 1
+	if maxTokens > 0 {
+		limit = s.m.MaxSeqLen() + 1 - maxTokens
+	}
 	for i, ids := range prompts {
 		if len(ids) == 0 {
 			return nil, bad("prompt", "prompt %d is empty", i)
 		}
 		if len(ids) > limit {
-			return nil, bad("prompt", "This model's maximum context length is %d tokens (%d for scoring only). However, prompt %d has %d tokens.", s.m.MaxSeqLen(), limit, i, len(ids))
+			return nil, bad("prompt", "This model's maximum context length is %d tokens (%d for scoring only). However, prompt %d has %d tokens and max_tokens is %d.", s.m.MaxSeqLen(), s.m.MaxSeqLen()+1, i, len(ids), maxTokens)
 		}
 		if err := s.checkIDs(ids, fmt.Sprintf("prompt %d", i)); err != nil {
 			return nil, bad("prompt", "%v", err)

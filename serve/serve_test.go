@@ -19,17 +19,18 @@ import (
 	"github.com/xent-dev/xent/model"
 	"github.com/xent-dev/xent/modeldir"
 	"github.com/xent-dev/xent/openai"
+	"github.com/xent-dev/xent/sample"
 	"github.com/xent-dev/xent/tokenizer"
 )
 
-const sample = `Light is refracted by the Prism, and the rays that are most refrangible make violet; the least make red.
+const sampleText = `Light is refracted by the Prism, and the rays that are most refrangible make violet; the least make red.
 In three experiments he found the same: colours are not modifications of light, but original properties of the rays.
 `
 
 // tiny is a random Llama of context 16 with a BPE trained on sample.
 func tiny(t testing.TB) *modeldir.Pretrained {
 	t.Helper()
-	tok, err := tokenizer.Train([][]byte{[]byte(strings.Repeat(sample, 4))}, tokenizer.TrainOptions{VocabSize: 300, Pattern: tokenizer.GPT2, Special: []string{"<|endoftext|>"}})
+	tok, err := tokenizer.Train([][]byte{[]byte(strings.Repeat(sampleText, 4))}, tokenizer.TrainOptions{VocabSize: 300, Pattern: tokenizer.GPT2, Special: []string{"<|endoftext|>"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,11 +184,15 @@ func TestCompletionsRefuse(t *testing.T) {
 	_, ts := start(t, p, Options{MaxPrompts: 2, MaxBody: 2000})
 	long, _ := json.Marshal(make([]int32, 18))
 	for body, want := range map[string]string{
-		`{"prompt":"hi"}`: "generation",
-		`{"prompt":"hi","max_tokens":5,"echo":true}`:                    "generation",
+		`{"prompt":"hi"}`:                                               "maximum context length is 16 tokens (17 for scoring only). However, prompt 0 has 3 tokens and max_tokens is 16",
+		`{"prompt":"hi","max_tokens":600}`:                              "outside [0, 512]",
+		`{"prompt":"hi","max_tokens":2,"logprobs":2}`:                   "beyond the first",
+		`{"prompt":"hi","max_tokens":2,"n":9}`:                          "outside [1, 8]",
+		`{"prompt":"hi","max_tokens":2,"temperature":-1}`:               "temperature",
+		`{"prompt":"hi","max_tokens":2,"stop":[""]}`:                    "empty stop",
 		`{"prompt":"hi","max_tokens":0}`:                                "echo",
 		`{"prompt":"hi","max_tokens":0,"echo":true,"stream":true}`:      "stream",
-		`{"prompt":"hi","max_tokens":0,"echo":true,"n":2}`:              "n 2",
+		`{"prompt":"hi","max_tokens":0,"echo":true,"n":2}`:              "need generation",
 		`{"prompt":"hi","max_tokens":0,"echo":true,"logprobs":21}`:      "outside [0, 20]",
 		`{"prompt":"hi","max_tokens":0,"echo":true,"logprobs":-1}`:      "outside [0, 20]",
 		`{"prompt":["a","b","c"],"max_tokens":0,"echo":true}`:           "at most 2",
@@ -371,4 +376,85 @@ func TestBatchedEqualsAlone(t *testing.T) {
 	wg.Wait()
 	passes, prompts := s.Stats()
 	t.Logf("%d prompts in %d forward passes", prompts-int64(len(bodies)), passes-passes0)
+}
+
+// TestGenerate: max_tokens > 0 generates with package sample: greedy is
+// the model's argmax chain, a seed gives the same text again, choice j
+// draws from stream j, a stop string ends the text before it, echo puts
+// the prompt and its log-probabilities first.
+func TestGenerate(t *testing.T) {
+	p := tiny(t)
+	_, ts := start(t, p, Options{})
+	var r openai.CompletionResponse
+	if st := post(t, ts.URL, "/v1/completions", `{"prompt":[5,6,7],"max_tokens":6,"temperature":0,"logprobs":1,"return_tokens_as_token_ids":true}`, &r); st != 200 {
+		t.Fatal(st)
+	}
+	g := sample.NewGenerator(p.Model)
+	sp, _ := sample.NewSampler(sample.Settings{}, 0)
+	want, err := g.Generate([]int32{5, 6, 7}, 6, sp, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := r.Choices[0]
+	if len(c.Logprobs.Tokens) != len(want) || *c.FinishReason != "length" || r.Usage.CompletionTokens != 6 || r.Usage.TotalTokens != 9 {
+		t.Fatalf("%+v", r)
+	}
+	var text []byte
+	for i, tk := range want {
+		b, _ := p.Tokenizer.Token(tk.ID)
+		text = append(text, b...)
+		if c.Logprobs.Tokens[i] != fmt.Sprintf("token_id:%d", tk.ID) || *c.Logprobs.TokenLogprobs[i] != tk.LogProb || c.Logprobs.TopLogprobs[i][0].Logprob != tk.LogProb {
+			t.Errorf("token %d: %v %v, want %+v", i, c.Logprobs.Tokens[i], *c.Logprobs.TokenLogprobs[i], tk)
+		}
+	}
+	if c.Text != coerce(string(text)) {
+		t.Errorf("text %q, want %q", c.Text, text)
+	}
+	// Seeded sampling: the same again; n choices from streams 0, 1, 2.
+	body := `{"prompt":"Light","max_tokens":8,"seed":11,"n":3,"temperature":1.5}`
+	var a, b openai.CompletionResponse
+	post(t, ts.URL, "/v1/completions", body, &a)
+	post(t, ts.URL, "/v1/completions", body, &b)
+	if len(a.Choices) != 3 || !reflect.DeepEqual(a.Choices, b.Choices) || a.Choices[0].Text == a.Choices[1].Text && a.Choices[1].Text == a.Choices[2].Text {
+		t.Errorf("seeded choices %+v, again %+v", a.Choices, b.Choices)
+	}
+	// A stop string, the text of an ASCII token past the first: the text
+	// ends before it.
+	var full openai.CompletionResponse
+	post(t, ts.URL, "/v1/completions", `{"prompt":[5,6,7],"max_tokens":12,"seed":3,"temperature":1.5,"logprobs":0,"return_tokens_as_token_ids":true}`, &full)
+	var raw []byte
+	stop := ""
+	for i, name := range full.Choices[0].Logprobs.Tokens {
+		id, _ := openai.TokenID(name)
+		tb, _ := p.Tokenizer.Token(id)
+		if i > 0 && stop == "" && len(tb) > 0 && tb[0] > ' ' && tb[0] < 127 && !bytes.Contains(raw, tb) {
+			stop = string(tb)
+		}
+		raw = append(raw, tb...)
+	}
+	if stop == "" {
+		t.Fatalf("no ASCII token in %q", raw)
+	}
+	var sr openai.CompletionResponse
+	stopJSON, _ := json.Marshal([]string{"never there", stop})
+	post(t, ts.URL, "/v1/completions", `{"prompt":[5,6,7],"max_tokens":12,"seed":3,"temperature":1.5,"stop":`+string(stopJSON)+`}`, &sr)
+	if got := sr.Choices[0].Text; got != coerce(string(raw[:bytes.Index(raw, []byte(stop))])) || *sr.Choices[0].FinishReason != "stop" {
+		t.Errorf("stop %q: %q (%s), full %q", stop, got, *sr.Choices[0].FinishReason, raw)
+	}
+	// Echo: the prompt first, its first token's logprob null.
+	var er openai.CompletionResponse
+	post(t, ts.URL, "/v1/completions", `{"prompt":"Light is","max_tokens":3,"temperature":0,"echo":true,"logprobs":0}`, &er)
+	ec := er.Choices[0]
+	n := len(p.Tokenizer.Encode([]byte("Light is"))) + 1
+	if !strings.HasPrefix(ec.Text, "Light is") || len(ec.Logprobs.Tokens) != n+3 || ec.Logprobs.TokenLogprobs[0] != nil || ec.Logprobs.TokenLogprobs[n] == nil {
+		t.Errorf("echo %+v", ec)
+	}
+}
+
+// coerce is s as a JSON string carries it: each invalid byte U+FFFD.
+func coerce(s string) string {
+	b, _ := json.Marshal(s)
+	var out string
+	json.Unmarshal(b, &out)
+	return out
 }

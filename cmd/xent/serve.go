@@ -21,6 +21,7 @@ type serveFlags struct {
 	model, host, name, keyFile string
 	port, queue, maxPrompts    int
 	maxLogprobs, threads       int
+	maxTokens, maxN            int
 	batchTokens                int
 	maxBody                    int64
 	deadline                   time.Duration
@@ -41,8 +42,10 @@ are xent eval's for the same tokens, to the last bit, so
 
   xent eval --endpoint http://127.0.0.1:8000 --model NAME --tokenizer DIR ...
 
-reports what xent eval --model DIR reports. Generation (max_tokens > 0),
-streaming and chat are not served yet: such requests get a 400 that says so.
+reports what xent eval --model DIR reports. max_tokens > 0 generates as
+xent generate does (temperature, top_p, top_k, min_p, the penalties, seed,
+stop, n), one request at a time; streaming and chat are not served yet:
+such requests get a 400 that says so.
 
 Concurrent requests share forward passes (--no-batch: one prompt per
 pass). It listens on 127.0.0.1 unless --host says otherwise;
@@ -65,6 +68,8 @@ Ctrl-C stops accepting requests and finishes those in flight.
 	fl.IntVar(&f.queue, "queue", 256, "prompts waiting for the model before requests are answered 429")
 	fl.IntVar(&f.maxPrompts, "max-prompts", 64, "prompts in one request")
 	fl.IntVar(&f.maxLogprobs, "max-logprobs", 20, "the largest logprobs and prompt_logprobs a request may ask for")
+	fl.IntVar(&f.maxTokens, "max-tokens", 512, "the largest max_tokens a request may ask for")
+	fl.IntVar(&f.maxN, "max-n", 8, "the largest n (choices per prompt) a request may ask for")
 	fl.Int64Var(&f.maxBody, "max-body", 4<<20, "request body bytes")
 	fl.DurationVar(&f.deadline, "deadline", 5*time.Minute, "per-request deadline")
 	fl.IntVar(&f.batchTokens, "batch-tokens", 0, "tokens in one forward pass (0: 8 × the model's context)")
@@ -81,7 +86,7 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	if f.port < 0 || f.port > 65535 {
 		return fmt.Errorf("serve: --port %d is outside [0, 65535]", f.port)
 	}
-	if f.queue < 1 || f.maxPrompts < 1 || f.maxLogprobs < 0 || f.maxBody < 1 || f.deadline <= 0 || f.batchTokens < 0 || f.threads < 0 {
+	if f.queue < 1 || f.maxPrompts < 1 || f.maxLogprobs < 0 || f.maxTokens < 0 || f.maxN < 1 || f.maxBody < 1 || f.deadline <= 0 || f.batchTokens < 0 || f.threads < 0 {
 		return errors.New("serve: --queue, --max-prompts, --max-body and --deadline must be positive, --max-logprobs, --batch-tokens and --threads ≥ 0")
 	}
 	key := ""
@@ -100,7 +105,7 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 		return err
 	}
 	s, err := serve.New(p, serve.Options{Name: f.name, APIKey: key, MaxBody: f.maxBody, MaxPrompts: f.maxPrompts, MaxLogprobs: f.maxLogprobs,
-		Queue: f.queue, Deadline: f.deadline, BatchTokens: f.batchTokens, NoBatch: f.noBatch, Threads: f.threads, Log: logw, JSONLog: f.jsonLog})
+		MaxTokens: f.maxTokens, MaxN: f.maxN, Queue: f.queue, Deadline: f.deadline, BatchTokens: f.batchTokens, NoBatch: f.noBatch, Threads: f.threads, Log: logw, JSONLog: f.jsonLog})
 	if err != nil {
 		return err
 	}
@@ -109,7 +114,7 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 30 * time.Second}
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 30 * time.Second, ReadTimeout: f.deadline, IdleTimeout: 2 * time.Minute}
 	auth := "no authentication"
 	if key != "" {
 		auth = "bearer authentication"

@@ -1,0 +1,166 @@
+package serve
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"unicode/utf8"
+
+	"github.com/xent-dev/xent/openai"
+	"github.com/xent-dev/xent/sample"
+)
+
+// generation is what a completion asks to generate after a prompt, and
+// what was generated: n choices, each with its own sampler stream.
+type generation struct {
+	maxTokens int
+	settings  sample.Settings
+	stop      []string
+	n         int
+	out       []generated
+}
+
+// generated is one choice: its tokens, its text (up to a stop string,
+// which is not part of it) and why it ended: "stop" (an end-of-sequence
+// token or a stop string) or "length" (max_tokens).
+type generated struct {
+	tokens []sample.Token
+	text   string
+	finish string
+}
+
+// errStopText ends a generation at a stop string.
+var errStopText = errors.New("stop string")
+
+// generation reads a request's sampling parameters, OpenAI's defaults
+// where absent (temperature 1, top_p 1, no penalty); nil for max_tokens 0.
+// Without a seed each request draws one.
+func (s *Server) generation(req *openai.CompletionRequest) (*generation, error) {
+	if req.MaxTokens != nil && *req.MaxTokens == 0 {
+		return nil, nil
+	}
+	g := &generation{maxTokens: 16, n: 1, stop: req.Stop, settings: sample.Settings{Temperature: 1}}
+	if req.MaxTokens != nil {
+		g.maxTokens = *req.MaxTokens
+	}
+	if req.N != nil {
+		g.n = *req.N
+	}
+	if req.Logprobs != nil && *req.Logprobs > 1 {
+		return nil, bad("logprobs", "logprobs %d with generation: a generated token's top alternatives beyond the first are not returned yet (logprobs 0 or 1)", *req.Logprobs)
+	}
+	st := &g.settings
+	if req.Temperature != nil {
+		st.Temperature = *req.Temperature
+	}
+	if req.TopP != nil {
+		st.TopP = *req.TopP
+	}
+	if req.TopK != nil && *req.TopK > 0 { // vLLM: 0 or −1 is off
+		st.TopK = *req.TopK
+	}
+	if req.MinP != nil {
+		st.MinP = *req.MinP
+	}
+	if req.RepetitionPenalty != nil {
+		st.RepetitionPenalty = *req.RepetitionPenalty
+	}
+	if req.FrequencyPenalty != nil {
+		st.FrequencyPenalty = *req.FrequencyPenalty
+	}
+	if req.PresencePenalty != nil {
+		st.PresencePenalty = *req.PresencePenalty
+	}
+	if req.Seed != nil {
+		st.Seed = uint64(*req.Seed)
+	} else {
+		st.Seed = rand.Uint64()
+	}
+	if err := st.Validate(); err != nil {
+		return nil, bad("temperature", "%v", err)
+	}
+	for _, stop := range g.stop {
+		if stop == "" {
+			return nil, bad("stop", "an empty stop string")
+		}
+	}
+	return g, nil
+}
+
+// generate runs w's generation on the loop's goroutine and closes w.ready.
+// Choice j draws from stream j of the seed, so a seeded request gives the
+// same text every time.
+func (s *Server) generate(w *work) {
+	defer close(w.ready)
+	defer func() {
+		if r := recover(); r != nil {
+			w.err = fmt.Errorf("internal error: %v", r)
+		}
+	}()
+	g := w.gen
+	for j := range g.n {
+		sp, err := sample.NewSampler(g.settings, uint64(j))
+		if err != nil {
+			w.err = err
+			return
+		}
+		stops := sample.NewStopText(g.stop)
+		var text []byte
+		out := generated{finish: "length"}
+		toks, err := s.gen.Generate(w.ids, g.maxTokens, sp, func(t sample.Token) error {
+			if err := w.ctx.Err(); err != nil {
+				return err
+			}
+			b, _ := s.tok.Token(t.ID)
+			show, stopped := stops.Add(b)
+			text = append(text, show...)
+			if stopped {
+				return errStopText
+			}
+			return nil
+		})
+		switch {
+		case errors.Is(err, errStopText):
+			out.finish = "stop"
+		case err != nil:
+			w.err = err
+			return
+		case len(toks) < g.maxTokens:
+			out.finish = "stop" // an end-of-sequence token
+		}
+		if !errors.Is(err, errStopText) {
+			text = append(text, stops.Flush()...) // held back as a stop string's possible start
+		}
+		out.tokens, out.text = toks, string(text)
+		g.out = append(g.out, out)
+	}
+}
+
+// generatedLogprobs are a generated choice's logprobs: each generated
+// token's own log-probability under the raw model (temperature 1, before
+// any penalty or cut, as vLLM's default raw_logprobs) and, for k = 1, the
+// most probable token's; after the prompt's when echo.
+func (s *Server) generatedLogprobs(w *work, out generated, echo bool, k int, asID bool) *openai.CompletionLogprobs {
+	lp := &openai.CompletionLogprobs{TextOffset: []int{}, TokenLogprobs: []*float64{}, Tokens: []string{}, TopLogprobs: []openai.TopLogprobs{}}
+	off := 0
+	if echo {
+		lp = s.logprobs(w, k, asID)
+		if n := len(lp.Tokens); n > 0 {
+			off = lp.TextOffset[n-1] + utf8.RuneCountInString(lp.Tokens[n-1])
+		}
+	}
+	for _, t := range out.tokens {
+		name := s.tokenName(t.ID, asID)
+		v := clamp(t.LogProb)
+		top := openai.TopLogprobs{{Token: name, Logprob: v}}
+		if k >= 1 && t.Top != t.ID {
+			top = append(top, openai.TokenLogprob{Token: s.tokenName(t.Top, asID), Logprob: clamp(t.TopLogProb)})
+		}
+		lp.Tokens = append(lp.Tokens, name)
+		lp.TokenLogprobs = append(lp.TokenLogprobs, &v)
+		lp.TopLogprobs = append(lp.TopLogprobs, top)
+		lp.TextOffset = append(lp.TextOffset, off)
+		off += utf8.RuneCountInString(name)
+	}
+	return lp
+}
