@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -29,7 +30,7 @@ type endpointFlags struct {
 func (e *endpointFlags) add(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&e.url, "endpoint", "", "score through an OpenAI-compatible server at this URL (vLLM, SGLang, TGI, xent serve); --model is then the served model's name, the API key comes from $XENT_API_KEY or $OPENAI_API_KEY")
-	fl.StringVar(&e.tokenizer, "tokenizer", "", "with --endpoint: the served model's tokenizer (a model directory, tokenizer.json, GGUF file or built-in name), used here to send token ids")
+	fl.StringVar(&e.tokenizer, "tokenizer", "", "with --endpoint: the served model's tokenizer (a model directory, tokenizer.json, GGUF file or built-in name), used here to send token ids; a directory's token_counts.npy gives the frequency breakdown")
 	fl.StringVar(&e.addBOS, "add-bos", "", "with --endpoint and --window llamacpp: yes or no, whether the vocabulary puts BOS before a text (llama.cpp's add_bos)")
 	fl.IntVar(&e.concurrency, "concurrency", 0, "with --endpoint: requests in flight (0: 8)")
 	fl.IntVar(&e.logprobs, "logprobs", 0, "with --endpoint: top-K alternatives asked for at each position (0: 1, what top-1 accuracy and calibration need)")
@@ -119,7 +120,19 @@ func (e *endpointFlags) evaluator(cmd *cobra.Command, f *evalFlags, opt eval.Opt
 	if err != nil {
 		return nil, nil, err
 	}
-	fmt.Fprintf(logw, "xent eval: %s serves %s (max_model_len %d); the frequency breakdown counts tokens in the evaluated text\n", e.url, f.model, maxLen)
+	counts := filepath.Join(e.tokenizer, modeldir.CountsFile)
+	if _, err := os.Stat(counts); err == nil {
+		tc, err := modeldir.ReadTokenCounts(counts, tok.VocabSize())
+		if err == nil {
+			err = ev.SetTrainCounts(tc)
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("eval: --tokenizer %s: %w", e.tokenizer, err)
+		}
+		fmt.Fprintf(logw, "xent eval: %s serves %s (max_model_len %d); the frequency breakdown reads %s\n", e.url, f.model, maxLen, counts)
+	} else {
+		fmt.Fprintf(logw, "xent eval: %s serves %s (max_model_len %d); the frequency breakdown counts tokens in the evaluated text\n", e.url, f.model, maxLen)
+	}
 	src.Model = &provenance.Model{Path: f.model + " at " + e.url}
 	src.Tokenizer = e.tokenizer
 	return ev, func() {
