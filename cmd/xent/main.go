@@ -33,6 +33,7 @@ or bfloat16 logits; ignore index, class weights, label smoothing, z-loss,
 soft-capping as in PyTorch) with SIMD kernels; "xent train" trains GPT-2
 and Llama-style models with teacher forcing; "xent eval" measures
 perplexity, bits per byte, calibration and where the loss goes;
+"xent report" writes one HTML page of a run and its studies;
 "xent generate" samples with the usual processors and penalties;
 "xent study" measures exposure bias, repetition and negation; "xent tune"
 fine-tunes with SFT, DPO, KTO, ORPO or SimPO; "xent scaling" fits and
