@@ -341,41 +341,61 @@ type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
 
-// TestBatchedEqualsAlone: prompts of many lengths sent at once, which the
-// server packs into shared batches, get the answers each gets alone.
-func TestBatchedEqualsAlone(t *testing.T) {
+// TestLoadEqualsAlone is a bounded load test on loopback: 96 requests at
+// once, scoring prompts of many lengths (which the server packs into
+// shared batches) and generating seeded continuations, against a queue of
+// 24. Every answer is the one the same request gets alone, and the only
+// errors are the 429s the full queue promises.
+func TestLoadEqualsAlone(t *testing.T) {
 	p := tiny(t)
-	s, ts := start(t, p, Options{})
-	bodies := make([]string, 24)
+	s, ts := start(t, p, Options{Queue: 24, Deadline: 30 * time.Second})
+	bodies := make([]string, 32)
 	alone := make([]string, len(bodies))
 	for i := range bodies {
-		ids := make([]int32, 2+i%16)
+		ids := make([]int32, 2+i%14)
 		for j := range ids {
 			ids[j] = int32((i*7 + j*13) % 300)
 		}
 		b, _ := json.Marshal(ids)
 		bodies[i] = `{"prompt":` + string(b) + `,"max_tokens":0,"echo":true,"logprobs":2}`
+		if i%4 == 3 {
+			b, _ = json.Marshal(ids[:min(len(ids), 8)])
+			bodies[i] = fmt.Sprintf(`{"prompt":%s,"max_tokens":3,"seed":%d,"n":2,"logprobs":1}`, b, i)
+		}
 		var r openai.CompletionResponse
-		post(t, ts.URL, "/v1/completions", bodies[i], &r)
+		if st := post(t, ts.URL, "/v1/completions", bodies[i], &r); st != 200 {
+			t.Fatalf("request %d alone: %d", i, st)
+		}
 		out, _ := json.Marshal(r.Choices)
 		alone[i] = string(out)
 	}
-	passes0, _ := s.Stats()
+	passes0, prompts0 := s.Stats()
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	codes := map[int]int{}
 	for round := range 3 {
 		for i := range bodies {
 			wg.Go(func() {
 				var r openai.CompletionResponse
-				post(t, ts.URL, "/v1/completions", bodies[i], &r)
+				st := post(t, ts.URL, "/v1/completions", bodies[i], &r)
+				mu.Lock()
+				codes[st]++
+				mu.Unlock()
+				if st != 200 {
+					return
+				}
 				if out, _ := json.Marshal(r.Choices); string(out) != alone[i] {
-					t.Errorf("round %d prompt %d: batched answer differs", round, i)
+					t.Errorf("round %d request %d: the answer under load differs from the one alone", round, i)
 				}
 			})
 		}
 	}
 	wg.Wait()
+	if codes[200] == 0 || codes[200]+codes[429] != 3*len(bodies) {
+		t.Errorf("status codes %v", codes)
+	}
 	passes, prompts := s.Stats()
-	t.Logf("%d prompts in %d forward passes", prompts-int64(len(bodies)), passes-passes0)
+	t.Logf("status codes %v; %d prompts in %d forward passes", codes, prompts-prompts0, passes-passes0)
 }
 
 // TestGenerate: max_tokens > 0 generates with package sample: greedy is
