@@ -18,6 +18,7 @@ type accumulator struct {
 	reachedBytes                int64 // bytes of the documents' tokens up to their last scored window's end
 	tokens, bytes, chars, words int64
 	nll, nllSq                  float64
+	entropy                     float64 // Σ H(p), with Options.Entropy
 	correct                     int64
 	calibration                 Calibration
 	classNLL                    [numClasses]float64
@@ -50,6 +51,7 @@ func (a *accumulator) add(r loss.Row, target int32, info tokenInfo, pos int, wit
 	a.words += int64(info.words)
 	a.nll += r.NLL
 	a.nllSq += r.NLL * r.NLL
+	a.entropy += r.Entropy
 	correct := r.Top == target
 	if correct {
 		a.correct++

@@ -46,6 +46,11 @@ type Options struct {
 	// order whatever the order of the answers, so the report does not
 	// depend on it. A local evaluator ignores it.
 	Concurrency int
+	// Entropy asks for Report.MeanEntropy, the mean entropy of the
+	// predictive distribution; it costs another pass over every row
+	// (loss.RowScorer.Entropy), so it is off by default. NewRemote refuses
+	// it: a server's rows carry no entropy.
+	Entropy bool
 }
 
 // Progress is how far an evaluation has got.
@@ -110,6 +115,9 @@ func New(m *model.Model, tok *tokenizer.Tokenizer, bos int32, opt Options) (*Eva
 	}
 	V := m.VocabSize()
 	e := &Evaluator{m: m, vocab: V, tok: tok, bos: bos, opt: opt, inputs: make([]int32, opt.Ctx), rows: newRowScorer(V, opt.Ctx, opt.Threads)}
+	for i := range e.rows.scorers {
+		e.rows.scorers[i].Entropy = opt.Entropy
+	}
 	e.acc.init(V, opt.Ctx)
 	return e, nil
 }
@@ -142,6 +150,9 @@ func NewRemote(s Scorer, vocab, maxCtx int, tok *tokenizer.Tokenizer, bos int32,
 		return nil, fmt.Errorf("eval: concurrency %d must be ≥ 0 (0: 1)", opt.Concurrency)
 	}
 	opt.Concurrency = max(1, opt.Concurrency)
+	if opt.Entropy {
+		return nil, fmt.Errorf("eval: a remote model's scores carry no entropy")
+	}
 	e := &Evaluator{remote: s, vocab: vocab, tok: tok, bos: bos, opt: opt, inputs: make([]int32, opt.Ctx)}
 	e.acc.init(vocab, opt.Ctx)
 	return e, nil

@@ -261,6 +261,24 @@ func TestKLAgainstCompare(t *testing.T) {
 		t.Errorf("percentiles out of order: %+v", k)
 	}
 
+	// Options.Entropy: the mean entropy of the model's rows, as
+	// loss.Compare computes H(Q); off by default.
+	if r.MeanEntropy != 0 {
+		t.Errorf("mean entropy %g without Options.Entropy", r.MeanEntropy)
+	}
+	ent, _ := New(m, nil, 299, Options{Scheme: Disjoint, Ctx: 16, Entropy: true})
+	if err := ent.EvaluateTokens(context.Background(), ids); err != nil {
+		t.Fatal(err)
+	}
+	var h float64
+	for _, x := range div.EntropyQ {
+		h += x
+	}
+	h /= 16
+	if got := ent.Report().MeanEntropy; math.Abs(got-h) > 1e-5*h {
+		t.Errorf("mean entropy %g, loss.Compare's H(Q) %g", got, h)
+	}
+
 	self, _ := New(m, nil, 299, Options{Scheme: Disjoint, Ctx: 16})
 	self.SetBase(m, nil)
 	self.EvaluateTokens(context.Background(), ids)

@@ -30,6 +30,9 @@ type Report struct {
 	BPB           float64 `json:"bpb"`             // NLL / bytes / ln 2
 	BPC           float64 `json:"bpc"`             // NLL / characters / ln 2
 	Top1Acc       float64 `json:"top1_acc"`
+	// MeanEntropy is the mean entropy of the model's next-token
+	// distribution, nats (Options.Entropy; 0 without it).
+	MeanEntropy float64 `json:"mean_entropy,omitempty"`
 
 	Calibration CalibrationReport `json:"calibration"`
 	ByClass     []ClassRow        `json:"by_class"`
@@ -134,6 +137,9 @@ func (e *Evaluator) Report() Report {
 	r.BPB = mean(a.nll, a.bytes) / math.Ln2
 	r.BPC = mean(a.nll, a.chars) / math.Ln2
 	r.Top1Acc = mean(float64(a.correct), a.tokens)
+	if e.opt.Entropy {
+		r.MeanEntropy = mean(a.entropy, a.tokens)
+	}
 	r.Calibration = a.calibration.Report()
 	var classed int64
 	for _, n := range a.classCount {
@@ -259,6 +265,9 @@ func (r Report) WriteTable(w io.Writer) error {
 	p("word / byte perplexity\t%.3f / %.4f\n", r.WordPPL, r.BytePPL)
 	p("bits per byte / character\t%.4f / %.4f\n", r.BPB, r.BPC)
 	p("top-1 accuracy\t%.2f%%\n", 100*r.Top1Acc)
+	if r.MeanEntropy > 0 {
+		p("mean entropy\t%.4f nats\n", r.MeanEntropy)
+	}
 	c := r.Calibration
 	p("calibration (15 bins)\tECE %.4f  MCE %.4f  RMS %.4f\n", c.ECE, c.MCE, c.RMS)
 	p("\nclass\ttokens\tshare\tmean NLL\tshare of loss\n")

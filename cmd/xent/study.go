@@ -33,12 +33,14 @@ repetition, frequency and presence penalties and measures degeneration,
 pairs and compares them, "precision" measures the error of computing the
 loss in bf16 and f16, and "precision-train" trains with the loss in bf16;
 "landscape" trains small models of its own and measures the loss around
-their weights: the line from initial to trained, a 2-D slice, sharpness.`,
+their weights: the line from initial to trained, a 2-D slice, sharpness;
+"smoothing" trains with each label smoothing ε and compares calibration.`,
 		Args: cobra.NoArgs,
 	}
 	cmd.AddCommand(newStudyExposureCmd(), newStudyRepetitionCmd(), newStudyPosttrainCmd(), newStudyPrecisionCmd(), newStudyPrecisionTrainCmd())
 	cmd.AddCommand(newStudyKLCmd())
 	cmd.AddCommand(newStudyLandscapeCmd())
+	cmd.AddCommand(newStudySmoothingCmd())
 	return cmd
 }
 
