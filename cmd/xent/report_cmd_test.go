@@ -251,5 +251,8 @@ func TestStudiesPrintThroughStudyReport(t *testing.T) {
 		if n != 0 {
 			t.Errorf("%s calls writeReport %d times: print a study's result with studyReport (or studyFlags.print)", file, n)
 		}
+		if file != "study.go" && !strings.Contains(string(src), "studyReport(") && !strings.Contains(string(src), ".print(") {
+			t.Errorf("%s prints no result through studyReport or studyFlags.print", file)
+		}
 	}
 }
