@@ -3,9 +3,9 @@
 // /v1/models; completions scoring a text prompt and a token-id prompt
 // with echo, max_tokens 0 and logprobs (tokens, token_logprobs with null
 // first, top_logprobs, text_offset, usage); vLLM's prompt_logprobs;
-// seeded generation (text, finish_reason, usage, the same text again);
-// and the errors (a 400 for a bad logprobs, for stream, which xent serve
-// does not do yet, and a 404 for chat). It prints each check and exits
+// seeded generation (text, finish_reason, usage, the same text again),
+// streamed and not; and the errors (a 400 for a bad logprobs, a 404 for
+// chat, which xent serve does not do yet). It prints each check and exits
 // non-zero on the first failure.
 //
 //   mkdir -p /tmp/openai-node && (cd /tmp/openai-node && npm install openai@7.60.0)   # once
@@ -92,8 +92,20 @@ async function status(p) {
 }
 const bad = await status(client.completions.create({ model, prompt, echo: true, max_tokens: 0, logprobs: 99 }));
 check(bad[0] === 400 && /logprobs 99/.test(bad[1]), `logprobs 99: ${bad}`);
-const stream = await status(client.completions.create({ model, prompt, max_tokens: 4, stream: true }));
-check(stream[0] === 400 && /stream/.test(stream[1]), `stream: ${stream}`);
+
+// Streaming: the chunks make the text the same request gets in one piece.
+const streamed = await client.completions.create({ model, prompt: "The Rays of Light", max_tokens: 12, temperature: 0.8, seed: 7, logprobs: 1, stream: true, stream_options: { include_usage: true } });
+let stext = "", stokens = 0, sfinish = null, susage = null;
+for await (const chunk of streamed) {
+  if (chunk.usage) susage = chunk.usage;
+  for (const c of chunk.choices) {
+    stext += c.text;
+    stokens += c.logprobs?.tokens.length ?? 0;
+    if (c.finish_reason) sfinish = c.finish_reason;
+  }
+}
+check(stext === gc.text && sfinish === gc.finish_reason, `stream: the chunks' text is the whole answer's, finish_reason ${sfinish}`);
+check(stokens === gc.logprobs.tokens.length && susage?.completion_tokens === g1.usage.completion_tokens, "stream: a token a chunk, the usage chunk under include_usage");
 const chat = await status(client.chat.completions.create({ model, messages: [{ role: "user", content: "hi" }] }));
 check(chat[0] === 404, `chat: ${chat}`);
 console.log(`${checks} checks passed`);

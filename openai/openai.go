@@ -81,7 +81,9 @@ type CompletionRequest struct {
 	Seed              *int64    `json:"seed,omitempty"`
 	Stop              StopParam `json:"stop,omitempty"`
 	Stream            bool      `json:"stream,omitempty"`
-	User              string    `json:"user,omitempty"`
+	// StreamOptions.IncludeUsage asks for a last chunk with the usage.
+	StreamOptions *StreamOptions `json:"stream_options,omitempty"`
+	User          string         `json:"user,omitempty"`
 
 	// vLLM's extensions.
 	PromptLogprobs         *int  `json:"prompt_logprobs,omitempty"`
@@ -272,6 +274,25 @@ type CompletionResponse struct {
 	Model   string             `json:"model"`
 	Choices []CompletionChoice `json:"choices"`
 	Usage   Usage              `json:"usage"`
+}
+
+// StreamOptions are OpenAI's stream_options.
+type StreamOptions struct {
+	IncludeUsage bool `json:"include_usage,omitempty"`
+}
+
+// CompletionChunk is one server-sent event of a streamed completion
+// ("data: " and the chunk's JSON, then a blank line; "data: [DONE]" ends
+// the stream): a piece of one choice's text, with the logprobs of its
+// tokens, and the choice's finish_reason on its last chunk; a last chunk
+// with no choices carries the usage under stream_options.include_usage.
+type CompletionChunk struct {
+	ID      string             `json:"id"`
+	Object  string             `json:"object"` // "text_completion"
+	Created int64              `json:"created"`
+	Model   string             `json:"model"`
+	Choices []CompletionChoice `json:"choices"`
+	Usage   *Usage             `json:"usage,omitempty"`
 }
 
 // CompletionChoice is one choice: prompt i's choice j has index i·n + j.

@@ -18,6 +18,34 @@ type generation struct {
 	stop      []string
 	n         int
 	out       []generated
+	// events, when streaming, carries each token as it is chosen and each
+	// choice's end; the model's goroutine waits for room (back-pressure
+	// from a slow client, bounded by the request's deadline).
+	events chan tokenEvent
+}
+
+// tokenEvent is a streamed token of choice j, with the text now safe to
+// show, or (end) the choice's end, with the text held back till then.
+type tokenEvent struct {
+	choice int
+	tok    sample.Token
+	text   []byte
+	end    bool
+	finish string
+}
+
+// send passes ev to the streaming handler, or gives up when the request
+// has ended.
+func (g *generation) send(w *work, ev tokenEvent) error {
+	if g.events == nil {
+		return nil
+	}
+	select {
+	case g.events <- ev:
+		return nil
+	case <-w.ctx.Done():
+		return w.ctx.Err()
+	}
 }
 
 // generated is one choice: its tokens, its text (up to a stop string,
@@ -114,6 +142,9 @@ func (s *Server) generate(w *work) {
 			b, _ := s.tok.Token(t.ID)
 			show, stopped := stops.Add(b)
 			text = append(text, show...)
+			if err := g.send(w, tokenEvent{choice: j, tok: t, text: show}); err != nil {
+				return err
+			}
 			if stopped {
 				return errStopText
 			}
@@ -128,11 +159,17 @@ func (s *Server) generate(w *work) {
 		case len(toks) < g.maxTokens:
 			out.finish = "stop" // an end-of-sequence token
 		}
+		var rest []byte
 		if !errors.Is(err, errStopText) {
-			text = append(text, stops.Flush()...) // held back as a stop string's possible start
+			rest = stops.Flush() // held back as a stop string's possible start
+			text = append(text, rest...)
 		}
 		out.tokens, out.text = toks, string(text)
 		g.out = append(g.out, out)
+		if err := g.send(w, tokenEvent{choice: j, text: rest, end: true, finish: out.finish}); err != nil {
+			w.err = err
+			return
+		}
 	}
 }
 

@@ -7,8 +7,9 @@
 // token's log-probability under the raw model and, for logprobs 1, the
 // top-1's), one request at a time on the model's goroutine, the prompt
 // fed token by token through the KV cache: there is no continuous
-// batching yet. Streaming, chat and logprobs > 1 with generation are
-// refused with a 400 that says so.
+// batching yet. stream: true answers in server-sent events (stream.go).
+// Chat and logprobs > 1 with generation are refused with a 400 that says
+// so.
 //
 // A prompt token's log-probability is computed by eval.Batcher, the path
 // every xent eval window takes, so it equals xent eval's for the same
@@ -543,7 +544,13 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 		if rec, ok := w.(*recorder); ok {
 			rec.tokens += len(ids)
 		}
-		works[i].gen = gen
+		if gen != nil {
+			g := *gen // each prompt generates its own choices
+			if req.Stream {
+				g.events = make(chan tokenEvent, 64)
+			}
+			works[i].gen = &g
+		}
 		if len(ids) < 2 && gen == nil {
 			close(works[i].ready) // nothing to compute
 			continue
@@ -556,6 +563,10 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusTooManyRequests, "RateLimitError", "", fmt.Sprintf("the server's queue of %d prompts is full; retry later", s.opt.Queue))
 			return
 		}
+	}
+	if req.Stream {
+		s.stream(w, r, req, works)
+		return
 	}
 	for _, wk := range works {
 		select {
@@ -627,8 +638,6 @@ func (s *Server) check(req *openai.CompletionRequest) ([][]int32, error) {
 		return nil, bad("max_tokens", "max_tokens %d is outside [0, %d]", maxTokens, s.opt.MaxTokens)
 	case maxTokens == 0 && !req.Echo && req.PromptLogprobs == nil:
 		return nil, bad("echo", "max_tokens 0 returns nothing without echo: true or prompt_logprobs")
-	case req.Stream:
-		return nil, bad("stream", "stream is not supported by xent serve yet")
 	case req.N != nil && (*req.N < 1 || *req.N > s.opt.MaxN):
 		return nil, bad("n", "n %d is outside [1, %d]", *req.N, s.opt.MaxN)
 	case req.N != nil && *req.N > 1 && maxTokens == 0:

@@ -191,7 +191,6 @@ func TestCompletionsRefuse(t *testing.T) {
 		`{"prompt":"hi","max_tokens":2,"temperature":-1}`:               "temperature",
 		`{"prompt":"hi","max_tokens":2,"stop":[""]}`:                    "empty stop",
 		`{"prompt":"hi","max_tokens":0}`:                                "echo",
-		`{"prompt":"hi","max_tokens":0,"echo":true,"stream":true}`:      "stream",
 		`{"prompt":"hi","max_tokens":0,"echo":true,"n":2}`:              "need generation",
 		`{"prompt":"hi","max_tokens":0,"echo":true,"logprobs":21}`:      "outside [0, 20]",
 		`{"prompt":"hi","max_tokens":0,"echo":true,"logprobs":-1}`:      "outside [0, 20]",
@@ -477,4 +476,93 @@ func coerce(s string) string {
 	var out string
 	json.Unmarshal(b, &out)
 	return out
+}
+
+// TestStream: a streamed generation is the same choices as the answer in
+// one piece, a token a chunk, each choice's finish_reason on its last
+// chunk, then the usage and [DONE]; several prompts generate their own
+// choices.
+func TestStream(t *testing.T) {
+	p := tiny(t)
+	_, ts := start(t, p, Options{})
+	body := `{"prompt":["Light","is"],"max_tokens":6,"seed":5,"n":2,"temperature":1.2,"logprobs":1,"echo":true,"return_tokens_as_token_ids":true`
+	var whole openai.CompletionResponse
+	if st := post(t, ts.URL, "/v1/completions", body+`}`, &whole); st != 200 || len(whole.Choices) != 4 {
+		t.Fatalf("%d %+v", st, whole)
+	}
+	var single openai.CompletionResponse
+	post(t, ts.URL, "/v1/completions", `{"prompt":"is","max_tokens":6,"seed":5,"n":2,"temperature":1.2,"logprobs":1,"echo":true,"return_tokens_as_token_ids":true}`, &single)
+	if !reflect.DeepEqual(single.Choices[1].Logprobs, whole.Choices[3].Logprobs) || single.Choices[1].Text != whole.Choices[3].Text {
+		t.Errorf("the second prompt's second choice differs from the prompt alone")
+	}
+	resp, err := http.Post(ts.URL+"/v1/completions", "application/json", strings.NewReader(body+`,"stream":true,"stream_options":{"include_usage":true}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Fatalf("content type %q", ct)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	events := strings.Split(strings.TrimSuffix(string(raw), "\n\n"), "\n\n")
+	if events[len(events)-1] != "data: [DONE]" {
+		t.Fatalf("the stream ends %q", events[len(events)-1])
+	}
+	text := make([]string, 4)
+	tokens := make([][]string, 4)
+	logprobs := make([][]float64, 4)
+	finish := make([]string, 4)
+	var usage *openai.Usage
+	for _, ev := range events[:len(events)-1] {
+		var ch openai.CompletionChunk
+		if err := json.Unmarshal([]byte(strings.TrimPrefix(ev, "data: ")), &ch); err != nil {
+			t.Fatalf("%q: %v", ev, err)
+		}
+		if ch.Usage != nil {
+			usage = ch.Usage
+			continue
+		}
+		c := ch.Choices[0]
+		if finish[c.Index] != "" {
+			t.Errorf("choice %d: a chunk after its finish_reason", c.Index)
+		}
+		text[c.Index] += c.Text
+		if c.Logprobs != nil {
+			tokens[c.Index] = append(tokens[c.Index], c.Logprobs.Tokens...)
+			for _, v := range c.Logprobs.TokenLogprobs {
+				if v == nil {
+					logprobs[c.Index] = append(logprobs[c.Index], 1) // the null
+				} else {
+					logprobs[c.Index] = append(logprobs[c.Index], *v)
+				}
+			}
+		}
+		if c.FinishReason != nil {
+			finish[c.Index] = *c.FinishReason
+		}
+	}
+	for i, c := range whole.Choices {
+		var lps []float64
+		for _, v := range c.Logprobs.TokenLogprobs {
+			if v == nil {
+				lps = append(lps, 1)
+			} else {
+				lps = append(lps, *v)
+			}
+		}
+		if coerce(text[i]) != c.Text || !reflect.DeepEqual(tokens[i], c.Logprobs.Tokens) || !reflect.DeepEqual(logprobs[i], lps) || finish[i] != *c.FinishReason {
+			t.Errorf("choice %d streamed: %q %v %s; whole: %q %v %s", i, text[i], tokens[i], finish[i], c.Text, c.Logprobs.Tokens, *c.FinishReason)
+		}
+	}
+	if usage == nil || *usage != whole.Usage {
+		t.Errorf("usage %+v, whole %+v", usage, whole.Usage)
+	}
+}
+
+func TestCompleteUTF8(t *testing.T) {
+	for in, want := range map[string]int{"ab": 2, "a\xc3": 1, "a\xc3\xa9": 3, "\xe2\x82": 0, "\xe2\x82\xac": 3, "\xf0\x9f\x98": 0, "a\xff": 2, "\x80\x80": 2, "": 0} {
+		if got := completeUTF8([]byte(in)); got != want {
+			t.Errorf("%q: %d, want %d", in, got, want)
+		}
+	}
 }

@@ -44,8 +44,8 @@ are xent eval's for the same tokens, to the last bit, so
 
 reports what xent eval --model DIR reports. max_tokens > 0 generates as
 xent generate does (temperature, top_p, top_k, min_p, the penalties, seed,
-stop, n), one request at a time; streaming and chat are not served yet:
-such requests get a 400 that says so.
+stop, n), one request at a time, streamed as server-sent events under
+stream: true; chat is not served yet (a 404).
 
 Concurrent requests share forward passes (--no-batch: one prompt per
 pass). It listens on 127.0.0.1 unless --host says otherwise;

@@ -1,0 +1,180 @@
+package serve
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+	"unicode/utf8"
+
+	"github.com/xent-dev/xent/openai"
+)
+
+// stream answers a completion request with server-sent events, as OpenAI
+// and vLLM do: for a generation, a chunk per token of each choice (after
+// a chunk with the prompt under echo), the last with its finish_reason;
+// for scoring alone (max_tokens 0), one chunk per prompt with the whole
+// choice. Then a usage chunk under stream_options.include_usage, and
+// "data: [DONE]". Text is sent in whole UTF-8 characters: the bytes of a
+// character split between tokens wait for its end. An error once the
+// stream has begun is sent as a chunk {"error": ...}, as vLLM does.
+func (s *Server) stream(w http.ResponseWriter, r *http.Request, req *openai.CompletionRequest, works []*work) {
+	flusher, _ := w.(http.Flusher)
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	base := openai.CompletionChunk{ID: fmt.Sprintf("cmpl-%x", time.Now().UnixNano()), Object: "text_completion", Created: time.Now().Unix(), Model: s.opt.Name}
+	send := func(v any) {
+		b, _ := json.Marshal(v)
+		fmt.Fprintf(w, "data: %s\n\n", b)
+		if flusher != nil {
+			flusher.Flush()
+		}
+	}
+	chunk := func(c openai.CompletionChoice) {
+		ch := base
+		ch.Choices = []openai.CompletionChoice{c}
+		send(ch)
+	}
+	fail := func(err error) {
+		send(openai.NewError(http.StatusInternalServerError, "InternalServerError", "", err.Error()))
+		fmt.Fprint(w, "data: [DONE]\n\n")
+	}
+	var usage openai.Usage
+	index := 0
+	for i, wk := range works {
+		text := s.decode(wk.ids)
+		if req.Prompt.Texts != nil {
+			text = req.Prompt.Texts[i]
+		}
+		usage.PromptTokens += len(wk.ids)
+		g := wk.gen
+		if g == nil {
+			select {
+			case <-wk.ready:
+			case <-r.Context().Done():
+				return
+			}
+			if wk.err != nil {
+				fail(wk.err)
+				return
+			}
+			length := "length"
+			c := openai.CompletionChoice{Index: index, Text: text, FinishReason: &length}
+			if req.Logprobs != nil {
+				c.Logprobs = s.logprobs(wk, *req.Logprobs, req.ReturnTokensAsTokenIDs)
+			}
+			if req.PromptLogprobs != nil {
+				c.PromptLogprobs = s.promptLogprobs(wk, *req.PromptLogprobs)
+			}
+			chunk(c)
+			index++
+			continue
+		}
+		started := make([]bool, g.n)
+		held := make([][]byte, g.n)     // bytes of an unfinished UTF-8 character
+		offsets := make([]int, g.n)     // text_offset of the next token
+		handle := func(ev tokenEvent) { // one event into chunks
+			j := ev.choice
+			c := openai.CompletionChoice{Index: index + j}
+			if !started[j] {
+				started[j] = true
+				if req.Echo {
+					pc := openai.CompletionChoice{Index: index + j, Text: text}
+					if req.Logprobs != nil {
+						pc.Logprobs = s.logprobs(wk, *req.Logprobs, req.ReturnTokensAsTokenIDs)
+						if n := len(pc.Logprobs.Tokens); n > 0 {
+							offsets[j] = pc.Logprobs.TextOffset[n-1] + utf8.RuneCountInString(pc.Logprobs.Tokens[n-1])
+						}
+					}
+					if req.PromptLogprobs != nil {
+						pc.PromptLogprobs = s.promptLogprobs(wk, *req.PromptLogprobs)
+					}
+					chunk(pc)
+				}
+			}
+			b := append(held[j], ev.text...)
+			if ev.end {
+				c.Text, held[j] = string(b), nil
+				c.FinishReason = &ev.finish
+				usage.CompletionTokens += len(g.out[j].tokens)
+			} else {
+				cut := completeUTF8(b)
+				c.Text, held[j] = string(b[:cut]), append([]byte(nil), b[cut:]...)
+				if req.Logprobs != nil {
+					name := s.tokenName(ev.tok.ID, req.ReturnTokensAsTokenIDs)
+					v := clamp(ev.tok.LogProb)
+					top := openai.TopLogprobs{{Token: name, Logprob: v}}
+					if *req.Logprobs >= 1 && ev.tok.Top != ev.tok.ID {
+						top = append(top, openai.TokenLogprob{Token: s.tokenName(ev.tok.Top, req.ReturnTokensAsTokenIDs), Logprob: clamp(ev.tok.TopLogProb)})
+					}
+					c.Logprobs = &openai.CompletionLogprobs{Tokens: []string{name}, TokenLogprobs: []*float64{&v}, TopLogprobs: []openai.TopLogprobs{top}, TextOffset: []int{offsets[j]}}
+					offsets[j] += utf8.RuneCountInString(name)
+				}
+			}
+			chunk(c)
+		}
+	events:
+		for {
+			select {
+			case ev := <-g.events:
+				handle(ev)
+			case <-wk.ready:
+				for {
+					select {
+					case ev := <-g.events:
+						handle(ev)
+					default:
+						break events
+					}
+				}
+			case <-r.Context().Done():
+				return
+			}
+		}
+		if wk.err != nil {
+			fail(wk.err)
+			return
+		}
+		index += g.n
+	}
+	if req.StreamOptions != nil && req.StreamOptions.IncludeUsage {
+		u := usage
+		u.TotalTokens = u.PromptTokens + u.CompletionTokens
+		ch := base
+		ch.Choices = []openai.CompletionChoice{}
+		ch.Usage = &u
+		send(ch)
+	}
+	fmt.Fprint(w, "data: [DONE]\n\n")
+	if rec, ok := w.(*recorder); ok {
+		rec.tokens += usage.CompletionTokens
+	}
+}
+
+// completeUTF8 is the length of b's prefix that does not end inside a
+// UTF-8 character: trailing bytes that begin a character and could still
+// be completed are held back; invalid bytes are not.
+func completeUTF8(b []byte) int {
+	for back := 1; back <= min(3, len(b)); back++ {
+		c := b[len(b)-back]
+		if c&0xc0 == 0x80 {
+			continue // a continuation byte: look further back
+		}
+		need := 0
+		switch {
+		case c&0xe0 == 0xc0:
+			need = 2
+		case c&0xf0 == 0xe0:
+			need = 3
+		case c&0xf8 == 0xf0:
+			need = 4
+		}
+		if need > back {
+			return len(b) - back
+		}
+		return len(b)
+	}
+	return len(b)
+}
