@@ -27,19 +27,17 @@ type smoothingSettings struct {
 	Settings train.Settings `json:"train"`
 }
 
-// smoothingOptim are the optimizer defaults of "xent study smoothing":
-// xent train's, with the warmup scaled to the shorter run.
-var smoothingOptim = func() train.Optim { o := pretrainOptim; o.Warmup = 20; return o }()
+// smoothingDefaults are where the study's defaults differ from xent
+// train's: a model and a run small enough for its ten runs to finish
+// within 40 minutes on two idle cores.
+var smoothingDefaults = map[string]string{"layers": "2", "width": "128", "steps": "300", "warmup": "20"}
 
 func newStudySmoothingCmd() *cobra.Command {
+	var f trainFlags
 	var o study.SmoothingOptions
-	var tok tokenizerFlags
 	var epsilons string
 	var seeds int
-	var first uint64
-	var asJSON bool
 	var plots plotFlags
-	s := &o.Start
 	cmd := &cobra.Command{
 		Use:   "smoothing [flags]",
 		Short: "Label smoothing: train with each ε, measure perplexity against calibration",
@@ -80,21 +78,23 @@ runs that finished.`,
 			if seeds < 1 || seeds > 1000 {
 				return fmt.Errorf("--seeds %d: must be in [1, 1000]", seeds)
 			}
-			if first > math.MaxUint64-uint64(seeds) {
+			if first := f.s.Seed; first > math.MaxUint64-uint64(seeds) {
 				return fmt.Errorf("--seed %d: the %d seeds from it overflow", first, seeds)
 			}
-			o.Epsilons, o.Seeds = eps, nil
+			o.Epsilons, o.Seeds, o.EvalTokens = eps, nil, f.evalTokens
 			for i := range seeds {
-				o.Seeds = append(o.Seeds, first+uint64(i))
+				o.Seeds = append(o.Seeds, f.s.Seed+uint64(i))
 			}
+			o.Start = train.Start{Arch: f.arch, Width: f.width, Layers: f.layers, Heads: f.heads, Settings: f.s}
 			if err := o.Validate(); err != nil {
 				return err
 			}
 			logw := cmd.ErrOrStderr()
 			logf := func(format string, args ...any) { fmt.Fprintf(logw, "xent study smoothing: "+format+"\n", args...) }
-			if s.Corpus, err = tok.options(s.Corpus.Source, logf); err != nil {
+			if o.Start.Corpus, err = f.tok.options(f.src, logf); err != nil {
 				return err
 			}
+			s := &o.Start
 			runs := len(o.Epsilons) * len(o.Seeds)
 			logf("%d runs (ε %v × seeds %v) of %d steps", runs, o.Epsilons, o.Seeds, s.Settings.Steps)
 			bar := newProgress(logw, "xent study smoothing", "step", int64(runs*s.Settings.Steps), 0)
@@ -111,11 +111,11 @@ runs that finished.`,
 				return runErr
 			}
 			src := provenance.New()
-			src.Data = s.Corpus.Source.Name() + " (the first 90% trained on, the last 10% held out)"
-			src.Tokenizer = tok.describe()
+			src.Data = f.src.Name() + " (the first 90% trained on, the last 10% held out)"
+			src.Tokenizer = f.tok.describe()
 			src.Settings = smoothingSettings{Epsilons: res.Options.Epsilons, Seeds: o.Seeds, Arch: s.Arch, Width: s.Width, Layers: s.Layers, Heads: s.Heads, Settings: s.Settings}
 			// The table first: a plot that cannot be written loses nothing.
-			if err := writeReport(cmd.OutOrStdout(), src, asJSON, false, res, func(w io.Writer) error { res.WriteTable(w); return nil }); err != nil {
+			if err := writeReport(cmd.OutOrStdout(), src, f.json, false, res, func(w io.Writer) error { res.WriteTable(w); return nil }); err != nil {
 				return err
 			}
 			if plots.dir != "" {
@@ -133,24 +133,21 @@ runs that finished.`,
 	}
 	fl := cmd.Flags()
 	fl.SortFlags = false
-	addSourceFlags(cmd, &s.Corpus.Source, "to train on and hold out the last 10% of")
-	tok.add(cmd, 2048)
+	addSourceFlags(cmd, &f.src, "to train on and hold out the last 10% of")
+	f.tok.add(cmd, 2048)
 	fl.StringVar(&epsilons, "epsilons", "0,0.05,0.1,0.2,0.3", "label smoothing ε of each run, comma-separated, each in [0, 1)")
 	fl.IntVar(&seeds, "seeds", 2, "seeds per ε (the spread between runs)")
-	fl.Uint64Var(&first, "seed", 1, "the first seed; the others follow it")
-	fl.StringVar(&s.Arch, "arch", "llama", "model family: llama (RMSNorm, RoPE, SwiGLU) or gpt2")
-	fl.IntVar(&s.Layers, "layers", 2, "transformer layers")
-	fl.IntVar(&s.Width, "width", 128, "model width (embedding size)")
-	fl.IntVar(&s.Heads, "heads", 4, "attention heads")
-	fl.IntVar(&s.Settings.Context, "context", 128, "tokens per training sequence T (also the model's context and the evaluation's window)")
-	fl.IntVar(&s.Settings.Batch, "batch", 16, "sequences per micro-batch B")
-	fl.IntVar(&s.Settings.GradAccum, "accum", 1, "micro-batches per optimizer step (gradient accumulation)")
-	fl.IntVar(&s.Settings.Steps, "steps", 300, "optimizer steps per run")
-	addOptimFlags(cmd, &s.Settings.Optim, smoothingOptim)
-	fl.Float32Var(&s.Settings.ZLoss, "z-loss", 0, "z-loss coefficient of every run's training loss")
-	fl.IntVar(&o.EvalTokens, "eval-tokens", train.DefaultEvalTokens, "held-out tokens each run is scored on at most, the first of the split (0: all)")
-	fl.IntVar(&s.Settings.Threads, "threads", 0, "goroutines (0: GOMAXPROCS); results are identical for the same count")
-	fl.BoolVar(&asJSON, "json", false, "print the result as JSON")
+	fl.Uint64Var(&f.s.Seed, "seed", 1, "the first seed (initial weights and batch order); the others follow it")
+	f.addModelFlags(cmd)
+	for name, v := range smoothingDefaults {
+		flag := fl.Lookup(name)
+		flag.DefValue = v
+		flag.Value.Set(v)
+	}
+	fl.Float32Var(&f.s.ZLoss, "z-loss", 0, "z-loss coefficient of every run's training loss")
+	fl.IntVar(&f.evalTokens, "eval-tokens", train.DefaultEvalTokens, "held-out tokens each run is scored on at most, the first of the split (0: all)")
+	fl.IntVar(&f.s.Threads, "threads", 0, "goroutines (0: GOMAXPROCS); results are identical for the same count")
+	fl.BoolVar(&f.json, "json", false, "print the result as JSON")
 	plots.add(cmd, "write the reliability diagrams of every run into this directory as smoothing.FORMAT (default: no figure)")
 	return cmd
 }
