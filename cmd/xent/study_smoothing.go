@@ -115,7 +115,7 @@ runs that finished.`,
 			src.Tokenizer = f.tok.describe()
 			src.Settings = smoothingSettings{Epsilons: res.Options.Epsilons, Seeds: o.Seeds, Arch: s.Arch, Width: s.Width, Layers: s.Layers, Heads: s.Heads, Settings: s.Settings}
 			// The table first: a plot that cannot be written loses nothing.
-			if err := writeReport(cmd.OutOrStdout(), src, f.json, false, res, func(w io.Writer) error { res.WriteTable(w); return nil }); err != nil {
+			if err := studyReport(cmd, cmd.OutOrStdout(), src, f.json, res, func(w io.Writer) error { res.WriteTable(w); return nil }); err != nil {
 				return err
 			}
 			if plots.dir != "" {
