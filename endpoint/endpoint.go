@@ -145,6 +145,9 @@ func New(opt Options) (*Client, error) {
 	return &Client{opt: opt, base: u}, nil
 }
 
+// SetTokenizer sets Options.Tokenizer, before the first Score.
+func (c *Client) SetTokenizer(tok *tokenizer.Tokenizer) { c.opt.Tokenizer = tok }
+
 // Stats returns the counts so far.
 func (c *Client) Stats() Stats {
 	return Stats{Requests: c.requests.Load(), Retries: c.retries.Load(), CacheHits: c.cacheHits.Load(), Answered: c.answered.Load()}
@@ -169,6 +172,20 @@ func (c *Client) MaxModelLen(ctx context.Context) (int, error) {
 		names = append(names, m.ID)
 	}
 	return 0, fmt.Errorf("endpoint: %s serves no model %q (it serves %q)", c.base, c.opt.Model, names)
+}
+
+// Tokenizer fetches the served model's tokenizer from GET /tokenizer.json,
+// which xent serve offers (vLLM does not: give its tokenizer locally).
+func (c *Client) Tokenizer(ctx context.Context) (*tokenizer.Tokenizer, error) {
+	raw, err := c.do(ctx, http.MethodGet, "/tokenizer.json", nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w (the server offers no tokenizer.json; give the tokenizer locally)", err)
+	}
+	tok, err := tokenizer.LoadHF(bytes.NewReader(raw))
+	if err != nil {
+		return nil, fmt.Errorf("endpoint: %s/tokenizer.json: %w", c.base, err)
+	}
+	return tok, nil
 }
 
 // answer is what a window's request returned, per prompt token k ≥ 1:

@@ -31,6 +31,7 @@
 package serve
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -302,9 +303,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/v1/models", s.models)
 	mux.HandleFunc("/tokenize", s.tokenize)
 	mux.HandleFunc("/detokenize", s.detokenize)
+	mux.HandleFunc("/tokenizer.json", s.tokenizerJSON)
 	mux.HandleFunc("/health", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "NotFoundError", "", fmt.Sprintf("no route %s %s (xent serve has /v1/completions, /v1/models, /tokenize, /detokenize)", r.Method, r.URL.Path))
+		writeError(w, http.StatusNotFound, "NotFoundError", "", fmt.Sprintf("no route %s %s (xent serve has /v1/completions, /v1/models, /tokenize, /detokenize, /tokenizer.json)", r.Method, r.URL.Path))
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -416,6 +418,23 @@ func (s *Server) checkModel(w http.ResponseWriter, name string) bool {
 		return false
 	}
 	return true
+}
+
+// tokenizerJSON answers GET /tokenizer.json (xent's, not vLLM's) with the
+// model's tokenizer as Hugging Face's tokenizer.json, so that xent eval
+// --endpoint can tokenize as the server does without a local copy.
+func (s *Server) tokenizerJSON(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		writeError(w, http.StatusMethodNotAllowed, "BadRequestError", "", "use GET /tokenizer.json")
+		return
+	}
+	var b bytes.Buffer
+	if err := s.tok.SaveHF(&b); err != nil {
+		writeError(w, http.StatusInternalServerError, "InternalServerError", "", err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(b.Bytes())
 }
 
 func (s *Server) tokenize(w http.ResponseWriter, r *http.Request) {

@@ -257,6 +257,15 @@ func TestModelsTokenizeDetokenize(t *testing.T) {
 	if st := post(t, ts.URL, "/detokenize", `{"tokens":[-1]}`, &e); st != 400 {
 		t.Errorf("detokenize -1: %d", st)
 	}
+	resp, err = http.Get(ts.URL + "/tokenizer.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served, err := tokenizer.LoadHF(resp.Body)
+	resp.Body.Close()
+	if err != nil || !reflect.DeepEqual(served.Encode([]byte(sampleText)), p.Tokenizer.Encode([]byte(sampleText))) {
+		t.Errorf("the served tokenizer.json: %v", err)
+	}
 }
 
 // TestAuthQueuePanicDeadline: a wrong or missing key gets 401 compared in

@@ -13,6 +13,7 @@ import (
 	"github.com/xent-dev/xent/eval"
 	"github.com/xent-dev/xent/internal/provenance"
 	"github.com/xent-dev/xent/modeldir"
+	"github.com/xent-dev/xent/tokenizer"
 )
 
 // apiKeyEnv name the environment variables xent eval --endpoint reads its
@@ -30,7 +31,7 @@ type endpointFlags struct {
 func (e *endpointFlags) add(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&e.url, "endpoint", "", "score through an OpenAI-compatible server at this URL (vLLM, SGLang, TGI, xent serve); --model is then the served model's name, the API key comes from $XENT_API_KEY or $OPENAI_API_KEY")
-	fl.StringVar(&e.tokenizer, "tokenizer", "", "with --endpoint: the served model's tokenizer (a model directory, tokenizer.json, GGUF file or built-in name), used here to send token ids; a directory's token_counts.npy gives the frequency breakdown")
+	fl.StringVar(&e.tokenizer, "tokenizer", "", "with --endpoint: the served model's tokenizer (a model directory, tokenizer.json, GGUF file or built-in name), used here to send token ids; a directory's token_counts.npy gives the frequency breakdown (default: the server's GET /tokenizer.json, which xent serve offers)")
 	fl.StringVar(&e.addBOS, "add-bos", "", "with --endpoint and --window llamacpp: yes or no, whether the vocabulary puts BOS before a text (llama.cpp's add_bos)")
 	fl.IntVar(&e.concurrency, "concurrency", 0, "with --endpoint: requests in flight (0: 8)")
 	fl.IntVar(&e.logprobs, "logprobs", 0, "with --endpoint: top-K alternatives asked for at each position (0: 1, what top-1 accuracy and calibration need)")
@@ -60,8 +61,6 @@ func (e *endpointFlags) evaluator(cmd *cobra.Command, f *evalFlags, opt eval.Opt
 	switch {
 	case f.base != "":
 		return nil, nil, errors.New("eval: --base with --endpoint: KL against a base needs each position's whole distribution, which a server's top-K log-probabilities are not")
-	case e.tokenizer == "":
-		return nil, nil, errors.New("eval: --endpoint needs --tokenizer, the served model's tokenizer, to send token ids")
 	case e.concurrency < 0:
 		return nil, nil, fmt.Errorf("eval: --concurrency %d must be ≥ 0 (0: 8)", e.concurrency)
 	}
@@ -79,24 +78,32 @@ func (e *endpointFlags) evaluator(cmd *cobra.Command, f *evalFlags, opt eval.Opt
 	} else if e.addBOS != "" {
 		return nil, nil, errors.New("eval: --add-bos goes with --window llamacpp")
 	}
-	tok, err := modeldir.LoadTokenizer(e.tokenizer)
-	if err != nil {
-		return nil, nil, err
-	}
-	bos, err := modeldir.TokenizerBOS(tok)
-	if err != nil {
-		return nil, nil, fmt.Errorf("eval: --tokenizer %s: %w", e.tokenizer, err)
-	}
 	key := ""
 	for _, name := range apiKeyEnv {
 		if key = os.Getenv(name); key != "" {
 			break
 		}
 	}
-	c, err := endpoint.New(endpoint.Options{URL: e.url, Model: f.model, APIKey: key, Logprobs: e.logprobs, Mode: e.mode, Tokenizer: tok,
+	c, err := endpoint.New(endpoint.Options{URL: e.url, Model: f.model, APIKey: key, Logprobs: e.logprobs, Mode: e.mode,
 		Timeout: e.timeout, Retries: e.retries, CacheDir: e.cache, Log: func(s string) { fmt.Fprintln(logw, "xent eval: "+s) }})
 	if err != nil {
 		return nil, nil, err
+	}
+	var tok *tokenizer.Tokenizer
+	tokSource := e.tokenizer
+	if e.tokenizer != "" {
+		tok, err = modeldir.LoadTokenizer(e.tokenizer)
+	} else {
+		tok, err = c.Tokenizer(cmd.Context())
+		tokSource = "the server's (" + e.url + "/tokenizer.json)"
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	c.SetTokenizer(tok)
+	bos, err := modeldir.TokenizerBOS(tok)
+	if err != nil {
+		return nil, nil, fmt.Errorf("eval: the tokenizer %s: %w", tokSource, err)
 	}
 	maxLen, err := c.MaxModelLen(cmd.Context())
 	if err != nil {
@@ -121,7 +128,7 @@ func (e *endpointFlags) evaluator(cmd *cobra.Command, f *evalFlags, opt eval.Opt
 		return nil, nil, err
 	}
 	counts := filepath.Join(e.tokenizer, modeldir.CountsFile)
-	if _, err := os.Stat(counts); err == nil {
+	if _, err := os.Stat(counts); err == nil && e.tokenizer != "" {
 		tc, err := modeldir.ReadTokenCounts(counts, tok.VocabSize())
 		if err == nil {
 			err = ev.SetTrainCounts(tc)
@@ -134,7 +141,7 @@ func (e *endpointFlags) evaluator(cmd *cobra.Command, f *evalFlags, opt eval.Opt
 		fmt.Fprintf(logw, "xent eval: %s serves %s (max_model_len %d); the frequency breakdown counts tokens in the evaluated text\n", e.url, f.model, maxLen)
 	}
 	src.Model = &provenance.Model{Path: f.model + " at " + e.url}
-	src.Tokenizer = e.tokenizer
+	src.Tokenizer = tokSource
 	return ev, func() {
 		st := c.Stats()
 		fmt.Fprintf(logw, "xent eval: %d windows answered by the server, %d from the cache, %d requests (%d retries)\n", st.Answered, st.CacheHits, st.Requests, st.Retries)

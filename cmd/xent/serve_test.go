@@ -89,13 +89,31 @@ func TestEvalEndpointEqualsLocal(t *testing.T) {
 			t.Errorf("second run: %v %s", err, stderr)
 		}
 	}
+	// Without --tokenizer: the server's tokenizer.json, the same report.
+	local, _, err := runXent(t, "eval", "--data", corpus, "--context", "48", "--json", "--model", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	remote, stderr, err := runXent(t, "eval", "--data", corpus, "--context", "48", "--json", "--endpoint", url, "--model", "tiny")
+	var a, b map[string]any
+	if err != nil || json.Unmarshal([]byte(local), &a) != nil || json.Unmarshal([]byte(remote), &b) != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if b["source"].(map[string]any)["tokenizer"] != "the server's ("+url+"/tokenizer.json)" {
+		t.Errorf("source %v", b["source"])
+	}
+	delete(a, "source")
+	delete(b, "source")
+	if !reflect.DeepEqual(a, b) {
+		t.Errorf("with the server's tokenizer the report differs:\n%s\n%s", remote, local)
+	}
 	if !strings.Contains(log.String(), "POST /v1/completions 200") || !strings.Contains(log.String(), "GET /v1/models 200") {
 		t.Errorf("server log:\n%s", log)
 	}
 	// Without the key: 401, not retried.
 	t.Setenv("XENT_API_KEY", "wrong")
 	t.Setenv("OPENAI_API_KEY", "")
-	_, _, err := runXent(t, "eval", "--data", corpus, "--context", "48", "--endpoint", url, "--model", "tiny", "--tokenizer", dir)
+	_, _, err = runXent(t, "eval", "--data", corpus, "--context", "48", "--endpoint", url, "--model", "tiny", "--tokenizer", dir)
 	if err == nil || !strings.Contains(err.Error(), "HTTP 401") {
 		t.Errorf("wrong key: %v", err)
 	}
@@ -108,7 +126,6 @@ func TestEvalEndpointFlags(t *testing.T) {
 		want string
 	}{
 		{[]string{"--model", dir, "--concurrency", "4"}, "go with --endpoint"},
-		{[]string{"--endpoint", "http://127.0.0.1:1", "--model", "tiny"}, "needs --tokenizer"},
 		{[]string{"--endpoint", "http://127.0.0.1:1", "--model", "tiny", "--tokenizer", dir, "--base", dir}, "whole distribution"},
 		{[]string{"--endpoint", "http://127.0.0.1:1", "--model", "tiny", "--tokenizer", dir, "--window", "llamacpp"}, "--add-bos yes or no"},
 		{[]string{"--endpoint", "ftp://x", "--model", "tiny", "--tokenizer", dir}, "not an http"},
