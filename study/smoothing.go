@@ -165,7 +165,13 @@ type Finding struct {
 	// the run-to-run spread: "beyond" when the compared rows' ranges over
 	// seeds do not overlap, "within" when they do, "unmeasured" with one
 	// seed.
-	Spread   string `json:"spread"`
+	Spread string `json:"spread"`
+	// Paired compares the same two rows seed by seed (a seed's runs share
+	// their initial weights and batches, so most of the run-to-run spread
+	// cancels): "consistent" when every seed's difference has the sign of
+	// the means' difference, "mixed" when not, "unmeasured" with fewer
+	// than two seeds run at both.
+	Paired   string `json:"paired"`
 	Evidence string `json:"evidence"`
 }
 
@@ -231,14 +237,14 @@ func RunSmoothing(ctx context.Context, o SmoothingOptions) (Smoothing, error) {
 				}})
 			if err != nil {
 				res.Partial = true
-				res.summarise()
+				res.Summarise()
 				return res, fmt.Errorf("study: smoothing: run ε %g, seed %d: %w", eps, seed, err)
 			}
 			rep, err := eval.Tokens(ctx, t.Model, tok, bos, corpus.HeldOutTokens, eval.Options{Scheme: eval.Disjoint,
 				Ctx: s.Settings.Context, MaxTokens: o.EvalTokens, Threads: s.Settings.Threads, Entropy: true})
 			if err != nil {
 				res.Partial = true
-				res.summarise()
+				res.Summarise()
 				return res, fmt.Errorf("study: smoothing: run ε %g, seed %d: %w", eps, seed, err)
 			}
 			run := SmoothingRun{Epsilon: eps, Seed: seed, TrainLoss: last.Loss, Seconds: r.Elapsed.Seconds(),
@@ -257,12 +263,14 @@ func RunSmoothing(ctx context.Context, o SmoothingOptions) (Smoothing, error) {
 				k+1, runs, eps, seed, run.PPL, run.ECE, 100*run.Top1, run.Entropy, run.Seconds)
 		}
 	}
-	res.summarise()
+	res.Summarise()
 	return res, nil
 }
 
-// summarise computes the rows and the verdict from the runs.
-func (s *Smoothing) summarise() {
+// Summarise computes Rows and Verdict from Runs and Options' ε.
+// RunSmoothing calls it; a result read back from its JSON, or with the
+// runs of several studies put together, can be summarised again.
+func (s *Smoothing) Summarise() {
 	s.Rows = nil
 	for _, eps := range s.Options.Epsilons {
 		var ppl, ece, mce, top1, ent, conf, gap []float64
@@ -285,7 +293,7 @@ func (s *Smoothing) summarise() {
 		}
 		s.Rows = append(s.Rows, row)
 	}
-	s.Verdict = smoothingVerdict(s.Rows)
+	s.Verdict = smoothingVerdict(s.Rows, s.Runs)
 }
 
 // smoothingVerdict tests the article's claims on rows (ascending ε):
@@ -298,12 +306,14 @@ func (s *Smoothing) summarise() {
 //   - without smoothing the model is overconfident: yes if ε = 0's mean
 //     confidence exceeds its accuracy;
 //   - up to ε ≈ 0.1 perplexity barely moves: yes if the means differ by at
-//     most 1% or the ranges overlap;
+//     most 1%, or if the ranges overlap and the seeds do not agree on the
+//     direction;
 //   - past ε ≈ 0.1 perplexity rises: yes if the mean rises at every step
 //     from ε ≈ 0.1 on, partly if it ends higher, no otherwise.
 //
-// Each finding's Spread compares the two rows its difference is between.
-func smoothingVerdict(rows []SmoothingRow) []Finding {
+// Each finding's Spread and Paired compare the two rows its difference is
+// between (for the overconfidence, the gap at ε = 0 with zero).
+func smoothingVerdict(rows []SmoothingRow, runs []SmoothingRun) []Finding {
 	var zero, tenth *SmoothingRow
 	tenthAt := -1
 	for i := range rows {
@@ -327,8 +337,34 @@ func smoothingVerdict(rows []SmoothingRow) []Finding {
 		}
 		return "within"
 	}
+	// paired compares f at ε a and b seed by seed.
+	paired := func(a, b float64, f func(SmoothingRun) float64) string {
+		at := map[uint64]float64{}
+		for _, r := range runs {
+			if r.Epsilon == a {
+				at[r.Seed] = f(r)
+			}
+		}
+		var diffs []float64
+		var mean float64
+		for _, r := range runs {
+			if x, ok := at[r.Seed]; ok && r.Epsilon == b {
+				diffs = append(diffs, f(r)-x)
+				mean += f(r) - x
+			}
+		}
+		if len(diffs) < 2 {
+			return "unmeasured"
+		}
+		for _, d := range diffs {
+			if d*mean <= 0 {
+				return "mixed"
+			}
+		}
+		return "consistent"
+	}
 	notMeasured := func(claim, needs string) Finding {
-		return Finding{Claim: claim, Holds: "not measured", Spread: "unmeasured", Evidence: "needs " + needs}
+		return Finding{Claim: claim, Holds: "not measured", Spread: "unmeasured", Paired: "unmeasured", Evidence: "needs " + needs}
 	}
 	means := func(rows []SmoothingRow, f func(SmoothingRow) Spread, format string) string {
 		var b strings.Builder
@@ -342,6 +378,8 @@ func smoothingVerdict(rows []SmoothingRow) []Finding {
 	}
 	ece := func(r SmoothingRow) Spread { return r.ECE }
 	ppl := func(r SmoothingRow) Spread { return r.PPL }
+	runECE := func(r SmoothingRun) float64 { return r.ECE }
+	runPPL := func(r SmoothingRun) float64 { return r.PPL }
 	// trend is yes if f's mean moves in direction sign (−1 falls, +1 rises)
 	// at every step of rs, partly if only from the first to the last.
 	trend := func(rs []SmoothingRow, f func(SmoothingRow) Spread, sign float64) string {
@@ -371,6 +409,7 @@ func smoothingVerdict(rows []SmoothingRow) []Finding {
 			}
 		}
 		out = append(out, Finding{Claim: falls, Holds: trend(rows, ece, -1), Spread: spread(first.ECE, last.ECE),
+			Paired:   paired(first.Epsilon, last.Epsilon, runECE),
 			Evidence: fmt.Sprintf("mean ECE %s; lowest at ε %g", means(rows, ece, "%.4f"), best.Epsilon)})
 	}
 
@@ -385,7 +424,7 @@ func smoothingVerdict(rows []SmoothingRow) []Finding {
 		case ratio < 1:
 			holds = "partly"
 		}
-		out = append(out, Finding{Claim: better, Holds: holds, Spread: spread(zero.ECE, tenth.ECE),
+		out = append(out, Finding{Claim: better, Holds: holds, Spread: spread(zero.ECE, tenth.ECE), Paired: paired(0, tenth.Epsilon, runECE),
 			Evidence: fmt.Sprintf("mean ECE %.4f at ε 0, %.4f at ε %g (×%.2f)", zero.ECE.Mean, tenth.ECE.Mean, tenth.Epsilon, ratio)})
 	}
 
@@ -394,17 +433,17 @@ func smoothingVerdict(rows []SmoothingRow) []Finding {
 		out = append(out, notMeasured(over, "ε 0"))
 	} else {
 		g := zero.Gap
-		holds, sp := "no", "within"
+		holds, sp, pa := "no", "within", "mixed"
 		if g.Mean > 0 {
 			holds = "yes"
 		}
 		switch {
-		case seeds < 2:
-			sp = "unmeasured"
+		case zero.Seeds < 2:
+			sp, pa = "unmeasured", "unmeasured"
 		case g.Min > 0 || g.Max < 0: // every seed on the same side of calibrated
-			sp = "beyond"
+			sp, pa = "beyond", "consistent"
 		}
-		out = append(out, Finding{Claim: over, Holds: holds, Spread: sp,
+		out = append(out, Finding{Claim: over, Holds: holds, Spread: sp, Paired: pa,
 			Evidence: fmt.Sprintf("at ε 0 the top-1 token's mean confidence %.4f against accuracy %.4f (gap %+.4f, seeds %+.4f to %+.4f)",
 				zero.Confidence.Mean, zero.Top1.Mean, g.Mean, g.Min, g.Max)})
 	}
@@ -414,11 +453,11 @@ func smoothingVerdict(rows []SmoothingRow) []Finding {
 		out = append(out, notMeasured(flat, "ε 0 and an ε in [0.05, 0.15]"))
 	} else {
 		rel := tenth.PPL.Mean/zero.PPL.Mean - 1
-		holds, sp := "no", spread(zero.PPL, tenth.PPL)
-		if math.Abs(rel) <= 0.01 || sp == "within" {
+		holds, sp, pa := "no", spread(zero.PPL, tenth.PPL), paired(0, tenth.Epsilon, runPPL)
+		if math.Abs(rel) <= 0.01 || sp == "within" && pa != "consistent" {
 			holds = "yes"
 		}
-		out = append(out, Finding{Claim: flat, Holds: holds, Spread: sp,
+		out = append(out, Finding{Claim: flat, Holds: holds, Spread: sp, Paired: pa,
 			Evidence: fmt.Sprintf("mean perplexity %.3f at ε 0, %.3f at ε %g (%+.2f%%)", zero.PPL.Mean, tenth.PPL.Mean, tenth.Epsilon, 100*rel)})
 	}
 
@@ -428,6 +467,7 @@ func smoothingVerdict(rows []SmoothingRow) []Finding {
 	} else {
 		past := rows[tenthAt:]
 		out = append(out, Finding{Claim: rises, Holds: trend(past, ppl, +1), Spread: spread(tenth.PPL, past[len(past)-1].PPL),
+			Paired:   paired(tenth.Epsilon, past[len(past)-1].Epsilon, runPPL),
 			Evidence: "mean perplexity " + means(past, ppl, "%.3f")})
 	}
 	return out
@@ -461,10 +501,14 @@ func (s Smoothing) WriteTable(w io.Writer) {
 		p("%g\t%d\t%.4f\t%.3f\t%.4f\t%.4f\t%.2f\t%.4f\t%.4f\t%.0f\n", r.Epsilon, r.Seed, r.TrainLoss, r.PPL, r.ECE, r.MCE, 100*r.Top1, r.Entropy, r.Confidence, r.Seconds)
 	}
 	tw.Flush()
-	fmt.Fprintln(w, "\nverdict on the article's claims (beyond/within: the difference against the seeds' min–max ranges):")
-	spread := map[string]string{"beyond": " (beyond the seed spread)", "within": " (within the seed spread)", "unmeasured": " (one seed: no spread)"}
+	fmt.Fprintln(w, "\nverdict on the article's claims (the difference against the seeds' min–max ranges, and seed by seed):")
+	spread := map[string]string{"beyond": "beyond the seed spread", "within": "within the seed spread", "unmeasured": "one seed: no spread"}
 	for _, f := range s.Verdict {
-		sp := spread[f.Spread]
+		sp := " (" + spread[f.Spread]
+		if f.Paired != "unmeasured" {
+			sp += "; seed by seed " + f.Paired
+		}
+		sp += ")"
 		if f.Holds == "not measured" {
 			sp = ""
 		}

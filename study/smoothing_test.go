@@ -194,7 +194,7 @@ func TestSmoothingVerdict(t *testing.T) {
 	}
 	check := func(name string, rows []SmoothingRow, wantHolds, wantSpread []string) {
 		t.Helper()
-		h, sp := holds(smoothingVerdict(rows))
+		h, sp := holds(smoothingVerdict(rows, nil))
 		if !reflect.DeepEqual(h, wantHolds) || !reflect.DeepEqual(sp, wantSpread) {
 			t.Errorf("%s: holds %v, spread %v; want %v, %v", name, h, sp, wantHolds, wantSpread)
 		}
@@ -222,8 +222,39 @@ func TestSmoothingVerdict(t *testing.T) {
 	}
 	check("no ε 0.1", noTenth, []string{"yes", "not measured", "yes", "not measured", "not measured"},
 		[]string{"unmeasured", "unmeasured", "unmeasured", "unmeasured", "unmeasured"})
-	if f := smoothingVerdict(articleRows(0.001))[0]; !strings.Contains(f.Evidence, "lowest at ε 0.3") {
+	if f := smoothingVerdict(articleRows(0.001), nil)[0]; !strings.Contains(f.Evidence, "lowest at ε 0.3") {
 		t.Errorf("evidence %q", f.Evidence)
+	}
+}
+
+// TestSmoothingPaired checks Summarise and the seed-by-seed comparison on
+// hand-made runs: two seeds far apart whose differences agree.
+func TestSmoothingPaired(t *testing.T) {
+	run := func(eps float64, seed uint64, ece, ppl, gap float64) SmoothingRun {
+		return SmoothingRun{Epsilon: eps, Seed: seed, ECE: ece, PPL: ppl, Gap: gap}
+	}
+	s := Smoothing{Options: SmoothingOptions{Epsilons: []float64{0, 0.1, 0.3}}, Runs: []SmoothingRun{
+		run(0, 1, 0.10, 10, 0.01), run(0, 2, 0.20, 20, -0.01),
+		run(0.1, 1, 0.05, 10.5, 0), run(0.1, 2, 0.15, 20.4, 0),
+		run(0.3, 1, 0.03, 11, 0), run(0.3, 2, 0.02, 21, 0),
+	}}
+	s.Summarise()
+	if p := s.Rows[1].PPL; len(s.Rows) != 3 || math.Abs(p.Mean-15.45) > 1e-12 || math.Abs(p.SD-9.9/math.Sqrt2) > 1e-12 || p.Min != 10.5 || p.Max != 20.4 {
+		t.Fatalf("rows %+v", s.Rows)
+	}
+	var got [][3]string
+	for _, f := range s.Verdict {
+		got = append(got, [3]string{f.Holds, f.Spread, f.Paired})
+	}
+	want := [][3]string{
+		{"yes", "beyond", "consistent"},    // ECE falls: [0.1, 0.2] to [0.02, 0.03]
+		{"partly", "within", "consistent"}, // ε 0.1: −0.05 for both, ×0.67
+		{"no", "within", "mixed"},          // gaps +0.01 and −0.01
+		{"no", "within", "consistent"},     // PPL +3%: +0.5 and +0.4, the ranges overlapping
+		{"yes", "within", "consistent"},    // past ε 0.1: +0.5 and +0.6
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("verdict %v, want %v", got, want)
 	}
 }
 
