@@ -73,10 +73,11 @@ type Pretrained struct {
 	// generation_config.json's eos_token_id (an int or a list) where it
 	// names any, else config.json's; none if neither does.
 	EOSTokenIDs []int32
-	// AddBOS says that the vocabulary puts BOS before a text, llama.cpp's
-	// add_bos (Llama 2 and 3, Mistral, Gemma, Phi-3 do; Qwen, GPT-2 and
-	// SmolLM2 do not): tokenizer_config.json's add_bos_token, else the
-	// tokenizer's post-processor template, else llama.cpp's default for the
+	// AddBOS says that the vocabulary puts BOS before a text (Llama 2
+	// and 3, Mistral, Gemma, Phi-3 do; Qwen, GPT-2 and SmolLM2 do not):
+	// the tokenizer's Template starts with BOS (tokenizer.json's
+	// post-processor as tokenizer_config.json changes it, as transformers
+	// does), else, where neither file says, llama.cpp's default for the
 	// vocabulary (Llama 3's adds); true for an xent checkpoint.
 	AddBOS bool
 	// Settings is config.json's "xent" field, the training settings of an
@@ -154,9 +155,7 @@ func Load(dir string) (*Pretrained, error) {
 	if b, err := p.BOS(); err == nil {
 		bos = b
 	}
-	if p.AddBOS, err = addsBOS(p, bos); err != nil {
-		return nil, err
-	}
+	p.AddBOS = addsBOS(p, bos)
 	counts := filepath.Join(dir, CountsFile)
 	if _, err := os.Stat(counts); err == nil {
 		if p.TrainCounts, err = ReadTokenCounts(counts, m.VocabSize()); err != nil {

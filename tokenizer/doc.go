@@ -29,19 +29,32 @@
 //
 // Hugging Face's tokenizer.json, whatever its stages, is read by
 // LoadPipeline as a Pipeline: added tokens, normalizers (NFC, NFD, NFKC,
-// NFKD, Lowercase, Strip, StripAccents, Replace, Prepend, Sequence),
+// NFKD, Lowercase, Strip, StripAccents, Replace, Prepend, BertNormalizer,
+// Sequence),
 // pre-tokenizers (ByteLevel, Split by a string or a regex with every
 // behaviour and invert, Digits, Metaspace, Whitespace, WhitespaceSplit,
 // Punctuation, Sequence), BPE over byte-level or SentencePiece (▁)
 // vocabularies with byte_fallback, unk_token, fuse_unk, ignore_merges and
 // continuing_subword_prefix, the post-processor's template
-// (TemplateProcessing, Bert and Roberta processing) and decoders
-// (ByteLevel, Metaspace, Replace, ByteFallback, Fuse, Strip, Sequence),
-// each as Hugging Face's tokenizers runs it. A Split regex that is one of
+// (TemplateProcessing, Bert and Roberta processing, alone or in a
+// Sequence) and decoders (ByteLevel, Metaspace, Replace, ByteFallback,
+// Fuse, Strip, Sequence), each as Hugging Face's tokenizers runs it.
+// WordPiece and Unigram models are refused by name (model.type); none of
+// the six real files the tests read (Llama 2 and 3, Qwen3, Gemma 3,
+// DeepSeek V3, gpt-oss) uses them. A Split regex that is one of
 // the Pattern scanners' runs as that scanner; any other runs on
 // dlclark/regexp2, a backtracking engine with look-around. LoadHF (and so
 // Load) keeps the byte-level fast path for the files it covers and reads
 // every other file as a Pipeline behind the same Tokenizer methods.
+//
+// Template is what encoding with the model's own special tokens adds
+// around a text (Hugging Face's add_special_tokens=True). Load and LoadDir
+// also read the tokenizer_config.json beside tokenizer.json, as
+// transformers does and tokenizers alone does not: its add_bos_token and
+// add_eos_token rebuild the template for the Llama and Gemma classes
+// (DeepSeek V3's file adds BOS only this way), and for other classes over
+// a template post-processor (Config). xent tokenize --add-special, eval's
+// BOS and generate's all read Template.
 //
 // Streams: Tokenizer.Blocks cuts a text of any length into blocks whose ids,
 // each block encoded by EncodeBlock, join into the whole text's: for

@@ -114,7 +114,8 @@ func LoadHF(r io.Reader) (*Tokenizer, error) {
 		return nil, perr
 	}
 	p.source = data
-	return &Tokenizer{pipe: p, special: map[string]int32{}}, nil
+	before, after := p.Template()
+	return &Tokenizer{pipe: p, special: map[string]int32{}, before: before, after: after, templated: templated(data)}, nil
 }
 
 // loadByteLevel is LoadHF's fast path: a byte-level BPE with one of the
@@ -144,9 +145,6 @@ func loadByteLevel(data []byte) (*Tokenizer, error) {
 			return nil, fmt.Errorf("tokenizer: tokenizer.json: added token %q is not a plain special token", a.Content)
 		}
 	}
-	if pp := string(f.PostProcessor); pp != "" && pp != "null" && !strings.Contains(pp, `"type":"ByteLevel"`) && !strings.Contains(pp, `"type": "ByteLevel"`) {
-		return nil, fmt.Errorf("tokenizer: tokenizer.json: a post-processor that adds tokens")
-	}
 	var mergeList [][2]string
 	if err := json.Unmarshal(m.Merges, &mergeList); err != nil {
 		var lines []string // the older spelling: "left right"
@@ -170,7 +168,36 @@ func loadByteLevel(data []byte) (*Tokenizer, error) {
 			delete(vocab, a.Content) // listed twice, as in GPT-2's tokenizer.json
 		}
 	}
-	return fromMerges(pattern, vocab, mergeList, special, m.IgnoreMerges)
+	t, err := fromMerges(pattern, vocab, mergeList, special, m.IgnoreMerges)
+	if err != nil {
+		return nil, err
+	}
+	// The post-processor: ByteLevel (offsets only), or a template alone or
+	// in a Sequence (Llama 3.x: ByteLevel, then TemplateProcessing).
+	l := &stageLoader{}
+	ids := make(map[string]int32, len(vocab)+len(special))
+	for _, m := range []map[string]int32{vocab, special} {
+		for s, id := range m {
+			ids[s] = id
+		}
+	}
+	post := l.postProcessor(parseStage(l, f.PostProcessor, "post_processor"), "post_processor", ids)
+	for _, it := range post {
+		for _, id := range it.ids {
+			if _, err := t.Token(id); err != nil {
+				l.bad("post_processor", "id %d is not in the vocabulary", id)
+			}
+		}
+	}
+	if len(l.problems) > 0 {
+		return nil, fmt.Errorf("tokenizer: tokenizer.json: %s", strings.Join(l.problems, "; "))
+	}
+	t.before, t.after = templateOf(post)
+	t.templated = templated(data)
+	if len(t.before)+len(t.after) > 0 {
+		t.post = f.PostProcessor // SaveHF writes it back; else ByteLevel's
+	}
+	return t, nil
 }
 
 // hfPattern recognises the byte-level pre-tokenizers LoadHF supports.
@@ -244,6 +271,9 @@ func (t *Tokenizer) SaveHF(w io.Writer) error {
 			Vocab:        hfVocab{},
 		},
 	}
+	if t.post != nil {
+		f.PostProcessor = t.post // a template read from tokenizer.json
+	}
 	for _, name := range t.SpecialTokens() {
 		f.AddedTokens = append(f.AddedTokens, hfAddedToken{ID: t.special[name], Content: name, Special: true})
 	}
@@ -298,4 +328,18 @@ func (t *Tokenizer) SaveHFFile(path string) error {
 		return fmt.Errorf("tokenizer: writing %s: %w", path, err)
 	}
 	return nil
+}
+
+// templated reports whether a tokenizer.json's post-processor is a
+// TemplateProcessing or a Sequence.
+func templated(data []byte) bool {
+	var f struct {
+		PostProcessor *struct {
+			Type string `json:"type"`
+		} `json:"post_processor"`
+	}
+	if json.Unmarshal(data, &f) != nil || f.PostProcessor == nil {
+		return false
+	}
+	return f.PostProcessor.Type == "TemplateProcessing" || f.PostProcessor.Type == "Sequence"
 }

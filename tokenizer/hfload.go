@@ -35,6 +35,13 @@ func LoadPipeline(r io.Reader) (*Pipeline, error) {
 		p.model = model
 		l.added(p, f.AddedTokens)
 		p.post = l.postProcessor(parseStage(l, f.PostProcessor, "post_processor"), "post_processor", p.tokenIDs)
+		for _, it := range p.post {
+			for _, id := range it.ids {
+				if _, ok := p.idToken[id]; !ok {
+					l.bad("post_processor", "id %d is not in the vocabulary", id)
+				}
+			}
+		}
 		p.setRaw()
 		p.setCuts()
 		p.prefixes = putsPrefix(p.normalizer, p.preTokenizer)
@@ -193,6 +200,14 @@ func (l *stageLoader) normalizer(s stage, path string) normalizer {
 		return replace{l.pattern(s, path), l.str(s, "content", path, "")}
 	case "Prepend":
 		return prepend(l.str(s, "prepend", path, ""))
+	case "BertNormalizer":
+		bn := bertNormalizer{
+			cleanText:    l.flag(s, "clean_text", path, true),
+			chineseChars: l.flag(s, "handle_chinese_chars", path, true),
+			lowercase:    l.flag(s, "lowercase", path, true),
+		}
+		bn.stripAccents = l.flag(s, "strip_accents", path, bn.lowercase)
+		return bn
 	case "Sequence":
 		var ns normalizers
 		for i, sub := range l.list(s, "normalizers", path) {

@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -31,9 +32,12 @@ func (p *Pipeline) TokenBytes(id int32) ([]byte, error) {
 // Template returns the ids the model's post-processor puts before and
 // after a text (Llama 2's <s> before, none after), what Hugging Face's
 // add_special_tokens=True adds.
-func (p *Pipeline) Template() (before, after []int32) {
+func (p *Pipeline) Template() (before, after []int32) { return templateOf(p.post) }
+
+// templateOf splits a single-sequence template at the text.
+func templateOf(post []postItem) (before, after []int32) {
 	seen := false
-	for _, it := range p.post {
+	for _, it := range post {
 		switch {
 		case it.ids == nil:
 			seen = true
@@ -48,13 +52,12 @@ func (p *Pipeline) Template() (before, after []int32) {
 
 // Template returns the ids that the model's own special tokens put before
 // and after a text, as Hugging Face's add_special_tokens=True adds them:
-// a tokenizer.json's post-processor (Llama 2's <s>, Gemma's <bos>), and
+// a tokenizer.json's post-processor (Llama 2's <s>, Gemma's <bos>, the
+// TemplateProcessing inside Llama 3.x's Sequence), as tokenizer_config.json
+// changes it where the tokenizer was loaded with one (WithConfig), and
 // nothing for tiktoken's encodings and GPT-2's files.
 func (t *Tokenizer) Template() (before, after []int32) {
-	if t.pipe == nil {
-		return nil, nil
-	}
-	return t.pipe.Template()
+	return slices.Clone(t.before), slices.Clone(t.after)
 }
 
 // Blocks is the package's Blocks for t: the text of r handed to f a block

@@ -3,6 +3,7 @@ package tokenizer
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -122,4 +123,76 @@ func normalizeBlock(n normalizer, s string, cont bool) string {
 		return s
 	}
 	return n.normalize(s)
+}
+
+// bertNormalizer is BERT's normalizer, in Hugging Face's order
+// (normalizers/bert.rs): cleanText drops NUL, U+FFFD and control and other
+// characters (categories Cc, Cf, Co, Cs and unassigned, but not tab, CR or
+// LF) and turns white space into a space; chineseChars puts a space on
+// each side of a CJK ideograph; stripAccents (when unset, as lowercase)
+// decomposes (NFD) and drops nonspacing marks (Mn); lowercase lowers.
+type bertNormalizer struct {
+	cleanText, chineseChars, stripAccents, lowercase bool
+}
+
+func (bn bertNormalizer) normalize(s string) string {
+	if bn.cleanText {
+		s = strings.Map(func(r rune) rune {
+			switch {
+			case r == '\t' || r == '\n' || r == '\r':
+				return ' '
+			case r == 0 || r == utf8.RuneError || isOther(r):
+				return -1
+			case unicode.IsSpace(r):
+				return ' '
+			}
+			return r
+		}, s)
+	}
+	if bn.chineseChars && strings.ContainsFunc(s, isCJKIdeograph) {
+		var b strings.Builder
+		for _, r := range s {
+			if isCJKIdeograph(r) {
+				b.WriteByte(' ')
+				b.WriteRune(r)
+				b.WriteByte(' ')
+			} else {
+				b.WriteRune(r)
+			}
+		}
+		s = b.String()
+	}
+	if bn.stripAccents {
+		s = strings.Map(func(r rune) rune {
+			if unicode.Is(unicode.Mn, r) {
+				return -1
+			}
+			return r
+		}, norm.NFD.String(s))
+	}
+	if bn.lowercase {
+		s = lowercase{}.normalize(s)
+	}
+	return s
+}
+
+// isOther reports whether r is in Unicode's category C other than its
+// white space: control, format, private use, surrogate or unassigned (as
+// Rust's unicode_categories is_other).
+func isOther(r rune) bool {
+	return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Co, unicode.Cs) ||
+		!unicode.In(r, unicode.L, unicode.M, unicode.N, unicode.P, unicode.S, unicode.Z, unicode.C)
+}
+
+// isCJKIdeograph reports whether r is in one of the CJK Unified
+// Ideographs blocks BERT spaces out (bert.rs's is_chinese_char).
+func isCJKIdeograph(r rune) bool {
+	switch {
+	case 0x4E00 <= r && r <= 0x9FFF, 0x3400 <= r && r <= 0x4DBF,
+		0x20000 <= r && r <= 0x2A6DF, 0x2A700 <= r && r <= 0x2B73F,
+		0x2B740 <= r && r <= 0x2B81F, 0x2B920 <= r && r <= 0x2CEAF,
+		0xF900 <= r && r <= 0xFAFF, 0x2F800 <= r && r <= 0x2FA1F:
+		return true
+	}
+	return false
 }

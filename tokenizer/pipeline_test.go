@@ -23,7 +23,7 @@ func TestPipelineRefusesAll(t *testing.T) {
 		t.Fatal(err)
 	}
 	f["normalizer"] = map[string]any{"type": "Sequence", "normalizers": []any{
-		map[string]any{"type": "NFC"}, map[string]any{"type": "BertNormalizer"}}}
+		map[string]any{"type": "NFC"}, map[string]any{"type": "Precompiled"}}}
 	f["pre_tokenizer"] = map[string]any{"type": "Sequence", "pretokenizers": []any{
 		map[string]any{"type": "Split", "pattern": map[string]any{"Regex": "(unclosed"}, "behavior": "Isolated"},
 		map[string]any{"type": "Split", "pattern": map[string]any{"String": " "}, "behavior": "Sideways"},
@@ -40,7 +40,7 @@ func TestPipelineRefusesAll(t *testing.T) {
 	}
 	msg := err.Error()
 	for _, want := range []string{
-		`normalizer.normalizers[1].type: normalizer "BertNormalizer"`,
+		`normalizer.normalizers[1].type: normalizer "Precompiled"`,
 		"pre_tokenizer.pretokenizers[0].pattern.Regex: regex \"(unclosed\" does not compile",
 		`pre_tokenizer.pretokenizers[1].behavior: behavior "Sideways"`,
 		`pre_tokenizer.pretokenizers[2].type: pre-tokenizer "CharDelimiterSplit"`,

@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sync"
@@ -23,6 +24,15 @@ type Tokenizer struct {
 	// pipe, if set, is a tokenizer.json that the byte-level fast path above
 	// does not cover; every method then defers to it (see hfpipe.go).
 	pipe *Pipeline
+	// before and after are the ids that the model's own special tokens put
+	// around a text (Template); post is the fast path's post_processor JSON,
+	// written back by SaveHF.
+	before, after []int32
+	post          json.RawMessage
+	// templated: tokenizer.json's post-processor is a TemplateProcessing
+	// or a Sequence, which tokenizer_config.json may replace (applyConfig).
+	templated bool
+	config    *Config // the tokenizer_config.json applied, if any
 }
 
 // Pattern returns the tokenizer's pre-tokenizer.

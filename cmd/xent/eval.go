@@ -52,9 +52,10 @@ its own:
   strided   the Hugging Face perplexity guide: windows of --context every
             --stride tokens, scoring only the new tokens
   llamacpp  llama.cpp's perplexity: BOS before the text and over each
-            chunk's first token when the vocabulary adds one (tokenizer_config.json's
-            add_bos_token, else tokenizer.json's template; xent's own
-            checkpoints do), chunks of --context, the second half scored
+            chunk's first token when the vocabulary adds one (the template
+            --add-special adds: tokenizer.json's, as tokenizer_config.json's
+            add_bos_token changes it; xent's own checkpoints do), chunks of
+            --context, the second half scored
 
 Numbers from different schemes or contexts are not comparable, so the
 output always names them. Text streams from disk: a file of any size is

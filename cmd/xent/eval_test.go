@@ -126,7 +126,8 @@ func TestEvalBadInput(t *testing.T) {
 
 // TestEvalLlamaCppBOS checks that --window llamacpp takes llama.cpp's BOS
 // rule from the model directory: a Qwen2.5-shaped directory adds no BOS,
-// and with tokenizer_config.json's add_bos_token it does (and names it).
+// and with a tokenizer_config.json that adds it (a LlamaTokenizerFast with
+// add_bos_token, as transformers reads it) it does (and names it).
 func TestEvalLlamaCppBOS(t *testing.T) {
 	spec, err := tinyhf.Find("qwen2.5-0.5b")
 	if err != nil {
@@ -153,7 +154,7 @@ func TestEvalLlamaCppBOS(t *testing.T) {
 	if w := plain["window"].(map[string]any); w["add_bos"] != nil {
 		t.Errorf("Qwen2.5 without add_bos_token: window %v, want no add_bos", w)
 	}
-	os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), []byte(`{"add_bos_token": true}`), 0o644)
+	os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), []byte(`{"add_bos_token": true, "tokenizer_class": "LlamaTokenizerFast", "bos_token": "<|endoftext|>"}`), 0o644)
 	withBOS := run()
 	if w := withBOS["window"].(map[string]any); w["add_bos"] != true {
 		t.Errorf("add_bos_token true: window %v, want add_bos", w)

@@ -53,8 +53,9 @@ The penalties count the last --penalty-window tokens of the context, the
 prompt included (0: all of it). The same --seed gives the same text (for
 the same model and thread count); sample i of --samples draws from stream i
 of the seed. A prompt starts with the model's BOS token when its vocabulary
-adds one (tokenizer_config.json's add_bos_token, else tokenizer.json's
-template; Llama, Mistral, Gemma, Phi-3 and xent's own checkpoints).
+adds one (the template tokenize --add-special adds: tokenizer.json's, as
+tokenizer_config.json's add_bos_token changes it; Llama, Mistral, Gemma,
+Phi-3 and xent's own checkpoints).
 Generation stops early at every end-of-sequence token the model names
 (generation_config.json's eos_token_id, an int or a list, else
 config.json's) and the tokenizer's end-of-text tokens, and at any --stop

@@ -240,7 +240,8 @@ func generateJSON(t *testing.T, dir string, args ...string) generateReport {
 
 // TestGenerateBOSAndStops checks, on a Qwen2.5-shaped directory: that the
 // prompt starts with BOS only when tokenizer_config.json says the
-// vocabulary adds it; that generation stops at an eos_token_id of
+// vocabulary adds it (a LlamaTokenizerFast with add_bos_token: the
+// tokenizer's Template, as transformers builds it); that generation stops at an eos_token_id of
 // generation_config.json (one greedy decoding picks first) and at a --stop
 // string, which is not printed; and that the ids padded past the tokenizer
 // are the ones never sampled.
@@ -248,7 +249,7 @@ func TestGenerateBOSAndStops(t *testing.T) {
 	dir := tinyHFDir(t, "qwen2.5-0.5b")
 	args := []string{"--prompt", "Light is", "--temperature", "0", "--max-tokens", "24"}
 	free := generateJSON(t, dir, args...)
-	os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), []byte(`{"add_bos_token": true}`), 0o644)
+	os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), []byte(`{"add_bos_token": true, "tokenizer_class": "LlamaTokenizerFast", "bos_token": "<|endoftext|>"}`), 0o644)
 	withBOS := generateJSON(t, dir, args...)
 	if withBOS.PromptTokens != free.PromptTokens+1 {
 		t.Errorf("add_bos_token true: a %d-token prompt, without it %d; want one more (BOS)", withBOS.PromptTokens, free.PromptTokens)

@@ -44,8 +44,10 @@ merges.txt), or a model directory, whose tokenizer it uses. The ids are
 exactly tiktoken's (and GPT-2's encoder.py's). Special tokens such as
 <|endoftext|> are plain text unless named in --allow-special ("all" allows
 every one). --add-special adds the model's own special tokens around the
-text, as Hugging Face's add_special_tokens=True does (Llama 2's <s>,
-Gemma's <bos>; none for tiktoken's encodings). Stdin need not be valid UTF-8: every byte string encodes, and
+text, as transformers' add_special_tokens=True does (Llama 2's <s>,
+Gemma's <bos>; none for tiktoken's encodings): tokenizer.json's
+post-processor, as the tokenizer_config.json beside it changes it
+(add_bos_token, add_eos_token). Stdin need not be valid UTF-8: every byte string encodes, and
 decodes back unchanged. An id outside the vocabulary is an error that
 names it.
 

@@ -125,6 +125,12 @@ const addedTokens = [
 files.added_tokens = byteLevel({ added_tokens: addedTokens, normalizer: { type: "Lowercase" }, pre_tokenizer: bl(false, true) });
 files.template = byteLevel({ pre_tokenizer: bl(false, true), post_processor: { type: "TemplateProcessing", single: [{ SpecialToken: { id: eot, type_id: 0 } }, { Sequence: { id: "A", type_id: 0 } }, { SpecialToken: { id: eot, type_id: 0 } }], pair: [{ Sequence: { id: "A", type_id: 0 } }, { Sequence: { id: "B", type_id: 1 } }], special_tokens: { [eot]: { id: eot, ids: [999], tokens: [eot] } } } });
 files.bert_processing = byteLevel({ pre_tokenizer: bl(false, true), post_processor: { type: "BertProcessing", sep: [eot, 999], cls: [eot, 999] } });
+// Llama 3.x: a Sequence of ByteLevel and a template (the byte-level fast path's post-processor).
+files.sequence_template = byteLevel({ pre_tokenizer: bl(false, true), post_processor: { type: "Sequence", processors: [bl(true, true), { type: "TemplateProcessing", single: [{ SpecialToken: { id: eot, type_id: 0 } }, { Sequence: { id: "A", type_id: 0 } }, { SpecialToken: { id: eot, type_id: 0 } }], pair: [{ Sequence: { id: "A", type_id: 0 } }, { Sequence: { id: "B", type_id: 1 } }], special_tokens: { [eot]: { id: eot, ids: [999], tokens: [eot] } } }] } });
+const bert = (o) => ({ type: "BertNormalizer", clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true, ...o });
+files.bert_default = byteLevel({ normalizer: bert({}), pre_tokenizer: bl(false, true) });
+files.bert_accents_only = byteLevel({ normalizer: bert({ clean_text: false, handle_chinese_chars: false, strip_accents: true, lowercase: false }), pre_tokenizer: bl(false, true) });
+files.bert_keep_case = byteLevel({ normalizer: bert({ lowercase: false }), pre_tokenizer: bl(false, true) });
 files.no_decoder = byteLevel({ decoder: null, pre_tokenizer: bl(false, true) });
 files.metaspace_always = sentencePiece({});
 files.metaspace_first = sentencePiece({ pre_tokenizer: { type: "Metaspace", replacement: "\u2581", prepend_scheme: "first", split: false }, decoder: { type: "Metaspace", replacement: "\u2581", prepend_scheme: "first", split: false } });
@@ -141,7 +147,7 @@ const texts = corpus.cases.filter((c) => !c.name.startsWith("random-") && c.name
 texts.push(
   "Hello <L> x  <L>y<R>  z <LR> w \t<LR>\t v", "word words sword word_ word, (word) Word", "HELLO Hello hello WORLD world",
   "a  b   c <think></think> <think>x</think><think>", `${eot}x${eot} ${eot}`, "  Café naïve ﬁne Ⅻ ①②  ", "über ÅNGSTRÖM İstanbul ΣΑΣ",
-  "x1y22z333 4444", "  ", " ", "\u2581already\u2581spaced", "tab\there", "日本語 Ελληνικά ✓ 🙂",
+  "x1y22z333 4444", "  ", " ", "\u2581already\u2581spaced", "tab\there", "日本語 Ελληνικά ✓ 🙂", "a\u0000b\u0085c\u000bd\u200be\u2028f\ue000g\u0378h\ufffdi", "中文字符和English混合，㐀𠀀豈！",
 );
 mkdirSync(join(here, "synthetic"), { recursive: true });
 const out = { texts, files: {} };
