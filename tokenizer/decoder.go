@@ -19,6 +19,12 @@ type decoder interface {
 type byteLevelDecoder struct{}
 
 func (byteLevelDecoder) decode(tokens []string) []string {
+	return []string{lossyUTF8(byteLevelBytes(tokens))}
+}
+
+// byteLevelBytes is the byte-level decoder's bytes before they are read as
+// UTF-8.
+func byteLevelBytes(tokens []string) []byte {
 	var b []byte
 	for _, t := range tokens {
 		if raw, err := byteLevelDecode(t); err == nil {
@@ -27,7 +33,7 @@ func (byteLevelDecoder) decode(tokens []string) []string {
 			b = append(b, t...)
 		}
 	}
-	return []string{lossyUTF8(b)}
+	return b
 }
 
 // lossyUTF8 replaces each maximal subpart of an ill-formed sequence by

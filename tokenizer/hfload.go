@@ -43,6 +43,7 @@ func LoadPipeline(r io.Reader) (*Pipeline, error) {
 			}
 		}
 		p.setRaw()
+		p.rawBytes = p.keepsBytes()
 		p.setCuts()
 		p.prefixes = putsPrefix(p.normalizer, p.preTokenizer)
 	}

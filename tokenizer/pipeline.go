@@ -18,7 +18,10 @@ import (
 // ordinary text unless the caller allows them (Hugging Face always matches
 // them), so that text from users cannot inject control tokens; non-special
 // added tokens are always matched, as there. Text that is not valid UTF-8
-// has each invalid byte read as U+FFFD (Hugging Face takes only strings).
+// is encoded as its bytes on a byte-level pipeline whose stages keep bytes
+// (Qwen3's, DeepSeek V3's), so that Decode(Encode(b)) == b, and elsewhere
+// has each invalid byte read as U+FFFD, as Hugging Face's bindings, which
+// take only strings, give it (see rawbytes.go).
 // An id outside the vocabulary is an error in Decode (Hugging Face skips
 // it).
 type Pipeline struct {
@@ -43,8 +46,11 @@ type Pipeline struct {
 		on  bool
 		pre preTokenizer // nil: none
 	}
-	source []byte // the tokenizer.json it was read from, if kept
-	cuts   pipeCuts
+	// rawBytes: text that is not valid UTF-8 is encoded as its bytes, not
+	// with U+FFFD for each invalid byte (keepsBytes, rawbytes.go).
+	rawBytes bool
+	source   []byte // the tokenizer.json it was read from, if kept
+	cuts     pipeCuts
 	// prefixes: a stage may put a space or ▁ in front (ByteSpans).
 	prefixes bool
 }
@@ -107,11 +113,20 @@ func (p *Pipeline) Encode(text []byte, opt EncodeOptions) ([]int32, error) {
 				ids = append(ids, it.ids...)
 				continue
 			}
-			ids = p.encodeText(validUTF8(text), opt.Continues, allowed, ids)
+			ids = p.encodeText(p.textOf(text), opt.Continues, allowed, ids)
 		}
 		return ids, nil
 	}
-	return p.encodeText(validUTF8(text), opt.Continues, allowed, ids), nil
+	return p.encodeText(p.textOf(text), opt.Continues, allowed, ids), nil
+}
+
+// textOf is text as p's stages read it: its bytes where they keep bytes,
+// else with U+FFFD for each invalid byte.
+func (p *Pipeline) textOf(text []byte) string {
+	if p.rawBytes {
+		return string(text)
+	}
+	return validUTF8(text)
 }
 
 // validUTF8 reads text with each byte that does not start a valid UTF-8

@@ -13,8 +13,9 @@ import (
 // the text they came from: a space the normalizer or pre-tokenizer put in
 // front (Llama 2's Prepend ▁, Metaspace, ByteLevel's prefix space) stands
 // for nothing; text that the normalizer rewrote (NFC, say) and bytes that
-// were not valid UTF-8 (read as U+FFFD) are matched as the normalizer sees
-// them, the tokens that spell them sharing their bytes in order. So bits
+// were not valid UTF-8 (read as U+FFFD where the stages do not keep
+// bytes) are matched as the normalizer sees them, the tokens that spell
+// them sharing their bytes in order. So bits
 // per byte over the tokens counts each byte of the text once. It is an
 // error if the tokens' bytes do not follow the text.
 func (t *Tokenizer) ByteSpans(text []byte, ids []int32) ([]int, error) {
@@ -89,7 +90,7 @@ func (p *Pipeline) rewrittenEnd(text []byte, off int, want []byte) (end int, pre
 		if e < len(text) && !utf8.RuneStart(text[e]) {
 			continue
 		}
-		s := validUTF8(text[off:e])
+		s := p.textOf(text[off:e])
 		if p.normalizer != nil {
 			s = normalizeBlock(p.normalizer, s, true)
 		}

@@ -175,9 +175,17 @@ func (t *Tokenizer) segments(text []byte, allowed []string) ([]segment, error) {
 }
 
 // Decode returns the bytes of the tokens ids, concatenated. An id that is
-// not in the vocabulary is an error naming it and its position.
+// not in the vocabulary is an error naming it and its position. A
+// tokenizer.json read as a Pipeline decodes as Hugging Face's decode
+// (Pipeline.Decode, special tokens kept), except that a plain ByteLevel
+// decoder gives the bytes themselves where they are not valid UTF-8, where
+// Hugging Face gives U+FFFD: so Decode(Encode(b)) == b on a byte-level
+// tokenizer.json whose stages keep bytes (rawbytes.go).
 func (t *Tokenizer) Decode(ids []int32) ([]byte, error) {
 	if t.pipe != nil {
+		if b, ok, err := t.pipe.decodeBytes(ids); ok {
+			return b, err
+		}
 		s, err := t.pipe.Decode(ids, false)
 		return []byte(s), err
 	}

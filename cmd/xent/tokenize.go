@@ -47,8 +47,11 @@ every one). --add-special adds the model's own special tokens around the
 text, as transformers' add_special_tokens=True does (Llama 2's <s>,
 Gemma's <bos>; none for tiktoken's encodings): tokenizer.json's
 post-processor, as the tokenizer_config.json beside it changes it
-(add_bos_token, add_eos_token). Stdin need not be valid UTF-8: every byte string encodes, and
-decodes back unchanged. An id outside the vocabulary is an error that
+(add_bos_token, add_eos_token). Stdin need not be valid UTF-8: every byte
+string encodes, and decodes back unchanged, for tiktoken's encodings and
+the byte-level tokenizer.json files (Llama 3, Qwen3, DeepSeek V3,
+gpt-oss); Llama 2's and Gemma 3's read each invalid byte as U+FFFD, as
+Hugging Face does. An id outside the vocabulary is an error that
 names it.
 
 Encoding streams: stdin is read and encoded a block at a time, cut where

@@ -131,6 +131,8 @@ const bert = (o) => ({ type: "BertNormalizer", clean_text: true, handle_chinese_
 files.bert_default = byteLevel({ normalizer: bert({}), pre_tokenizer: bl(false, true) });
 files.bert_accents_only = byteLevel({ normalizer: bert({ clean_text: false, handle_chinese_chars: false, strip_accents: true, lowercase: false }), pre_tokenizer: bl(false, true) });
 files.bert_keep_case = byteLevel({ normalizer: bert({ lowercase: false }), pre_tokenizer: bl(false, true) });
+// Stages that keep bytes that are not valid UTF-8 (rawbytes.go): NFC, Digits, a String Split, a plain ByteLevel.
+files.digits_bytes = byteLevel({ normalizer: { type: "NFC" }, pre_tokenizer: { type: "Sequence", pretokenizers: [{ type: "Digits", individual_digits: true }, { type: "Split", pattern: { String: " " }, behavior: "MergedWithNext", invert: false }, bl(false, false)] } });
 files.no_decoder = byteLevel({ decoder: null, pre_tokenizer: bl(false, true) });
 files.metaspace_always = sentencePiece({});
 files.metaspace_first = sentencePiece({ pre_tokenizer: { type: "Metaspace", replacement: "\u2581", prepend_scheme: "first", split: false }, decoder: { type: "Metaspace", replacement: "\u2581", prepend_scheme: "first", split: false } });
