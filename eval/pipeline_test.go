@@ -64,3 +64,50 @@ func TestDocumentPipeline(t *testing.T) {
 		})
 	}
 }
+
+// TestDocumentPrepend checks the byte count under normalizers and
+// pre-tokenizers that put text in front (Llama 2 style Prepend, here the
+// synthetic tokenizer.json files of the tokenizer's tests, which need no
+// npm cache: Prepend ">" after NFKD and a Replace, and Metaspace's ▁ with
+// each prepend scheme): the report counts exactly the text's UTF-8 bytes,
+// whatever the text starts with (a space, the prepended string itself,
+// ▁, a newline, invalid UTF-8), read whole or in small blocks.
+func TestDocumentPrepend(t *testing.T) {
+	texts := []string{
+		"Light is refracted.",
+		" leading space and\n  indented lines\n",
+		">already prepended > twice",
+		"\u2581spaced\u2581out ▁ words",
+		"\nnewline first, 1704 digits 12345",
+		"\xff\xfe invalid, then Caf\u00e9 and e\u0301",
+		"x",
+	}
+	for _, name := range []string{"nfkd_replace_regex", "metaspace_always", "metaspace_first", "metaspace_never"} {
+		tok, err := tokenizer.Load("../tokenizer/testdata/synthetic/" + name + ".json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := model.New(model.Config{ModelType: model.GPT2, VocabSize: tok.VocabSize(), NEmbd: 8, NLayer: 1, NHead: 2, NPositions: 32}, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, text := range texts {
+			for _, block := range []int{1 << 20, 7} {
+				func() {
+					defer func(b int) { blockBytes = b }(blockBytes)
+					blockBytes = block
+					e, err := New(m, tok, 1, Options{Scheme: Disjoint, Ctx: 32})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := e.Document(context.Background(), "doc.txt", strings.NewReader(text), nil); err != nil {
+						t.Fatalf("%s, blocks of %d, %q: %v", name, block, text, err)
+					}
+					if r := e.Report(); r.Bytes != int64(len(text)) {
+						t.Errorf("%s, blocks of %d, %q: %d bytes counted, the text has %d", name, block, text, r.Bytes, len(text))
+					}
+				}()
+			}
+		}
+	}
+}

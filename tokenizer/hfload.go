@@ -45,7 +45,7 @@ func LoadPipeline(r io.Reader) (*Pipeline, error) {
 		p.setRaw()
 		p.rawBytes = p.keepsBytes()
 		p.setCuts()
-		p.prefixes = putsPrefix(p.normalizer, p.preTokenizer)
+		p.prefixes = prefixesOf(p.normalizer, p.preTokenizer, p.byteLevel)
 	}
 	if len(l.problems) > 0 {
 		return nil, fmt.Errorf("tokenizer: tokenizer.json uses what xent does not support: %s", strings.Join(l.problems, "; "))

@@ -51,8 +51,8 @@ type Pipeline struct {
 	rawBytes bool
 	source   []byte // the tokenizer.json it was read from, if kept
 	cuts     pipeCuts
-	// prefixes: a stage may put a space or ▁ in front (ByteSpans).
-	prefixes bool
+	// prefixes: what a stage may put in front, as token bytes (ByteSpans).
+	prefixes []string
 }
 
 // A postItem is one step of the single-sequence template: the input's own

@@ -3,6 +3,7 @@ package tokenizer
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -51,8 +52,9 @@ func (t *Tokenizer) ByteSpans(text []byte, ids []int32) ([]int, error) {
 		}
 		pending = append(pending, b...)
 		if end, prefixed := t.pipe.rewrittenEnd(text, off, pending); end >= 0 {
-			if prefixed {
-				lens[group]-- // the space put in front stands for nothing
+			for j := group; prefixed > 0 && j <= k; j++ { // what was put in front stands for nothing
+				d := min(prefixed, lens[j])
+				lens[j], prefixed = lens[j]-d, prefixed-d
 			}
 			share(lens[group:k+1], end-off)
 			off, group = end, -1
@@ -80,13 +82,16 @@ func share(lens []int, n int) {
 }
 
 // rewrittenEnd returns where the text that a run of tokens spelling want
-// came from ends, if it starts at off: the end e, at a character boundary,
-// where text[off:e] as the normalizer rewrites it (with the space a
-// Prepend, Metaspace or ByteLevel may put in front: prefixed) reads as
-// want, or -1.
-func (p *Pipeline) rewrittenEnd(text []byte, off int, want []byte) (end int, prefixed bool) {
+// came from ends, if it starts at off: the last end e, at a character
+// boundary, where text[off:e] as the normalizer rewrites it reads as want,
+// or as want less what a Prepend, Metaspace or ByteLevel may put in front
+// (as token bytes: Llama 2's ▁ is a space), whose length is then
+// prefixed; or -1.
+func (p *Pipeline) rewrittenEnd(text []byte, off int, want []byte) (end, prefixed int) {
 	limit := min(len(text), off+4*len(want)+16)
-	for e := off + 1; e <= limit; e++ {
+	// The longest such text: a Replace may make one character of a run
+	// (\d+ → #) read as the whole run's replacement.
+	for e := limit; e > off; e-- {
 		if e < len(text) && !utf8.RuneStart(text[e]) {
 			continue
 		}
@@ -98,39 +103,50 @@ func (p *Pipeline) rewrittenEnd(text []byte, off int, want []byte) (end int, pre
 			s = string(bytes.ReplaceAll([]byte(s), []byte("▁"), []byte(" ")))
 		}
 		if s == string(want) {
-			return e, false
+			return e, 0
 		}
-		if p.prefixes && want[0] == ' ' && s == string(want[1:]) {
-			return e, true
+		for _, pre := range p.prefixes {
+			if bytes.HasPrefix(want, []byte(pre)) && s == string(want[len(pre):]) {
+				return e, len(pre)
+			}
 		}
 	}
-	return -1, false
+	return -1, 0
 }
 
-// putsPrefix says whether a normalizer or pre-tokenizer may put a space
-// (or ▁) in front of a text or piece.
-func putsPrefix(n normalizer, pt preTokenizer) bool {
+// prefixesOf returns what a normalizer or pre-tokenizer may put in front
+// of a text or piece, as token bytes (TokenBytes: ▁ is a space in a
+// SentencePiece vocabulary): a Prepend's string, Metaspace's and
+// ByteLevel's space.
+func prefixesOf(n normalizer, pt preTokenizer, byteAlphabet bool) []string {
+	var out []string
 	switch x := n.(type) {
 	case prepend:
-		return true
+		pre := string(x)
+		if !byteAlphabet {
+			pre = strings.ReplaceAll(pre, "▁", " ")
+		}
+		if pre != "" {
+			out = append(out, pre)
+		}
 	case normalizers:
 		for _, m := range x {
-			if putsPrefix(m, nil) {
-				return true
-			}
+			out = append(out, prefixesOf(m, nil, byteAlphabet)...)
 		}
 	}
 	switch x := pt.(type) {
 	case byteLevel:
-		return x.addPrefixSpace
+		if x.addPrefixSpace {
+			out = append(out, " ")
+		}
 	case metaspace:
-		return x.scheme != prependNever
+		if x.scheme != prependNever {
+			out = append(out, " ")
+		}
 	case preTokenizers:
 		for _, q := range x {
-			if putsPrefix(nil, q) {
-				return true
-			}
+			out = append(out, prefixesOf(nil, q, byteAlphabet)...)
 		}
 	}
-	return false
+	return out
 }
