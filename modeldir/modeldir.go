@@ -195,8 +195,10 @@ func LoadTokenizer(spec string) (*tokenizer.Tokenizer, error) {
 	return tokenizer.Load(spec)
 }
 
-// bosNames are the texts of the tokens that start a document, by family.
-var bosNames = []string{"<|endoftext|>", "<|begin_of_text|>", "<s>"}
+// bosNames are the texts of the tokens that start a document, by family:
+// GPT-2's, Llama 3's, Llama 2's and Mistral's, Gemma's, DeepSeek's and
+// gpt-oss's.
+var bosNames = []string{"<|endoftext|>", "<|begin_of_text|>", "<s>", "<bos>", "<｜begin▁of▁sentence｜>", "<|startoftext|>"}
 
 // BOS returns the token that starts a document: config.json's bos_token_id,
 // or else the tokenizer's (TokenizerBOS).
@@ -212,11 +214,15 @@ func (p *Pretrained) BOS() (int32, error) {
 }
 
 // TokenizerBOS is the token that starts a document by the tokenizer alone:
-// the first of <|endoftext|>, <|begin_of_text|> and <s> among its special
-// tokens. A model directory's config.json may name another (Pretrained.BOS);
-// a model trained by xent records none, so this is its BOS, in training's
+// the one special token its Template puts before a text (Gemma's <bos>,
+// Llama 2's <s>), else the first of bosNames among its special tokens. A
+// model directory's config.json may name another (Pretrained.BOS); a model
+// trained by xent records none, so this is its BOS, in training's
 // evaluation as in xent eval.
 func TokenizerBOS(tok *tokenizer.Tokenizer) (int32, error) {
+	if before, _ := tok.Template(); len(before) == 1 {
+		return before[0], nil
+	}
 	special := tok.SpecialTokens()
 	for _, name := range bosNames {
 		for _, s := range special {
