@@ -53,6 +53,20 @@ type hfModel struct {
 // hfVocab is the model's vocabulary; it encodes in id order.
 type hfVocab map[string]int32
 
+// UnmarshalJSON reads the vocabulary, and refuses by name the list of
+// [piece, score] pairs a Unigram model has.
+func (v *hfVocab) UnmarshalJSON(data []byte) error {
+	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) > 0 && t[0] == '[' {
+		return fmt.Errorf("model.vocab is a list of [piece, score] pairs, a Unigram model's: xent has BPE")
+	}
+	m := map[string]int32{}
+	if err := json.Unmarshal(data, &m); err != nil {
+		return err
+	}
+	*v = m
+	return nil
+}
+
 func (v hfVocab) MarshalJSON() ([]byte, error) {
 	keys := make([]string, 0, len(v))
 	for k := range v {

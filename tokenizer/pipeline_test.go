@@ -164,3 +164,27 @@ func FuzzPipelineRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+// TestRefusesOtherModels checks that WordPiece and Unigram models, which
+// none of the six real files uses, are refused by name with their JSON
+// path, by LoadPipeline and by LoadHF, a Unigram file by its list of
+// scored pieces too.
+func TestRefusesOtherModels(t *testing.T) {
+	for _, typ := range []string{"WordPiece", "Unigram", "WordLevel"} {
+		data := []byte(`{"model":{"type":"` + typ + `","vocab":{"a":0}}}`)
+		for _, load := range []func() error{
+			func() error { _, err := LoadPipeline(bytes.NewReader(data)); return err },
+			func() error { _, err := LoadHF(bytes.NewReader(data)); return err },
+		} {
+			err := load()
+			if want := `model.type: model "` + typ + `" (xent has BPE)`; err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: %v; want an error saying %q", typ, err, want)
+			}
+		}
+	}
+	unigram := []byte(`{"model":{"type":"Unigram","unk_id":0,"vocab":[["<unk>",0.0],["a",-1.5]]}}`)
+	_, err := LoadHF(bytes.NewReader(unigram))
+	if want := "model.vocab is a list of [piece, score] pairs, a Unigram model's: xent has BPE"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("a Unigram vocabulary: %v; want an error saying %q", err, want)
+	}
+}
