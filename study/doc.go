@@ -89,4 +89,14 @@
 // is computed from the means, with whether the difference it rests on is
 // larger than the spread over seeds (the compared rows' ranges do not
 // overlap).
+//
+// # Forward and reverse KL (RunToy, RunDistill)
+//
+// What each direction of the KL does when the fitted family cannot
+// represent the target. RunToy fits one Gaussian to a two-Gaussian mixture
+// on a grid, minimising KL(p ‖ q) (whose optimum is moment matching, the
+// check of the optimiser) and KL(q ‖ p); RunDistill distils a teacher into
+// two students of one shape (train.Distiller, loss.Distill forward and
+// Reverse) and measures held-out perplexity, KL both ways, entropy and the
+// coverage of the teacher's top-k tokens.
 package study
