@@ -103,15 +103,10 @@ func (d *Distiller) Next() (StepStats, error) {
 		}
 		total += l
 	}
-	mean := total / float64(s.GradAccum)
-	if math.IsNaN(mean) || math.IsInf(mean, 0) {
-		return StepStats{}, fmt.Errorf("train: distillation loss is %g at step %d", mean, d.Step+1)
-	}
-	lr := d.sched.LR(d.Step)
-	norm, err := d.Opt.ClipAndUpdate(m.ParamBuffer(), m.GradBuffer(), lr, s.ClipNorm, s.GradAccum)
+	st, err := update(m, d.Opt, d.sched, s, d.Step, total, "distillation loss")
 	if err != nil {
-		return StepStats{}, fmt.Errorf("%w at step %d", err, d.Step+1)
+		return StepStats{}, err
 	}
 	d.Step++
-	return StepStats{Step: d.Step, Loss: mean, LR: lr, GradNorm: norm}, nil
+	return st, nil
 }

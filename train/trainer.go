@@ -169,17 +169,30 @@ func (t *Trainer) Next() (StepStats, error) {
 		}
 		total += l
 	}
-	mean := total / float64(s.GradAccum)
-	if math.IsNaN(mean) || math.IsInf(mean, 0) {
-		return StepStats{}, fmt.Errorf("train: loss is %g at step %d", mean, t.Step+1)
-	}
-	lr := t.sched.LR(t.Step)
-	norm, err := t.Opt.ClipAndUpdate(m.ParamBuffer(), m.GradBuffer(), lr, s.ClipNorm, s.GradAccum)
+	st, err := update(m, t.Opt, t.sched, s, t.Step, total, "loss")
 	if err != nil {
-		return StepStats{}, fmt.Errorf("%w at step %d", err, t.Step+1)
+		return StepStats{}, err
 	}
 	t.Step++
-	return StepStats{Step: t.Step, Loss: mean, LR: lr, GradNorm: norm, SampleProb: 1 - eps}, nil
+	st.SampleProb = 1 - eps
+	return st, nil
+}
+
+// update is the optimizer half of step+1 (0-based step) once m's gradient
+// buffer holds the sum over s.GradAccum micro-batches whose losses sum to
+// total: a non-finite mean loss (named what) is an error before the
+// weights change; else the scheduled learning rate, clipping and AdamW.
+func update(m *model.Model, opt *AdamW, sched Schedule, s Settings, step int, total float64, what string) (StepStats, error) {
+	mean := total / float64(s.GradAccum)
+	if math.IsNaN(mean) || math.IsInf(mean, 0) {
+		return StepStats{}, fmt.Errorf("train: %s is %g at step %d", what, mean, step+1)
+	}
+	lr := sched.LR(step)
+	norm, err := opt.ClipAndUpdate(m.ParamBuffer(), m.GradBuffer(), lr, s.ClipNorm, s.GradAccum)
+	if err != nil {
+		return StepStats{}, fmt.Errorf("%w at step %d", err, step+1)
+	}
+	return StepStats{Step: step + 1, Loss: mean, LR: lr, GradNorm: norm}, nil
 }
 
 // Eval is a held-out measurement.
