@@ -59,10 +59,25 @@ func local(t testing.TB, p *modeldir.Pretrained, text []byte, opt eval.Options) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Document(context.Background(), "text", bytes.NewReader(text), nil); err != nil {
-		t.Fatal(err)
+	for _, doc := range docs(text) {
+		if err := e.Document(context.Background(), "text", bytes.NewReader(doc), nil); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return e.Report()
+}
+
+// docs cuts text into documents: one of 2 KB, then six of 80 to 200 bytes,
+// shorter than a window, so that windows of several documents are in
+// flight at once.
+func docs(text []byte) [][]byte {
+	out := [][]byte{text[:2048]}
+	for i, off := 0, 2048; i < 6 && off < len(text); i++ {
+		n := min(80+i*24, len(text)-off)
+		out = append(out, text[off:off+n])
+		off += n
+	}
+	return out
 }
 
 // remote is the same evaluation through c.
@@ -76,7 +91,14 @@ func remote(ctx context.Context, t testing.TB, c *endpoint.Client, p *modeldir.P
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = e.Document(ctx, "text", bytes.NewReader(text), nil)
+	for _, doc := range docs(text) {
+		if err = e.Document(ctx, "text", bytes.NewReader(doc), nil); err != nil {
+			break
+		}
+	}
+	if err == nil {
+		err = e.Wait()
+	}
 	return e.Report(), err
 }
 

@@ -98,6 +98,7 @@ type Evaluator struct {
 	acc     accumulator
 	planned int64  // targets given to scoring, for Options.MaxTokens
 	pending []*job // remote windows in flight, in window order
+	failed  error  // the first remote window that failed
 	cancel  func() // stops the pending windows' requests
 	jobCtx  context.Context
 
@@ -399,14 +400,13 @@ func (d *doc) add(text []byte, classes []Class) error {
 
 // run scores every window the known tokens allow, then drops the tokens no
 // later window reads. Past the token cap windows are only counted.
-// With a remote scorer the windows go out as they are cut, and run waits
-// for them all when final (or on an error).
+// With a remote scorer the windows go out as they are cut, and at most
+// Options.Concurrency of them stay in flight when run returns (Wait); on
+// an error run waits for them all.
 func (d *doc) run(ctx context.Context, final bool) error {
 	err := d.cut(ctx, final)
-	if d.e.remote != nil && (final || err != nil) {
-		if derr := d.e.drain(0); err == nil {
-			err = derr
-		}
+	if d.e.remote != nil && err != nil {
+		d.e.drain(0) // the windows before the failure stay in the report
 	}
 	return err
 }

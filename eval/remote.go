@@ -26,6 +26,9 @@ func (e *Evaluator) send(ctx context.Context, w window, toks []int32, infos []to
 	if err := e.drain(e.opt.Concurrency - 1); err != nil {
 		return err
 	}
+	if e.failed != nil {
+		return e.failed // no window after a failed one: the report has no gap
+	}
 	if e.jobCtx == nil {
 		e.jobCtx, e.cancel = context.WithCancel(ctx)
 	}
@@ -45,6 +48,21 @@ func (e *Evaluator) send(ctx context.Context, w window, toks []int32, infos []to
 	return nil
 }
 
+// Wait waits for a remote evaluator's windows in flight and accumulates
+// them, returning the first error among them. Document returns with up
+// to Options.Concurrency windows still in flight, so that the next
+// document's windows go out meanwhile; Report waits too, so calling Wait
+// first is needed only to learn of an error. A local evaluator has none.
+func (e *Evaluator) Wait() error {
+	if e.remote == nil {
+		return nil
+	}
+	if err := e.drain(0); err != nil && e.failed == nil {
+		e.failed = err
+	}
+	return e.failed
+}
+
 // drain accumulates the windows in flight, oldest first, until at most
 // keep are. After an error it waits for the rest and accumulates none of
 // them: the report holds every window before the first that failed, in
@@ -60,6 +78,9 @@ func (e *Evaluator) drain(keep int) error {
 		}
 		if j.err != nil {
 			first = j.err
+			if e.failed == nil {
+				e.failed = first
+			}
 			e.cancel()
 			continue
 		}

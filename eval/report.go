@@ -126,6 +126,7 @@ type KLStats struct {
 
 // Report summarises what was scored so far.
 func (e *Evaluator) Report() Report {
+	e.Wait() // a remote evaluator's windows in flight
 	a := &e.acc
 	r := Report{Documents: a.documents, Window: WindowInfo{e.opt.Scheme, e.opt.Ctx, e.opt.Stride, e.opt.AddBOS},
 		Tokens: a.tokens, TokensAvailable: a.available, Bytes: a.bytes, Words: a.words, Characters: a.chars}

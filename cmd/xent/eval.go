@@ -137,6 +137,9 @@ func evaluate(cmd *cobra.Command, f *evalFlags) (eval.Report, provenance.Source,
 	ctx, stop := interruptible(cmd.Context(), logw, "xent eval", "reporting what was scored so far")
 	defer stop()
 	err = scoreEvalText(ctx, e, f, cmd.InOrStdin(), logw, &status)
+	if werr := e.Wait(); err == nil {
+		err = werr // a remote window still in flight failed
+	}
 	if after != nil {
 		after()
 	}
