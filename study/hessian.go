@@ -187,7 +187,9 @@ type Spectrum struct {
 	Min float64 `json:"lambda_min"` // the smallest (most negative curvature, if < 0)
 	// MaxResidual and MinResidual are the Ritz residuals ‖Hy − θy‖ of the
 	// two ends' Ritz vectors y: an eigenvalue of the (finite-difference)
-	// operator lies within each of its Ritz value.
+	// operator lies within each of its Ritz value. Ritz values lie inside
+	// the spectrum: Max approaches λ_max from below, Min λ_min from above,
+	// so a Min near 0 means no negative curvature stood out of the bulk.
 	MaxResidual float64 `json:"max_residual"`
 	MinResidual float64 `json:"min_residual"`
 	Iters       int     `json:"iters"` // Hessian-vector products taken

@@ -151,8 +151,8 @@ func (l Landscape) PlotSlice(path string) error {
 	return plotfile.Write(path, c)
 }
 
-// PlotSharpness writes each run's λ_max against its held-out loss,
-// labelled by run, atomically.
+// PlotSharpness writes each run's λ_max against its held-out loss, a
+// marker per run named in the legend, atomically.
 func (l Landscape) PlotSharpness(path string) error {
 	if len(l.Runs) == 0 {
 		return fmt.Errorf("study: landscape: no runs to plot")
@@ -162,26 +162,25 @@ func (l Landscape) PlotSharpness(path string) error {
 	p.X.Label.Text = "λ_max of the train loss's Hessian"
 	p.Y.Label.Text = "held-out loss (nats/token)"
 	p.Add(plotter.NewGrid())
-	xys := make(plotter.XYs, len(l.Runs))
-	labels := make([]string, len(l.Runs))
 	for i, r := range l.Runs {
-		xys[i] = plotter.XY{X: r.LambdaMax, Y: r.HeldOut}
-		labels[i] = r.Run
+		sc, err := plotter.NewScatter(plotter.XYs{{X: r.LambdaMax, Y: r.HeldOut}})
+		if err != nil {
+			return err
+		}
+		sc.Color, sc.Shape, sc.Radius = plotutil.Color(i), plotutil.Shape(i), vg.Points(4)
+		p.Add(sc)
+		p.Legend.Add(r.Run, sc)
 	}
-	sc, err := plotter.NewScatter(xys)
-	if err != nil {
-		return err
+	p.Legend.Top = true
+	// Headroom above the points for the legend, a line per run.
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, r := range l.Runs {
+		lo, hi = math.Min(lo, r.HeldOut), math.Max(hi, r.HeldOut)
 	}
-	sc.Color = plotutil.Color(0)
-	lab, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: labels})
-	if err != nil {
-		return err
+	if hi == lo {
+		hi, lo = hi+0.05, lo-0.05
 	}
-	for i := range lab.TextStyle {
-		lab.TextStyle[i].XAlign = draw.XLeft
-		lab.Offset = vg.Point{X: vg.Points(4), Y: vg.Points(2)}
-	}
-	p.Add(sc, lab)
+	p.Y.Min, p.Y.Max = lo-0.05*(hi-lo), hi+(hi-lo)*0.09*float64(len(l.Runs)+1)
 	p.X.Padding, p.Y.Padding = vg.Points(20), vg.Points(10)
 	return plotfile.Save(p, 6*vg.Inch, 4.5*vg.Inch, path)
 }
