@@ -34,11 +34,16 @@ type LandscapeOptions struct {
 	// weight decay. All runs start from the same weights (the seed's).
 	Start train.Start    `json:"-"`
 	Runs  []SharpnessRun `json:"runs"`
+	// EqualTokens gives every run the training tokens of the first instead
+	// of its number of steps: a run of batch B takes Steps·B₀/B steps
+	// (rounded, at least 1), its warmup unchanged.
+	EqualTokens bool `json:"equal_tokens,omitempty"`
 	// LinePoints is the number of points α of the line θ(α) = (1−α)θ₀ + αθ₁
 	// from the first run's initial weights θ₀ to its trained θ₁, spaced
 	// evenly over [LineFrom, LineTo].
-	LinePoints       int     `json:"line_points"`
-	LineFrom, LineTo float64 `json:"-"`
+	LinePoints int     `json:"line_points"`
+	LineFrom   float64 `json:"line_from"`
+	LineTo     float64 `json:"line_to"`
 	// Grid is the number of points per axis of the slice θ₁ + a·d₁ + b·d₂,
 	// a and b spaced evenly over [−Span, Span].
 	Grid int     `json:"grid"`
@@ -147,6 +152,9 @@ func RunLandscape(ctx context.Context, o LandscapeOptions) (*Landscape, error) {
 	for i, r := range o.Runs {
 		s := o.Start
 		s.Settings.Batch, s.Settings.Warmup, s.Settings.WeightDecay = r.Batch, r.Warmup, r.WeightDecay
+		if o.EqualTokens {
+			s.Settings.Steps = EqualTokenSteps(s.Settings.Steps, o.Runs[0].Batch, r.Batch)
+		}
 		if i > 0 {
 			s.Corpus.Tokenizer = held.Tokenizer // the first run's, trained or loaded once
 		}
@@ -211,6 +219,12 @@ func RunLandscape(ctx context.Context, o LandscapeOptions) (*Landscape, error) {
 		copy(m.ParamBuffer(), theta1)
 	}
 	return res, nil
+}
+
+// EqualTokenSteps is the steps a run of batch b takes to see the tokens
+// of steps steps at batch b0: steps·b0/b, rounded, at least 1.
+func EqualTokenSteps(steps, b0, b int) int {
+	return max(1, int(math.Round(float64(steps)*float64(b0)/float64(b))))
 }
 
 // lossLine measures the training and held-out loss at θ(α) for each α.

@@ -104,6 +104,15 @@ func TestLandscapeTiny(t *testing.T) {
 		b, _ := json.Marshal(again)
 		t.Errorf("the same options gave different numbers:\n%s\n%s", a, b)
 	}
+	// Equal tokens: the batch-8 run takes a quarter of the batch-2 run's steps.
+	o.EqualTokens = true
+	eq, err := study.RunLandscape(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := eq.Runs[0], eq.Runs[1]; a.Steps != 8 || b.Steps != 2 || a.Tokens != b.Tokens || !reflect.DeepEqual(a, l.Runs[0]) {
+		t.Errorf("equal tokens: %+v and %+v", a, b)
+	}
 	dir := t.TempDir()
 	for name, plot := range map[string]func(string) error{"line.svg": l.PlotLine, "slice.png": l.PlotSlice, "sharpness.svg": l.PlotSharpness} {
 		path := filepath.Join(dir, name)

@@ -38,6 +38,7 @@ func newStudyLandscapeCmd() *cobra.Command {
 		arch   string
 		shape  [3]int // width, layers, heads
 		runs   string
+		budget string
 		asJSON bool
 		plots  plotFlags
 	)
@@ -45,8 +46,9 @@ func newStudyLandscapeCmd() *cobra.Command {
 		Use:   "landscape [flags]",
 		Short: "The loss landscape of small models: the line from init, a 2-D slice, and sharpness",
 		Long: `Trains one small model per run of --runs on the same corpus, from the
-same initial weights and for the same number of steps, each run with its
-own batch size, warmup and weight decay (BATCH:WARMUP:WD), and measures:
+same initial weights and for the same number of steps (or, with --budget
+tokens, on the same number of training tokens), each run with its own
+batch size, warmup and weight decay (BATCH:WARMUP:WD), and measures:
 
   the line   the loss at θ(α) = (1−α)θ₀ + αθ₁ between the first run's
              initial weights θ₀ and its trained weights θ₁, for
@@ -94,10 +96,20 @@ document as study-landscape.json for xent report.`,
 			if _, err := model.SmallConfig(arch, 0, 0, 0, 0, 0); err != nil {
 				return fmt.Errorf("--arch: %w", err)
 			}
+			switch budget {
+			case "steps":
+			case "tokens":
+				o.EqualTokens = true
+			default:
+				return fmt.Errorf("--budget %q: want steps or tokens", budget)
+			}
 			s.GradAccum = 1
 			for _, r := range o.Runs { // every run's settings, before a tokenizer is trained
 				rs := s
 				rs.Batch, rs.Warmup, rs.WeightDecay = r.Batch, r.Warmup, r.WeightDecay
+				if o.EqualTokens {
+					rs.Steps = study.EqualTokenSteps(s.Steps, o.Runs[0].Batch, r.Batch)
+				}
 				if err := rs.Validate(); err != nil {
 					return fmt.Errorf("--runs %s: %w", r.Name(), err)
 				}
@@ -156,6 +168,7 @@ document as study-landscape.json for xent report.`,
 	fl.IntVar(&shape[2], "heads", 4, "attention heads")
 	fl.IntVar(&s.Context, "context", 64, "tokens per sequence")
 	fl.IntVar(&s.Steps, "steps", 200, "optimizer steps of every run")
+	fl.StringVar(&budget, "budget", "steps", "what every run gets the same of: steps (--steps each) or tokens (the first run's --steps × batch: a run of 4× its batch takes ¼ of the steps)")
 	fl.StringVar(&runs, "runs", "8:20:0.1,32:20:0.1,8:0:0.1,32:0:0.1,8:20:0,32:20:0",
 		"the runs, comma-separated BATCH:WARMUP:WD (sequences per step, warmup steps, weight decay); the first gives the line and the slice")
 	addOptimFlags(cmd, &s.Optim, landscapeOptim)

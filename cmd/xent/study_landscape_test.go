@@ -75,6 +75,7 @@ func TestStudyLandscape(t *testing.T) {
 		{[]string{"--steps", "0"}, "steps"},
 		{[]string{"--hessian-iters", "0"}, "iterations"},
 		{[]string{"--plot-format", "gif"}, "gif"},
+		{[]string{"--budget", "epochs"}, "--budget"},
 	} {
 		_, _, err := runXent(t, append([]string{"study", "landscape", "--data", corpus}, c.args...)...)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
