@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"log"
+	"slices"
 
 	"github.com/xent-dev/xent/tokenizer"
 )
@@ -82,4 +83,24 @@ func ExampleTrain() {
 	// Output:
 	// [" lowe" "st"]
 	// 272
+}
+
+// A tokenizer.json whose post-processor is a Sequence of ByteLevel and a
+// template (as Llama 3.x's): Template gives what encoding with the
+// model's own special tokens adds around a text. A tokenizer_config.json
+// beside the file (add_bos_token, add_eos_token) would change it as
+// transformers does.
+func ExampleTokenizer_Template() {
+	tok, err := tokenizer.Load("testdata/synthetic/sequence_template.json")
+	if err != nil {
+		log.Fatal(err)
+	}
+	before, after := tok.Template()
+	ids := slices.Concat(before, tok.Encode([]byte("Light")), after)
+	text, err := tok.Decode(ids)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(before, after, string(text))
+	// Output: [999] [999] <|endoftext|>Light<|endoftext|>
 }
