@@ -183,7 +183,7 @@ document as study-landscape.json for xent report.`,
 	fl.IntVar(&o.LossBatch, "loss-batch", 16, "sequences per fixed training batch")
 	fl.IntVar(&o.HeldOutTokens, "eval-tokens", 0, "held-out tokens scored at most, the first of the split (0: all)")
 	fl.IntVar(&o.Hessian.Iters, "hessian-iters", 20, "Hessian-vector products of each run's Lanczos iteration at most")
-	fl.Float64Var(&o.Hessian.Tol, "hessian-tol", 1e-2, "stop the Lanczos iteration when both ends' residuals are at most this, relative")
+	fl.Float64Var(&o.Hessian.Tol, "hessian-tol", 1e-2, "stop the Lanczos iteration when λ_max's Ritz residual is at most this times λ_max (and λ_min's this times the larger end)")
 	fl.Float64Var(&o.Hessian.Step, "hvp-step", study.DefaultHVPStep, "h of the central differences, along a unit direction")
 	fl.BoolVar(&asJSON, "json", false, "print the result as JSON")
 	plots.add(cmd, "write the figures into this directory as landscape-line.FORMAT, landscape-slice.FORMAT and landscape-sharpness.FORMAT, and the result as study-landscape.json")
