@@ -33,14 +33,18 @@ type Distiller struct {
 
 // NewDistiller prepares the distillation of teacher into student on the
 // token stream under s (its batches seeded by s.Seed). The two models
-// must share a vocabulary; label smoothing, z-loss and scheduled sampling,
-// which belong to the cross-entropy with the true tokens, are refused.
+// must share a vocabulary; label smoothing, z-loss, scheduled sampling and
+// an emulated loss format, which belong to the cross-entropy with the true
+// tokens, are refused rather than ignored.
 func NewDistiller(student, teacher *model.Model, tokens []int32, s Settings, o loss.DistillOptions) (*Distiller, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
 	if s.LabelSmoothing != 0 || s.ZLoss != 0 || s.ScheduledSampling != "" {
 		return nil, fmt.Errorf("train: distillation has no label smoothing, z-loss or scheduled sampling")
+	}
+	if s.LossFormat != "" || s.LossSum != "" {
+		return nil, fmt.Errorf("train: distillation computes its KL in float32 and float64; loss format %q, sum %q is for the cross-entropy", s.LossFormat, s.LossSum)
 	}
 	if !(o.Temperature >= 0) || math.IsInf(float64(o.Temperature), 0) {
 		return nil, fmt.Errorf("train: distillation temperature %g must be finite and > 0", o.Temperature)

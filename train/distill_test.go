@@ -83,4 +83,8 @@ func TestDistillerRefuses(t *testing.T) {
 	if _, err := NewDistiller(tinyModel(t, 300, 2), tinyModel(t, 300, 1), ids, s, loss.DistillOptions{Temperature: -1}); err == nil {
 		t.Error("temperature -1 accepted")
 	}
+	s.LossFormat = "bf16"
+	if _, err := NewDistiller(tinyModel(t, 300, 2), tinyModel(t, 300, 1), ids, s, loss.DistillOptions{}); err == nil {
+		t.Error("loss format bf16 accepted (it would be ignored)")
+	}
 }
