@@ -1,5 +1,7 @@
 package tokenizer
 
+import "strings"
+
 // merges is the merge table of a byte-level BPE: which adjacent token pairs
 // merge, in which order, into which token.
 type merges struct {
@@ -33,6 +35,19 @@ type bpeState struct {
 	next []int32
 	prev []int32
 	heap []uint64
+	// words and raws cache the ids of words (bpeModel.encodeWord) and of
+	// raw pieces (bpeModel.encodeRaw) for the call that holds the state:
+	// plain maps, in front of the model's shared caches.
+	words, raws map[string][]int32
+}
+
+// remember puts word's ids in the cache *c, making it if need be; the
+// key is copied, as word may point into a long text.
+func (s *bpeState) remember(c *map[string][]int32, word string, ids []int32) {
+	if *c == nil {
+		*c = map[string][]int32{}
+	}
+	(*c)[strings.Clone(word)] = ids
 }
 
 // encode appends the tokens of piece (len(piece) ≥ 1) to out.

@@ -30,6 +30,11 @@ type bpeModel struct {
 	// character not in joined[b], no merge can span the two, and the word
 	// is encoded as two (see encode).
 	joined map[rune]map[rune]bool
+	// cutAfter[k] is the set of characters a after which encode may cut
+	// before cutChars[k]: a and cutChars[k] both tokens of their own, a
+	// not in joined[cutChars[k]]; precomputed for a < cutLow as bits, so
+	// that the scan for cuts looks nothing up in a map.
+	cutAfter [len(cutChars)][cutLow / 64]uint64
 	// cache maps words (up to cacheWordMax bytes) to their ids, at most
 	// cacheMax of them, as Hugging Face's BPE caches: the same word merges
 	// the same way every time, and text repeats its words.
@@ -45,6 +50,9 @@ type bpeModel struct {
 const (
 	cacheWordMax = 48
 	cacheMax     = 1 << 17
+	// callCacheMax bounds the words an Encode call's own cache keeps
+	// for the next call that reuses its scratch space.
+	callCacheMax = 1 << 14
 )
 
 // cutChars are where long words may be cut: SentencePiece's space, the
@@ -52,7 +60,11 @@ const (
 // Gemma, whose Split finds no spaces once they are ▁) sees the whole text
 // as one word; cutting it where no merge can reach across makes its cost
 // linear in practice, and changes no id.
-var cutChars = []rune{'▁', ' ', '\n'}
+var cutChars = [...]rune{'▁', ' ', '\n'}
+
+// cutLow bounds the characters whose cutAfter bits are precomputed (the
+// Basic Multilingual Plane); encode asks the maps about the others.
+const cutLow = 1 << 16
 
 // cutMin is the length from which encode looks for cuts in a word.
 const cutMin = 64
@@ -97,6 +109,16 @@ func newBPEModel(vocab map[string]int32, mergeList [][2]string, prefix string) (
 			prev = r
 		}
 	}
+	for k, b := range cutChars {
+		if _, ok := m.single[b]; !ok {
+			continue
+		}
+		for a := range m.single {
+			if a < cutLow && m.cuttable(a, b) {
+				m.cutAfter[k][a/64] |= 1 << (a % 64)
+			}
+		}
+	}
 	for rank, mg := range mergeList {
 		left, okL := vocab[mg[0]]
 		right, okR := vocab[mg[1]]
@@ -113,8 +135,8 @@ func newBPEModel(vocab map[string]int32, mergeList [][2]string, prefix string) (
 }
 
 // encode appends the tokens of one piece (Hugging Face's BPE::tokenize
-// without dropout or cache).
-func (m *bpeModel) encode(word string, out []int32) []int32 {
+// without dropout), with s as scratch space and this call's word cache.
+func (m *bpeModel) encode(word string, s *bpeState, out []int32) []int32 {
 	if word == "" {
 		return out
 	}
@@ -124,27 +146,46 @@ func (m *bpeModel) encode(word string, out []int32) []int32 {
 		}
 	}
 	if len(word) < cutMin || m.prefix != "" || m.suffix != "" {
-		return m.encodeWord(word, out)
+		return m.encodeWord(word, s, out)
 	}
 	// Cut where no token joins the characters on either side, both of them
 	// tokens of their own (an unknown character could fuse or fall back to
-	// bytes across the cut).
-	start, prev := 0, rune(-1)
-	for i, r := range word {
-		if r != '▁' && r != ' ' && r != '\n' { // cutChars, without a map lookup
-			prev = r
+	// bytes across the cut). The scan goes by bytes: the cut characters
+	// are ▁ (E2 96 81), the space and the newline, and E2 starts a
+	// character wherever it stands.
+	start := 0
+	for i := 0; i < len(word); i++ {
+		k := 0
+		switch word[i] {
+		case 0xE2:
+			if i+2 >= len(word) || word[i+1] != 0x96 || word[i+2] != 0x81 {
+				continue
+			}
+		case ' ':
+			k = 1
+		case '\n':
+			k = 2
+		default:
 			continue
 		}
-		if j, ok := m.joined[r]; ok && i > start && !j[prev] {
-			_, known := m.single[prev]
-			if _, knownR := m.single[r]; known && knownR {
-				out = m.encodeWord(word[start:i], out)
-				start = i
-			}
+		if i == start {
+			continue
 		}
-		prev = r
+		prev, _ := utf8.DecodeLastRuneInString(word[:i])
+		if prev < cutLow && m.cutAfter[k][prev/64]&(1<<(prev%64)) != 0 || prev >= cutLow && m.cuttable(prev, cutChars[k]) {
+			out = m.encodeWord(word[start:i], s, out)
+			start = i
+		}
 	}
-	return m.encodeWord(word[start:], out)
+	return m.encodeWord(word[start:], s, out)
+}
+
+// cuttable says whether encode may cut a word between the characters a
+// and b (b in cutChars).
+func (m *bpeModel) cuttable(a, b rune) bool {
+	_, knownA := m.single[a]
+	_, knownB := m.single[b]
+	return knownA && knownB && !m.joined[b][a]
 }
 
 // canEncodeRaw says whether encodeRaw may stand in for a ByteLevel
@@ -157,58 +198,86 @@ func (m *bpeModel) canEncodeRaw() bool {
 // spelled in the byte-level alphabet: each byte's token, merged by rank,
 // which is what encode gives for the spelled piece when canEncodeRaw
 // (no word of byte-level characters has a cut character in it), without
-// spelling it.
-func (m *bpeModel) encodeRaw(raw string, out []int32) []int32 {
-	cacheable := len(raw) <= cacheWordMax
-	if cacheable {
-		if ids, ok := m.rawCache.Load(raw); ok {
-			return append(out, ids.([]int32)...)
+// spelling it. s is scratch space and this call's cache.
+func (m *bpeModel) encodeRaw(raw string, s *bpeState, out []int32) []int32 {
+	if len(raw) > cacheWordMax {
+		return m.mergeRaw(raw, s, out)
+	}
+	if ids, ok := s.raws[raw]; ok {
+		return append(out, ids...)
+	}
+	if ids, ok := m.rawCache.Load(raw); ok {
+		s.remember(&s.raws, raw, ids.([]int32))
+		return append(out, ids.([]int32)...)
+	}
+	n := len(out)
+	out = m.mergeRaw(raw, s, out)
+	ids := slices.Clone(out[n:])
+	s.remember(&s.raws, raw, ids)
+	if m.cached.Load() < cacheMax {
+		if _, loaded := m.rawCache.LoadOrStore(strings.Clone(raw), ids); !loaded {
+			m.cached.Add(1)
 		}
 	}
-	s, _ := m.scratch.Get().(*bpeState)
-	if s == nil {
-		s = new(bpeState)
-	}
+	return out
+}
+
+// mergeRaw appends the tokens of raw's bytes, merged by rank.
+func (m *bpeModel) mergeRaw(raw string, s *bpeState, out []int32) []int32 {
 	s.reset(len(raw))
 	for i := range len(raw) {
 		s.tok[i] = m.byteIDs[raw[i]]
 	}
+	return m.merges.mergeAll(s, out)
+}
+
+// encodeWord appends the tokens of one word, merged as a whole: from this
+// call's cache (a plain map, the cheapest lookup), else from the model's
+// shared cache (a sync.Map, safe across goroutines but slower per
+// lookup), else merged and put in both.
+func (m *bpeModel) encodeWord(word string, s *bpeState, out []int32) []int32 {
+	if len(word) > cacheWordMax {
+		return m.merge(word, s, out)
+	}
+	if ids, ok := s.words[word]; ok {
+		return append(out, ids...)
+	}
+	if ids, ok := m.cache.Load(word); ok {
+		s.remember(&s.words, word, ids.([]int32))
+		return append(out, ids.([]int32)...)
+	}
 	n := len(out)
-	out = m.merges.mergeAll(s, out)
-	m.scratch.Put(s)
-	if cacheable && m.cached.Load() < cacheMax {
-		if _, loaded := m.rawCache.LoadOrStore(strings.Clone(raw), slices.Clone(out[n:])); !loaded {
+	out = m.merge(word, s, out)
+	ids := slices.Clone(out[n:])
+	s.remember(&s.words, word, ids)
+	if m.cached.Load() < cacheMax {
+		if _, loaded := m.cache.LoadOrStore(strings.Clone(word), ids); !loaded {
 			m.cached.Add(1)
 		}
 	}
 	return out
 }
 
-// encodeWord appends the tokens of one word, merged as a whole.
-func (m *bpeModel) encodeWord(word string, out []int32) []int32 {
-	if len(word) > cacheWordMax {
-		return m.merge(word, out)
+// state returns scratch space for one call's encoding, with its caches;
+// putState hands it back.
+func (m *bpeModel) state() *bpeState {
+	if s, ok := m.scratch.Get().(*bpeState); ok {
+		return s
 	}
-	if ids, ok := m.cache.Load(word); ok {
-		return append(out, ids.([]int32)...)
+	return new(bpeState)
+}
+
+func (m *bpeModel) putState(s *bpeState) {
+	if len(s.words)+len(s.raws) > callCacheMax {
+		clear(s.words)
+		clear(s.raws)
 	}
-	n := len(out)
-	out = m.merge(word, out)
-	if m.cached.Load() < cacheMax {
-		if _, loaded := m.cache.LoadOrStore(strings.Clone(word), slices.Clone(out[n:])); !loaded {
-			m.cached.Add(1)
-		}
-	}
-	return out
+	m.scratch.Put(s)
 }
 
 // merge appends the tokens of one word: its characters' tokens (or byte
 // tokens, or unk), merged by rank.
-func (m *bpeModel) merge(word string, out []int32) []int32 {
-	s, _ := m.scratch.Get().(*bpeState)
-	if s == nil {
-		s = new(bpeState)
-	}
+func (m *bpeModel) merge(word string, s *bpeState, out []int32) []int32 {
 	toks := s.tok[:0]
 	unk, unkPending := int32(0), false
 	for i, r := range word {
@@ -251,9 +320,7 @@ func (m *bpeModel) merge(word string, out []int32) []int32 {
 	}
 	s.reset(len(toks))
 	copy(s.tok, toks)
-	out = m.merges.mergeAll(s, out)
-	m.scratch.Put(s)
-	return out
+	return m.merges.mergeAll(s, out)
 }
 
 func (m *bpeModel) haveBytes(c string) bool {

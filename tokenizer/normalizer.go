@@ -73,6 +73,12 @@ type replace struct {
 func (rp replace) normalize(s string) string { return replaceAll(s, rp.pattern, rp.content) }
 
 func replaceAll(s string, m matcher, content string) string {
+	if l, ok := m.(literal); ok {
+		if l == "" {
+			return s // literal matches nothing
+		}
+		return strings.ReplaceAll(s, string(l), content) // the same leftmost, non-overlapping matches, without listing them
+	}
 	ms := m.matches(s)
 	if len(ms) == 0 {
 		return s

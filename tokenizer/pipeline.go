@@ -148,18 +148,20 @@ func validUTF8(text []byte) string {
 // AddedVocabulary::extract_and_normalize, then pre-tokenization and the
 // model). cont: s continues an earlier block (EncodeOptions.Continues).
 func (p *Pipeline) encodeText(s string, cont bool, allowed func(int32) bool, out []int32) []int32 {
+	st := p.model.state()
+	defer p.model.putState(st)
 	at := 0
 	for _, f := range p.rawTrie.find(s, p.added, allowed) {
 		// A match may start inside the white space that the one before took
 		// by rstrip: Hugging Face keeps both, overlapping, and so do we.
 		if f.start > at {
-			out = p.encodeNormalized(s[at:f.start], at == 0 && !cont, at == 0 && cont, allowed, out)
+			out = p.encodeNormalized(s[at:f.start], at == 0 && !cont, at == 0 && cont, allowed, st, out)
 		}
 		out = append(out, p.added[f.tok].id)
 		at = f.end
 	}
 	if at < len(s) || s == "" {
-		out = p.encodeNormalized(s[at:], at == 0 && !cont, at == 0 && cont, allowed, out)
+		out = p.encodeNormalized(s[at:], at == 0 && !cont, at == 0 && cont, allowed, st, out)
 	}
 	return out
 }
@@ -167,22 +169,22 @@ func (p *Pipeline) encodeText(s string, cont bool, allowed func(int32) bool, out
 // encodeNormalized normalizes s, cuts out the added tokens that match
 // normalized text, and encodes the rest. first: s starts the text; cont:
 // s starts a block that continues an earlier one.
-func (p *Pipeline) encodeNormalized(s string, first, cont bool, allowed func(int32) bool, out []int32) []int32 {
+func (p *Pipeline) encodeNormalized(s string, first, cont bool, allowed func(int32) bool, st *bpeState, out []int32) []int32 {
 	if p.normalizer != nil {
 		s = normalizeBlock(p.normalizer, s, cont)
 	}
 	at := 0
 	for _, f := range p.normTrie.find(s, p.added, allowed) {
 		if f.start > at {
-			out = p.encodePieces(piece{s[at:f.start], first && at == 0, cont && at == 0}, out)
+			out = p.encodePieces(piece{s[at:f.start], first && at == 0, cont && at == 0}, st, out)
 		}
 		out = append(out, p.added[f.tok].id)
 		at = f.end
 	}
-	return p.encodePieces(piece{s[at:], first && at == 0, cont && at == 0}, out)
+	return p.encodePieces(piece{s[at:], first && at == 0, cont && at == 0}, st, out)
 }
 
-func (p *Pipeline) encodePieces(whole piece, out []int32) []int32 {
+func (p *Pipeline) encodePieces(whole piece, st *bpeState, out []int32) []int32 {
 	if whole.text == "" {
 		return out
 	}
@@ -192,7 +194,7 @@ func (p *Pipeline) encodePieces(whole piece, out []int32) []int32 {
 			pieces = p.raw.pre.preTokenize(pieces)
 		}
 		for _, pc := range pieces {
-			out = p.model.encodeRaw(pc.text, out)
+			out = p.model.encodeRaw(pc.text, st, out)
 		}
 		return out
 	}
@@ -200,7 +202,7 @@ func (p *Pipeline) encodePieces(whole piece, out []int32) []int32 {
 		pieces = p.preTokenizer.preTokenize(pieces)
 	}
 	for _, pc := range pieces {
-		out = p.model.encode(pc.text, out)
+		out = p.model.encode(pc.text, st, out)
 	}
 	return out
 }
