@@ -92,6 +92,12 @@ func (t *addedTrie) find(s string, added []addedToken, allowed func(int32) bool)
 	}
 	startOffset := 0
 	for i := 0; i < len(s); {
+		for i < len(s) && t.root[s[i]] == 0 {
+			i++ // no token starts with this byte: skip it without a call
+		}
+		if i == len(s) {
+			break
+		}
 		k, end := t.longest(s, i, allowed)
 		if k < 0 {
 			i++

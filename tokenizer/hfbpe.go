@@ -66,8 +66,11 @@ var cutChars = [...]rune{'▁', ' ', '\n'}
 // Basic Multilingual Plane); encode asks the maps about the others.
 const cutLow = 1 << 16
 
-// cutMin is the length from which encode looks for cuts in a word.
-const cutMin = 64
+// cutMin is the length from which encode looks for cuts in a word: the
+// first length that the word cache does not hold, so that a longer word
+// is cut into pieces that it does (most lines of prose, which Gemma's "\n"
+// added token ends, are longer).
+const cutMin = cacheWordMax + 1
 
 // newBPEModel builds the model from its vocabulary and merges, each merge
 // a pair of token strings; a later duplicate of a merge wins, as in

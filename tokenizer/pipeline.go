@@ -106,7 +106,7 @@ func (p *Pipeline) Encode(text []byte, opt EncodeOptions) ([]int32, error) {
 		allowedSet[int32(k)] = true
 	}
 	allowed := func(k int32) bool { return !p.added[k].special || opt.AllowAll || allowedSet[k] }
-	var ids []int32
+	ids := make([]int32, 0, len(text)/4+8) // about a token per 4 bytes: few regrowths of a long text's ids
 	if opt.AddSpecial {
 		for _, it := range p.post {
 			if it.ids != nil {

@@ -129,6 +129,15 @@ type split struct {
 func (sp split) preTokenize(in []piece) []piece {
 	out := make([]piece, 0, len(in))
 	for _, p := range in {
+		if l, ok := sp.pattern.(literal); ok && !sp.invert && l != "" && !strings.Contains(p.text, string(l)) {
+			// No match (Gemma's Split on " " after its Replace made every
+			// space ▁): whatever the behaviour, the piece stays whole, and
+			// an empty one goes.
+			if p.text != "" {
+				out = append(out, p)
+			}
+			continue
+		}
 		ms := sp.pattern.matches(p.text)
 		if sp.behavior != isolated {
 			out = splitPiece(out, p, spansOf(p.text, ms, sp.invert), sp.behavior)
