@@ -41,11 +41,16 @@ type bpeState struct {
 	words, raws map[string][]int32
 }
 
-// remember puts word's ids in the cache *c, making it if need be; the
-// key is copied, as word may point into a long text.
+// remember puts word's ids in the cache *c, making it if need be, and
+// emptying it first when it holds callCacheMax words, so that a long text
+// with many distinct words keeps it bounded; the key is copied, as word
+// may point into a long text.
 func (s *bpeState) remember(c *map[string][]int32, word string, ids []int32) {
 	if *c == nil {
 		*c = map[string][]int32{}
+	}
+	if len(*c) >= callCacheMax {
+		clear(*c)
 	}
 	(*c)[strings.Clone(word)] = ids
 }

@@ -50,8 +50,9 @@ type bpeModel struct {
 const (
 	cacheWordMax = 48
 	cacheMax     = 1 << 17
-	// callCacheMax bounds the words an Encode call's own cache keeps
-	// for the next call that reuses its scratch space.
+	// callCacheMax bounds the words that an Encode call's own caches
+	// (bpeState.words and raws, kept with the scratch space for the next
+	// call) hold.
 	callCacheMax = 1 << 14
 )
 
@@ -270,13 +271,7 @@ func (m *bpeModel) state() *bpeState {
 	return new(bpeState)
 }
 
-func (m *bpeModel) putState(s *bpeState) {
-	if len(s.words)+len(s.raws) > callCacheMax {
-		clear(s.words)
-		clear(s.raws)
-	}
-	m.scratch.Put(s)
-}
+func (m *bpeModel) putState(s *bpeState) { m.scratch.Put(s) }
 
 // merge appends the tokens of one word: its characters' tokens (or byte
 // tokens, or unk), merged by rank.
