@@ -24,7 +24,7 @@ import (
 func newStudyCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "study",
-		Short: "Measure what teacher forcing leaves behind: exposure bias, repetition, negation",
+		Short: "Measure what the loss shapes: exposure bias, repetition, precision, smoothing, KL, the landscape",
 		Long: `Studies on a trained model and held-out text (the last 10% of a corpus, as
 "xent train" holds it out): "exposure" compares the model on true context
 with the model on its own generated context, "repetition" sweeps the
@@ -34,13 +34,12 @@ pairs and compares them, "precision" measures the error of computing the
 loss in bf16 and f16, and "precision-train" trains with the loss in bf16;
 "landscape" trains small models of its own and measures the loss around
 their weights: the line from initial to trained, a 2-D slice, sharpness;
-"smoothing" trains with each label smoothing ε and compares calibration.`,
+"smoothing" trains with each label smoothing ε and compares calibration;
+"kl" fits with forward and reverse KL, on a toy and in distillation.`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newStudyExposureCmd(), newStudyRepetitionCmd(), newStudyPosttrainCmd(), newStudyPrecisionCmd(), newStudyPrecisionTrainCmd())
-	cmd.AddCommand(newStudyKLCmd())
-	cmd.AddCommand(newStudyLandscapeCmd())
-	cmd.AddCommand(newStudySmoothingCmd())
+	cmd.AddCommand(newStudyExposureCmd(), newStudyRepetitionCmd(), newStudyPosttrainCmd(), newStudyPrecisionCmd(),
+		newStudyPrecisionTrainCmd(), newStudyKLCmd(), newStudyLandscapeCmd(), newStudySmoothingCmd())
 	return cmd
 }
 
