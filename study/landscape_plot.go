@@ -182,5 +182,7 @@ func (l Landscape) PlotSharpness(path string) error {
 	}
 	p.Y.Min, p.Y.Max = lo-0.05*(hi-lo), hi+(hi-lo)*0.09*float64(len(l.Runs)+1)
 	p.X.Padding, p.Y.Padding = vg.Points(20), vg.Points(10)
+	// Close values (λ_max 14.84 and 15.44) must not share a tick label.
+	p.X.Tick.Marker, p.Y.Tick.Marker = plotfile.Ticks{}, plotfile.Ticks{}
 	return plotfile.Save(p, 6*vg.Inch, 4.5*vg.Inch, path)
 }
