@@ -603,10 +603,7 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 	}
 	resp := openai.CompletionResponse{ID: fmt.Sprintf("cmpl-%x", time.Now().UnixNano()), Object: "text_completion", Created: time.Now().Unix(), Model: s.opt.Name}
 	for i, wk := range works {
-		text := s.decode(wk.ids)
-		if req.Prompt.Texts != nil {
-			text = req.Prompt.Texts[i]
-		}
+		text := s.promptText(req, i, wk)
 		resp.Usage.PromptTokens += len(wk.ids)
 		if wk.gen != nil {
 			for j, out := range wk.gen.out {
@@ -628,14 +625,7 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 			}
 			continue
 		}
-		length := "length"
-		c := openai.CompletionChoice{Index: i, Text: text, FinishReason: &length}
-		if req.Logprobs != nil {
-			c.Logprobs = s.logprobs(wk, *req.Logprobs, req.ReturnTokensAsTokenIDs)
-		}
-		if req.PromptLogprobs != nil {
-			c.PromptLogprobs = s.promptLogprobs(wk, *req.PromptLogprobs)
-		}
+		c := s.scoredChoice(req, i, text, wk)
 		if req.ReturnTokenIDs {
 			c.PromptTokenIDs = wk.ids
 		}
@@ -643,6 +633,30 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 	}
 	resp.Usage.TotalTokens = resp.Usage.PromptTokens + resp.Usage.CompletionTokens
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// promptText is prompt i as an echo gives it back: the request's own text,
+// or its token ids decoded.
+func (s *Server) promptText(req *openai.CompletionRequest, i int, wk *work) string {
+	if req.Prompt.Texts != nil {
+		return req.Prompt.Texts[i]
+	}
+	return s.decode(wk.ids)
+}
+
+// scoredChoice answers a prompt that was scored, not continued: its text,
+// finish reason "length", and the logprobs and prompt_logprobs the request
+// asked for.
+func (s *Server) scoredChoice(req *openai.CompletionRequest, index int, text string, wk *work) openai.CompletionChoice {
+	length := "length"
+	c := openai.CompletionChoice{Index: index, Text: text, FinishReason: &length}
+	if req.Logprobs != nil {
+		c.Logprobs = s.logprobs(wk, *req.Logprobs, req.ReturnTokensAsTokenIDs)
+	}
+	if req.PromptLogprobs != nil {
+		c.PromptLogprobs = s.promptLogprobs(wk, *req.PromptLogprobs)
+	}
+	return c
 }
 
 // check validates a completion request against what xent serve does and

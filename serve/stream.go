@@ -44,10 +44,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, req *openai.Comp
 	var usage openai.Usage
 	index := 0
 	for i, wk := range works {
-		text := s.decode(wk.ids)
-		if req.Prompt.Texts != nil {
-			text = req.Prompt.Texts[i]
-		}
+		text := s.promptText(req, i, wk)
 		usage.PromptTokens += len(wk.ids)
 		g := wk.gen
 		if g == nil {
@@ -60,15 +57,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, req *openai.Comp
 				fail(wk.err)
 				return
 			}
-			length := "length"
-			c := openai.CompletionChoice{Index: index, Text: text, FinishReason: &length}
-			if req.Logprobs != nil {
-				c.Logprobs = s.logprobs(wk, *req.Logprobs, req.ReturnTokensAsTokenIDs)
-			}
-			if req.PromptLogprobs != nil {
-				c.PromptLogprobs = s.promptLogprobs(wk, *req.PromptLogprobs)
-			}
-			chunk(c)
+			chunk(s.scoredChoice(req, index, text, wk))
 			index++
 			continue
 		}
