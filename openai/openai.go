@@ -333,23 +333,7 @@ func (t TopLogprobs) MarshalJSON() ([]byte, error) {
 	if t == nil {
 		return []byte("null"), nil
 	}
-	var b bytes.Buffer
-	b.WriteByte('{')
-	for i, e := range t {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		k, _ := json.Marshal(e.Token)
-		v, err := json.Marshal(e.Logprob)
-		if err != nil {
-			return nil, err
-		}
-		b.Write(k)
-		b.WriteByte(':')
-		b.Write(v)
-	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
+	return writeOrderedObject(len(t), func(i int) (string, any) { return t[i].Token, t[i].Logprob })
 }
 
 // UnmarshalJSON reads an object, keeping its order, or null.
@@ -388,19 +372,30 @@ func (p PromptLogprob) MarshalJSON() ([]byte, error) {
 	if p == nil {
 		return []byte("null"), nil
 	}
+	return writeOrderedObject(len(p), func(i int) (string, any) { return strconv.Itoa(int(p[i].ID)), p[i].Logprob })
+}
+
+// writeOrderedObject writes the n entries entry(0) … entry(n−1) as one JSON
+// object, in that order (encoding/json would sort a map's keys); the
+// writing half of orderedObject.
+func writeOrderedObject(n int, entry func(i int) (key string, value any)) ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteByte('{')
-	for i, e := range p {
+	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteByte('"')
-		b.WriteString(strconv.Itoa(int(e.ID)))
-		b.WriteString(`":`)
-		v, err := json.Marshal(e.Logprob)
+		key, value := entry(i)
+		k, err := json.Marshal(key)
 		if err != nil {
 			return nil, err
 		}
+		v, err := json.Marshal(value)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(k)
+		b.WriteByte(':')
 		b.Write(v)
 	}
 	b.WriteByte('}')
