@@ -13,16 +13,23 @@ import (
 // head's logits, loss and gradient come from one fused call, so the head
 // costs three matrix products and never holds [N, V].
 func (m *Model) ForwardBackward(tokens []int32, B, T int, targets []int32, opt loss.Options) (float64, error) {
+	if err := m.trainable(); err != nil {
+		return 0, err
+	}
 	if targets == nil {
 		return 0, fmt.Errorf("model: ForwardBackward needs targets")
 	}
 	if err := m.checkBatch(tokens, B, T, targets, opt.Ignored()); err != nil {
 		return 0, err
 	}
+	hd, err := m.lossHead()
+	if err != nil {
+		return 0, err
+	}
 	a := m.body(tokens, B, T)
 	N := B * T
 	// dlnf [N, C] into a.dln; the head's gradient into its weight's (the embedding's when tied).
-	res, err := loss.LinearCrossEntropy(a.lnf, N, m.lossHead(), loss.Targets{Index: targets}, m.lossOptions(opt), []float32{1}, a.dln, m.head.dw)
+	res, err := loss.LinearCrossEntropy(a.lnf, N, hd, loss.Targets{Index: targets}, m.lossOptions(opt), []float32{1}, a.dln, m.head.dw)
 	if err != nil {
 		return 0, fmt.Errorf("model: %w", err)
 	}

@@ -62,7 +62,9 @@ func NewDecoderBF16(m *Model) *Decoder {
 		return b
 	}
 	rounded := func(l linear) linear {
-		l.wb = round(l.w)
+		if l.wb == nil && l.q == nil { // an inference model's bfloat16 or Matrix weights stay
+			l.wb = round(l.w)
+		}
 		return l
 	}
 	dec.blocks = make([]block, len(m.blocks))
@@ -77,12 +79,17 @@ func NewDecoderBF16(m *Model) *Decoder {
 		b.proj, b.down = rounded(b.proj), rounded(b.down)
 		dec.blocks[i] = b
 	}
-	dec.wte = round(m.wte)
+	dec.wte, dec.wpe = m.emb.wb, m.pos.wb
+	if m.wte != nil {
+		dec.wte = round(m.wte)
+	}
 	if m.wpe != nil {
 		dec.wpe = round(m.wpe)
 	}
 	dec.head = m.head
-	dec.head.wb = dec.wte
+	if m.head.q == nil {
+		dec.head.wb = dec.wte
+	}
 	if !m.d.tied {
 		dec.head = rounded(m.head)
 	}
@@ -159,24 +166,23 @@ func (dec *Decoder) StepInto(token int32, logits []float32) error {
 // GPT-2's position embedding).
 func (dec *Decoder) embed(token, pos int) {
 	m, C := dec.m, dec.m.d.C
-	if dec.wte != nil {
-		kernels.BF16ToF32(dec.x, dec.wte[token*C:])
-	} else {
-		copy(dec.x, m.wte[token*C:])
+	if dec.wte == nil {
+		m.embed(token, pos, dec.x, dec.out) // dec.out is free until the first layer writes it
+		return
 	}
+	kernels.BF16ToF32(dec.x, dec.wte[token*C:(token+1)*C])
 	if s := m.d.fam.embedScale; s != 0 {
 		scaleBy(dec.x, s)
 	}
-	if m.wpe == nil {
-		return
-	}
-	if dec.wpe != nil {
-		row := dec.out // free until the first layer writes it
-		kernels.BF16ToF32(row, dec.wpe[pos*C:])
+	row := dec.out // free until the first layer writes it
+	switch {
+	case dec.wpe != nil:
+		kernels.BF16ToF32(row, dec.wpe[pos*C:(pos+1)*C])
 		addTo(dec.x, row)
-		return
+	case m.pos.q != nil:
+		m.pos.row(pos, row)
+		addTo(dec.x, row)
 	}
-	addTo(dec.x, m.wpe[pos*C:(pos+1)*C])
 }
 
 // attend is one query row's attention over the n cached positions: y

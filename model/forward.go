@@ -160,14 +160,7 @@ func (m *Model) body(tokens []int32, B, T int) *acts {
 	copy(a.tokens, tokens)
 	x := a.res[0]
 	for i, tok := range tokens {
-		row := x[i*d.C : (i+1)*d.C]
-		copy(row, m.wte[int(tok)*d.C:])
-		if s := d.fam.embedScale; s != 0 {
-			scaleBy(row, s)
-		}
-		if m.wpe != nil {
-			addTo(row, m.wpe[(i%T)*d.C:(i%T+1)*d.C])
-		}
+		m.embed(int(tok), i%T, x[i*d.C:(i+1)*d.C], a.scratch)
 	}
 	W := d.qkv()
 	for l := range m.blocks {
@@ -184,6 +177,23 @@ func (m *Model) body(tokens []int32, B, T int) *acts {
 	}
 	m.lnf.forward(a.res[d.L], a.lnf, a.lnfMean, a.lnfRstd, B*T, th)
 	return a
+}
+
+// embed sets the residual stream's row dst [C] to the token's embedding
+// (times the family's scale) plus, in GPT-2, the position's; tmp [C] is
+// scratch for a position embedding that is not float32.
+func (m *Model) embed(tok, pos int, dst, tmp []float32) {
+	m.emb.row(tok, dst)
+	if s := m.d.fam.embedScale; s != 0 {
+		scaleBy(dst, s)
+	}
+	switch {
+	case m.wpe != nil:
+		addTo(dst, m.wpe[pos*m.d.C:(pos+1)*m.d.C])
+	case m.pos.wb != nil || m.pos.q != nil:
+		m.pos.row(pos, tmp)
+		addTo(dst, tmp[:m.d.C])
+	}
 }
 
 // blockForward runs one layer over n rows, x [n, C] to out [n, C]. attend
@@ -248,8 +258,12 @@ func (m *Model) Forward(tokens []int32, B, T int, targets []int32, opt loss.Opti
 	if err := m.checkBatch(tokens, B, T, targets, opt.Ignored()); err != nil {
 		return 0, err
 	}
+	hd, err := m.lossHead()
+	if err != nil {
+		return 0, err
+	}
 	a := m.body(tokens, B, T)
-	res, err := loss.LinearCrossEntropy(a.lnf, B*T, m.lossHead(), loss.Targets{Index: targets}, m.lossOptions(opt), nil, nil, nil)
+	res, err := loss.LinearCrossEntropy(a.lnf, B*T, hd, loss.Targets{Index: targets}, m.lossOptions(opt), nil, nil, nil)
 	if err != nil {
 		return 0, fmt.Errorf("model: %w", err)
 	}
@@ -268,7 +282,18 @@ func (m *Model) Logits(tokens []int32, B, T int) ([]float32, error) {
 	return logits, nil
 }
 
-func (m *Model) lossHead() loss.Head { return loss.Head{V: m.d.V, C: m.d.C, W: m.head.w} }
+// lossHead is the output head for loss.LinearCrossEntropy: float32 or
+// bfloat16 weights (the loss's math is float32 either way). A Matrix head
+// has none: its logits come from HeadLogits only.
+func (m *Model) lossHead() (loss.Head, error) {
+	switch {
+	case m.head.q != nil:
+		return loss.Head{}, fmt.Errorf("model: the fused head loss cannot read a %T head; score through Hidden and HeadLogits", m.head.q)
+	case m.head.wb != nil:
+		return loss.Head{V: m.d.V, C: m.d.C, BF16: m.head.wb}, nil
+	}
+	return loss.Head{V: m.d.V, C: m.d.C, W: m.head.w}, nil
+}
 
 // lossOptions are opt for the head's fused loss, on the model's threads.
 func (m *Model) lossOptions(opt loss.Options) loss.LinearOptions {

@@ -11,6 +11,9 @@ import (
 // Save writes the parameters to a .safetensors file in Hugging Face
 // naming, float32, atomically.
 func (m *Model) Save(path string) error {
+	if m.inf != nil {
+		return fmt.Errorf("model: an inference-only model is not saved (its weights are those it was loaded from)")
+	}
 	ts := make([]safetensors.Tensor, 0, len(m.specs))
 	for _, p := range m.Params() {
 		ts = append(ts, safetensors.FromFloat32(p.Name, p.Shape, p.Data))

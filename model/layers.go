@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/xent-dev/xent/internal/gemm"
+	"github.com/xent-dev/xent/internal/kernels"
 	"github.com/xent-dev/xent/internal/par"
 )
 
@@ -22,10 +23,15 @@ func scaleBy(x []float32, s float32) {
 }
 
 // linear is a dense layer y = x·W + b, with W stored the Hugging Face way:
-// [in, out] for GPT-2's Conv1D, [out, in] for nn.Linear.
+// [in, out] for GPT-2's Conv1D, [out, in] for nn.Linear. W is held in one
+// of three forms: float32 (w), bfloat16 bits (wb: an inference model's
+// stored weights, or a bfloat16 Decoder's copy, read instead of w), or a
+// Matrix (q, always [out, in]; conv is false then).
 type linear struct {
-	w, dw   []float32 // [in, out] if conv, else [out, in]
-	wb      []uint16  // W in bfloat16, read instead of w for one row (a bfloat16 Decoder's copy); nil otherwise
+	w, dw   []float32 // [in, out] if conv, else [out, in]; dw nil in an inference model
+	wb      []uint16  // W in bfloat16, as w; nil otherwise
+	q       Matrix    // W [out, in] in a form only it knows; nil otherwise
+	native  bool      // with wb: products in bfloat16 (Model.SetCompute(ComputeBF16))
 	b, db   []float32 // [out]; nil without bias
 	in, out int
 	conv    bool
@@ -34,7 +40,10 @@ type linear struct {
 // forward sets y [n, out] (leading dimension ldy) to x [n, in]·W + b, or
 // adds that to y when acc (a residual connection). One row (a decoding
 // step) is a matrix–vector product that streams W in place, with the
-// bits of the matrix product.
+// bits of the matrix product. Over bfloat16 weights the product is
+// float32 math on the widened weights (SgemmBF16, the bits of Sgemm over
+// them), or with native set bfloat16 products added in float32
+// (SgemmBF16Native); a Matrix multiplies itself.
 func (l linear) forward(x []float32, n int, y []float32, ldy int, acc bool, threads int) {
 	beta := float32(0)
 	if acc {
@@ -56,12 +65,31 @@ func (l linear) forward(x []float32, n int, y []float32, ldy int, acc bool, thre
 		ldw, op = l.out, gemm.NoTrans // Conv1D's W [in, out], as stored
 	}
 	switch {
+	case l.q != nil:
+		l.q.MulT(x, n, l.in, y, ldy, beta, threads)
 	case n == 1 && l.wb != nil:
 		gemm.SgemvBF16(op, l.out, l.in, 1, x, l.wb, ldw, beta, y, threads)
 	case n == 1:
 		gemm.Sgemv(op, l.out, l.in, 1, x, l.w, ldw, beta, y, threads)
+	case l.wb != nil && l.native:
+		gemm.SgemmBF16Native(gemm.NoTrans, op, n, l.out, l.in, 1, x, l.in, l.wb, ldw, beta, y, ldy, threads)
+	case l.wb != nil:
+		gemm.SgemmBF16(gemm.NoTrans, op, n, l.out, l.in, 1, x, l.in, l.wb, ldw, beta, y, ldy, threads)
 	default:
 		gemm.Sgemm(gemm.NoTrans, op, n, l.out, l.in, 1, x, l.in, l.w, ldw, beta, y, ldy, threads)
+	}
+}
+
+// row widens row r of W [out, in] (an embedding table [V, C]) into dst
+// [in]; not for a Conv1D weight.
+func (l linear) row(r int, dst []float32) {
+	switch {
+	case l.q != nil:
+		l.q.Row(r, dst[:l.in])
+	case l.wb != nil:
+		kernels.BF16ToF32(dst[:l.in], l.wb[r*l.in:(r+1)*l.in])
+	default:
+		copy(dst[:l.in], l.w[r*l.in:(r+1)*l.in])
 	}
 }
 

@@ -24,8 +24,15 @@ type Model struct {
 	byName        map[string]spec
 	params, grads []float32
 
-	wte, dwte []float32 // [V, C] token embedding
-	wpe, dwpe []float32 // [maxT, C] GPT-2's position embedding
+	wte, dwte []float32 // [V, C] token embedding; nil in an inference model
+	wpe, dwpe []float32 // [maxT, C] GPT-2's position embedding; likewise
+	// emb [V, C] and pos [maxT, C] (GPT-2; else empty) are the embeddings
+	// as tables of rows (linear.row), in whatever dtype they are held.
+	emb, pos linear
+	// inf holds an inference model's weights by name (NewInference); nil
+	// for a trainable model.
+	inf       map[string]Weight
+	compute   Compute
 	blocks    []block
 	lnf       norm
 	head      linear // [V, C]: the embedding itself when tied
@@ -100,13 +107,36 @@ func alloc(cfg Config) (*Model, error) {
 	return m, nil
 }
 
-// bind points the layer structs at their views of the two buffers.
+// bind points the layer structs at their views of the two buffers, or
+// of an inference model's weights.
 func (m *Model) bind() {
 	d := m.d
-	p := func(name string) []float32 { return m.view(m.params, name) }
-	g := func(name string) []float32 { return m.view(m.grads, name) }
+	p := func(name string) []float32 {
+		if m.inf != nil {
+			return m.inf[name].F32
+		}
+		return m.view(m.params, name)
+	}
+	g := func(name string) []float32 {
+		if m.inf != nil {
+			return nil
+		}
+		return m.view(m.grads, name)
+	}
+	// mat is the matrix name [out, in] (Conv1D: [in, out]) as a linear.
+	mat := func(name string, in, out int, conv bool) linear {
+		l := linear{w: p(name), dw: g(name), in: in, out: out, conv: conv}
+		if m.inf != nil {
+			w := m.inf[name]
+			l.wb, l.q = w.BF16, w.Matrix
+			if l.q != nil {
+				l.conv = false // a Matrix is W [out, in] whatever the checkpoint stores
+			}
+		}
+		return l
+	}
 	lin := func(name string, in, out int, bias, conv bool) linear {
-		l := linear{w: p(name + ".weight"), dw: g(name + ".weight"), in: in, out: out, conv: conv}
+		l := mat(name+".weight", in, out, conv)
 		if bias {
 			l.b, l.db = p(name+".bias"), g(name+".bias")
 		}
@@ -124,6 +154,7 @@ func (m *Model) bind() {
 	if !d.llama {
 		m.wte, m.dwte = p("wte.weight"), g("wte.weight")
 		m.wpe, m.dwpe = p("wpe.weight"), g("wpe.weight")
+		m.emb, m.pos = mat("wte.weight", C, d.V, false), mat("wpe.weight", C, d.maxT, false)
 		for i := range m.blocks {
 			pre := "h." + strconv.Itoa(i) + "."
 			m.blocks[i] = block{
@@ -138,6 +169,7 @@ func (m *Model) bind() {
 		m.lnf = nrm("ln_f", true)
 	} else {
 		m.wte, m.dwte = p("model.embed_tokens.weight"), g("model.embed_tokens.weight")
+		m.emb = mat("model.embed_tokens.weight", C, d.V, false)
 		for i := range m.blocks {
 			pre := "model.layers." + strconv.Itoa(i) + "."
 			f := d.fam
@@ -148,8 +180,8 @@ func (m *Model) bind() {
 				down: lin(pre+"mlp.down_proj", d.F, C, f.mlpBias, false),
 			}
 			if f.fused { // phi3: row ranges of qkv_proj and gate_up_proj
-				m.blocks[i].qkv = rowRanges(p(pre+"self_attn.qkv_proj.weight"), g(pre+"self_attn.qkv_proj.weight"), C, A, KV, KV)
-				m.blocks[i].up = rowRanges(p(pre+"mlp.gate_up_proj.weight"), g(pre+"mlp.gate_up_proj.weight"), C, d.F, d.F)
+				m.blocks[i].qkv = rowRanges(mat(pre+"self_attn.qkv_proj.weight", C, A+2*KV, false), A, KV, KV)
+				m.blocks[i].up = rowRanges(mat(pre+"mlp.gate_up_proj.weight", C, 2*d.F, false), d.F, d.F)
 			} else {
 				m.blocks[i].qkv = []linear{
 					lin(pre+"self_attn.q_proj", C, A, f.qkvBias, false),
@@ -191,36 +223,61 @@ func (m *Model) bind() {
 			m.blocks[i].scale /= float32(i + 1)
 		}
 	}
-	m.head = linear{w: m.wte, dw: m.dwte, in: C, out: d.V}
+	m.head = m.emb
+	m.head.dw = m.dwte
 	if !d.tied {
 		m.head = lin("lm_head", C, d.V, false, false)
 	}
 }
 
-// rowRanges splits a fused nn.Linear weight w [Σ outs, in] and its
-// gradient dw into layers reading consecutive row ranges of outs rows.
-func rowRanges(w, dw []float32, in int, outs ...int) []linear {
+// rowRanges splits a fused nn.Linear f [Σ outs, in] (float32 or
+// bfloat16, with its gradient) into layers reading consecutive row ranges
+// of outs rows.
+func rowRanges(f linear, outs ...int) []linear {
 	var ls []linear
-	lo := 0
+	lo, in := 0, f.in
 	for _, n := range outs {
 		a, b := lo*in, (lo+n)*in
-		ls = append(ls, linear{w: w[a:b:b], dw: dw[a:b:b], in: in, out: n})
+		l := linear{in: in, out: n}
+		if f.w != nil {
+			l.w = f.w[a:b:b]
+		}
+		if f.dw != nil {
+			l.dw = f.dw[a:b:b]
+		}
+		if f.wb != nil {
+			l.wb = f.wb[a:b:b]
+		}
+		ls = append(ls, l)
 		lo += n
 	}
 	return ls
 }
 
 // Params returns the named parameter views, in Hugging Face naming, in the
-// order of the flat buffer.
-func (m *Model) Params() []Tensor { return views(m.specs, m.params) }
+// order of the flat buffer; none for an inference model (Inference).
+func (m *Model) Params() []Tensor {
+	if m.inf != nil {
+		return nil
+	}
+	return views(m.specs, m.params)
+}
 
-// Grads returns the gradient views, named and ordered as Params.
-func (m *Model) Grads() []Tensor { return views(m.specs, m.grads) }
+// Grads returns the gradient views, named and ordered as Params; none for
+// an inference model.
+func (m *Model) Grads() []Tensor {
+	if m.inf != nil {
+		return nil
+	}
+	return views(m.specs, m.grads)
+}
 
-// ParamBuffer is the flat parameter buffer that Params views.
+// ParamBuffer is the flat parameter buffer that Params views; empty for
+// an inference model.
 func (m *Model) ParamBuffer() []float32 { return m.params }
 
-// GradBuffer is the flat gradient buffer that Grads views.
+// GradBuffer is the flat gradient buffer that Grads views; empty for an
+// inference model.
 func (m *Model) GradBuffer() []float32 { return m.grads }
 
 // ZeroGrads sets every gradient to zero; ForwardBackward accumulates.

@@ -24,8 +24,12 @@ func (m *Model) TokenLogProbs(tokens []int32, B, T int, targets []int32, ignore 
 	if len(logp) != B*T {
 		return fmt.Errorf("model: %d log-probabilities for a batch [%d, %d]", len(logp), B, T)
 	}
+	hd, err := m.lossHead()
+	if err != nil {
+		return err
+	}
 	a := m.body(tokens, B, T)
-	res, err := loss.LinearCrossEntropy(a.lnf, B*T, m.lossHead(), loss.Targets{Index: targets}, m.rowOptions(ignore), nil, nil, nil)
+	res, err := loss.LinearCrossEntropy(a.lnf, B*T, hd, loss.Targets{Index: targets}, m.rowOptions(ignore), nil, nil, nil)
 	if err != nil {
 		return fmt.Errorf("model: %w", err)
 	}
@@ -42,6 +46,9 @@ func (m *Model) TokenLogProbs(tokens []int32, B, T int, targets []int32, ignore 
 // The head's logits are recomputed, one matrix product more than
 // ForwardBackward, so that the upstream gradient can depend on every row.
 func (m *Model) BackwardTokenLogProbs(dlogp []float32) error {
+	if err := m.trainable(); err != nil {
+		return err
+	}
 	a := m.a
 	if a == nil || len(m.rowTargets) != a.B*a.T {
 		return fmt.Errorf("model: BackwardTokenLogProbs without a TokenLogProbs pass before it")
@@ -56,7 +63,11 @@ func (m *Model) BackwardTokenLogProbs(dlogp []float32) error {
 	for i, g := range dlogp {
 		drow[i] = -g
 	}
-	_, err := loss.LinearCrossEntropy(a.lnf, N, m.lossHead(), loss.Targets{Index: m.rowTargets}, m.rowOptions(m.rowIgnore), drow, a.dln, m.head.dw)
+	hd, err := m.lossHead()
+	if err != nil {
+		return err
+	}
+	_, err = loss.LinearCrossEntropy(a.lnf, N, hd, loss.Targets{Index: m.rowTargets}, m.rowOptions(m.rowIgnore), drow, a.dln, m.head.dw)
 	if err != nil {
 		return fmt.Errorf("model: %w", err)
 	}
@@ -73,6 +84,9 @@ func (m *Model) BackwardTokenLogProbs(dlogp []float32) error {
 // costs the logits [B·T, V] the caller already holds. Under a soft-capped
 // head (Gemma 2) dlogits are taken through the cap.
 func (m *Model) BackwardLogits(dlogits []float32) error {
+	if err := m.trainable(); err != nil {
+		return err
+	}
 	a := m.a
 	if a == nil {
 		return fmt.Errorf("model: BackwardLogits without a forward pass before it")

@@ -1,0 +1,237 @@
+package model
+
+import (
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/xent-dev/xent/internal/gemm"
+	"github.com/xent-dev/xent/internal/kernels"
+	"github.com/xent-dev/xent/loss"
+)
+
+// denseMatrix is a Matrix over float32 W [out, in], as the tests' stand-in
+// for a quantized one: its products are Sgemm's, so a model over it gives
+// the bits of the float32 model.
+type denseMatrix struct {
+	w       []float32
+	out, in int
+}
+
+func (d denseMatrix) Dims() (int, int) { return d.out, d.in }
+func (d denseMatrix) MulT(x []float32, n, ldx int, y []float32, ldy int, beta float32, threads int) {
+	if n == 1 {
+		gemm.Sgemv(gemm.Trans, d.out, d.in, 1, x, d.w, d.in, beta, y, threads)
+		return
+	}
+	gemm.Sgemm(gemm.NoTrans, gemm.Trans, n, d.out, d.in, 1, x, ldx, d.w, d.in, beta, y, ldy, threads)
+}
+func (d denseMatrix) Row(r int, dst []float32) { copy(dst, d.w[r*d.in:(r+1)*d.in]) }
+func (d denseMatrix) Bytes() int64             { return 4 * int64(len(d.w)) }
+
+// transposed returns w [rows, cols] transposed, [cols, rows].
+func transposed(w []float32, rows, cols int) []float32 {
+	t := make([]float32, len(w))
+	for i := range rows {
+		for j := range cols {
+			t[j*rows+i] = w[i*cols+j]
+		}
+	}
+	return t
+}
+
+// inferenceWeights returns m's parameters as NewInference takes them:
+// matrices as float32, rounded to bfloat16 bits, or as denseMatrix.
+func inferenceWeights(m *Model, form string) map[string]Weight {
+	ws := map[string]Weight{}
+	for _, p := range m.Params() {
+		switch {
+		case len(p.Shape) != 2 || form == "f32":
+			ws[p.Name] = Weight{F32: p.Data}
+		case form == "bf16":
+			bits := make([]uint16, len(p.Data))
+			kernels.F32ToBF16(bits, p.Data)
+			ws[p.Name] = Weight{BF16: bits}
+		default: // a Matrix, W [out, in]
+			out, in, w := p.Shape[0], p.Shape[1], p.Data
+			if !m.d.llama && conv1D(p.Name) {
+				out, in, w = in, out, transposed(w, p.Shape[0], p.Shape[1])
+			}
+			ws[p.Name] = Weight{Matrix: denseMatrix{w: w, out: out, in: in}}
+		}
+	}
+	return ws
+}
+
+// roundedModel returns a trainable copy of cfg's model from seed with its
+// matrices rounded to bfloat16.
+func roundedModel(t *testing.T, cfg Config, seed uint64) *Model {
+	t.Helper()
+	m, err := New(cfg, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range m.Params() {
+		if len(p.Shape) == 2 {
+			bits := make([]uint16, len(p.Data))
+			kernels.F32ToBF16(bits, p.Data)
+			kernels.BF16ToF32(p.Data, bits)
+		}
+	}
+	return m
+}
+
+// TestInferenceModel checks that an inference model over a trainable
+// model's weights, held as float32, bfloat16 or a Matrix, gives the
+// trainable model's logits bit for bit (bfloat16: those of the model with
+// its matrices rounded), through the parallel pass and a Decoder; and
+// that it refuses to train.
+func TestInferenceModel(t *testing.T) {
+	for _, tc := range tinyConfigs {
+		for _, form := range []string{"f32", "bf16", "matrix"} {
+			t.Run(tc.name+"/"+form, func(t *testing.T) {
+				ref := roundedModel(t, tc.cfg, 3)
+				if form != "bf16" {
+					var err error
+					if ref, err = New(tc.cfg, 3); err != nil {
+						t.Fatal(err)
+					}
+				}
+				src, _ := New(tc.cfg, 3)
+				ws := inferenceWeights(src, form)
+				if form == "matrix" && src.d.fam.fused {
+					if _, err := NewInference(tc.cfg, ws); err == nil {
+						t.Fatal("a fused Phi-3 Matrix was accepted")
+					}
+					return
+				}
+				m, err := NewInference(tc.cfg, ws)
+				if err != nil {
+					t.Fatal(err)
+				}
+				const B = 2
+				T := min(m.MaxSeqLen(), 12)
+				tokens := randomTokens(B*T, tc.cfg.VocabSize, 7)
+				want, err := ref.Logits(tokens, B, T)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := m.Logits(tokens, B, T)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !sameBits(got, want) {
+					t.Fatalf("logits differ from the trainable model's by %.3g", maxAbsDiff(got, want))
+				}
+				dec := decodeAll(t, NewDecoder(m), tokens[:T])
+				if !sameBits(dec, want[:T*tc.cfg.VocabSize]) {
+					t.Fatalf("decoder differs from the parallel pass by %.3g", maxAbsDiff(dec, want[:T*tc.cfg.VocabSize]))
+				}
+				targets := nextTokens(tokens, B, T)
+				if form != "matrix" {
+					lw, err := ref.Forward(tokens, B, T, targets, loss.Options{})
+					if err != nil {
+						t.Fatal(err)
+					}
+					lg, err := m.Forward(tokens, B, T, targets, loss.Options{})
+					if err != nil || lg != lw {
+						t.Fatalf("Forward = %v, %v; the trainable model's %v", lg, err, lw)
+					}
+				}
+				if _, err := m.ForwardBackward(tokens, B, T, targets, loss.Options{}); !errors.Is(err, errInference) {
+					t.Fatalf("ForwardBackward: %v", err)
+				}
+				if err := m.BackwardLogits(nil); !errors.Is(err, errInference) {
+					t.Fatalf("BackwardLogits: %v", err)
+				}
+				if err := m.BackwardTokenLogProbs(nil); !errors.Is(err, errInference) {
+					t.Fatalf("BackwardTokenLogProbs: %v", err)
+				}
+				if m.Params() != nil || m.Grads() != nil || m.ParamBuffer() != nil || m.GradBuffer() != nil {
+					t.Fatal("an inference model hands out parameters")
+				}
+				if err := m.Save(filepath.Join(t.TempDir(), "m.safetensors")); err == nil {
+					t.Fatal("Save of an inference model succeeded")
+				}
+			})
+		}
+	}
+}
+
+// TestInferenceComputeBF16 checks that bfloat16 compute on bfloat16
+// weights stays within bfloat16 rounding of the activations of float32
+// compute over the same weights.
+func TestInferenceComputeBF16(t *testing.T) {
+	for _, tc := range tinyConfigs {
+		t.Run(tc.name, func(t *testing.T) {
+			src, _ := New(tc.cfg, 3)
+			m, err := NewInference(tc.cfg, inferenceWeights(src, "bf16"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			const B = 2
+			T := min(m.MaxSeqLen(), 12)
+			tokens := randomTokens(B*T, tc.cfg.VocabSize, 7)
+			want, _ := m.Logits(tokens, B, T)
+			if err := m.SetCompute(ComputeBF16); err != nil {
+				t.Fatal(err)
+			}
+			got, _ := m.Logits(tokens, B, T)
+			var scale float64
+			for _, v := range want {
+				scale = max(scale, float64(abs32(v)))
+			}
+			// Each product's activation is rounded to 8 bits of mantissa
+			// (relative error ≤ 2⁻⁹): a few such errors through the layers
+			// stay within 2⁻⁵ of the largest logit at these sizes.
+			if d := maxAbsDiff(got, want); d > scale/32 {
+				t.Fatalf("bf16 compute differs from f32 by %.3g (largest logit %.3g)", d, scale)
+			}
+			f32, _ := NewInference(tc.cfg, inferenceWeights(src, "f32"))
+			if err := f32.SetCompute(ComputeBF16); err == nil || !strings.Contains(err.Error(), "bfloat16") {
+				t.Fatalf("bf16 compute on float32 weights: %v", err)
+			}
+		})
+	}
+}
+
+func abs32(v float32) float32 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// TestNewInferenceBadInput checks the errors of NewInference.
+func TestNewInferenceBadInput(t *testing.T) {
+	cfg := tinyConfigs[1].cfg // llama
+	src, _ := New(cfg, 1)
+	for _, tc := range []struct {
+		name, want string
+		edit       func(ws map[string]Weight)
+	}{
+		{"missing", `no tensor "model.norm.weight"`, func(ws map[string]Weight) { delete(ws, "model.norm.weight") }},
+		{"extra", `"model.layers.9.x" has no place`, func(ws map[string]Weight) { ws["model.layers.9.x"] = Weight{F32: []float32{1}} }},
+		{"short", `"model.norm.weight" holds 3 float32`, func(ws map[string]Weight) { ws["model.norm.weight"] = Weight{F32: make([]float32, 3)} }},
+		{"two", `exactly one`, func(ws map[string]Weight) {
+			ws["lm_head.weight"] = Weight{F32: ws["lm_head.weight"].F32, BF16: make([]uint16, 1)}
+		}},
+		{"none", `exactly one`, func(ws map[string]Weight) { ws["lm_head.weight"] = Weight{} }},
+		{"dims", `is a [3, 16] Matrix`, func(ws map[string]Weight) {
+			ws["lm_head.weight"] = Weight{Matrix: denseMatrix{w: make([]float32, 48), out: 3, in: 16}}
+		}},
+		{"vector", `cannot be a Matrix`, func(ws map[string]Weight) {
+			ws["model.norm.weight"] = Weight{Matrix: denseMatrix{w: make([]float32, 16), out: 1, in: 16}}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ws := inferenceWeights(src, "f32")
+			tc.edit(ws)
+			_, err := NewInference(cfg, ws)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want an error with %q", err, tc.want)
+			}
+		})
+	}
+}
