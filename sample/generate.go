@@ -17,6 +17,42 @@ type Token struct {
 	Top     int32   `json:"top"`     // the model's top-1 token here (rank 1)
 	// TopLogProb is log p(Top | context), raw logits at temperature 1.
 	TopLogProb float64 `json:"top_logprob"`
+	// Alternatives are the Generator.Alternatives most probable tokens
+	// here under the raw model, most probable first (the lower id first
+	// among equals); nil when it is 0.
+	Alternatives []Alternative `json:"alternatives,omitempty"`
+}
+
+// Alternative is one of the most probable tokens at a position and its
+// log-probability under the raw model (temperature 1).
+type Alternative struct {
+	ID      int32   `json:"id"`
+	LogProb float64 `json:"logprob"`
+}
+
+// TopIDs returns the ids of the k largest logits, largest first, the lower
+// id first among equals (fewer when logits is shorter): what OpenAI's
+// top_logprobs and vLLM's logprobs list at a position.
+func TopIDs(logits []float32, k int) []int32 {
+	k = min(k, len(logits))
+	if k <= 0 {
+		return nil
+	}
+	top := make([]int32, 0, k+1)
+	for c, v := range logits {
+		if len(top) == k && !(v > logits[top[k-1]]) {
+			continue
+		}
+		i := len(top)
+		for i > 0 && v > logits[top[i-1]] {
+			i--
+		}
+		top = slices.Insert(top, i, int32(c))
+		if len(top) > k {
+			top = top[:k]
+		}
+	}
+	return top
 }
 
 // Generator decodes with a model's KV cache: it feeds the prompt one token
@@ -32,6 +68,9 @@ type Generator struct {
 	// Qwen2.5's 151,936 rows for 151,665 tokens, which decode to nothing).
 	// Token's LogProb and Rank still read the model's own logits.
 	Never []int32
+	// Alternatives asks each Token for its position's most probable
+	// tokens, this many (0: none).
+	Alternatives int
 
 	dec    *model.Decoder
 	logits []float32 // [V]: the model's logits, written by the decoder
@@ -101,6 +140,9 @@ func (g *Generator) Generate(prompt []int32, maxTokens int, sp *Sampler, emit fu
 			return out, fmt.Errorf("sample: position %d: %w", len(seq), err)
 		}
 		t := Token{ID: id, LogProb: -r.NLL, Rank: r.Rank, Top: r.Top, TopLogProb: float64(logits[r.Top]) - r.LSE}
+		for _, c := range TopIDs(logits, g.Alternatives) {
+			t.Alternatives = append(t.Alternatives, Alternative{c, float64(logits[c]) - r.LSE})
+		}
 		out = append(out, t)
 		seq = append(seq, id)
 		if emit != nil {

@@ -1,7 +1,9 @@
 package sample
 
 import (
+	"cmp"
 	"math"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -45,11 +47,13 @@ func TestGenerateScoresUnderTheModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	var streamed []Token
-	got, err := NewGenerator(m).Generate(prompt, 12, sp, func(tk Token) error { streamed = append(streamed, tk); return nil })
+	g := NewGenerator(m)
+	g.Alternatives = 5
+	got, err := g.Generate(prompt, 12, sp, func(tk Token) error { streamed = append(streamed, tk); return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 12 || !slices.Equal(got, streamed) {
+	if len(got) != 12 || !reflect.DeepEqual(got, streamed) {
 		t.Fatalf("returned %d tokens, streamed %d different ones", len(got), len(streamed))
 	}
 	seq := append(slices.Clone(prompt), ids(got)...)
@@ -64,6 +68,21 @@ func TestGenerateScoresUnderTheModel(t *testing.T) {
 		r, err := rs.Score(row, nil, tk.ID)
 		if err != nil || math.Abs(-r.NLL-tk.LogProb) > 1e-5 || r.Rank != tk.Rank || r.Top != tk.Top {
 			t.Fatalf("token %d: logprob %g rank %d top %d; the parallel pass says %+v (%v)", i, tk.LogProb, tk.Rank, tk.Top, r, err)
+		}
+		// The alternatives: the 5 largest logits of the parallel pass, by
+		// a sort of the whole row, each logit − LSE.
+		order := make([]int32, V)
+		for c := range order {
+			order[c] = int32(c)
+		}
+		slices.SortStableFunc(order, func(a, b int32) int { return cmp.Compare(row[b], row[a]) })
+		if len(tk.Alternatives) != 5 || tk.Alternatives[0].ID != tk.Top {
+			t.Fatalf("token %d: alternatives %+v, top %d", i, tk.Alternatives, tk.Top)
+		}
+		for j, a := range tk.Alternatives {
+			if a.ID != order[j] || math.Abs(a.LogProb-(float64(row[a.ID])-r.LSE)) > 1e-5 {
+				t.Fatalf("token %d: alternative %d is %+v; the sorted row says %d (logprob %g)", i, j, a, order[j], float64(row[order[j]])-r.LSE)
+			}
 		}
 	}
 }

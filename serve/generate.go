@@ -17,6 +17,7 @@ type generation struct {
 	settings  sample.Settings
 	stop      []string
 	n         int
+	k         int // logprobs: the top alternatives of each generated token
 	out       []generated
 	// events, when streaming, carries each token as it is chosen and each
 	// choice's end; the model's goroutine waits for room (back-pressure
@@ -74,8 +75,8 @@ func (s *Server) generation(req *openai.CompletionRequest) (*generation, error) 
 	if req.N != nil {
 		g.n = *req.N
 	}
-	if req.Logprobs != nil && *req.Logprobs > 1 {
-		return nil, bad("logprobs", "logprobs %d with generation: a generated token's top alternatives beyond the first are not returned yet (logprobs 0 or 1)", *req.Logprobs)
+	if req.Logprobs != nil {
+		g.k = *req.Logprobs
 	}
 	st := &g.settings
 	if req.Temperature != nil {
@@ -126,6 +127,7 @@ func (s *Server) generate(w *work) {
 		}
 	}()
 	g := w.gen
+	s.gen.Alternatives = g.k
 	for j := range g.n {
 		sp, err := sample.NewSampler(g.settings, uint64(j))
 		if err != nil {
@@ -175,8 +177,8 @@ func (s *Server) generate(w *work) {
 
 // generatedLogprobs are a generated choice's logprobs: each generated
 // token's own log-probability under the raw model (temperature 1, before
-// any penalty or cut, as vLLM's default raw_logprobs) and, for k = 1, the
-// most probable token's; after the prompt's when echo.
+// any penalty or cut, as vLLM's default raw_logprobs) and the k most
+// probable tokens' (generatedTop); after the prompt's when echo.
 func (s *Server) generatedLogprobs(w *work, out generated, echo bool, k int, asID bool) *openai.CompletionLogprobs {
 	lp := &openai.CompletionLogprobs{TextOffset: []int{}, TokenLogprobs: []*float64{}, Tokens: []string{}, TopLogprobs: []openai.TopLogprobs{}}
 	off := 0
@@ -188,11 +190,7 @@ func (s *Server) generatedLogprobs(w *work, out generated, echo bool, k int, asI
 	}
 	for _, t := range out.tokens {
 		name := s.tokenName(t.ID, asID)
-		v := clamp(t.LogProb)
-		top := openai.TopLogprobs{{Token: name, Logprob: v}}
-		if k >= 1 && t.Top != t.ID {
-			top = append(top, openai.TokenLogprob{Token: s.tokenName(t.Top, asID), Logprob: clamp(t.TopLogProb)})
-		}
+		v, top := s.generatedTop(t, k, asID)
 		lp.Tokens = append(lp.Tokens, name)
 		lp.TokenLogprobs = append(lp.TokenLogprobs, &v)
 		lp.TopLogprobs = append(lp.TopLogprobs, top)
@@ -200,4 +198,18 @@ func (s *Server) generatedLogprobs(w *work, out generated, echo bool, k int, asI
 		off += utf8.RuneCountInString(name)
 	}
 	return lp
+}
+
+// generatedTop is a generated token's log-probability and its
+// top_logprobs: the token itself, then the k most probable tokens other
+// than it, as for a prompt token (logprobs).
+func (s *Server) generatedTop(t sample.Token, k int, asID bool) (float64, openai.TopLogprobs) {
+	v := clamp(t.LogProb)
+	top := openai.TopLogprobs{{Token: s.tokenName(t.ID, asID), Logprob: v}}
+	for _, a := range t.Alternatives[:min(k, len(t.Alternatives))] {
+		if a.ID != t.ID {
+			top = append(top, openai.TokenLogprob{Token: s.tokenName(a.ID, asID), Logprob: clamp(a.LogProb)})
+		}
+	}
+	return v, top
 }

@@ -4,12 +4,11 @@
 // wire format of package openai; /v1/models; vLLM's /tokenize and
 // /detokenize. max_tokens > 0 generates with package sample (temperature,
 // top_p, top_k, min_p, the penalties, seed, stop, n; each generated
-// token's log-probability under the raw model and, for logprobs 1, the
-// top-1's), one request at a time on the model's goroutine, the prompt
-// fed token by token through the KV cache: there is no continuous
-// batching yet. stream: true answers in server-sent events (stream.go).
-// Chat and logprobs > 1 with generation are refused with a 400 that says
-// so.
+// token's log-probability under the raw model and, under logprobs K, the
+// K most probable tokens'), one request at a time on the model's
+// goroutine, the prompt fed token by token through the KV cache: there is
+// no continuous batching yet. stream: true answers in server-sent events
+// (stream.go).
 //
 // A prompt token's log-probability is computed by eval.Batcher, the path
 // every xent eval window takes, so it equals xent eval's for the same
@@ -41,7 +40,6 @@ import (
 	"net/http"
 	"path/filepath"
 	"runtime/debug"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -272,25 +270,15 @@ func (s *Server) run(b *eval.Batcher, batch []*work, T int) {
 }
 
 // topK is the k largest logits, largest first, the lower id first among
-// equals.
+// equals (sample.TopIDs).
 func topK(logits []float32, k int) []candidate {
-	if k == 0 {
+	ids := sample.TopIDs(logits, k)
+	if ids == nil {
 		return nil
 	}
-	k = min(k, len(logits))
-	top := make([]candidate, 0, k+1)
-	for c, v := range logits {
-		if len(top) == k && !(v > top[k-1].logit) {
-			continue
-		}
-		i := len(top)
-		for i > 0 && v > top[i-1].logit {
-			i--
-		}
-		top = slices.Insert(top, i, candidate{int32(c), v})
-		if len(top) > k {
-			top = top[:k]
-		}
+	top := make([]candidate, len(ids))
+	for i, id := range ids {
+		top[i] = candidate{id, logits[id]}
 	}
 	return top
 }

@@ -186,7 +186,6 @@ func TestCompletionsRefuse(t *testing.T) {
 	for body, want := range map[string]string{
 		`{"prompt":"hi"}`:                                               "maximum context length is 16 tokens (17 for scoring only). However, prompt 0 has 3 tokens and max_tokens is 16",
 		`{"prompt":"hi","max_tokens":600}`:                              "outside [0, 512]",
-		`{"prompt":"hi","max_tokens":2,"logprobs":2}`:                   "beyond the first",
 		`{"prompt":"hi","max_tokens":2,"n":9}`:                          "outside [1, 8]",
 		`{"prompt":"hi","max_tokens":2,"temperature":-1}`:               "temperature",
 		`{"prompt":"hi","max_tokens":2,"stop":[""]}`:                    "empty stop",
@@ -437,6 +436,29 @@ func TestGenerate(t *testing.T) {
 	}
 	if c.Text != coerce(string(text)) {
 		t.Errorf("text %q, want %q", c.Text, text)
+	}
+	// logprobs 3: each generated token, then the 3 most probable others,
+	// as package sample's Alternatives give them.
+	var r3 openai.CompletionResponse
+	if st := post(t, ts.URL, "/v1/completions", `{"prompt":[5,6,7],"max_tokens":6,"seed":5,"temperature":1.5,"logprobs":3,"return_tokens_as_token_ids":true}`, &r3); st != 200 {
+		t.Fatal(st)
+	}
+	g.Alternatives = 3
+	sp, _ = sample.NewSampler(sample.Settings{Temperature: 1.5, Seed: 5}, 0)
+	want3, err := g.Generate([]int32{5, 6, 7}, 6, sp, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tk := range want3 {
+		top := openai.TopLogprobs{{Token: fmt.Sprintf("token_id:%d", tk.ID), Logprob: tk.LogProb}}
+		for _, a := range tk.Alternatives {
+			if a.ID != tk.ID {
+				top = append(top, openai.TokenLogprob{Token: fmt.Sprintf("token_id:%d", a.ID), Logprob: a.LogProb})
+			}
+		}
+		if got := r3.Choices[0].Logprobs.TopLogprobs[i]; !reflect.DeepEqual(got, top) || len(top) < 3 {
+			t.Errorf("logprobs 3, token %d: top_logprobs %v, want %v", i, got, top)
+		}
 	}
 	// Seeded sampling: the same again; n choices from streams 0, 1, 2.
 	body := `{"prompt":"Light","max_tokens":8,"seed":11,"n":3,"temperature":1.5}`

@@ -93,11 +93,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, req *openai.Comp
 				c.Text, held[j] = string(b[:cut]), append([]byte(nil), b[cut:]...)
 				if req.Logprobs != nil {
 					name := s.tokenName(ev.tok.ID, req.ReturnTokensAsTokenIDs)
-					v := clamp(ev.tok.LogProb)
-					top := openai.TopLogprobs{{Token: name, Logprob: v}}
-					if *req.Logprobs >= 1 && ev.tok.Top != ev.tok.ID {
-						top = append(top, openai.TokenLogprob{Token: s.tokenName(ev.tok.Top, req.ReturnTokensAsTokenIDs), Logprob: clamp(ev.tok.TopLogProb)})
-					}
+					v, top := s.generatedTop(ev.tok, *req.Logprobs, req.ReturnTokensAsTokenIDs)
 					c.Logprobs = &openai.CompletionLogprobs{Tokens: []string{name}, TokenLogprobs: []*float64{&v}, TopLogprobs: []openai.TopLogprobs{top}, TextOffset: []int{offsets[j]}}
 					offsets[j] += utf8.RuneCountInString(name)
 				}
