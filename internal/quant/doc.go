@@ -1,0 +1,69 @@
+// Package quant multiplies by weight matrices held as GGUF's blocks, the
+// way llama.cpp's CPU backend does: without widening the weights to
+// float32 first.
+//
+// A Matrix is W [out, in] (nn.Linear's layout, a GGUF tensor of dims
+// [in, out]) in the bytes the file stores: out rows, each in/BlockSize
+// blocks of the tensor's type. New takes f32, f16, bf16, q4_0, q4_1, q5_0,
+// q5_1, q8_0, q2_K, q3_K, q4_K, q5_K and q6_K. MulT computes
+//
+//	y[i·ldy+j] = Σ_k x[i·ldx+k]·W[j,k] + beta·y[i·ldy+j]   i < n, j < out
+//
+// and Row widens one row of W (an embedding lookup), bit for bit as
+// gguf.Dequantize does.
+//
+// # Arithmetic
+//
+// As in ggml-cpu (ggml/src/ggml-cpu/ggml-cpu.c's type_traits_cpu, at
+// llama.cpp commit d32676d77426540327835040d5d3279728f0b4c8), the
+// activations are first rounded to the weight type's vec_dot_type, once
+// per call and per row of x:
+//
+//	weights              activations    rounding of x
+//	q4_0 q5_0 q8_0       q8_0           per 32: d = amax/127 (stored f16), q = round(x·127/amax), ties to even
+//	q4_1 q5_1            q8_1           the same, and s = f16(d·Σq)
+//	q2_K … q6_K          q8_K           per 256: d = 1/(−127/max), q = nearest_int(x·(−127/max)), sums per 16
+//	f16                  f16            x rounded to binary16, products and sums in float32
+//	bf16                 bf16           x rounded to bfloat16, products and sums in float32
+//	f32                  f32            none
+//
+// (q8_0 and q8_1 follow arch/x86/quants.c's quantize_row_q8_0/q8_1, which
+// llama.cpp runs on x86 with AVX2: 127/amax as the multiplier, rounding
+// ties to even; q8_K follows ggml-quants.c's quantize_row_q8_K_ref.)
+//
+// Each block's dot product of quants is an exact integer, as in ggml's
+// vec_dot_*; it is scaled in float32 and summed over the row's blocks in
+// order, in one chain per output element:
+//
+//	q8_0 q4_0 q5_0:   acc += (dx·dw)·float(Σ x·w)
+//	q4_1 q5_1:        acc += (dx·dw)·float(Σ x·q) + m·s
+//	q2_K … q6_K:      acc += (dx·d)·float(Σ_j sc_j Σ x·q);  acc −= (dx·dmin)·float(Σ_j m_j·bsum_j)
+//
+// each product and sum rounded to float32 (no fused multiply-add), so
+// every implementation gives the same bits, for any thread count. ggml
+// sums the same integers but in other float32 orders (eight lanes, then
+// a horizontal sum; its repacked q4_K path in blocks of eight rows), so
+// xent's values and llama.cpp's differ by float32 rounding of the block
+// sums, not by the Q8 rounding of x, which they share.
+//
+// The float types widen a panel of rows of W at a time and multiply with
+// internal/gemm's Sgemm, as llama.cpp's f16 dot products widen to float32.
+//
+// # Kernels
+//
+// The generic Go path is the reference (and the only one under -tags
+// purego). On amd64 with AVX-512 VNNI, q8_0, q4_K, q5_K and q6_K run
+// assembly kernels (kernels_amd64.s, written by gen_amd64.go) that put
+// sixteen rows of x in the sixteen lanes of a register: the quantized
+// activations are laid out in tiles of 16 rows (four bytes of each row
+// in turn), four bytes of a weight row are broadcast to every lane, and
+// VPDPBUSD adds the products. Each lane then runs exactly the generic
+// path's chain for its row, so the kernels equal the generic path bit for
+// bit (TestKernelsEqualGeneric).
+//
+// # Threads
+//
+// The rows of W are split over goroutines (internal/par) in contiguous
+// parts; x is quantized once per call, its rows split likewise. Every
+// output element is computed by one goroutine in one fixed order.
+package quant
