@@ -2,10 +2,40 @@
 
 package quant
 
-import "github.com/xent-dev/xent/format/gguf"
+import (
+	"golang.org/x/sys/cpu"
 
-type kernel struct{}
+	"github.com/xent-dev/xent/format/gguf"
+)
 
-func simdKernel(gguf.Type) *kernel { return nil }
+//go:generate go run gen_amd64.go
 
-func (m *Matrix) mulSIMD(*kernel, *acts, []float32, int, float32, int) {}
+// The AVX-512 VNNI kernels (kernels_amd64.s; gen_amd64.go gives the
+// contract): eight rows of W against sixteen rows of x.
+
+//go:noescape
+func qdot32VNNI(nb int, x *byte, xd *float32, xb *int16, w *byte, rs int, out *float32)
+
+//go:noescape
+func qdotK16VNNI(nb int, x *byte, xd *float32, xb *int16, w *byte, rs int, out *float32)
+
+//go:noescape
+func qdotK16MinVNNI(nb int, x *byte, xd *float32, xb *int16, w *byte, rs int, out *float32)
+
+//go:noescape
+func qdotK32MinVNNI(nb int, x *byte, xd *float32, xb *int16, w *byte, rs int, out *float32)
+
+// simdImpls returns the assembly kernels this CPU supports.
+func simdImpls() []*impl {
+	if !cpu.X86.HasAVX512F || !cpu.X86.HasAVX512BW || !cpu.X86.HasAVX512VNNI {
+		return nil
+	}
+	k32 := &kernel{bs: 32, g: 32, fn: qdot32VNNI}
+	k16 := &kernel{bs: 256, g: 16, fn: qdotK16VNNI}
+	k16m := &kernel{bs: 256, g: 16, mins: true, fn: qdotK16MinVNNI}
+	k32m := &kernel{bs: 256, g: 32, mins: true, fn: qdotK32MinVNNI}
+	return []*impl{{name: "avx512vnni", kernels: map[gguf.Type]*kernel{
+		gguf.Q4_0: k32, gguf.Q5_0: k32, gguf.Q8_0: k32,
+		gguf.Q2_K: k16m, gguf.Q3_K: k16, gguf.Q4_K: k32m, gguf.Q5_K: k32m, gguf.Q6_K: k16,
+	}}}
+}
