@@ -22,6 +22,19 @@ var benchShapes = []struct {
 	{"1x768x50257", 1, 768, 50257},
 }
 
+// reportGFLOPS reports an m×n×k product's rate over b's loop: GFLOPS =
+// 2·M·N·K / wall time, and cpuGFLOPS = 2·M·N·K / the CPU time the process
+// used since cpu0 (cpuSeconds), the rate per busy core, which a machine
+// that others load leaves nearly intact (with -cpu 1: spinning goroutines
+// would count as busy).
+func reportGFLOPS(b *testing.B, m, n, k int, cpu0 float64) {
+	flops := 2 * float64(m) * float64(n) * float64(k) * float64(b.N)
+	b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOPS")
+	if cpu := cpuSeconds() - cpu0; cpu > 0 {
+		b.ReportMetric(flops/cpu/1e9, "cpuGFLOPS")
+	}
+}
+
 // BenchmarkSgemm times C = A·B (no transposes, beta = 0) on GOMAXPROCS
 // goroutines for the shapes a GPT-2-small step needs, named M×K×N, and
 // reports GFLOPS = 2·M·N·K / time.
@@ -41,11 +54,11 @@ func BenchmarkSgemm(b *testing.B) {
 			// One untimed call faults in C's pages and fills the workspace pool.
 			Sgemm(NoTrans, NoTrans, sh.m, sh.n, sh.k, 1, x, sh.k, w, sh.n, 0, c, sh.n, 0)
 			b.ResetTimer()
+			cpu := cpuSeconds()
 			for b.Loop() {
 				Sgemm(NoTrans, NoTrans, sh.m, sh.n, sh.k, 1, x, sh.k, w, sh.n, 0, c, sh.n, 0)
 			}
-			flops := 2 * float64(sh.m) * float64(sh.n) * float64(sh.k)
-			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
+			reportGFLOPS(b, sh.m, sh.n, sh.k, cpu)
 		})
 	}
 }
@@ -80,11 +93,11 @@ func BenchmarkSgemmBF16Native(b *testing.B) {
 			c := make([]float32, sh.m*sh.n)
 			SgemmBF16Native(NoTrans, NoTrans, sh.m, sh.n, sh.k, 1, x, sh.k, w, sh.n, 0, c, sh.n, 0)
 			b.ResetTimer()
+			cpu := cpuSeconds()
 			for b.Loop() {
 				SgemmBF16Native(NoTrans, NoTrans, sh.m, sh.n, sh.k, 1, x, sh.k, w, sh.n, 0, c, sh.n, 0)
 			}
-			flops := 2 * float64(sh.m) * float64(sh.n) * float64(sh.k)
-			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
+			reportGFLOPS(b, sh.m, sh.n, sh.k, cpu)
 		})
 	}
 }

@@ -104,27 +104,40 @@ func pair(lo, hi uint16) uint32 { return uint32(lo) | uint32(hi)<<16 }
 
 // packABF16 packs op(A)[i0:i0+mc, p0:p0+kc], rounded to bfloat16, into
 // ceil(mc/mr) slivers of kp·mr pairs (kp ≥ kc/2), sliver s at dst[s·kp·mr:];
-// rows past mc and the k past kc are zero. A sliver is [kp][mr], or
-// [mr][kp] with rowMajor (AMX reads 16 pairs of a row at a time).
-func packABF16(dst, a []float32, lda int, trans Transpose, i0, mc, p0, kc, kp, mr int, rowMajor bool) {
+// rows past mc and the k past kc are zero. A sliver is [kp][mr], or for
+// AMX [mr][kp] (it reads 16 pairs of a row at a time). tmp holds mr·kp
+// words: a sliver's rows, rounded, before the gather puts them in place.
+func packABF16(im *impl, dst, a []float32, lda int, trans Transpose, i0, mc, p0, kc, kp, mr int, tmp []float32) {
 	w := words(dst)
 	bf := kernels.Float32ToBFloat16
 	is, qs := 1, mr // pair q of row i is at d[i·is + q·qs]
-	if rowMajor {
+	if im.amx {
 		is, qs = kp, 1
 	}
 	for s := 0; s*mr < mc; s++ {
 		d := w[s*kp*mr : (s+1)*kp*mr]
-		clear(d)
 		rows := min(mr, mc-s*mr)
 		r0 := i0 + s*mr
-		if trans == NoTrans && rowMajor { // row i's pairs are its bfloat16 in order
-			h := halves(d)
+		if trans == NoTrans && (im.amx || im.gather != nil && mr <= 16 && len(tmp) >= mr*kp) {
+			// Row i's pairs are its bfloat16 in order: round each row
+			// (into place for AMX, else into tmp, and gather from there).
+			rm, h := d, halves(d)
+			if !im.amx {
+				rm = words(tmp[:mr*kp])
+				h = halves(rm)
+			} else {
+				clear(d)
+			}
 			for i := range rows {
 				kernels.F32ToBF16(h[2*i*kp:2*i*kp+kc], a[(r0+i)*lda+p0:])
+				clear(h[2*i*kp+kc : 2*(i+1)*kp])
+			}
+			if !im.amx {
+				im.gather(&dst[s*kp*mr], &tmp[0], kp, mr, kp, rows, mr)
 			}
 			continue
 		}
+		clear(d)
 		if trans == NoTrans { // row i of op(A) is a row of a
 			for i := range rows {
 				src := a[(r0+i)*lda+p0 : (r0+i)*lda+p0+kc]
@@ -138,7 +151,12 @@ func packABF16(dst, a []float32, lda int, trans Transpose, i0, mc, p0, kc, kp, m
 			}
 			continue
 		}
-		for q := 0; 2*q < kc; q++ { // column p of op(A) is a row of a
+		q0 := 0 // column p of op(A) is a row of a
+		if im.pairF32 != nil && !im.amx && rows <= 16 && kc >= 2 {
+			q0 = kc / 2
+			im.pairF32(&d[0], &a[p0*lda+r0], q0, lda, mr, rows)
+		}
+		for q := q0; 2*q < kc; q++ {
 			p := p0 + 2*q
 			lo := a[p*lda+r0 : p*lda+r0+rows]
 			dq := d[q*qs:]
@@ -163,11 +181,16 @@ func packBBF16(im *impl, dst []float32, b []uint16, ldb int, trans Transpose, p0
 	w := words(dst)
 	for s := 0; s*nr < nc; s++ {
 		d := w[s*kp*nr : (s+1)*kp*nr]
-		clear(d)
 		cols := min(nr, nc-s*nr)
 		c0 := j0 + s*nr
 		if trans == NoTrans { // row p of op(B) is a row of b
-			for q := 0; 2*q < kc; q++ {
+			q0 := 0
+			if im.pairBF16 != nil && nr == 32 && kc >= 2 {
+				q0 = kc / 2
+				im.pairBF16(&d[0], &b[p0*ldb+c0], q0, ldb, nr, cols)
+			}
+			clear(d[q0*nr:])
+			for q := q0; 2*q < kc; q++ {
 				p := p0 + 2*q
 				lo := b[p*ldb+c0 : p*ldb+c0+cols]
 				row := d[q*nr : q*nr+cols]
@@ -184,6 +207,7 @@ func packBBF16(im *impl, dst []float32, b []uint16, ldb int, trans Transpose, p0
 			}
 			continue
 		}
+		clear(d)
 		// Column j of op(B) is a row of b, whose pairs are 32-bit words:
 		// with an even ldb (p0 is even), 16 columns by 16 pairs at a time
 		// are a transpose of 32-bit words, as in the float32 packing.

@@ -34,6 +34,13 @@ type impl struct {
 	// trans, if set, transposes 16×16 blocks: dst[(16b+q)·ldd+j] =
 	// src[j·ld+16b+q] for b < blocks and j, q < 16.
 	trans func(dst, src *float32, blocks, ld, ldd int)
+	// pairF32 and pairBF16, if set, pack pairs of k for the bfloat16
+	// kernels: dst[q·ldd+j] = the pair (row 2q, row 2q+1) of column j of
+	// src (leading dimension ld), for q < kq; pairF32 rounds float32 to
+	// bfloat16 and writes the lanes j < w ≤ 16, pairBF16 writes 32 lanes,
+	// zero from w ≤ 32 (pack_bf16_amd64.s).
+	pairF32  func(dst *uint32, src *float32, kq, ld, ldd, w int)
+	pairBF16 func(dst *uint32, src *uint16, kq, ld, ldd, w int)
 	// The matrix–vector kernels of Sgemv and SgemvBF16 (gemv.go), and
 	// their epilogue y = alpha·t + beta·y over n values.
 	gemv      *gemvKernels[float32]
@@ -146,10 +153,11 @@ type job struct {
 	lda, ldb, ldc  int
 }
 
-// packA packs the job's op(A)[i0:i0+mc, p0:p0+kc] as the kernel reads it.
-func (jb *job) packA(dst []float32, i0, mc, p0, kc int) {
+// packA packs the job's op(A)[i0:i0+mc, p0:p0+kc] as the kernel reads it;
+// tmp is the goroutine's scratch (workspace.scratch).
+func (jb *job) packA(dst []float32, i0, mc, p0, kc int, tmp []float32) {
 	if jb.im.bf16 {
-		packABF16(dst, jb.a, jb.lda, jb.transA, i0, mc, p0, kc, jb.im.packedK(kc), jb.im.mr, jb.im.amx)
+		packABF16(jb.im, dst, jb.a, jb.lda, jb.transA, i0, mc, p0, kc, jb.im.packedK(kc), jb.im.mr, tmp)
 		return
 	}
 	packA(jb.im, dst, jb.a, jb.lda, jb.transA, i0, mc, p0, kc, jb.im.mr)
@@ -178,11 +186,12 @@ func aligned(buf *[]float32, n int) []float32 {
 }
 
 // workspace holds packing buffers: two A blocks, two B panels (double
-// buffered in the shared scheme) and a scratch tile per goroutine.
+// buffered in the shared scheme) and a scratch area per goroutine.
 type workspace struct {
 	buf, tbuf []float32
 	ap, bp    [2][]float32
-	tp        []float32 // scratch tiles, r16(MR·NR) floats apart
+	tp        []float32 // scratch areas, nt floats apart
+	nt        int
 }
 
 // spares keeps the workspaces of finished calls for the next ones,
@@ -209,6 +218,9 @@ func getWorkspace(im *impl, threads, m, n, k int) *workspace {
 	mc := min(im.mc, ceilDiv(m, im.mr)*im.mr)
 	nc := min(im.nc, ceilDiv(n, im.nr)*im.nr)
 	na, nb, nt := r16(mc*kc), r16(kc*nc), r16(im.mr*im.nr)
+	if im.bf16 {
+		nt = max(nt, r16(im.mr*kc)) // packABF16's rows in bfloat16
+	}
 	var w *workspace
 	spares.Lock()
 	if k := len(spares.free); k > 0 {
@@ -222,14 +234,13 @@ func getWorkspace(im *impl, threads, m, n, k int) *workspace {
 	w.ap = [2][]float32{buf[:na], buf[na : 2*na]}
 	w.bp = [2][]float32{buf[2*na : 2*na+nb], buf[2*na+nb : 2*na+2*nb]}
 	w.tp = aligned(&w.tbuf, nt*threads)
+	w.nt = nt
 	return w
 }
 
-// scratch is goroutine t's MR×NR scratch tile.
-func (w *workspace) scratch(im *impl, t int) []float32 {
-	nt := r16(im.mr * im.nr)
-	return w.tp[t*nt : t*nt+im.mr*im.nr]
-}
+// scratch is goroutine t's scratch area: its MR×NR tile for the edges
+// (the first MR·NR floats) and, while it packs, packABF16's rows.
+func (w *workspace) scratch(t int) []float32 { return w.tp[t*w.nt : (t+1)*w.nt] }
 
 // barrier lets n goroutines wait for each other, spinning briefly first.
 type barrier struct {
@@ -274,7 +285,7 @@ func (jb *job) run(T int) {
 	defer putWorkspace(w)
 	bar := &barrier{n: int32(T)}
 	worker := func(t int) {
-		tp := w.scratch(im, t)
+		tp := w.scratch(t)
 		step, astep := 0, 0
 		for jc := 0; jc < jb.n; jc += im.nc {
 			nc := min(im.nc, jb.n-jc)
@@ -297,7 +308,7 @@ func (jb *job) run(T int) {
 					ap := w.ap[astep%2]
 					astep++
 					if lo, hi := share(msl, t, T); lo < hi {
-						jb.packA(ap[lo*kp*mr:], ic+lo*mr, min(mc, hi*mr)-lo*mr, pc, kc)
+						jb.packA(ap[lo*kp*mr:], ic+lo*mr, min(mc, hi*mr)-lo*mr, pc, kc, tp)
 					}
 					bar.wait()
 					if nsl >= 2*T || nsl >= msl {

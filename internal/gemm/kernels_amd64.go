@@ -49,16 +49,23 @@ func copyPackAVX512(dst, src *float32, kc, ld, ldd int, lmask, smask uint32)
 //go:noescape
 func transPackAVX512(dst, src *float32, blocks, ld, ldd int)
 
+//go:noescape
+func pairPackF32AVX512(dst *uint32, src *float32, kq, ld, ldd, w int)
+
+//go:noescape
+func pairPackBF16AVX512(dst *uint32, src *uint16, kq, ld, ldd, w int)
+
 // bf16SimdImpls returns the assembly bfloat16 micro-kernels this CPU
 // supports: VDPBF16PS needs AVX512_BF16, which x/sys/cpu reports only
 // where the operating system saves the AVX-512 registers.
 func bf16SimdImpls() []*impl {
 	var ims []*impl
 	if amxGranted() == nil && cpu.X86.HasAVX512F {
-		ims = append(ims, &impl{name: "amx", bf16: true, amx: true, mr: 32, nr: 32, mc: 256, kc: bf16KC, nc: 4096, kernel: kernel32x32AMX, trans: transPackAVX512})
+		ims = append(ims, &impl{name: "amx", bf16: true, amx: true, mr: 32, nr: 32, mc: 256, kc: bf16KC, nc: 4096, kernel: kernel32x32AMX, trans: transPackAVX512, pairBF16: pairPackBF16AVX512})
 	}
 	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512BF16 {
-		ims = append(ims, &impl{name: "avx512bf16", bf16: true, mr: 14, nr: 32, mc: 168, kc: bf16KC, nc: 4096, kernel: kernel14x32BF16AVX512, trans: transPackAVX512})
+		ims = append(ims, &impl{name: "avx512bf16", bf16: true, mr: 14, nr: 32, mc: 168, kc: bf16KC, nc: 4096, kernel: kernel14x32BF16AVX512,
+			trans: transPackAVX512, gather: gatherPackAVX512, pairF32: pairPackF32AVX512, pairBF16: pairPackBF16AVX512})
 	}
 	return ims
 }
