@@ -118,6 +118,23 @@ func ReadConfig(path string) (Config, error) {
 	return c, nil
 }
 
+// ParamShapes lists the parameters of a model of config c as New lays
+// them out, in Hugging Face naming and in the same order, with nil Data:
+// what a writer of random or converted weights needs, without allocating
+// them.
+func (c Config) ParamShapes() ([]Tensor, error) {
+	d, err := c.dims()
+	if err != nil {
+		return nil, err
+	}
+	specs, _ := layout(d)
+	out := make([]Tensor, len(specs))
+	for i, s := range specs {
+		out[i] = Tensor{Name: s.name, Shape: s.shape}
+	}
+	return out, nil
+}
+
 // Validate reports a config that cannot describe a model.
 func (c Config) Validate() error {
 	_, err := c.dims()
