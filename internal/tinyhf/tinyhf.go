@@ -13,8 +13,13 @@
 package tinyhf
 
 import (
+	"bytes"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -22,6 +27,7 @@ import (
 
 	"github.com/xent-dev/xent/format/safetensors"
 	"github.com/xent-dev/xent/internal/atomicfile"
+	"github.com/xent-dev/xent/internal/kernels"
 	"github.com/xent-dev/xent/model"
 	"github.com/xent-dev/xent/tokenizer"
 )
@@ -34,6 +40,7 @@ type Spec struct {
 	DType      safetensors.DType
 	Shards     int            // 1: model.safetensors; more: model-0000i-of-0000n.safetensors and the index
 	Generation map[string]any // generation_config.json
+	Full       map[string]any // config.json's size fields as published, for FullSize; nil: none here
 }
 
 // vocab is every tiny model's vocabulary: GPT-2's 50,257 tokens padded to
@@ -57,7 +64,9 @@ var Specs = []Spec{
 		"rope_theta": 500000.0, "tie_word_embeddings": true, "torch_dtype": "bfloat16",
 		"transformers_version": "4.45.0.dev0", "use_cache": true, "vocab_size": vocab},
 		Generation: map[string]any{"bos_token_id": 50256, "do_sample": true, "eos_token_id": 50256,
-			"temperature": 0.6, "top_p": 0.9, "transformers_version": "4.45.0.dev0"}},
+			"temperature": 0.6, "top_p": 0.9, "transformers_version": "4.45.0.dev0"},
+		Full: map[string]any{"head_dim": 64, "hidden_size": 2048, "intermediate_size": 8192, "num_attention_heads": 32,
+			"num_hidden_layers": 16, "num_key_value_heads": 8, "vocab_size": 128256}},
 	{Name: "llama-3.1-8b", DType: safetensors.BF16, Shards: 2, Config: map[string]any{
 		"architectures": []string{"LlamaForCausalLM"}, "attention_bias": false, "attention_dropout": 0.0,
 		"bos_token_id": 50256, "eos_token_id": []int{50256, 50255}, "hidden_act": "silu", "hidden_size": 64,
@@ -78,7 +87,9 @@ var Specs = []Spec{
 		"num_hidden_layers": 2, "num_key_value_heads": 1, "pretraining_tp": 1, "rms_norm_eps": 1e-05,
 		"rope_interleaved": false, "rope_scaling": nil, "rope_theta": 100000, "tie_word_embeddings": true,
 		"torch_dtype": "bfloat16", "transformers_version": "4.42.3", "use_cache": true, "vocab_size": vocab},
-		Generation: map[string]any{"bos_token_id": 50256, "eos_token_id": 50256, "transformers_version": "4.42.3"}},
+		Generation: map[string]any{"bos_token_id": 50256, "eos_token_id": 50256, "transformers_version": "4.42.3"},
+		Full: map[string]any{"hidden_size": 576, "intermediate_size": 1536, "num_attention_heads": 9, "num_hidden_layers": 30,
+			"num_key_value_heads": 3, "vocab_size": 49152}},
 	{Name: "mistral-7b-v0.1", DType: safetensors.BF16, Shards: 2, Config: map[string]any{
 		"architectures": []string{"MistralForCausalLM"}, "bos_token_id": 50256, "eos_token_id": 50256,
 		"hidden_act": "silu", "hidden_size": 64, "initializer_range": 0.02, "intermediate_size": 224,
@@ -96,7 +107,9 @@ var Specs = []Spec{
 		"transformers_version": "4.40.1", "use_cache": true, "use_mrope": false, "use_sliding_window": false,
 		"vocab_size": vocab},
 		Generation: map[string]any{"bos_token_id": 50256, "do_sample": false, "eos_token_id": 50256,
-			"max_new_tokens": 2048, "transformers_version": "4.37.0"}},
+			"max_new_tokens": 2048, "transformers_version": "4.37.0"},
+		Full: map[string]any{"hidden_size": 896, "intermediate_size": 4864, "num_attention_heads": 14, "num_hidden_layers": 24,
+			"num_key_value_heads": 2, "vocab_size": 151936}},
 	{Name: "qwen3-0.6b", DType: safetensors.BF16, Shards: 1, Config: map[string]any{
 		"architectures": []string{"Qwen3ForCausalLM"}, "attention_bias": false, "attention_dropout": 0.0,
 		"bos_token_id": 50256, "eos_token_id": 50256, "head_dim": 32, "hidden_act": "silu", "hidden_size": 64,
@@ -106,7 +119,9 @@ var Specs = []Spec{
 		"sliding_window": nil, "tie_word_embeddings": true, "torch_dtype": "bfloat16",
 		"transformers_version": "4.51.0", "use_cache": true, "use_sliding_window": false, "vocab_size": vocab},
 		Generation: map[string]any{"bos_token_id": 50256, "do_sample": true, "eos_token_id": []int{50256, 50255},
-			"pad_token_id": 50256, "temperature": 0.6, "top_k": 20, "top_p": 0.95, "transformers_version": "4.51.0"}},
+			"pad_token_id": 50256, "temperature": 0.6, "top_k": 20, "top_p": 0.95, "transformers_version": "4.51.0"},
+		Full: map[string]any{"head_dim": 128, "hidden_size": 1024, "intermediate_size": 3072, "num_attention_heads": 16,
+			"num_hidden_layers": 28, "num_key_value_heads": 8, "vocab_size": 151936}},
 	{Name: "phi-3-mini-4k", DType: safetensors.BF16, Shards: 2, Config: map[string]any{
 		"_name_or_path": "Phi-3-mini-4k-instruct", "architectures": []string{"Phi3ForCausalLM"}, "attention_bias": false,
 		"attention_dropout": 0.0, "auto_map": map[string]any{"AutoConfig": "configuration_phi3.Phi3Config",
@@ -149,7 +164,9 @@ var Specs = []Spec{
 		"rope_theta": 1000000, "sliding_window": 512, "sliding_window_pattern": 6, "torch_dtype": "bfloat16",
 		"transformers_version": "4.50.0.dev0", "use_cache": true, "vocab_size": vocab},
 		Generation: map[string]any{"bos_token_id": 50256, "cache_implementation": "hybrid", "eos_token_id": []int{50256, 50255},
-			"pad_token_id": 50256, "top_k": 64, "top_p": 0.95, "transformers_version": "4.50.0.dev0"}},
+			"pad_token_id": 50256, "top_k": 64, "top_p": 0.95, "transformers_version": "4.50.0.dev0"},
+		Full: map[string]any{"head_dim": 256, "hidden_size": 1152, "intermediate_size": 6912, "num_attention_heads": 4,
+			"num_hidden_layers": 26, "num_key_value_heads": 1, "query_pre_attn_scalar": 256, "vocab_size": 262144}},
 	{Name: "gpt2", DType: safetensors.F32, Shards: 1, Config: map[string]any{
 		"activation_function": "gelu_new", "architectures": []string{"GPT2LMHeadModel"}, "attn_pdrop": 0.1,
 		"bos_token_id": 50256, "embd_pdrop": 0.1, "eos_token_id": 50256, "initializer_range": 0.02,
@@ -158,7 +175,8 @@ var Specs = []Spec{
 		"summary_first_dropout": 0.1, "summary_proj_to_labels": true, "summary_type": "cls_index",
 		"summary_use_proj": true, "task_specific_params": map[string]any{"text-generation": map[string]any{"do_sample": true, "max_length": 50}},
 		"vocab_size": 50257},
-		Generation: map[string]any{"bos_token_id": 50256, "eos_token_id": 50256, "transformers_version": "4.26.0.dev0"}},
+		Generation: map[string]any{"bos_token_id": 50256, "eos_token_id": 50256, "transformers_version": "4.26.0.dev0"},
+		Full:       map[string]any{"n_embd": 768, "n_head": 12, "n_layer": 12}},
 }
 
 // Find returns the spec of the given name.
@@ -175,11 +193,54 @@ func Find(name string) (Spec, error) {
 	return Spec{}, fmt.Errorf("tinyhf: no family %q (have %s)", name, strings.Join(names, ", "))
 }
 
+// FullSize is the spec at the real checkpoint's size: config.json's size
+// fields as published (s.Full), the same dtype, shards and everything
+// else, and random weights as the tiny one has. Where the real vocabulary
+// is smaller than GPT-2's (SmolLM2's 49,152) the tokenizer is cut to it
+// (vocabTokenizer) and the special-token ids follow <|endoftext|> there:
+// 50,256 becomes vocab−1 and 50,255 vocab−2.
+func (s Spec) FullSize() (Spec, error) {
+	if s.Full == nil {
+		var have []string
+		for _, t := range Specs {
+			if t.Full != nil {
+				have = append(have, t.Name)
+			}
+		}
+		return Spec{}, fmt.Errorf("tinyhf: %s has no full size here (have %s)", s.Name, strings.Join(have, ", "))
+	}
+	full := s
+	full.Config = maps.Clone(s.Config)
+	maps.Copy(full.Config, s.Full)
+	full.Generation = maps.Clone(s.Generation)
+	v, _ := full.Config["vocab_size"].(int)
+	if shift := gpt2Vocab - v; v > 0 && shift > 0 {
+		for _, m := range []map[string]any{full.Config, full.Generation} {
+			for _, key := range []string{"bos_token_id", "eos_token_id", "pad_token_id"} {
+				switch id := m[key].(type) {
+				case int:
+					m[key] = id - shift
+				case []int:
+					moved := make([]int, len(id))
+					for i, x := range id {
+						moved[i] = x - shift
+					}
+					m[key] = moved
+				}
+			}
+		}
+	}
+	return full, nil
+}
+
 // Write writes the spec's directory into dir, which must not exist, with
 // weights drawn from seed.
 func Write(dir string, s Spec, seed uint64) error {
 	if _, err := os.Lstat(dir); err == nil {
 		return fmt.Errorf("tinyhf: %s exists; name a new directory", dir)
+	}
+	if s.DType != safetensors.F32 && s.DType != safetensors.F16 && s.DType != safetensors.BF16 {
+		return fmt.Errorf("tinyhf: %s: weights in %s; want F32, F16 or BF16", s.Name, s.DType)
 	}
 	raw, err := json.Marshal(s.Config)
 	if err != nil {
@@ -189,29 +250,13 @@ func Write(dir string, s Spec, seed uint64) error {
 	if err := json.Unmarshal(raw, &cfg); err != nil {
 		return fmt.Errorf("tinyhf: %s: %w", s.Name, err)
 	}
-	m, err := model.New(cfg, seed)
+	shapes, err := cfg.ParamShapes()
 	if err != nil {
 		return fmt.Errorf("tinyhf: %s: %w", s.Name, err)
 	}
-	rng := rand.New(rand.NewPCG(seed, 3))
-	params := m.Params()
-	for _, p := range params {
-		mean, std := float32(0), float32(0.02)
-		if strings.Contains(p.Name, "norm") || strings.HasPrefix(p.Name, "ln_") || strings.Contains(p.Name, ".ln_") {
-			if strings.HasSuffix(p.Name, ".weight") {
-				mean, std = 1, 0.1
-				if cfg.ModelType == model.Gemma || cfg.ModelType == model.Gemma2 || cfg.ModelType == model.Gemma3Text {
-					mean = 0 // Gemma stores a norm's weight less 1
-				}
-			}
-		}
-		for i := range p.Data {
-			p.Data[i] = mean + std*float32(rng.NormFloat64())
-		}
-	}
-	tok, err := tokenizer.Builtin("gpt2")
+	tok, err := vocabTokenizer(cfg.VocabSize)
 	if err != nil {
-		return fmt.Errorf("tinyhf: %w", err)
+		return fmt.Errorf("tinyhf: %s: %w", s.Name, err)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("tinyhf: %w", err)
@@ -228,19 +273,103 @@ func Write(dir string, s Spec, seed uint64) error {
 	if err := tok.SaveHFFile(filepath.Join(dir, "tokenizer.json")); err != nil {
 		return fmt.Errorf("tinyhf: %w", err)
 	}
-	return writeWeights(dir, params, s)
+	gemma := cfg.ModelType == model.Gemma || cfg.ModelType == model.Gemma2 || cfg.ModelType == model.Gemma3Text
+	return writeWeights(dir, randomWeights(shapes, s.DType, seed, gemma), s)
+}
+
+// randomWeights fills each tensor in dtype d, in order, from one stream
+// seeded by seed: normal(0, 0.02), norm weights normal(1, 0.1) (Gemma's
+// normal(0, 0.1): it stores a norm's weight less 1). The values are drawn
+// and rounded a block at a time, so that only the stored bytes are held.
+func randomWeights(shapes []model.Tensor, d safetensors.DType, seed uint64, gemma bool) []safetensors.Tensor {
+	rng := rand.New(rand.NewPCG(seed, 3))
+	ts := make([]safetensors.Tensor, len(shapes))
+	block := make([]float32, 1<<16)
+	bits := make([]uint16, len(block))
+	for i, p := range shapes {
+		mean, std := float32(0), float32(0.02)
+		if strings.Contains(p.Name, "norm") || strings.HasPrefix(p.Name, "ln_") || strings.Contains(p.Name, ".ln_") {
+			if strings.HasSuffix(p.Name, ".weight") {
+				mean, std = 1, 0.1
+				if gemma {
+					mean = 0
+				}
+			}
+		}
+		n := 1
+		for _, k := range p.Shape {
+			n *= k
+		}
+		t := safetensors.Tensor{Name: p.Name, DType: d, Shape: p.Shape, Data: make([]byte, 0, n*d.Size())}
+		for done := 0; done < n; {
+			b := block[:min(len(block), n-done)]
+			for j := range b {
+				b[j] = mean + std*float32(rng.NormFloat64())
+			}
+			t.Data = appendAs(t.Data, b, d, bits)
+			done += len(b)
+		}
+		ts[i] = t
+	}
+	return ts
+}
+
+// appendAs appends x to dst as little-endian F32, F16 or BF16, rounded to
+// nearest, ties to even, as safetensors.FromFloat32As stores them (without
+// its per-call buffers: a full-size directory is written a block at a
+// time), using bits (len(bits) ≥ len(x)) as scratch.
+func appendAs(dst []byte, x []float32, d safetensors.DType, bits []uint16) []byte {
+	switch d {
+	case safetensors.F32:
+		for _, v := range x {
+			dst = binary.LittleEndian.AppendUint32(dst, math.Float32bits(v))
+		}
+		return dst
+	case safetensors.F16:
+		kernels.F32ToF16(bits[:len(x)], x)
+	default:
+		kernels.F32ToBF16(bits[:len(x)], x)
+	}
+	for _, b := range bits[:len(x)] {
+		dst = binary.LittleEndian.AppendUint16(dst, b)
+	}
+	return dst
+}
+
+// gpt2Vocab is the size of GPT-2's vocabulary, <|endoftext|> last.
+const gpt2Vocab = 50257
+
+// vocabTokenizer is GPT-2's tokenizer when the model's vocabulary holds
+// it, else GPT-2's cut to the vocabulary: its first vocab−1 tokens (ranks:
+// byte-level BPE on a prefix of the ranks is still a tokenizer, the 256
+// bytes first) and <|endoftext|> as the last id, vocab−1.
+func vocabTokenizer(vocab int) (*tokenizer.Tokenizer, error) {
+	tok, err := tokenizer.Builtin("gpt2")
+	if err != nil || vocab >= gpt2Vocab {
+		return tok, err
+	}
+	if vocab < 257 {
+		return nil, fmt.Errorf("a vocabulary of %d cannot hold the 256 bytes and <|endoftext|>", vocab)
+	}
+	var ranks bytes.Buffer
+	for id := range int32(vocab - 1) {
+		b, err := tok.Token(id)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(&ranks, "%s %d\n", base64.StdEncoding.EncodeToString(b), id)
+	}
+	return tokenizer.LoadTiktoken(&ranks, tok.Pattern(), map[string]int32{"<|endoftext|>": int32(vocab - 1)})
 }
 
 // writeWeights writes the tensors in s.DType: one model.safetensors, or
 // s.Shards files of consecutive tensors of about equal size (none empty)
 // and the index
 // that maps each tensor to its file, as save_pretrained does.
-func writeWeights(dir string, params []model.Tensor, s Spec) error {
-	ts := make([]safetensors.Tensor, len(params))
+func writeWeights(dir string, ts []safetensors.Tensor, s Spec) error {
 	total := 0
-	for i, p := range params {
-		ts[i] = safetensors.FromFloat32As(p.Name, p.Shape, p.Data, s.DType)
-		total += len(ts[i].Data)
+	for _, t := range ts {
+		total += len(t.Data)
 	}
 	meta := map[string]string{"format": "pt"}
 	if s.Shards <= 1 {
