@@ -196,6 +196,16 @@ func (m *Model) embed(tok, pos int, dst, tmp []float32) {
 	}
 }
 
+// hidden runs a checked batch through the training forward, or an
+// inference model's through the lean one, and returns the final norm's
+// output [N, C].
+func (m *Model) hidden(tokens []int32, B, T int) []float32 {
+	if m.inf != nil {
+		return m.leanBody(tokens, B, T)
+	}
+	return m.body(tokens, B, T).lnf
+}
+
 // blockForward runs one layer over n rows, x [n, C] to out [n, C]. attend
 // turns the layer's queries, keys and values [n, (H+2K)·D] into the
 // attention output y [n, H·D]: the whole causal batch, or one decoding step.
@@ -262,8 +272,7 @@ func (m *Model) Forward(tokens []int32, B, T int, targets []int32, opt loss.Opti
 	if err != nil {
 		return 0, err
 	}
-	a := m.body(tokens, B, T)
-	res, err := loss.LinearCrossEntropy(a.lnf, B*T, hd, loss.Targets{Index: targets}, m.lossOptions(opt), nil, nil, nil)
+	res, err := loss.LinearCrossEntropy(m.hidden(tokens, B, T), B*T, hd, loss.Targets{Index: targets}, m.lossOptions(opt), nil, nil, nil)
 	if err != nil {
 		return 0, fmt.Errorf("model: %w", err)
 	}
@@ -276,9 +285,8 @@ func (m *Model) Logits(tokens []int32, B, T int) ([]float32, error) {
 	if err := m.checkBatch(tokens, B, T, nil, 0); err != nil {
 		return nil, err
 	}
-	a := m.body(tokens, B, T)
 	logits := make([]float32, B*T*m.d.V)
-	m.HeadLogits(a.lnf, B*T, logits)
+	m.HeadLogits(m.hidden(tokens, B, T), B*T, logits)
 	return logits, nil
 }
 

@@ -2,6 +2,7 @@ package model
 
 import (
 	"errors"
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -84,9 +85,9 @@ func roundedModel(t *testing.T, cfg Config, seed uint64) *Model {
 
 // TestInferenceModel checks that an inference model over a trainable
 // model's weights, held as float32, bfloat16 or a Matrix, gives the
-// trainable model's logits bit for bit (bfloat16: those of the model with
-// its matrices rounded), through the parallel pass and a Decoder; and
-// that it refuses to train.
+// trainable model's logits (bfloat16: those of the model with its
+// matrices rounded): bit for bit through a Decoder, within leanTol through
+// the lean forward; and that it refuses to train.
 func TestInferenceModel(t *testing.T) {
 	for _, tc := range tinyConfigs {
 		for _, form := range []string{"f32", "bf16", "matrix"} {
@@ -121,8 +122,8 @@ func TestInferenceModel(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if !sameBits(got, want) {
-					t.Fatalf("logits differ from the trainable model's by %.3g", maxAbsDiff(got, want))
+				if d := maxAbsDiff(got, want); d > leanTol { // the lean forward against the training one
+					t.Fatalf("logits differ from the trainable model's by %.3g", d)
 				}
 				dec := decodeAll(t, NewDecoder(m), tokens[:T])
 				if !sameBits(dec, want[:T*tc.cfg.VocabSize]) {
@@ -135,7 +136,7 @@ func TestInferenceModel(t *testing.T) {
 						t.Fatal(err)
 					}
 					lg, err := m.Forward(tokens, B, T, targets, loss.Options{})
-					if err != nil || lg != lw {
+					if err != nil || math.Abs(lg-lw) > 1e-6*math.Abs(lw) {
 						t.Fatalf("Forward = %v, %v; the trainable model's %v", lg, err, lw)
 					}
 				}

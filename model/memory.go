@@ -39,7 +39,11 @@ func (m *Model) CheckBatch(B, T int) error {
 	if w := m.d.fam.maxSeq; w > 0 && T > w {
 		return fmt.Errorf("model: sequence of %d tokens is longer than %s; score at most %d tokens at a time", T, m.d.fam.maxSeqWhy, w)
 	}
-	if err := fits(m.activationBytes(B, T)); err != nil {
+	need := m.activationBytes(B, T)
+	if m.inf != nil {
+		need = m.d.leanBytes(B*T, m.threads())
+	}
+	if err := fits(need); err != nil {
 		return fmt.Errorf("model: the activations of a batch [%d, %d] need %w; use a smaller batch or context", B, T, err)
 	}
 	return nil

@@ -35,10 +35,11 @@ type Model struct {
 	compute   Compute
 	blocks    []block
 	lnf       norm
-	head      linear // [V, C]: the embedding itself when tied
-	rope      rope   // Llama
-	ropeLocal rope   // Gemma 3's sliding-window layers' (rope_local_base_freq); else empty
-	a         *acts  // for the last batch shape
+	head      linear    // [V, C]: the embedding itself when tied
+	rope      rope      // Llama
+	ropeLocal rope      // Gemma 3's sliding-window layers' (rope_local_base_freq); else empty
+	a         *acts     // for the last batch shape
+	lean      *leanActs // the lean forward's scratch for its last row count
 	// rowTargets [N] are the targets of the last TokenLogProbs pass, and
 	// rowIgnore its ignore index; empty after any other pass, whose
 	// activations replaced its.

@@ -28,8 +28,7 @@ func (m *Model) TokenLogProbs(tokens []int32, B, T int, targets []int32, ignore 
 	if err != nil {
 		return err
 	}
-	a := m.body(tokens, B, T)
-	res, err := loss.LinearCrossEntropy(a.lnf, B*T, hd, loss.Targets{Index: targets}, m.rowOptions(ignore), nil, nil, nil)
+	res, err := loss.LinearCrossEntropy(m.hidden(tokens, B, T), B*T, hd, loss.Targets{Index: targets}, m.rowOptions(ignore), nil, nil, nil)
 	if err != nil {
 		return fmt.Errorf("model: %w", err)
 	}
@@ -122,12 +121,13 @@ func (m *Model) rowOptions(ignore int) loss.LinearOptions {
 // norm's output h [B·T, C], the input of the output head. It aliases the
 // model's activation buffers: valid until the next pass. With HeadLogits it
 // lets a caller compute the logits a chunk of rows at a time, so that
-// [B·T, V] never exists.
+// [B·T, V] never exists. An inference model runs the lean forward
+// (HiddenLean).
 func (m *Model) Hidden(tokens []int32, B, T int) ([]float32, error) {
 	if err := m.checkBatch(tokens, B, T, nil, 0); err != nil {
 		return nil, err
 	}
-	return m.body(tokens, B, T).lnf, nil
+	return m.hidden(tokens, B, T), nil
 }
 
 // HeadLogits sets logits [n, V] to the output head applied to n rows of

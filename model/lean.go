@@ -1,0 +1,271 @@
+package model
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/xent-dev/xent/internal/gemm"
+	"github.com/xent-dev/xent/internal/kernels"
+	"github.com/xent-dev/xent/internal/par"
+)
+
+// # The lean forward
+//
+// Scoring needs none of what the training forward keeps for its backward:
+// HiddenLean runs the layers one after the other over one residual stream
+// [N, C], updated in place, with one layer's scratch reused by every
+// layer: the norm's output [N, C], the queries, keys and values [N,
+// (H+2K)·D], the attention output [N, H·D], and the MLP's hidden units
+// for leanRows rows at a time ([leanRows, F], never [N, F]). Attention
+// runs in blocks of leanQueries queries against leanKeys keys with an online
+// softmax (FlashAttention's recurrence): a block's scores are exponentiated
+// against the running maximum of its row, the row's sum and output are
+// rescaled when the maximum grows, and the output is divided by the sum
+// at the end, so memory per worker is [leanQueries, leanKeys] scores and an
+// [leanQueries, D] output, O(ctx·D) in all, never [T, T].
+//
+// Every product is the training forward's, on the same rows (the matrix
+// products of the linears give each output element the same bits whatever
+// rows are multiplied with it), so the two passes differ only in
+// attention's softmax: one pass of exp against the row's true maximum and
+// one division in the training pass, against a rescaled running sum here.
+// TestLeanMatchesTraining bounds that difference; results are
+// bit-identical across thread counts, as everywhere in the package.
+
+// leanRows is how many rows of the MLP's hidden units exist at a time.
+const leanRows = 256
+
+// leanQueries and leanKeys are how many queries and keys one block of
+// attention scores spans (variables so that the tests can make the
+// blocks small).
+var leanQueries, leanKeys = attnRows, 256
+
+// leanActs is the lean forward's scratch for N rows.
+type leanActs struct {
+	N, threads    int
+	queries, keys int         // leanQueries and leanKeys when allocated
+	res           []float32   // [N, C] the residual stream
+	ln            []float32   // [N, C] a norm's output; at the end the final norm's
+	qkv           []float32   // [N, (H+2K)·D]
+	atty          []float32   // [N, H·D]
+	stats         []float32   // [2N] a norm's means and rstds, or [N·(H+K)] q/k norms' rstds
+	mlp           []float32   // [leanRows, 2F + C] gate (then activation), up, and an output norm's input
+	attn          [][]float32 // per worker: scores [leanQueries, leanKeys], output [leanQueries, D], running max [leanQueries]
+	sums          [][]float64 // per worker: running sums [leanQueries]
+}
+
+// leanBytes is the size of the scratch of N rows on threads.
+func (d dims) leanBytes(N, threads int) float64 {
+	n, C := float64(N), float64(d.C)
+	perWorker := float64(leanQueries*leanKeys + leanQueries*d.D + 3*leanQueries)
+	return 4 * (n*(2*C+float64(d.qkv()+d.H*d.D)) + float64(max(2*N, N*(d.H+d.K))) +
+		float64(leanRows*(2*d.F+d.C)) + float64(threads)*perWorker)
+}
+
+// leanActs returns the scratch for N rows, reallocating on a new count.
+func (m *Model) leanActs(N int) *leanActs {
+	th := m.threads()
+	if a := m.lean; a != nil && a.N == N && a.threads == th && a.queries == leanQueries && a.keys == leanKeys {
+		return a
+	}
+	m.lean = nil
+	d := m.d
+	f := func(n int) []float32 { return make([]float32, n) }
+	a := &leanActs{N: N, threads: th, queries: leanQueries, keys: leanKeys, res: f(N * d.C), ln: f(N * d.C), qkv: f(N * d.qkv()), atty: f(N * d.H * d.D),
+		stats: f(max(2*N, N*(d.H+d.K))), mlp: f(leanRows * (2*d.F + d.C)), attn: make([][]float32, th), sums: make([][]float64, th)}
+	for w := range a.attn {
+		a.attn[w], a.sums[w] = f(leanQueries*leanKeys+leanQueries*d.D+leanQueries), make([]float64, leanQueries)
+	}
+	m.lean = a
+	return a
+}
+
+// HiddenLean is Hidden through the lean forward: the final norm's output h
+// [B·T, C] without the training forward's activations (no backward can
+// follow it), in a buffer of the model's that is valid until the next
+// lean pass. It is the forward of an inference model's Hidden and of
+// eval on any model; its results equal Hidden's to float32 rounding.
+func (m *Model) HiddenLean(tokens []int32, B, T int) ([]float32, error) {
+	if err := m.checkLean(tokens, B, T); err != nil {
+		return nil, err
+	}
+	return m.leanBody(tokens, B, T), nil
+}
+
+// checkLean validates a batch as checkBatch does, with the lean forward's
+// memory in place of the training activations'.
+func (m *Model) checkLean(tokens []int32, B, T int) error {
+	if B < 1 || T < 1 {
+		return fmt.Errorf("model: batch [%d, %d] is empty", B, T)
+	}
+	if T > m.d.maxT {
+		return fmt.Errorf("model: sequence of %d tokens is longer than the context of %d", T, m.d.maxT)
+	}
+	if w := m.d.fam.maxSeq; w > 0 && T > w {
+		return fmt.Errorf("model: sequence of %d tokens is longer than %s; score at most %d tokens at a time", T, m.d.fam.maxSeqWhy, w)
+	}
+	if err := fits(m.d.leanBytes(B*T, m.threads())); err != nil {
+		return fmt.Errorf("model: the scratch of a batch [%d, %d] needs %w; use a smaller batch or context", B, T, err)
+	}
+	if len(tokens) != B*T {
+		return fmt.Errorf("model: %d tokens for a batch [%d, %d]", len(tokens), B, T)
+	}
+	for i, tok := range tokens {
+		if tok < 0 || int(tok) >= m.d.V {
+			return fmt.Errorf("model: token %d at batch %d, position %d is outside the vocabulary [0, %d)", tok, i/T, i%T, m.d.V)
+		}
+	}
+	return nil
+}
+
+// leanBody runs the lean forward over a checked batch and returns the
+// final norm's output [N, C].
+func (m *Model) leanBody(tokens []int32, B, T int) []float32 {
+	d, th, N := m.d, m.threads(), B*T
+	a := m.leanActs(N)
+	m.rowTargets = m.rowTargets[:0]
+	x := a.res
+	for i, tok := range tokens {
+		m.embed(int(tok), i%T, x[i*d.C:(i+1)*d.C], a.ln)
+	}
+	for l := range m.blocks {
+		m.leanBlock(&m.blocks[l], a, B, T)
+	}
+	m.lnf.forward(x, a.ln, a.stats[:N], a.stats[N:2*N], N, th)
+	return a.ln
+}
+
+// leanBlock runs one layer over the residual stream a.res [N, C] in place.
+func (m *Model) leanBlock(blk *block, a *leanActs, B, T int) {
+	d, th, N := m.d, m.threads(), B*T
+	C, W := d.C, d.qkv()
+	x := a.res
+	blk.ln1.forward(x, a.ln, a.stats[:N], a.stats[N:2*N], N, th)
+	off := 0
+	for _, l := range blk.qkv {
+		l.forward(a.ln, N, a.qkv[off:], W, false, th)
+		off += l.out
+	}
+	if blk.qNorm.w != nil { // in place, each head's D channels
+		Q, KV := d.H*d.D, d.K*d.D
+		par.Split(N, th, func(_, lo, hi int) {
+			for i := lo; i < hi; i++ {
+				row, rstd := a.qkv[i*W:], a.stats[i*(d.H+d.K):]
+				blk.qNorm.forward(row[:Q], row[:Q], nil, rstd, d.H, 1)
+				blk.kNorm.forward(row[Q:Q+KV], row[Q:Q+KV], nil, rstd[d.H:], d.K, 1)
+			}
+		})
+	}
+	if d.llama {
+		par.Split(N, th, func(_, lo, hi int) {
+			for i := lo; i < hi; i++ {
+				blk.rope.rotate(a.qkv[i*W:], d.H+d.K, i%T, false)
+			}
+		})
+	}
+	m.leanAttention(a, B, T, blk)
+	if blk.attnOut.w != nil { // x += norm(proj(atty)), a.ln free now
+		blk.proj.forward(a.atty, N, a.ln, C, false, th)
+		blk.attnOut.forward(a.ln, a.ln, nil, a.stats[:N], N, th)
+		addTo(x[:N*C], a.ln[:N*C])
+	} else {
+		blk.proj.forward(a.atty, N, x, C, true, th)
+	}
+	blk.ln2.forward(x, a.ln, a.stats[:N], a.stats[N:2*N], N, th)
+	F := d.F
+	gate, up, tmp := a.mlp[:leanRows*F], a.mlp[leanRows*F:2*leanRows*F], a.mlp[2*leanRows*F:]
+	for r0 := 0; r0 < N; r0 += leanRows {
+		n := min(leanRows, N-r0)
+		in, out := a.ln[r0*C:], x[r0*C:]
+		for i, l := range blk.up {
+			dst := gate
+			if i > 0 {
+				dst = up
+			}
+			l.forward(in, n, dst, F, false, th)
+		}
+		switch {
+		case d.fam.geglu:
+			geglu(gate, up, gate, n, F, th)
+		case d.llama:
+			swiglu(gate, up, gate, n, F, th)
+		default:
+			gelu(gate, gate, n, F, th)
+		}
+		if blk.mlpOut.w != nil { // out += norm(down(act))
+			blk.down.forward(gate, n, tmp, C, false, th)
+			blk.mlpOut.forward(tmp, tmp, nil, a.stats[:n], n, th)
+			addTo(out[:n*C], tmp[:n*C])
+			continue
+		}
+		blk.down.forward(gate, n, out, C, true, th)
+	}
+}
+
+// leanAttention is attnForward without the probabilities: a.qkv [B, T,
+// (H+2K)·D] to a.atty [B, T, H·D], each (sequence, head, block of
+// leanQueries queries) by one worker, keys in blocks of leanKeys with an
+// online softmax. The blocks of keys a query block reads start at its
+// first row's sliding window and end at its last row.
+func (m *Model) leanAttention(a *leanActs, B, T int, blk *block) {
+	d := m.d
+	W, A, D := d.qkv(), d.H*d.D, d.D
+	scale, capAt, window := blk.scale, d.fam.attnCap, blk.window
+	Q, KB := leanQueries, leanKeys
+	nq := (T + Q - 1) / Q
+	par.Split(B*d.H*nq, m.threads(), func(w, lo, hi int) {
+		buf, sum := a.attn[w], a.sums[w]
+		s, o, mx := buf[:Q*KB], buf[Q*KB:Q*(KB+D)], buf[Q*(KB+D):]
+		for u := lo; u < hi; u++ {
+			b, h, qb := u/(d.H*nq), u/nq%d.H, u%nq
+			g := h / (d.H / d.K)
+			seq := a.qkv[b*T*W:]
+			q, k, v := seq[h*D:], seq[(d.H+g)*D:], seq[(d.H+d.K+g)*D:]
+			i0, i1 := qb*Q, min(T, (qb+1)*Q)
+			r := i1 - i0
+			clear(o[:r*D])
+			for t := range r {
+				mx[t], sum[t] = -math.MaxFloat32, 0
+			}
+			for j0 := firstKey(i0, window) / KB * KB; j0 < i1; j0 += KB {
+				j1 := min(i1, j0+KB)
+				nk := j1 - j0
+				gemm.Sgemm(gemm.NoTrans, gemm.Trans, r, nk, D, scale, q[i0*W:], W, k[j0*W:], W, 0, s, KB, 1)
+				for t := range r {
+					row := s[t*KB : t*KB+nk]
+					lo, hi := max(firstKey(i0+t, window), j0)-j0, min(i0+t+1, j1)-j0
+					if lo >= hi { // no key of this block is seen
+						clear(row)
+						continue
+					}
+					softCap(row, lo, hi, capAt)
+					bm := mx[t]
+					for _, x := range row[lo:hi] {
+						bm = max(bm, x)
+					}
+					if bm > mx[t] { // rescale what came before to the new maximum
+						c := math.Exp(float64(mx[t] - bm))
+						sum[t] *= c
+						scaleBy(o[t*D:(t+1)*D], float32(c))
+						mx[t] = bm
+					}
+					kernels.ExpAffine(row[lo:hi], row[lo:hi], bm, 1, 0)
+					var z float64
+					for _, e := range row[lo:hi] {
+						z += float64(e)
+					}
+					sum[t] += z
+					clear(row[:lo])
+					clear(row[hi:])
+				}
+				gemm.Sgemm(gemm.NoTrans, gemm.NoTrans, r, D, nk, 1, s, KB, v[j0*W:], W, 1, o, D, 1)
+			}
+			for t := range r {
+				y, inv := a.atty[(b*T+i0+t)*A+h*D:], float32(1/sum[t])
+				for c := range D {
+					y[c] = o[t*D+c] * inv
+				}
+			}
+		}
+	})
+}
