@@ -28,7 +28,7 @@ func f16Round(f float32) float32 { return kernels.Float16ToFloat32(kernels.Float
 func quantizeQ8_0(x []float32, q []int8) (d, dRaw float32, sum int32) {
 	var amax float32
 	for _, v := range x[:32] {
-		amax = max(amax, float32(math.Abs(float64(v))))
+		amax = max(amax, abs(v))
 	}
 	dRaw = amax / 127
 	var id float32
@@ -36,14 +36,15 @@ func quantizeQ8_0(x []float32, q []int8) (d, dRaw float32, sum int32) {
 		id = 127 / amax
 	}
 	for j, v := range x[:32] {
-		r := math.RoundToEven(float64(v * id))
-		// _mm256_packs saturates; |v·id| ≤ 127 up to rounding anyway.
-		r = max(-128, min(127, r))
-		q[j] = int8(r)
+		// _mm256_round_ps then packs with saturation; |v·id| ≤ 127 up
+		// to rounding anyway, well inside nearestInt's range.
+		q[j] = int8(max(-128, min(127, nearestInt(v*id))))
 		sum += int32(q[j])
 	}
 	return f16Round(dRaw), dRaw, sum
 }
+
+func abs(f float32) float32 { return math.Float32frombits(math.Float32bits(f) &^ (1 << 31)) }
 
 // nearestInt is ggml's nearest_int: round to nearest, ties to even, by
 // adding 1.5·2²³ (valid for |f| ≤ 2²²).
@@ -59,7 +60,7 @@ func nearestInt(f float32) int32 {
 func quantizeQ8_K(x []float32, q []int8, bsums []int32) (d float32) {
 	var amax, mx float32
 	for _, v := range x[:256] {
-		if a := float32(math.Abs(float64(v))); a > amax {
+		if a := abs(v); a > amax {
 			amax, mx = a, v
 		}
 	}
