@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/ardanlabs/jinja"
 )
@@ -35,9 +34,12 @@ var errNoChatTemplate = errors.New("this model has no chat template (tokenizer_c
 // and no error where it has none (a GGUF file, an xent checkpoint, a base
 // model).
 func loadChatTemplate(dir string) (*chatTemplate, error) {
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return nil, nil // a GGUF file, or a model not loaded from disk
+	}
 	cfgPath := filepath.Join(dir, "tokenizer_config.json")
 	raw, err := os.ReadFile(cfgPath)
-	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrInvalid) || isNotDir(err) {
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
@@ -59,13 +61,6 @@ func loadChatTemplate(dir string) (*chatTemplate, error) {
 		source = string(b)
 	}
 	return newChatTemplate(source, cfg)
-}
-
-// isNotDir reports an error reading a file under a path that is a file
-// (a GGUF model).
-func isNotDir(err error) bool {
-	var pe *fs.PathError
-	return errors.As(err, &pe) && strings.Contains(pe.Err.Error(), "not a directory")
 }
 
 // templateSource reads chat_template: a string, or a list of

@@ -8,7 +8,9 @@
 // K most probable tokens'), one request at a time on the model's
 // goroutine, the prompt fed token by token through the KV cache: there is
 // no continuous batching yet. stream: true answers in server-sent events
-// (stream.go).
+// (stream.go). /v1/chat/completions (chat.go) renders the messages with
+// the model's chat template (chattemplate.go) and answers as a completion
+// of the rendered prompt's token ids would, in the chat format.
 //
 // A prompt token's log-probability is computed by eval.Batcher, the path
 // every xent eval window takes, so it equals xent eval's for the same
@@ -87,7 +89,9 @@ type Server struct {
 	done    chan struct{}
 	closing sync.Once
 	gen     *sample.Generator // used by the loop only
-	logMu   sync.Mutex
+	// chatTmpl renders /v1/chat/completions' messages; nil: no chat.
+	chatTmpl *chatTemplate
+	logMu    sync.Mutex
 	// Passes and Scored count forward passes and prompts scored.
 	passes, scored atomic.Int64
 	beforeScore    func() // a test's hook, run by each completions request
@@ -145,7 +149,11 @@ func New(p *modeldir.Pretrained, opt Options) (*Server, error) {
 		}
 		bos = b
 	}
-	s := &Server{opt: opt, m: p.Model, tok: p.Tokenizer, addBOS: p.AddBOS, bos: bos, created: time.Now().Unix(),
+	chatTmpl, err := loadChatTemplate(p.Dir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{opt: opt, m: p.Model, chatTmpl: chatTmpl, tok: p.Tokenizer, addBOS: p.AddBOS, bos: bos, created: time.Now().Unix(),
 		queue: make(chan *work, opt.Queue), done: make(chan struct{}), gen: sample.NewGenerator(p.Model)}
 	s.gen.Stop = p.EOSTokenIDs
 	for id := p.Tokenizer.VocabSize(); id < p.Model.VocabSize(); id++ {
@@ -288,13 +296,14 @@ func topK(logits []float32, k int) []candidate {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/v1/completions", s.completions)
+	mux.HandleFunc("/v1/chat/completions", s.chat)
 	mux.HandleFunc("/v1/models", s.models)
 	mux.HandleFunc("/tokenize", s.tokenize)
 	mux.HandleFunc("/detokenize", s.detokenize)
 	mux.HandleFunc("/tokenizer.json", s.tokenizerJSON)
 	mux.HandleFunc("/health", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "NotFoundError", "", fmt.Sprintf("no route %s %s (xent serve has /v1/completions, /v1/models, /tokenize, /detokenize, /tokenizer.json)", r.Method, r.URL.Path))
+		writeError(w, http.StatusNotFound, "NotFoundError", "", fmt.Sprintf("no route %s %s (xent serve has /v1/completions, /v1/chat/completions, /v1/models, /tokenize, /detokenize, /tokenizer.json)", r.Method, r.URL.Path))
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -526,68 +535,24 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 	}
 	prompts, err := s.check(req)
 	if err != nil {
-		var b *badRequest
-		errors.As(err, &b)
-		writeError(w, http.StatusBadRequest, "BadRequestError", b.param, b.msg)
+		writeBad(w, err)
 		return
-	}
-	k := 0
-	if req.Logprobs != nil {
-		k = *req.Logprobs
-	}
-	if req.PromptLogprobs != nil {
-		k = max(k, *req.PromptLogprobs)
 	}
 	gen, err := s.generation(req)
 	if err != nil {
-		var b *badRequest
-		errors.As(err, &b)
-		writeError(w, http.StatusBadRequest, "BadRequestError", b.param, b.msg)
+		writeBad(w, err)
 		return
 	}
-	works := make([]*work, len(prompts))
-	for i, ids := range prompts {
-		works[i] = &work{ctx: r.Context(), ids: ids, k: k, ready: make(chan struct{})}
-		if rec, ok := w.(*recorder); ok {
-			rec.tokens += len(ids)
-		}
-		if gen != nil {
-			g := *gen // each prompt generates its own choices
-			if req.Stream {
-				g.events = make(chan tokenEvent, 64)
-			}
-			works[i].gen = &g
-		}
-		if len(ids) < 2 && gen == nil {
-			close(works[i].ready) // nothing to compute
-			continue
-		}
-		select {
-		case s.queue <- works[i]:
-		default:
-			// The prompts queued before are dropped: the loop skips a
-			// request whose context has ended, as this one's does on return.
-			writeError(w, http.StatusTooManyRequests, "RateLimitError", "", fmt.Sprintf("the server's queue of %d prompts is full; retry later", s.opt.Queue))
-			return
-		}
+	works, ok := s.enqueue(w, r, req, prompts, gen)
+	if !ok {
+		return
 	}
 	if req.Stream {
 		s.stream(w, r, req, works)
 		return
 	}
-	for _, wk := range works {
-		select {
-		case <-wk.ready:
-		case <-r.Context().Done():
-			if errors.Is(r.Context().Err(), context.DeadlineExceeded) {
-				writeError(w, http.StatusGatewayTimeout, "TimeoutError", "", fmt.Sprintf("the request took longer than the server's deadline of %v", s.opt.Deadline))
-			}
-			return
-		}
-		if wk.err != nil {
-			writeError(w, http.StatusInternalServerError, "InternalServerError", "", wk.err.Error())
-			return
-		}
+	if !s.wait(w, r, works) {
+		return
 	}
 	resp := openai.CompletionResponse{ID: fmt.Sprintf("cmpl-%x", time.Now().UnixNano()), Object: "text_completion", Created: time.Now().Unix(), Model: s.opt.Name}
 	for i, wk := range works {
@@ -621,6 +586,75 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 	}
 	resp.Usage.TotalTokens = resp.Usage.PromptTokens + resp.Usage.CompletionTokens
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// writeBad answers a badRequest with a 400 naming its parameter.
+func writeBad(w http.ResponseWriter, err error) {
+	var b *badRequest
+	if !errors.As(err, &b) {
+		b = &badRequest{msg: err.Error()}
+	}
+	writeError(w, http.StatusBadRequest, "BadRequestError", b.param, b.msg)
+}
+
+// enqueue queues a request's prompts for the model, each with the
+// generation gen asks for (nil: scoring only), and returns their work;
+// false when the queue is full, answered 429.
+func (s *Server) enqueue(w http.ResponseWriter, r *http.Request, req *openai.CompletionRequest, prompts [][]int32, gen *generation) ([]*work, bool) {
+	k := 0
+	if req.Logprobs != nil {
+		k = *req.Logprobs
+	}
+	if req.PromptLogprobs != nil {
+		k = max(k, *req.PromptLogprobs)
+	}
+	works := make([]*work, len(prompts))
+	for i, ids := range prompts {
+		works[i] = &work{ctx: r.Context(), ids: ids, k: k, ready: make(chan struct{})}
+		if rec, ok := w.(*recorder); ok {
+			rec.tokens += len(ids)
+		}
+		if gen != nil {
+			g := *gen // each prompt generates its own choices
+			if req.Stream {
+				g.events = make(chan tokenEvent, 64)
+			}
+			works[i].gen = &g
+		}
+		if len(ids) < 2 && gen == nil {
+			close(works[i].ready) // nothing to compute
+			continue
+		}
+		select {
+		case s.queue <- works[i]:
+		default:
+			// The prompts queued before are dropped: the loop skips a
+			// request whose context has ended, as this one's does on return.
+			writeError(w, http.StatusTooManyRequests, "RateLimitError", "", fmt.Sprintf("the server's queue of %d prompts is full; retry later", s.opt.Queue))
+			return nil, false
+		}
+	}
+	return works, true
+}
+
+// wait waits for every work to be done; false when the request ended
+// first (504 past the deadline) or one failed (500), answered.
+func (s *Server) wait(w http.ResponseWriter, r *http.Request, works []*work) bool {
+	for _, wk := range works {
+		select {
+		case <-wk.ready:
+		case <-r.Context().Done():
+			if errors.Is(r.Context().Err(), context.DeadlineExceeded) {
+				writeError(w, http.StatusGatewayTimeout, "TimeoutError", "", fmt.Sprintf("the request took longer than the server's deadline of %v", s.opt.Deadline))
+			}
+			return false
+		}
+		if wk.err != nil {
+			writeError(w, http.StatusInternalServerError, "InternalServerError", "", wk.err.Error())
+			return false
+		}
+	}
+	return true
 }
 
 // promptText is prompt i as an echo gives it back: the request's own text,

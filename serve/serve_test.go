@@ -30,12 +30,18 @@ In three experiments he found the same: colours are not modifications of light, 
 // tiny is a random Llama of context 16 with a BPE trained on sample.
 func tiny(t testing.TB) *modeldir.Pretrained {
 	t.Helper()
+	return tinyCtx(t, 16)
+}
+
+// tinyCtx is tiny with a context of ctx.
+func tinyCtx(t testing.TB, ctx int) *modeldir.Pretrained {
+	t.Helper()
 	tok, err := tokenizer.Train([][]byte{[]byte(strings.Repeat(sampleText, 4))}, tokenizer.TrainOptions{VocabSize: 300, Pattern: tokenizer.GPT2, Special: []string{"<|endoftext|>"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	m, err := model.New(model.Config{ModelType: "llama", VocabSize: 300, HiddenSize: 16, IntermediateSize: 32,
-		NumHiddenLayers: 1, NumAttentionHeads: 2, RMSNormEps: 1e-5, RopeTheta: 10000, MaxPositionEmbeddings: 16, TieWordEmbeddings: true}, 3)
+		NumHiddenLayers: 1, NumAttentionHeads: 2, RMSNormEps: 1e-5, RopeTheta: 10000, MaxPositionEmbeddings: ctx, TieWordEmbeddings: true}, 3)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,19 +19,8 @@ import (
 // character split between tokens wait for its end. An error once the
 // stream has begun is sent as a chunk {"error": ...}, as vLLM does.
 func (s *Server) stream(w http.ResponseWriter, r *http.Request, req *openai.CompletionRequest, works []*work) {
-	flusher, _ := w.(http.Flusher)
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-cache")
-	w.WriteHeader(http.StatusOK)
+	send := startEvents(w)
 	base := openai.CompletionChunk{ID: fmt.Sprintf("cmpl-%x", time.Now().UnixNano()), Object: "text_completion", Created: time.Now().Unix(), Model: s.opt.Name}
-	send := func(v any) {
-		b, _ := json.Marshal(v)
-		fmt.Fprintf(w, "data: %s\n\n", b)
-		if flusher != nil {
-			flusher.Flush()
-		}
-	}
 	chunk := func(c openai.CompletionChoice) {
 		ch := base
 		ch.Choices = []openai.CompletionChoice{c}
@@ -62,7 +51,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, req *openai.Comp
 			continue
 		}
 		started := make([]bool, g.n)
-		held := make([][]byte, g.n)     // bytes of an unfinished UTF-8 character
+		held := make(utf8Pieces, g.n)
 		offsets := make([]int, g.n)     // text_offset of the next token
 		handle := func(ev tokenEvent) { // one event into chunks
 			j := ev.choice
@@ -83,40 +72,20 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, req *openai.Comp
 					chunk(pc)
 				}
 			}
-			b := append(held[j], ev.text...)
+			c.Text = held.next(ev)
 			if ev.end {
-				c.Text, held[j] = string(b), nil
 				c.FinishReason = &ev.finish
 				usage.CompletionTokens += len(g.out[j].tokens)
-			} else {
-				cut := completeUTF8(b)
-				c.Text, held[j] = string(b[:cut]), append([]byte(nil), b[cut:]...)
-				if req.Logprobs != nil {
-					name := s.tokenName(ev.tok.ID, req.ReturnTokensAsTokenIDs)
-					v, top := s.generatedTop(ev.tok, *req.Logprobs, req.ReturnTokensAsTokenIDs)
-					c.Logprobs = &openai.CompletionLogprobs{Tokens: []string{name}, TokenLogprobs: []*float64{&v}, TopLogprobs: []openai.TopLogprobs{top}, TextOffset: []int{offsets[j]}}
-					offsets[j] += utf8.RuneCountInString(name)
-				}
+			} else if req.Logprobs != nil {
+				name := s.tokenName(ev.tok.ID, req.ReturnTokensAsTokenIDs)
+				v, top := s.generatedTop(ev.tok, *req.Logprobs, req.ReturnTokensAsTokenIDs)
+				c.Logprobs = &openai.CompletionLogprobs{Tokens: []string{name}, TokenLogprobs: []*float64{&v}, TopLogprobs: []openai.TopLogprobs{top}, TextOffset: []int{offsets[j]}}
+				offsets[j] += utf8.RuneCountInString(name)
 			}
 			chunk(c)
 		}
-	events:
-		for {
-			select {
-			case ev := <-g.events:
-				handle(ev)
-			case <-wk.ready:
-				for {
-					select {
-					case ev := <-g.events:
-						handle(ev)
-					default:
-						break events
-					}
-				}
-			case <-r.Context().Done():
-				return
-			}
+		if !follow(r, wk, handle) {
+			return
 		}
 		if wk.err != nil {
 			fail(wk.err)
@@ -136,6 +105,62 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, req *openai.Comp
 	if rec, ok := w.(*recorder); ok {
 		rec.tokens += usage.CompletionTokens
 	}
+}
+
+// startEvents starts an answer in server-sent events and returns the
+// function that sends one event, v as JSON.
+func startEvents(w http.ResponseWriter) func(v any) {
+	flusher, _ := w.(http.Flusher)
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	return func(v any) {
+		b, _ := json.Marshal(v)
+		fmt.Fprintf(w, "data: %s\n\n", b)
+		if flusher != nil {
+			flusher.Flush()
+		}
+	}
+}
+
+// follow hands each event of wk's generation to handle, in order, until
+// the generation is done; false when the request ended first.
+func follow(r *http.Request, wk *work, handle func(tokenEvent)) bool {
+	for {
+		select {
+		case ev := <-wk.gen.events:
+			handle(ev)
+		case <-wk.ready:
+			for {
+				select {
+				case ev := <-wk.gen.events:
+					handle(ev)
+				default:
+					return true
+				}
+			}
+		case <-r.Context().Done():
+			return false
+		}
+	}
+}
+
+// utf8Pieces holds, per choice, the bytes of a UTF-8 character that
+// streamed tokens have begun and not finished.
+type utf8Pieces [][]byte
+
+// next is the text of ev to send now: what was held and ev's bytes, up to
+// the last whole character (all of it at a choice's end).
+func (p utf8Pieces) next(ev tokenEvent) string {
+	b := append(p[ev.choice], ev.text...)
+	if ev.end {
+		p[ev.choice] = nil
+		return string(b)
+	}
+	cut := completeUTF8(b)
+	p[ev.choice] = append([]byte(nil), b[cut:]...)
+	return string(b[:cut])
 }
 
 // completeUTF8 is the length of b's prefix that does not end inside a

@@ -44,8 +44,14 @@ are xent eval's for the same tokens, to the last bit, so
 
 reports what xent eval --model DIR reports. max_tokens > 0 generates as
 xent generate does (temperature, top_p, top_k, min_p, the penalties, seed,
-stop, n), one request at a time, streamed as server-sent events under
-stream: true; chat is not served yet (a 404).
+stop, n; logprobs K lists each generated token's K most probable), one
+request at a time, streamed as server-sent events under stream: true.
+POST /v1/chat/completions renders the messages with the model's chat
+template (tokenizer_config.json's chat_template, or chat_template.jinja)
+and generates from them, in the chat format (logprobs, top_logprobs,
+stream; vLLM's add_generation_prompt, continue_final_message,
+chat_template_kwargs, prompt_logprobs); a model without a template answers
+it 400.
 
 Concurrent requests share forward passes (--no-batch: one prompt per
 pass). It listens on 127.0.0.1 unless --host says otherwise;
