@@ -51,7 +51,7 @@ func TestConfigErrors(t *testing.T) {
 			c.RopeScaling, c.RopeParameters = []byte(`{"rope_type": "linear", "factor": 2.0}`), []byte(`{"rope_type": "linear", "factor": 2.0}`)
 		}), "both rope_scaling and rope_parameters"},
 		{"mistral bias", with(llama, func(c *Config) { c.ModelType, c.AttentionBias = Mistral, true }), "attention_bias or mlp_bias is not part of mistral models"},
-		{"qwen2 window", with(llama, func(c *Config) { c.ModelType, c.UseSlidingWindow = Qwen2, true }), "use_sliding_window true is not supported"},
+		{"qwen2 window", with(llama, func(c *Config) { c.ModelType, c.UseSlidingWindow, c.SlidingWindow = Qwen2, true, ptr(0) }), "sliding_window is 0"},
 		{"window", with(llama, func(c *Config) { c.ModelType, c.SlidingWindow = Mistral, ptr(0) }), "sliding_window is 0"},
 		{"head_dim", with(llama, func(c *Config) { c.HeadDim = -4 }), "head_dim is -4"},
 		{"family", with(llama, func(c *Config) { c.ModelType = "gemma3" }), `model_type "gemma3" is not supported`},

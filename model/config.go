@@ -57,10 +57,12 @@ type Config struct {
 	RopeParameters json.RawMessage `json:"rope_parameters,omitempty"`
 	// SlidingWindow (Mistral): each position attends to itself and the
 	// window − 1 before it; null or absent: all of them. Qwen2 and Qwen3
-	// carry one too, used only when UseSlidingWindow is set; Phi3's bounds
-	// the sequence length (families.go).
+	// carry one too, used only when UseSlidingWindow is set, on the layers
+	// from MaxWindowLayers on (or as LayerTypes says); Phi3's bounds the
+	// sequence length (families.go).
 	SlidingWindow    *int `json:"sliding_window,omitempty"`
 	UseSlidingWindow bool `json:"use_sliding_window,omitempty"`
+	MaxWindowLayers  *int `json:"max_window_layers,omitempty"` // Qwen2, Qwen3: the first sliding layer (null or absent: 28)
 	// Phi-3: the context before longrope's extension.
 	OriginalMaxPositionEmbeddings int `json:"original_max_position_embeddings,omitempty"`
 	// Gemma 2: the attention scale's denominator squared, and the

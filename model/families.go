@@ -15,11 +15,16 @@ import (
 //   - mistral: Llama without biases, with sliding_window: position i
 //     attends to keys j with i − window < j ≤ i (a band);
 //
-//   - qwen2: biases on q, k and v_proj (never o_proj); its sliding window
-//     applies only under use_sliding_window, which is refused;
+//   - qwen2: biases on q, k and v_proj (never o_proj); sliding_window
+//     counts only under use_sliding_window, and then on layers
+//     max_window_layers (default 28) and later, or on those layer_types
+//     names sliding_attention (configuration_qwen2.py, v4.53 on, where the
+//     mask is the same for every attention implementation; before, only
+//     flash attention honoured max_window_layers);
 //
 //   - qwen3: attention_bias as Llama, and an RMSNorm over each head's
 //     queries and keys (q_norm, k_norm, weights [head_dim]) before RoPE;
+//     its sliding window as qwen2's;
 //
 //   - phi3: Llama without biases whose q, k and v projections are one
 //     matrix, qkv_proj [(H+2K)·D, C], and gate and up one, gate_up_proj
@@ -97,8 +102,9 @@ func (c Config) family() (family, error) {
 	if c.ModelType != Gemma2 && c.ModelType != Gemma3Text && (c.QueryPreAttnScalar != 0 || c.AttnLogitSoftcapping != 0 || c.FinalLogitSoftcapping != 0) {
 		return f, fmt.Errorf("model: %s config: query_pre_attn_scalar, attn_logit_softcapping and final_logit_softcapping are Gemma 2's, not part of %s models", c.ModelType, c.ModelType)
 	}
-	if c.ModelType != Gemma3Text && (c.RopeLocalBaseFreq != 0 || c.SlidingWindowPattern != 0 ||
-		slices.ContainsFunc(c.LayerTypes, func(t string) bool { return t != "full_attention" })) {
+	if c.ModelType != Gemma3Text && c.RopeLocalBaseFreq != 0 || c.ModelType != Gemma3Text && c.SlidingWindowPattern != 0 ||
+		c.ModelType != Gemma3Text && c.ModelType != Qwen2 && c.ModelType != Qwen3 &&
+			slices.ContainsFunc(c.LayerTypes, func(t string) bool { return t != "full_attention" }) {
 		return f, fmt.Errorf("model: %s config: rope_local_base_freq, sliding_window_pattern and layer_types other than full_attention are not supported in %s models", c.ModelType, c.ModelType)
 	}
 	notFor := func(field string) error {
@@ -189,8 +195,8 @@ func (c Config) family() (family, error) {
 		f.geglu, f.normOffset = true, 1
 		f.embedScale = float32(math.Sqrt(float64(c.HiddenSize)))
 	case Qwen2, Qwen3:
-		if c.UseSlidingWindow {
-			return f, fmt.Errorf("model: %s config: use_sliding_window true is not supported (sliding-window layers are not implemented)", c.ModelType)
+		if err := f.qwenWindow(c); err != nil {
+			return f, err
 		}
 		if c.MLPBias {
 			return f, notFor("mlp_bias")
@@ -203,4 +209,47 @@ func (c Config) family() (family, error) {
 		}
 	}
 	return f, nil
+}
+
+// qwenWindow reads Qwen2's and Qwen3's sliding window as transformers
+// v4.53 on does (configuration_qwen2.py): sliding_window is dropped unless
+// use_sliding_window; then layer i slides when layer_types says
+// sliding_attention, or, without layer_types, when i ≥ max_window_layers.
+func (f *family) qwenWindow(c Config) error {
+	window := 0
+	if c.UseSlidingWindow && c.SlidingWindow != nil {
+		if *c.SlidingWindow < 1 {
+			return fmt.Errorf("model: %s config: sliding_window is %d, must be positive or null", c.ModelType, *c.SlidingWindow)
+		}
+		window = *c.SlidingWindow
+	}
+	if c.LayerTypes != nil {
+		if len(c.LayerTypes) != c.NumHiddenLayers {
+			return fmt.Errorf("model: %s config: layer_types has %d entries for %d layers", c.ModelType, len(c.LayerTypes), c.NumHiddenLayers)
+		}
+		f.slidingLayers = make([]bool, len(c.LayerTypes))
+		for i, t := range c.LayerTypes {
+			if t != "sliding_attention" && t != "full_attention" {
+				return fmt.Errorf("model: %s config: layer_types[%d] is %q, not sliding_attention or full_attention", c.ModelType, i, t)
+			}
+			if t == "sliding_attention" && window == 0 {
+				return fmt.Errorf("model: %s config: layer_types[%d] is sliding_attention, but there is no window (use_sliding_window false or sliding_window null)", c.ModelType, i)
+			}
+			f.slidingLayers[i] = t == "sliding_attention"
+		}
+	} else if window > 0 {
+		first := 28 // Qwen2Config's and Qwen3Config's default
+		if c.MaxWindowLayers != nil {
+			first = *c.MaxWindowLayers
+		}
+		if c.NumHiddenLayers < 0 || c.NumHiddenLayers > maxLayers {
+			return fmt.Errorf("model: %s config: num_hidden_layers %d must be in [1, %d]", c.ModelType, c.NumHiddenLayers, maxLayers)
+		}
+		f.slidingLayers = make([]bool, c.NumHiddenLayers)
+		for i := range f.slidingLayers {
+			f.slidingLayers[i] = i >= first
+		}
+	}
+	f.window = window
+	return nil
 }

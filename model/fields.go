@@ -13,8 +13,7 @@ import (
 // arithmetic, and are ignored: provenance and bookkeeping, token ids (the
 // tokenizer's business), dropout (off when scoring), initialisation,
 // GPT-2's sequence-classification head, tensor-parallel slicing of the same
-// products (pretraining_tp), flags that only matter under another field
-// that is refused (max_window_layers without use_sliding_window), fields
+// products (pretraining_tp), fields
 // transformers itself never reads for these families (rope_interleaved,
 // is_llama_config: nanotron's), and what xent itself writes (xent, tune).
 var inertFields = []string{
@@ -23,7 +22,7 @@ var inertFields = []string{
 	"use_cache", "initializer_range", "attention_dropout", "attn_pdrop", "embd_pdrop", "resid_pdrop",
 	"hidden_dropout", "hidden_dropout_prob", "attention_probs_dropout_prob", "mlp_dropout",
 	"summary_activation", "summary_first_dropout", "summary_proj_to_labels", "summary_type", "summary_use_proj",
-	"task_specific_params", "n_ctx", "pretraining_tp", "max_window_layers", "rope_interleaved", "is_llama_config",
+	"task_specific_params", "n_ctx", "pretraining_tp", "rope_interleaved", "is_llama_config",
 	"reorder_and_upcast_attn", "id2label", "label2id", "num_labels", "problem_type", "tokenizer_class",
 	"output_attentions", "output_hidden_states", "return_dict", "use_return_dict", "torchscript",
 	"keys_to_ignore_at_inference", "finetuning_task", "prefix", "chunk_size_feed_forward",

@@ -90,13 +90,18 @@ var tinyConfigs = []struct {
 	{"phi3-longrope", Config{ModelType: Phi3, VocabSize: 37, HiddenSize: 16, IntermediateSize: 40, NumHiddenLayers: 2,
 		NumAttentionHeads: 4, NumKeyValueHeads: 2, MaxPositionEmbeddings: 16, OriginalMaxPositionEmbeddings: 12, RMSNormEps: 1e-5,
 		RopeTheta: 1e4, RopeScaling: json.RawMessage(`{"type":"su","short_factor":[1.5,3.0],"long_factor":[4.0,9.0]}`)}},
+	// Qwen2 under use_sliding_window: a window of 5 over sequences of 12
+	// on layers 1 and 2 (max_window_layers 1), layer 0 full.
+	{"qwen2-window", Config{ModelType: Qwen2, VocabSize: 37, HiddenSize: 16, IntermediateSize: 24, NumHiddenLayers: 3,
+		NumAttentionHeads: 4, NumKeyValueHeads: 2, MaxPositionEmbeddings: 16, RMSNormEps: 1e-6, RopeTheta: 1e4,
+		UseSlidingWindow: true, SlidingWindow: ptr(5), MaxWindowLayers: ptr(1)}},
 }
 
 func ptr[T any](v T) *T { return &v }
 
 // goldenT is a golden case's sequence length: past the original context
 // of a scaled RoPE, and past a sliding window.
-var goldenT = map[string]int{"llama-bias-llama3": 20, "mistral-window": 12, "gemma2": 10, "gemma3-text": 10}
+var goldenT = map[string]int{"llama-bias-llama3": 20, "mistral-window": 12, "gemma2": 10, "gemma3-text": 10, "qwen2-window": 12}
 
 // randomTokens returns n token ids below v from seed.
 func randomTokens(n, v int, seed uint64) []int32 {

@@ -178,7 +178,9 @@ def llama(cfg, p, tokens):
     modeling_llama.py, modeling_mistral.py, modeling_qwen2.py and
     modeling_qwen3.py, modeling_phi3.py and modeling_gemma.py (v4.51): head_dim; biases (llama: attention_bias on
     q/k/v/o, mlp_bias on the MLP; qwen2: q/k/v always; qwen3:
-    attention_bias); qwen3's per-head RMSNorm of queries and keys before
+    attention_bias); qwen2's and qwen3's sliding window under
+    use_sliding_window, on layers max_window_layers and later (v4.53's
+    layer_types); qwen3's per-head RMSNorm of queries and keys before
     RoPE; mistral's sliding window (key j is seen from query i when
     i - window < j <= i); phi3's fused qkv_proj and gate_up_proj (its
     sliding window is longer than the sequences scored here); gemma's
@@ -218,11 +220,17 @@ def llama(cfg, p, tokens):
         sliding = [bool((l + 1) % pattern) for l in range(L)]  # Gemma3Attention.is_sliding
     elif kind == "gemma2":
         sliding = [l % 2 == 0 for l in range(L)]
+    elif kind in ("qwen2", "qwen3"):  # configuration_qwen2.py (v4.53 on): layer_types
+        first = cfg.get("max_window_layers")
+        first = 28 if first is None else first
+        sliding = [t == "sliding_attention" for t in cfg["layer_types"]] if cfg.get("layer_types") else [l >= first for l in range(L)]
     else:
         sliding = [True] * L
 
     causal = torch.ones(T, T, dtype=torch.bool).tril()
     window = cfg.get("sliding_window") if kind in ("mistral", "gemma2", "gemma3_text") else None
+    if kind in ("qwen2", "qwen3") and cfg.get("use_sliding_window"):  # else sliding_window is dropped
+        window = cfg.get("sliding_window")
     banded = causal
     if window:
         i, j = torch.arange(T).view(T, 1), torch.arange(T).view(1, T)
