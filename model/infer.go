@@ -3,7 +3,6 @@ package model
 import (
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/xent-dev/xent/internal/kernels"
 )
@@ -52,34 +51,11 @@ func (w Weight) bytes() int64 {
 	return 4 * int64(len(w.F32))
 }
 
-// TensorInfo is one parameter of a config: its Hugging Face name and shape
-// as checkpoints store it.
-type TensorInfo struct {
-	Name  string
-	Shape []int
-}
-
-// Tensors lists the parameters a model of config c holds, in Hugging Face
-// naming and the order of the flat buffer (a tied head counted once): the
-// tensors NewInference needs.
-func (c Config) Tensors() ([]TensorInfo, error) {
-	d, err := c.dims()
-	if err != nil {
-		return nil, err
-	}
-	specs, _ := layout(d)
-	out := make([]TensorInfo, len(specs))
-	for i, s := range specs {
-		out[i] = TensorInfo{Name: s.name, Shape: slices.Clone(s.shape)}
-	}
-	return out, nil
-}
-
 // errInference is what the training calls of an inference model return.
 var errInference = errors.New("model: an inference-only model (loaded without gradients) cannot be trained; load it for training")
 
 // NewInference returns an inference-only model of config cfg over the
-// caller's weights, keyed by Hugging Face name (Config.Tensors lists
+// caller's weights, keyed by Hugging Face name (Config.ParamShapes lists
 // them): no random init, no gradients, each matrix kept as given (the
 // slices are not copied: the caller must not change them). A name the
 // config has no place for, a missing tensor, a length that does not match
