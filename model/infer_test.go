@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xent-dev/xent/format/safetensors"
 	"github.com/xent-dev/xent/internal/gemm"
 	"github.com/xent-dev/xent/internal/kernels"
 	"github.com/xent-dev/xent/loss"
@@ -232,6 +233,63 @@ func TestNewInferenceBadInput(t *testing.T) {
 			_, err := NewInference(cfg, ws)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want an error with %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestLoadInference checks LoadInference on a bfloat16 checkpoint in two
+// shards: matrices held as bfloat16 (or float32 with F32), the logits of
+// the trainable model loaded from the same files, and the weight bytes.
+func TestLoadInference(t *testing.T) {
+	for _, tc := range tinyConfigs {
+		t.Run(tc.name, func(t *testing.T) {
+			src, _ := New(tc.cfg, 2)
+			dir := t.TempDir()
+			var shards [2][]safetensors.Tensor
+			for i, p := range src.Params() {
+				shards[i%2] = append(shards[i%2], safetensors.FromFloat32As(p.Name, p.Shape, p.Data, safetensors.BF16))
+			}
+			paths := []string{filepath.Join(dir, "a.safetensors"), filepath.Join(dir, "b.safetensors")}
+			for i, path := range paths {
+				if err := safetensors.WriteFile(path, shards[i], nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ref, err := LoadShards(tc.cfg, paths)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const B = 1
+			T := min(ref.MaxSeqLen(), 12)
+			tokens := randomTokens(B*T, tc.cfg.VocabSize, 5)
+			want, _ := ref.Logits(tokens, B, T)
+			for _, f32 := range []bool{false, true} {
+				m, err := LoadInference(tc.cfg, paths, LoadOptions{F32: f32})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if m.HasBF16() == f32 {
+					t.Fatalf("F32 %v: HasBF16 %v", f32, m.HasBF16())
+				}
+				var bytes int64
+				for _, p := range src.Params() {
+					size := int64(len(p.Data)) * 4
+					if len(p.Shape) == 2 && !f32 {
+						size /= 2
+					}
+					bytes += size
+				}
+				if m.WeightBytes() != bytes {
+					t.Fatalf("F32 %v: %d weight bytes, want %d", f32, m.WeightBytes(), bytes)
+				}
+				got, _ := m.Logits(tokens, B, T)
+				if d := maxAbsDiff(got, want); d > leanTol {
+					t.Fatalf("F32 %v: logits differ from the trainable model's by %.3g", f32, d)
+				}
+			}
+			if _, err := LoadInference(tc.cfg, paths[:1], LoadOptions{}); err == nil || !strings.Contains(err.Error(), "no tensor") {
+				t.Fatalf("one shard of two: %v", err)
 			}
 		})
 	}

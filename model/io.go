@@ -38,52 +38,109 @@ func Load(cfg Config, path string) (*Model, error) {
 }
 
 // LoadShards is Load from the shards of a checkpoint (the files a
-// model.safetensors.index.json names), read one at a time: each is parsed,
-// its tensors widened into the parameters, and dropped before the next, so
-// that at most one shard's bytes are held beside the model. Every
-// parameter must be in exactly one shard.
+// model.safetensors.index.json names), read one at a time, each tensor
+// straight into its parameter's place (widened from F16 or BF16 a chunk
+// at a time), so that nothing but the model is held. Every parameter
+// must be in exactly one shard.
 func LoadShards(cfg Config, paths []string) (*Model, error) {
 	m, err := alloc(cfg)
 	if err != nil {
 		return nil, err
 	}
-	from := map[string]string{} // parameter name: the shard it came from
-	for _, path := range paths {
-		if err := m.loadShard(path, from); err != nil {
-			return nil, err
-		}
-	}
-	for _, p := range m.Params() {
-		if _, ok := from[p.Name]; !ok {
-			where := paths[0]
-			if len(paths) > 1 {
-				where = fmt.Sprintf("%d shards (%s, …)", len(paths), paths[0])
-			}
-			return nil, fmt.Errorf("model: %s: no tensor %q, which the %s config needs", where, p.Name, cfg.ModelType)
-		}
+	err = readShards(cfg, m.d, m.specs, paths, func(r *safetensors.Reader, i int, s spec) error {
+		return r.Float32s(i, m.view(m.params, s.name))
+	})
+	if err != nil {
+		return nil, err
 	}
 	return m, nil
 }
 
-// loadShard copies the tensors of one file into m's parameters, recording
-// in from which file filled each.
-func (m *Model) loadShard(path string, from map[string]string) error {
-	f, err := safetensors.ReadFile(path)
+// LoadOptions say how LoadInference holds the weights.
+type LoadOptions struct {
+	// F32 widens every weight to float32; otherwise BF16 matrices stay
+	// bfloat16 (F16 ones are widened, exactly, and F32 stay float32).
+	F32 bool
+}
+
+// LoadInference is LoadShards for an inference-only model (NewInference):
+// no gradients, and the matrices (embeddings and head included) of a BF16
+// checkpoint kept as bfloat16 unless opt.F32; norm weights and biases are
+// float32. Each tensor is read straight into its final buffer, one shard
+// at a time, so loading holds nothing but the weights.
+func LoadInference(cfg Config, paths []string, opt LoadOptions) (*Model, error) {
+	d, err := cfg.dims()
+	if err != nil {
+		return nil, err
+	}
+	specs, total := layout(d)
+	if total > maxParams {
+		return nil, fmt.Errorf("model: %d parameters are more than the %d supported", total, maxParams)
+	}
+	weights := map[string]Weight{}
+	err = readShards(cfg, d, specs, paths, func(r *safetensors.Reader, i int, s spec) error {
+		if r.Tensors[i].DType == safetensors.BF16 && len(s.shape) == 2 && !opt.F32 {
+			w := make([]uint16, s.size())
+			weights[s.name] = Weight{BF16: w}
+			return r.BF16s(i, w)
+		}
+		w := make([]float32, s.size())
+		weights[s.name] = Weight{F32: w}
+		return r.Float32s(i, w)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return NewInference(cfg, weights)
+}
+
+// readShards reads the tensors of the files at paths, one file at a time,
+// handing each parameter's tensor to put with its spec; it checks that
+// every tensor has a place and a shape in the config and that every
+// parameter is in exactly one file.
+func readShards(cfg Config, d dims, specs []spec, paths []string, put func(r *safetensors.Reader, i int, s spec) error) error {
+	byName := map[string]spec{}
+	for _, s := range specs {
+		byName[s.name] = s
+	}
+	from := map[string]string{} // parameter name: the shard it came from
+	for _, path := range paths {
+		if err := readShard(cfg, d, byName, path, from, put); err != nil {
+			return err
+		}
+	}
+	for _, s := range specs {
+		if name := s.name; from[name] == "" {
+			where := paths[0]
+			if len(paths) > 1 {
+				where = fmt.Sprintf("%d shards (%s, …)", len(paths), paths[0])
+			}
+			return fmt.Errorf("model: %s: no tensor %q, which the %s config needs", where, name, cfg.ModelType)
+		}
+	}
+	return nil
+}
+
+// readShard reads the tensors of one file, recording in from which file
+// filled each parameter.
+func readShard(cfg Config, d dims, byName map[string]spec, path string, from map[string]string, put func(r *safetensors.Reader, i int, s spec) error) error {
+	r, err := safetensors.Open(path)
 	if err != nil {
 		return fmt.Errorf("model: %w", err)
 	}
-	for _, t := range f.Tensors {
+	defer r.Close()
+	for i, t := range r.Tensors {
 		name := t.Name
-		if _, ok := m.byName[name]; !ok && !m.d.llama {
+		if _, ok := byName[name]; !ok && !d.llama {
 			name = strings.TrimPrefix(name, "transformer.")
 		}
-		s, ok := m.byName[name]
+		s, ok := byName[name]
 		if !ok {
-			if (m.d.tied && strings.HasSuffix(t.Name, "lm_head.weight")) ||
+			if (d.tied && strings.HasSuffix(t.Name, "lm_head.weight")) ||
 				slices.ContainsFunc(ignorable, func(s string) bool { return strings.HasSuffix(t.Name, s) }) {
 				continue
 			}
-			return fmt.Errorf("model: %s: tensor %q has no place in the %s config (%d layers)", path, t.Name, m.Config.ModelType, m.d.L)
+			return fmt.Errorf("model: %s: tensor %q has no place in the %s config (%d layers)", path, t.Name, cfg.ModelType, d.L)
 		}
 		if prev, dup := from[name]; dup {
 			return fmt.Errorf("model: %s: tensor %q is also in %s", path, t.Name, prev)
@@ -91,11 +148,9 @@ func (m *Model) loadShard(path string, from map[string]string) error {
 		if !slices.Equal(t.Shape, s.shape) {
 			return fmt.Errorf("model: %s: tensor %q has shape %v, the config needs %v", path, t.Name, t.Shape, s.shape)
 		}
-		x, err := t.Float32s()
-		if err != nil {
-			return fmt.Errorf("model: %s: %w", path, err)
+		if err := put(r, i, s); err != nil {
+			return fmt.Errorf("model: %w", err)
 		}
-		copy(m.view(m.params, name), x)
 		from[name] = path
 	}
 	return nil

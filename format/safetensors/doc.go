@@ -15,7 +15,11 @@
 // tensors must tile the buffer exactly (no overlap, no gap, nothing past
 // the end). Errors name the file and the tensor; no input makes the reader
 // panic. Files are read with plain reads (no mmap), so a reader sees one
-// consistent copy of the file.
+// consistent copy of the file. ReadFile reads a whole file; Open reads its
+// header only and then each tensor, when asked, straight into the
+// caller's buffer (float32, widening F16 and BF16, or BF16's bits as
+// they are), so that a checkpoint loads without a second copy of its
+// bytes.
 //
 // Writing is atomic: WriteFile writes a temporary file beside the target,
 // syncs it and renames it over the target, so a crash or a full disk

@@ -2,6 +2,7 @@ package safetensors
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -73,109 +74,123 @@ func parse(b []byte) (*File, error) {
 	if n > uint64(len(b)-8) {
 		return nil, fmt.Errorf("truncated: header of %d bytes declared, %d bytes follow", n, len(b)-8)
 	}
-	head, buf := b[8:8+n], b[8+n:]
+	buf := b[8+n:]
+	f, spans, err := parseHeader(b[8:8+n], int64(len(buf)))
+	if err != nil {
+		return nil, err
+	}
+	for i, sp := range spans {
+		f.Tensors[i].Data = buf[sp.begin:sp.end:sp.end]
+	}
+	return f, nil
+}
+
+// parseHeader validates the JSON header head against a data buffer of n
+// bytes and returns the tensors, without Data, and where each one's data
+// lies in the buffer (in the order of the tensors).
+func parseHeader(head []byte, n int64) (*File, []span, error) {
 	if len(bytes.TrimLeft(head, " \t\r\n")) == 0 || bytes.TrimLeft(head, " \t\r\n")[0] != '{' {
-		return nil, errors.New("header is not a JSON object")
+		return nil, nil, errors.New("header is not a JSON object")
 	}
 	f := &File{}
 	dec := json.NewDecoder(bytes.NewReader(head))
 	if _, err := dec.Token(); err != nil { // the opening brace
-		return nil, fmt.Errorf("header: %w", err)
+		return nil, nil, fmt.Errorf("header: %w", err)
 	}
 	seen := map[string]bool{}
 	var spans []span
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return nil, fmt.Errorf("header: %w", err)
+			return nil, nil, fmt.Errorf("header: %w", err)
 		}
 		name := tok.(string) // object keys are always strings
 		if name == "" {
-			return nil, errors.New("header: a tensor has an empty name")
+			return nil, nil, errors.New("header: a tensor has an empty name")
 		}
 		if seen[name] {
-			return nil, fmt.Errorf("header: %q appears twice", name)
+			return nil, nil, fmt.Errorf("header: %q appears twice", name)
 		}
 		seen[name] = true
 		if name == "__metadata__" {
 			if err := dec.Decode(&f.Metadata); err != nil {
-				return nil, fmt.Errorf("header: __metadata__ must map strings to strings: %w", err)
+				return nil, nil, fmt.Errorf("header: __metadata__ must map strings to strings: %w", err)
 			}
 			continue
 		}
 		var h header
 		if err := dec.Decode(&h); err != nil {
-			return nil, fmt.Errorf("tensor %q: bad header entry: %w", name, err)
+			return nil, nil, fmt.Errorf("tensor %q: bad header entry: %w", name, err)
 		}
-		t, begin, err := h.tensor(name, buf)
+		t, sp, err := h.tensor(name, n)
 		if err != nil {
-			return nil, fmt.Errorf("tensor %q: %w", name, err)
+			return nil, nil, fmt.Errorf("tensor %q: %w", name, err)
 		}
 		f.Tensors = append(f.Tensors, t)
-		spans = append(spans, span{name, begin, begin + len(t.Data)})
+		spans = append(spans, sp)
 	}
 	if _, err := dec.Token(); err != nil { // the closing brace
-		return nil, fmt.Errorf("header: %w", err)
+		return nil, nil, fmt.Errorf("header: %w", err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("header: data after the JSON object")
+		return nil, nil, errors.New("header: data after the JSON object")
 	}
-	if err := checkTiling(spans, len(buf)); err != nil {
-		return nil, err
+	if err := checkTiling(slices.Clone(spans), n); err != nil {
+		return nil, nil, err
 	}
-	return f, nil
+	return f, spans, nil
 }
 
-// tensor checks one entry against the buffer and returns its tensor and
-// where its data begins.
-func (h header) tensor(name string, buf []byte) (Tensor, int, error) {
+// tensor checks one entry against a data buffer of n bytes and returns its
+// tensor, without Data, and where its data lies.
+func (h header) tensor(name string, n int64) (Tensor, span, error) {
 	size := h.DType.Size()
 	if size == 0 {
-		return Tensor{}, 0, fmt.Errorf("unknown dtype %q", h.DType)
+		return Tensor{}, span{}, fmt.Errorf("unknown dtype %q", h.DType)
 	}
 	if h.Shape == nil {
-		return Tensor{}, 0, errors.New("no shape")
+		return Tensor{}, span{}, errors.New("no shape")
 	}
 	if len(h.DataOffsets) != 2 {
-		return Tensor{}, 0, fmt.Errorf("data_offsets %v must be [begin, end]", h.DataOffsets)
+		return Tensor{}, span{}, fmt.Errorf("data_offsets %v must be [begin, end]", h.DataOffsets)
 	}
 	begin, end := h.DataOffsets[0], h.DataOffsets[1]
-	if end > int64(len(buf)) && begin >= 0 && end >= begin {
-		return Tensor{}, 0, fmt.Errorf("truncated: data_offsets [%d, %d] end past the %d bytes of data", begin, end, len(buf))
+	if end > n && begin >= 0 && end >= begin {
+		return Tensor{}, span{}, fmt.Errorf("truncated: data_offsets [%d, %d] end past the %d bytes of data", begin, end, n)
 	}
 	if begin < 0 || end < begin {
-		return Tensor{}, 0, fmt.Errorf("data_offsets [%d, %d] are not a range", begin, end)
+		return Tensor{}, span{}, fmt.Errorf("data_offsets [%d, %d] are not a range", begin, end)
 	}
 	nbytes, err := byteSize(h.DType, h.Shape)
 	if err != nil {
-		return Tensor{}, 0, err
+		return Tensor{}, span{}, err
 	}
 	shape := make([]int, len(h.Shape))
 	for i, k := range h.Shape {
 		shape[i] = int(k)
 	}
 	if nbytes != end-begin {
-		return Tensor{}, 0, fmt.Errorf("shape %v of %s needs %d bytes, data_offsets [%d, %d] hold %d", h.Shape, h.DType, nbytes, begin, end, end-begin)
+		return Tensor{}, span{}, fmt.Errorf("shape %v of %s needs %d bytes, data_offsets [%d, %d] hold %d", h.Shape, h.DType, nbytes, begin, end, end-begin)
 	}
-	return Tensor{Name: name, DType: h.DType, Shape: shape, Data: buf[begin:end:end]}, int(begin), nil
+	return Tensor{Name: name, DType: h.DType, Shape: shape}, span{name, begin, end}, nil
 }
 
 // span is where a tensor's data lies in the buffer.
 type span struct {
 	name       string
-	begin, end int
+	begin, end int64
 }
 
 // checkTiling requires the spans to cover a buffer of n bytes exactly, in
 // some order, without overlap or gap.
-func checkTiling(spans []span, n int) error {
+func checkTiling(spans []span, n int64) error {
 	slices.SortStableFunc(spans, func(a, b span) int {
 		if a.begin != b.begin {
-			return a.begin - b.begin
+			return cmp.Compare(a.begin, b.begin)
 		}
-		return a.end - b.end
+		return cmp.Compare(a.end, b.end)
 	})
-	pos, prev := 0, ""
+	pos, prev := int64(0), ""
 	for _, s := range spans {
 		switch {
 		case s.begin < pos:

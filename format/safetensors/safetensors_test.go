@@ -114,6 +114,18 @@ func TestParseErrors(t *testing.T) {
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %q does not mention %q", err, tc.want)
 			}
+			path := filepath.Join(t.TempDir(), "x.safetensors")
+			if err := os.WriteFile(path, tc.in, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r, err := Open(path)
+			if err == nil {
+				r.Close()
+				t.Fatal("Open succeeded")
+			}
+			if !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), path) {
+				t.Errorf("Open's error %q does not mention %q and the path", err, tc.want)
+			}
 		})
 	}
 }
