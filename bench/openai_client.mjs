@@ -4,9 +4,11 @@
 // with echo, max_tokens 0 and logprobs (tokens, token_logprobs with null
 // first, top_logprobs, text_offset, usage); vLLM's prompt_logprobs;
 // seeded generation (text, finish_reason, usage, the same text again),
-// streamed and not; and the errors (a 400 for a bad logprobs, a 404 for
-// chat, which xent serve does not do yet). It prints each check and exits
-// non-zero on the first failure.
+// streamed and not; chat completions with logprobs and top_logprobs,
+// streamed and not; and the errors (a 400 for a bad logprobs or
+// top_logprobs). It prints each check and exits non-zero on the first
+// failure. The model needs a chat template (bench/openai_client_run.sh
+// gives it Qwen3's where it has none).
 //
 //   mkdir -p /tmp/openai-node && (cd /tmp/openai-node && npm install openai@7.60.0)   # once
 //   bench/openai_client_run.sh MODEL_DIR        # starts xent serve, runs this, stops it
@@ -80,6 +82,10 @@ const gc = g1.choices[0];
 check(typeof gc.text === "string" && ["stop", "length"].includes(gc.finish_reason), `generation: text ${JSON.stringify(gc.text)}, finish_reason ${gc.finish_reason}`);
 check(g1.usage.completion_tokens === gc.logprobs.tokens.length && g1.usage.completion_tokens <= 12, "generation: usage.completion_tokens = tokens returned");
 check(gc.text === g2.choices[0].text, "generation: the same seed gives the same text");
+const g3 = await client.completions.create({ model, prompt: "The Rays of Light", max_tokens: 12, temperature: 0.8, seed: 7, logprobs: 3 });
+const g3l = g3.choices[0].logprobs;
+check(g3.choices[0].text === gc.text && g3l.top_logprobs.every((top, k) => { const e = Object.entries(top); return e.length >= 3 && e.length <= 4 && top[g3l.tokens[k]] === g3l.token_logprobs[k]; }),
+  "generation, logprobs 3: each token and the 3 most probable");
 
 // Errors, as the client surfaces them.
 async function status(p) {
@@ -106,6 +112,40 @@ for await (const chunk of streamed) {
 }
 check(stext === gc.text && sfinish === gc.finish_reason, `stream: the chunks' text is the whole answer's, finish_reason ${sfinish}`);
 check(stokens === gc.logprobs.tokens.length && susage?.completion_tokens === g1.usage.completion_tokens, "stream: a token a chunk, the usage chunk under include_usage");
-const chat = await status(client.chat.completions.create({ model, messages: [{ role: "user", content: "hi" }] }));
-check(chat[0] === 404, `chat: ${chat}`);
+
+// Chat, rendered by the model's chat template.
+const messages = [{ role: "system", content: "Answer briefly." }, { role: "user", content: "What are the Rays of Light?" }];
+const chatReq = { model, messages, max_tokens: 10, temperature: 0.8, seed: 5, logprobs: true, top_logprobs: 2 };
+const h1 = await client.chat.completions.create(chatReq);
+const h2 = await client.chat.completions.create(chatReq);
+const hc = h1.choices[0];
+check(h1.object === "chat.completion" && h1.model === model && hc.index === 0 && hc.message.role === "assistant" && typeof hc.message.content === "string",
+  `chat: object, model, message {role: assistant, content ${JSON.stringify(hc.message.content)}}`);
+check(["stop", "length"].includes(hc.finish_reason) && h1.usage.completion_tokens === hc.logprobs.content.length && h1.usage.completion_tokens <= 10 &&
+  h1.usage.total_tokens === h1.usage.prompt_tokens + h1.usage.completion_tokens, `chat: finish_reason ${hc.finish_reason}, usage counts the logprobs' tokens`);
+let chatLP = true;
+for (const e of hc.logprobs.content) {
+  const tops = e.top_logprobs;
+  chatLP &&= typeof e.token === "string" && e.logprob <= 0 && Array.isArray(e.bytes) && tops.length === 2 && tops[0].logprob >= tops[1].logprob &&
+    tops[0].logprob >= e.logprob && tops.every((t) => typeof t.token === "string" && Array.isArray(t.bytes));
+}
+check(chatLP, "chat logprobs: {token, logprob ≤ 0, bytes, top_logprobs: the 2 most probable, best first}");
+const joined = Buffer.from(hc.logprobs.content.flatMap((e) => e.bytes)).toString("utf8");
+check(joined === hc.message.content || hc.finish_reason === "stop", "chat logprobs: the tokens' bytes make the content");
+check(hc.message.content === h2.choices[0].message.content, "chat: the same seed gives the same message");
+const hs = await client.chat.completions.create({ ...chatReq, stream: true, stream_options: { include_usage: true } });
+let htext = "", hrole = null, hfinish = null, husage = null, htokens = 0;
+for await (const chunk of hs) {
+  if (chunk.usage) husage = chunk.usage;
+  for (const c of chunk.choices) {
+    hrole ??= c.delta.role;
+    htext += c.delta.content ?? "";
+    htokens += c.logprobs?.content.length ?? 0;
+    if (c.finish_reason) hfinish = c.finish_reason;
+  }
+}
+check(hrole === "assistant" && htext === hc.message.content && hfinish === hc.finish_reason, "chat stream: role first, the deltas make the message, its finish_reason");
+check(htokens === hc.logprobs.content.length && husage?.completion_tokens === h1.usage.completion_tokens, "chat stream: a token a chunk, the usage chunk under include_usage");
+const chatBad = await status(client.chat.completions.create({ model, messages, top_logprobs: 2 }));
+check(chatBad[0] === 400 && /needs logprobs/.test(chatBad[1]), `chat: top_logprobs without logprobs: ${chatBad}`);
 console.log(`${checks} checks passed`);
