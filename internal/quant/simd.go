@@ -142,7 +142,12 @@ func (m *Matrix) mulSIMD(k *kernel, a *acts, y []float32, ldy int, beta float32,
 		for g0 := lo; g0 < hi; g0 += panelRows / kRows {
 			j0, j1 := g0*kRows, min(hi, g0+panelRows/kRows)*kRows
 			for j := j0; j < j1; j++ {
-				unpack(m.t, m.data[j*m.rowBytes:(j+1)*m.rowBytes], r)
+				src := m.data[j*m.rowBytes : (j+1)*m.rowBytes]
+				if pack := packers[m.t]; pack != nil {
+					pack(src, panel[(j-j0)*rs:(j-j0+1)*rs], nb)
+					continue
+				}
+				unpack(m.t, src, r)
 				k.packRow(r, panel[(j-j0)*rs:])
 			}
 			for t := range xt.nt {
