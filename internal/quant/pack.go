@@ -155,7 +155,7 @@ func packQ6_K(src, dst []byte, nb int) {
 					l0>>4&lo4 | (h>>4&0x0303030303030303)<<4,
 					l1>>4&lo4 | (h>>6&0x0303030303030303)<<4,
 				} {
-					p := 128*n + 32*k + 8*w // the values' position in the block
+					p := 128*n + 32*k + 8*w                                             // the values' position in the block
 					sums[p/16] += 2*byteSum(v>>1&0x1F1F1F1F1F1F1F1F) + byteSum(v&ones8) // each under 256
 					le.PutUint64(d[p:], v&0x1F1F1F1F1F1F1F1F|(^v>>5&ones8)*0xE0)
 				}
