@@ -87,9 +87,18 @@ func quantizeQ8_K(x []float32, q []int8, bsums []int32) (d float32) {
 func (a *acts) quantizeRows(x []float32, ldx, lo, hi int) {
 	in := a.in
 	nb := in / a.bs
+	im := impls.Current()
 	for i := lo; i < hi; i++ {
 		row := x[i*ldx : i*ldx+in]
 		q := a.qs[i*in : (i+1)*in]
+		if im.quantQ8_0 != nil && a.bs == 32 && a.s == nil {
+			im.quantQ8_0(nb, &row[0], &q[0], &a.d[i*nb])
+			continue
+		}
+		if im.quantQ8_K != nil && a.bs == 256 {
+			im.quantQ8_K(nb, &row[0], &q[0], &a.d[i*nb], &a.bsums[i*nb*16])
+			continue
+		}
 		for b := range nb {
 			switch a.bs {
 			case 256:

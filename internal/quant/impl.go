@@ -10,6 +10,12 @@ import (
 type impl struct {
 	name    string
 	kernels map[gguf.Type]*kernel
+	// quantQ8_0 rounds nb blocks of x to q8_0 quants q and scales d, as
+	// quantizeQ8_0 does (nil: quantizeQ8_0).
+	quantQ8_0 func(nb int, x *float32, q *int8, d *float32)
+	// quantQ8_K rounds nb blocks to q8_K as quantizeQ8_K does, with the
+	// sums of each 16 quants (nil: quantizeQ8_K).
+	quantQ8_K func(nb int, x *float32, q *int8, d *float32, bsums *int32)
 }
 
 var generic = &impl{name: "generic"}

@@ -31,6 +31,12 @@ var spread8 = func() (t [256]uint64) {
 // byteSum is the sum of the eight bytes of w (each sum below 256).
 func byteSum(w uint64) int32 { return int32((w * ones8) >> 56) }
 
+// wordSum is the sum of the eight bytes of w, any values.
+func wordSum(w uint64) int32 {
+	const m = 0x00FF00FF00FF00FF
+	return int32(((w&m + w>>8&m) * 0x0001000100010001) >> 48)
+}
+
 var le = binary.LittleEndian
 
 // packers by type; nil for the types packRow serves.
@@ -46,8 +52,8 @@ func packQ8_0(src, dst []byte, nb int) {
 		x, d := src[b*34:b*34+34], dst[b*40:b*40+40]
 		copy(d[:32], x[2:34])
 		var s int32
-		for _, v := range x[2:34] {
-			s += int32(int8(v))
+		for w := range 4 { // Σ int8 = Σ (b ^ 0x80) − 128 per byte
+			s += wordSum(le.Uint64(x[2+8*w:])^0x8080808080808080) - 8*128
 		}
 		putF32(d[32:], half(x))
 		le.PutUint32(d[36:], uint32(-corrScale*s))

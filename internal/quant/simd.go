@@ -3,6 +3,7 @@ package quant
 import (
 	"encoding/binary"
 	"math"
+	"unsafe"
 
 	"github.com/xent-dev/xent/internal/par"
 )
@@ -104,13 +105,9 @@ func newTiles(a *acts, k *kernel, threads int) *tiles {
 					}
 					continue
 				}
-				xq := a.qs[i*in : (i+1)*in]
-				for k := 0; k < in; k += 4 {
-					o := k*lanes + 4*l
-					q[o] = byte(int(xq[k]) + 128)
-					q[o+1] = byte(int(xq[k+1]) + 128)
-					q[o+2] = byte(int(xq[k+2]) + 128)
-					q[o+3] = byte(int(xq[k+3]) + 128)
+				xq := unsafe.Slice((*byte)(unsafe.Pointer(&a.qs[i*in])), in)
+				for k := 0; k < in; k += 4 { // q+128: the sign bit flipped
+					le.PutUint32(q[k*lanes+4*l:], le.Uint32(xq[k:])^0x80808080)
 				}
 				for b := range nb {
 					xt.d[(t*nb+b)*lanes+l] = a.d[i*nb+b]

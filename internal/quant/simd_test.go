@@ -47,3 +47,74 @@ func TestKernelsEqualGeneric(t *testing.T) {
 func TestImplementations(t *testing.T) {
 	t.Logf("kernel sets here: %v", Implementations())
 }
+
+// TestQuantizeQ8_0Fast: the assembly q8_0 rounding gives quantizeQ8_0's
+// quants and scales, on random rows, ties and a zero block.
+func TestQuantizeQ8_0Fast(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, im := range impls.All() {
+		if im.quantQ8_0 == nil {
+			continue
+		}
+		const nb = 40
+		x := randomActs(1, 32*nb, rng)
+		clear(x[64:96])
+		for j := range 32 { // amax 127: id 1, every .5 a tie
+			x[96+j] = float32(j) - 15.5
+		}
+		x[96] = 127
+		q, d := make([]int8, 32*nb), make([]float32, nb)
+		im.quantQ8_0(nb, &x[0], &q[0], &d[0])
+		wq := make([]int8, 32)
+		for b := range nb {
+			wd, _, _ := quantizeQ8_0(x[32*b:], wq)
+			if math.Float32bits(wd) != math.Float32bits(d[b]) {
+				t.Fatalf("%s block %d: d %g, want %g", im.name, b, d[b], wd)
+			}
+			for j := range 32 {
+				if q[32*b+j] != wq[j] {
+					t.Fatalf("%s block %d: q[%d] %d, want %d (x %g)", im.name, b, j, q[32*b+j], wq[j], x[32*b+j])
+				}
+			}
+		}
+	}
+}
+
+// TestQuantizeQ8_KFast: the assembly q8_K rounding gives quantizeQ8_K's
+// quants, scales and sums, on random blocks, a zero block, a block whose
+// largest magnitude is negative and repeated, and ties.
+func TestQuantizeQ8_KFast(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	for _, im := range impls.All() {
+		if im.quantQ8_K == nil {
+			continue
+		}
+		const nb = 6
+		x := randomActs(1, 256*nb, rng)
+		clear(x[256:512])
+		x[512+40], x[512+41], x[512+200] = -50, 50, -50 // the first −50 is max
+		for j := range 256 {                            // iscale −1: every .5 a tie
+			x[768+j] = float32(j%64) - 31.5
+		}
+		x[768+3] = 127
+		q, d, bs := make([]int8, 256*nb), make([]float32, nb), make([]int32, 16*nb)
+		im.quantQ8_K(nb, &x[0], &q[0], &d[0], &bs[0])
+		wq, wbs := make([]int8, 256), make([]int32, 16)
+		for b := range nb {
+			wd := quantizeQ8_K(x[256*b:], wq, wbs)
+			if math.Float32bits(wd) != math.Float32bits(d[b]) {
+				t.Fatalf("%s block %d: d %g, want %g", im.name, b, d[b], wd)
+			}
+			for j := range 256 {
+				if q[256*b+j] != wq[j] {
+					t.Fatalf("%s block %d: q[%d] %d, want %d (x %g)", im.name, b, j, q[256*b+j], wq[j], x[256*b+j])
+				}
+			}
+			for j := range 16 {
+				if bs[16*b+j] != wbs[j] {
+					t.Fatalf("%s block %d: bsums[%d] %d, want %d", im.name, b, j, bs[16*b+j], wbs[j])
+				}
+			}
+		}
+	}
+}
