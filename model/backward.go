@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 
+	"github.com/xent-dev/xent/internal/kernels"
 	"github.com/xent-dev/xent/internal/par"
 	"github.com/xent-dev/xent/loss"
 )
@@ -119,4 +120,64 @@ func (m *Model) blockBackward(blk *block, la *layerActs, x []float32, B, T int) 
 		off += l.out
 	}
 	blk.ln1.backward(x, a.dln, a.dres, la.ln1Mean, la.ln1Rstd, N, a.scratch, a.ones, th)
+}
+
+// SetMixedBF16 turns mixed-precision training on or off. On, every
+// transformer block's linear layers (attention's q, k, v and output
+// projections, the MLP's) multiply in bfloat16 and add in float32, forward
+// and backward (gemm.SgemmBF16Native, VDPBF16PS where the CPU has
+// AVX512_BF16): their float32 weights, the master copy that the optimizer
+// updates, are rounded to bfloat16 (nearest even) into a copy the products
+// read, and the activations and gradients they multiply are rounded as
+// they are packed. Everything else stays float32: the embeddings, norms,
+// attention's own products (scores and the weighted sum of values), the
+// output head, the loss and its gradient, the gradients' sums and the
+// optimizer. The copy is taken now: call SetMixedBF16(true) again after
+// the weights change (train.Trainer does before each step).
+// SetMixedBF16(false) computes in float32 again (the copy's memory is kept
+// for the next call). An inference model has nothing to train: an error.
+func (m *Model) SetMixedBF16(on bool) error {
+	if err := m.trainable(); err != nil {
+		return err
+	}
+	var ls []*linear
+	for i := range m.blocks {
+		b := &m.blocks[i]
+		for j := range b.qkv {
+			ls = append(ls, &b.qkv[j])
+		}
+		for j := range b.up {
+			ls = append(ls, &b.up[j])
+		}
+		ls = append(ls, &b.proj, &b.down)
+	}
+	if !on {
+		for _, l := range ls {
+			l.wb, l.native = nil, false
+		}
+		return nil
+	}
+	n := 0
+	for _, l := range ls {
+		n += len(l.w)
+	}
+	if len(m.mixed) != n {
+		m.mixed = make([]uint16, n)
+	}
+	off := 0
+	for _, l := range ls {
+		l.wb, l.native = m.mixed[off:off+len(l.w):off+len(l.w)], true
+		off += len(l.w)
+	}
+	par.Split(len(ls), m.threads(), func(_, lo, hi int) {
+		for _, l := range ls[lo:hi] {
+			kernels.F32ToBF16(l.wb, l.w)
+		}
+	})
+	return nil
+}
+
+// MixedBF16 reports whether mixed-precision training is on (SetMixedBF16).
+func (m *Model) MixedBF16() bool {
+	return len(m.blocks) > 0 && len(m.blocks[0].qkv) > 0 && m.blocks[0].qkv[0].native && m.inf == nil
 }

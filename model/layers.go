@@ -2,6 +2,7 @@ package model
 
 import (
 	"math"
+	"sync"
 
 	"github.com/xent-dev/xent/internal/gemm"
 	"github.com/xent-dev/xent/internal/kernels"
@@ -95,22 +96,57 @@ func (l linear) row(r int, dst []float32) {
 
 // backward takes dy [n, out] (leading dimension lddy) for the input x
 // [n, in]: dx [n, in] = dy·Wᵀ, added to dx when acc; dW += and db += the
-// weight and bias gradients. ones holds at least n ones.
+// weight and bias gradients. ones holds at least n ones. With native and a
+// bfloat16 copy wb (mixed-precision training, SetMixedBF16) the products
+// are bfloat16 added in float32: dx from dy and wb, dW from dy and x,
+// each rounded to bfloat16 (gemm.SgemmBF16Native); dW still accumulates in
+// float32, and db is float32 sums as before.
 func (l linear) backward(x []float32, n int, dy []float32, lddy int, dx []float32, acc bool, ones []float32, threads int) {
 	beta := float32(0)
 	if acc {
 		beta = 1
 	}
-	if l.conv {
+	switch {
+	case l.native && l.wb != nil && l.conv:
+		gemm.SgemmBF16Native(gemm.NoTrans, gemm.Trans, n, l.in, l.out, 1, dy, lddy, l.wb, l.out, beta, dx, l.in, threads)
+		dyb := roundedRows(dy, lddy, n, l.out, threads) // B of dW [in, out] += xᵀ·dy
+		gemm.SgemmBF16Native(gemm.Trans, gemm.NoTrans, l.in, l.out, n, 1, x, l.in, *dyb, l.out, 1, l.dw, l.out, threads)
+		roundBufs.Put(dyb)
+	case l.native && l.wb != nil:
+		gemm.SgemmBF16Native(gemm.NoTrans, gemm.NoTrans, n, l.in, l.out, 1, dy, lddy, l.wb, l.in, beta, dx, l.in, threads)
+		xb := roundedRows(x, l.in, n, l.in, threads) // B of dW [out, in] += dyᵀ·x
+		gemm.SgemmBF16Native(gemm.Trans, gemm.NoTrans, l.out, l.in, n, 1, dy, lddy, *xb, l.in, 1, l.dw, l.in, threads)
+		roundBufs.Put(xb)
+	case l.conv:
 		gemm.Sgemm(gemm.NoTrans, gemm.Trans, n, l.in, l.out, 1, dy, lddy, l.w, l.out, beta, dx, l.in, threads)
 		gemm.Sgemm(gemm.Trans, gemm.NoTrans, l.in, l.out, n, 1, x, l.in, dy, lddy, 1, l.dw, l.out, threads)
-	} else {
+	default:
 		gemm.Sgemm(gemm.NoTrans, gemm.NoTrans, n, l.in, l.out, 1, dy, lddy, l.w, l.in, beta, dx, l.in, threads)
 		gemm.Sgemm(gemm.Trans, gemm.NoTrans, l.out, l.in, n, 1, dy, lddy, x, l.in, 1, l.dw, l.in, threads)
 	}
 	if l.db != nil {
 		colSums(l.db, dy, lddy, n, l.out, ones, threads)
 	}
+}
+
+// roundBufs holds the bfloat16 buffers of roundedRows between calls.
+var roundBufs = sync.Pool{New: func() any { return new([]uint16) }}
+
+// roundedRows rounds x [n, c] (leading dimension ld) to bfloat16, nearest
+// even, into a buffer [n, c] from roundBufs (put it back when done).
+func roundedRows(x []float32, ld, n, c, threads int) *[]uint16 {
+	buf := roundBufs.Get().(*[]uint16)
+	if cap(*buf) < n*c {
+		*buf = make([]uint16, n*c)
+	}
+	*buf = (*buf)[:n*c]
+	b := *buf
+	par.Split(n, threads, func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			kernels.F32ToBF16(b[i*c:(i+1)*c], x[i*ld:i*ld+c])
+		}
+	})
+	return buf
 }
 
 // colSums adds the column sums of x [n, c] (leading dimension ld) to dst [c].

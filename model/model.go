@@ -33,6 +33,7 @@ type Model struct {
 	// for a trainable model.
 	inf       map[string]Weight
 	compute   Compute
+	mixed     []uint16 // the blocks' weights in bfloat16 for mixed-precision training (SetMixedBF16)
 	blocks    []block
 	lnf       norm
 	head      linear    // [V, C]: the embedding itself when tied
