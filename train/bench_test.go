@@ -19,47 +19,91 @@ import (
 // steady state: the first touches the gradient buffer, the AdamW moments
 // and the activations (for GPT-2 small, over 2 GB of fresh pages). It is
 // the xent side of the llm.c comparison in bench/train_step_run.sh; `xent
-// bench train` runs the same step.
+// bench train` runs the same step. The ",compute=bf16" case is the same
+// step in mixed precision (Settings.Compute "bf16": the bfloat16 copy of
+// the weights rounded, then the blocks' products in bfloat16).
 func BenchmarkTrainStep(b *testing.B) {
 	for _, bc := range []struct {
 		name string
 		cfg  model.Config
 		B, T int
 	}{
-		{"gpt2-124M", model.Config{ModelType: model.GPT2, VocabSize: 50257, NEmbd: 768, NLayer: 12, NHead: 12, NPositions: 1024}, 4, 64},
+		{"gpt2-124M", gpt2Small, 4, 64},
 	} {
-		b.Run(fmt.Sprintf("%s,B=%d,T=%d", bc.name, bc.B, bc.T), func(b *testing.B) {
-			m, err := model.New(bc.cfg, 1)
-			if err != nil {
-				b.Fatal(err)
+		for _, mixed := range []bool{false, true} {
+			name := fmt.Sprintf("%s,B=%d,T=%d", bc.name, bc.B, bc.T)
+			if mixed {
+				name += ",compute=bf16"
 			}
-			decay, err := DecayRanges(m)
-			if err != nil {
-				b.Fatal(err)
-			}
-			opt := NewAdamW(len(m.ParamBuffer()), 0.1, decay)
-			rng := rand.New(rand.NewPCG(1, 1))
-			tokens := make([]int32, bc.B*bc.T+1)
-			for i := range tokens {
-				tokens[i] = int32(rng.IntN(bc.cfg.VocabSize))
-			}
-			inputs, targets := tokens[:bc.B*bc.T], tokens[1:]
-			step := func() {
-				m.ZeroGrads()
-				if _, err := m.ForwardBackward(inputs, bc.B, bc.T, targets, loss.Options{}); err != nil {
-					b.Fatal(err)
+			b.Run(name, func(b *testing.B) {
+				step := newBenchStep(b, bc.cfg, bc.B, bc.T)
+				step(mixed) // warm-up, untimed: b.Loop resets the timer on its first call
+				for b.Loop() {
+					step(mixed)
 				}
-				if _, err := opt.ClipAndUpdate(m.ParamBuffer(), m.GradBuffer(), 3e-4, 1.0, 1); err != nil {
-					b.Fatal(err)
-				}
-			}
-			step() // warm-up, untimed: b.Loop resets the timer on its first call
-			for b.Loop() {
-				step()
-			}
-			b.ReportMetric(float64(b.N*bc.B*bc.T)/b.Elapsed().Seconds(), "tokens/s")
-		})
+				b.ReportMetric(float64(b.N*bc.B*bc.T)/b.Elapsed().Seconds(), "tokens/s")
+			})
+		}
 	}
+}
+
+var gpt2Small = model.Config{ModelType: model.GPT2, VocabSize: 50257, NEmbd: 768, NLayer: 12, NHead: 12, NPositions: 1024}
+
+// newBenchStep returns BenchmarkTrainStep's step on a new model of cfg,
+// in mixed precision or float32.
+func newBenchStep(b *testing.B, cfg model.Config, B, T int) func(mixed bool) {
+	m, err := model.New(cfg, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	decay, err := DecayRanges(m)
+	if err != nil {
+		b.Fatal(err)
+	}
+	opt := NewAdamW(len(m.ParamBuffer()), 0.1, decay)
+	rng := rand.New(rand.NewPCG(1, 1))
+	tokens := make([]int32, B*T+1)
+	for i := range tokens {
+		tokens[i] = int32(rng.IntN(cfg.VocabSize))
+	}
+	inputs, targets := tokens[:B*T], tokens[1:]
+	return func(mixed bool) {
+		m.ZeroGrads()
+		if err := m.SetMixedBF16(mixed); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := m.ForwardBackward(inputs, B, T, targets, loss.Options{}); err != nil {
+			b.Fatal(err)
+		}
+		if err := m.SetMixedBF16(false); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := opt.ClipAndUpdate(m.ParamBuffer(), m.GradBuffer(), 3e-4, 1.0, 1); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkTrainStepCompute runs BenchmarkTrainStep's GPT-2 small step
+// (B=4, T=64) in float32 and in mixed precision alternately, on one model,
+// so that both see the same machine (this one is shared), and reports
+// both rates and the speed-up of bf16 compute.
+func BenchmarkTrainStepCompute(b *testing.B) {
+	const B, T = 4, 64
+	step := newBenchStep(b, gpt2Small, B, T)
+	step(false)
+	step(true)
+	var spent [2]time.Duration
+	for b.Loop() {
+		for i, mixed := range []bool{false, true} {
+			start := time.Now()
+			step(mixed)
+			spent[i] += time.Since(start)
+		}
+	}
+	b.ReportMetric(float64(b.N*B*T)/spent[0].Seconds(), "f32-tokens/s")
+	b.ReportMetric(float64(b.N*B*T)/spent[1].Seconds(), "bf16-tokens/s")
+	b.ReportMetric(spent[0].Seconds()/spent[1].Seconds(), "bf16-speedup")
 }
 
 // BenchmarkScheduledSampling times Trainer.Next on the default `xent

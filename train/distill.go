@@ -35,7 +35,7 @@ type Distiller struct {
 // token stream under s (its batches seeded by s.Seed). The two models
 // must share a vocabulary; label smoothing, z-loss, scheduled sampling and
 // an emulated loss format, which belong to the cross-entropy with the true
-// tokens, are refused rather than ignored.
+// tokens, are refused rather than ignored, and so is bf16 compute.
 func NewDistiller(student, teacher *model.Model, tokens []int32, s Settings, o loss.DistillOptions) (*Distiller, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
@@ -45,6 +45,9 @@ func NewDistiller(student, teacher *model.Model, tokens []int32, s Settings, o l
 	}
 	if s.LossFormat != "" || s.LossSum != "" {
 		return nil, fmt.Errorf("train: distillation computes its KL in float32 and float64; loss format %q, sum %q is for the cross-entropy", s.LossFormat, s.LossSum)
+	}
+	if mixed, _ := s.mixedBF16(); mixed {
+		return nil, fmt.Errorf("train: distillation trains in float32 only; compute %q is for Trainer", s.Compute)
 	}
 	if !(o.Temperature >= 0) || math.IsInf(float64(o.Temperature), 0) {
 		return nil, fmt.Errorf("train: distillation temperature %g must be finite and > 0", o.Temperature)

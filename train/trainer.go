@@ -35,6 +35,13 @@ type Settings struct {
 	LossFormat string `json:"loss_format,omitempty"`
 	LossSum    string `json:"loss_sum,omitempty"`
 
+	// Compute "bf16" trains in mixed precision (model.SetMixedBF16): the
+	// transformer blocks' matrix products in bfloat16, added in float32,
+	// over a bfloat16 copy of the weights rounded before every step; the
+	// weights themselves, the optimizer's state, the loss and everything
+	// else stay float32. "" (or "f32") is float32 throughout.
+	Compute string `json:"compute,omitempty"`
+
 	// Scheduled sampling (scheduled.go): "" (off), linear, exponential or
 	// inverse-sigmoid, and the parameters of its decay.
 	ScheduledSampling string  `json:"scheduled_sampling,omitempty"`
@@ -59,8 +66,22 @@ func (s Settings) Validate() error {
 	if err := s.validateScheduledSampling(); err != nil {
 		return err
 	}
+	if _, err := s.mixedBF16(); err != nil {
+		return err
+	}
 	_, err := s.LossOptions()
 	return err
+}
+
+// mixedBF16 reads Compute: whether the steps run in mixed precision.
+func (s Settings) mixedBF16() (bool, error) {
+	switch s.Compute {
+	case "", "f32":
+		return false, nil
+	case "bf16":
+		return true, nil
+	}
+	return false, fmt.Errorf("train: compute %q is neither f32 nor bf16", s.Compute)
 }
 
 // LossOptions are the training loss's options: label smoothing, z-loss
@@ -157,6 +178,16 @@ func (t *Trainer) Next() (StepStats, error) {
 	opt, err := s.LossOptions()
 	if err != nil {
 		return StepStats{}, err
+	}
+	mixed, err := s.mixedBF16()
+	if err != nil {
+		return StepStats{}, err
+	}
+	if mixed { // a fresh bfloat16 copy of the weights for this step's products, then float32 again
+		if err := m.SetMixedBF16(true); err != nil {
+			return StepStats{}, fmt.Errorf("train: %w", err)
+		}
+		defer m.SetMixedBF16(false)
 	}
 	for range s.GradAccum {
 		t.batches.Next(t.inputs, t.targets)

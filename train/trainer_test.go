@@ -66,7 +66,9 @@ func TestResumeIsExact(t *testing.T) {
 	tok, ids, plain := tinySetup(t)
 	ss := plain
 	ss.ScheduledSampling, ss.SSMin = SSLinear, 0.7
-	for name, s := range map[string]Settings{"teacher forcing": plain, "scheduled sampling": ss} {
+	bf16 := plain
+	bf16.Compute = "bf16"
+	for name, s := range map[string]Settings{"teacher forcing": plain, "scheduled sampling": ss, "bf16 compute": bf16} {
 		t.Run(name, func(t *testing.T) { checkResumeIsExact(t, tok, ids, s) })
 	}
 }
@@ -287,5 +289,50 @@ func TestLossFormat(t *testing.T) {
 		if _, err := NewTrainer(tinyModel(t, tok.VocabSize(), s.Seed), ids, b); err == nil {
 			t.Errorf("loss format %q, sum %q, smoothing %g accepted", b.LossFormat, b.LossSum, b.LabelSmoothing)
 		}
+	}
+}
+
+// Compute "bf16" trains in mixed precision: each step's losses are close
+// to float32's (the same batches and initial weights) but not equal, the
+// model computes in float32 between steps, and the setting is saved in
+// the settings' JSON only when set. Another value is refused.
+func TestComputeBF16(t *testing.T) {
+	tok, ids, s := tinySetup(t)
+	var losses [2][]float64
+	for i, compute := range []string{"", "bf16"} {
+		s.Compute = compute
+		tr, err := NewTrainer(tinyModel(t, tok.VocabSize(), s.Seed), ids, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range s.Steps {
+			st, err := tr.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			losses[i] = append(losses[i], st.Loss)
+			if tr.Model.MixedBF16() {
+				t.Fatal("the model is still in bf16 compute after a step")
+			}
+		}
+		js, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if has := strings.Contains(string(js), `"compute"`); has != (compute != "") {
+			t.Errorf("compute %q: settings JSON %s", compute, js)
+		}
+	}
+	if slices.Equal(losses[0], losses[1]) {
+		t.Fatalf("bf16 losses %v equal float32's: no bfloat16 products ran", losses[1])
+	}
+	for i := range losses[0] {
+		if r := math.Abs(losses[1][i]-losses[0][i]) / losses[0][i]; r > 0x1p-6 {
+			t.Errorf("step %d: loss %v in bf16, %v in float32 (relative %.2g)", i+1, losses[1][i], losses[0][i], r)
+		}
+	}
+	s.Compute = "fp8"
+	if err := s.Validate(); err == nil || !strings.Contains(err.Error(), "fp8") {
+		t.Errorf("compute fp8: %v, want an error naming it", err)
 	}
 }

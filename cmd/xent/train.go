@@ -84,6 +84,7 @@ before the usual forward and backward pass against the true targets.`,
 	fl.IntVar(&f.s.EvalEvery, "eval-every", 100, "steps between held-out evaluations (0: only at the end)")
 	fl.IntVar(&f.evalTokens, "eval-tokens", train.DefaultEvalTokens, "held-out tokens each evaluation scores at most, the first of the split (0: all)")
 	fl.IntVar(&f.s.Threads, "threads", 0, "goroutines (0: GOMAXPROCS); results are identical for the same count")
+	fl.StringVar(&f.s.Compute, "compute", "f32", "matrix products of the transformer blocks: f32, or bf16 (mixed precision: bfloat16 products added in float32, float32 weights, optimizer and loss)")
 	fl.StringVar(&f.s.ScheduledSampling, "scheduled-sampling", "", "scheduled sampling (Bengio et al. 2015): linear, exponential or inverse-sigmoid decay of the teacher-forcing probability ε (default: off, pure teacher forcing)")
 	fl.Float64Var(&f.s.SSK, "ss-k", 0, "k of the schedule: linear ε = max(ε_min, k − c·step) (0: k = 1); exponential ε = k^step, 0 < k < 1; inverse-sigmoid ε = k/(k + exp(step/k)), k ≥ 1")
 	fl.Float64Var(&f.s.SSC, "ss-c", 0, "slope c of the linear schedule (0: (k − ε_min)/steps, reaching ε_min at the last step)")
@@ -132,6 +133,9 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 	logf := func(format string, args ...any) { fmt.Fprintf(logw, "xent train: "+format+"\n", args...) }
 	if f.evalTokens < 0 || f.saveEvery < 0 {
 		return fmt.Errorf("--eval-tokens %d and --save-every %d: want ≥ 0 (0: all tokens, only the final save)", f.evalTokens, f.saveEvery)
+	}
+	if f.s.Compute == "f32" {
+		f.s.Compute = "" // float32, the default: config.json says nothing, as before the flag
 	}
 	if f.resume != "" && !cmd.Flags().Changed("out") {
 		f.out = f.resume // resume continues in place
