@@ -1,6 +1,7 @@
 package modeldir
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -22,10 +23,11 @@ func IsGGUF(path string) bool {
 
 // loadGGUF reads a GGUF file as a model: its hyper-parameters as the
 // config of the family its general.architecture names (llama, qwen2,
-// qwen3, gpt2), every tensor dequantized to float32 under its Hugging
-// Face name (gguf.HFName), with the converter's changes undone (Llama's
-// Q/K row permutation, GPT-2's transposed Conv1D weights), and the
-// tokenizer from its tokenizer.ggml.* keys. The head is tied when the
+// qwen3, gemma, gemma2, gemma3, phi3, gpt2; ggufConfig), every tensor
+// dequantized to float32 under its Hugging Face name (gguf.HFName), with
+// the converter's changes undone (Llama's Q/K row permutation, Gemma's
+// 1 + w norms, GPT-2's transposed Conv1D weights), and the tokenizer
+// from its tokenizer.ggml.* keys. The head is tied when the
 // file has no output.weight, as llama.cpp ties it.
 func loadGGUF(path string) (*Pretrained, error) {
 	f, err := gguf.Open(path)
@@ -52,7 +54,7 @@ func loadGGUF(path string) (*Pretrained, error) {
 	if err != nil {
 		return nil, fmt.Errorf("modeldir: %s: %w", path, err)
 	}
-	used := map[string]bool{}
+	used := map[string]bool{"rope_freqs.weight": true, "rope_factors_short.weight": true, "rope_factors_long.weight": true} // read by ggufRope
 	for _, p := range m.Params() {
 		name, err := gguf.FileName(h.Arch, p.Name)
 		if err != nil {
@@ -92,16 +94,33 @@ func loadGGUF(path string) (*Pretrained, error) {
 	return p, nil
 }
 
-// ggufConfig is the model config a file's hyper-parameters stand for.
-// vocab is token_embd's row count (llama.cpp's n_vocab may differ from
-// the tokenizer's length; the model's is the embedding's).
+// ggufModelTypes maps a general.architecture to the model_type xent
+// builds for it.
+var ggufModelTypes = map[string]string{
+	"llama": model.Llama, "qwen2": model.Qwen2, "qwen3": model.Qwen3, "gemma": model.Gemma,
+	"gemma2": model.Gemma2, "gemma3": model.Gemma3Text, "phi3": model.Phi3, "gpt2": model.GPT2,
+}
+
+// ggufConfig is the model config a file's hyper-parameters stand for, as
+// llama.cpp reads them (llama_model::load_hparams and each
+// architecture's load_arch_hparams). vocab is token_embd's row count
+// (llama.cpp's n_vocab may differ from the tokenizer's length; the
+// model's is the embedding's).
+//
+// What llama.cpp computes and xent's families hold differently is
+// translated: Llama 3's rope_freqs.weight (per-dimension divisors of the
+// RoPE frequencies) and Phi-3's rope_factors_short/long.weight become a
+// longrope rope_scaling, whose short_factor divides the frequencies the
+// same way (ggufRope); Gemma 2 and 3's attention scale, which llama.cpp
+// takes from the head size (hidden_size / heads for the 27B models),
+// becomes query_pre_attn_scalar; Gemma 2's default window of 4096 and
+// soft-caps of 50 and 30 apply when the keys are absent, as in
+// llama.cpp. llama.cpp gives llama (Mistral's files too) and phi3 no
+// sliding window (it warns for phi3), and neither does xent reading
+// them. What llama.cpp would compute and xent cannot (a sliding-window
+// pattern Gemma 2 has no place for, YaRN's extra keys, partial rotary
+// embeddings) is refused by key.
 func ggufConfig(f *gguf.File, h gguf.Hyper, vocab int) (model.Config, error) {
-	if h.RopeScalingFactor != 0 && h.RopeScalingFactor != 1 {
-		return model.Config{}, fmt.Errorf("key %q: RoPE scaling %s by %g is not read yet", h.Arch+".rope.scaling.factor", h.RopeScaling, h.RopeScalingFactor)
-	}
-	if _, ok := f.Tensor("rope_freqs.weight"); ok {
-		return model.Config{}, fmt.Errorf("tensor \"rope_freqs.weight\" (Llama 3's RoPE frequency factors) is not read yet")
-	}
 	if h.KeyLength != h.ValueLength {
 		return model.Config{}, fmt.Errorf("key length %d differs from value length %d, which xent's models do not allow", h.KeyLength, h.ValueLength)
 	}
@@ -117,13 +136,18 @@ func ggufConfig(f *gguf.File, h gguf.Hyper, vocab int) (model.Config, error) {
 	_, hasBias := f.Tensor("blk.0.attn_q.bias")
 	_, hasOBias := f.Tensor("blk.0.attn_output.bias")
 	_, hasMLPBias := f.Tensor("blk.0.ffn_up.bias")
-	cfg := model.Config{ModelType: h.Arch, VocabSize: vocab, HiddenSize: h.EmbeddingLength, IntermediateSize: h.FeedForwardLength,
+	cfg := model.Config{ModelType: ggufModelTypes[h.Arch], VocabSize: vocab, HiddenSize: h.EmbeddingLength, IntermediateSize: h.FeedForwardLength,
 		NumHiddenLayers: h.BlockCount, NumAttentionHeads: h.HeadCount, NumKeyValueHeads: h.HeadCountKV,
 		RMSNormEps: h.NormEpsilon, RopeTheta: h.RopeFreqBase, MaxPositionEmbeddings: h.ContextLength,
 		TieWordEmbeddings: !hasOutput, HiddenAct: "silu", MLPBias: hasMLPBias}
 	if h.HeadCount > 0 && h.KeyLength != h.EmbeddingLength/h.HeadCount {
 		cfg.HeadDim = h.KeyLength
 	}
+	var err error
+	if cfg.RopeScaling, cfg.OriginalMaxPositionEmbeddings, err = ggufRope(f, h); err != nil {
+		return model.Config{}, err
+	}
+	k := func(s string) string { return h.Arch + "." + s }
 	switch h.Arch {
 	case "llama":
 		if hasBias != hasOBias {
@@ -136,8 +160,193 @@ func ggufConfig(f *gguf.File, h gguf.Hyper, vocab int) (model.Config, error) {
 		}
 	case "qwen3":
 		cfg.AttentionBias = hasBias
+	case "phi3":
+		if hasBias || hasMLPBias {
+			return model.Config{}, fmt.Errorf("a phi3 model with biases is not supported")
+		}
+	case "gemma", "gemma2", "gemma3":
+		if hasMLPBias {
+			return model.Config{}, fmt.Errorf("a %s model with MLP biases is not supported", h.Arch)
+		}
+		if hasOutput {
+			return model.Config{}, fmt.Errorf("tensor \"output.weight\": xent's %s models tie the head to the embedding", h.Arch)
+		}
+		cfg.AttentionBias, cfg.TieWordEmbeddings, cfg.HiddenAct = hasBias, true, ""
+		cfg.HiddenActivation = "gelu_pytorch_tanh"
+	}
+	if h.Arch == "gemma2" || h.Arch == "gemma3" {
+		cfg.QueryPreAttnScalar = float64(h.KeyLength)
+		if h.BlockCount == 46 || h.BlockCount == 62 { // the 27B models
+			cfg.QueryPreAttnScalar = float64(h.EmbeddingLength / h.HeadCount)
+		}
+	}
+	switch h.Arch {
+	case "gemma2":
+		window, pattern := 4096, 2
+		if h.SlidingWindow != 0 {
+			window = h.SlidingWindow
+		}
+		if h.SlidingWindowPattern != 0 {
+			pattern = h.SlidingWindowPattern
+		}
+		if pattern != 2 {
+			return model.Config{}, fmt.Errorf("key %q is %d: xent's gemma2 slides on every other layer", k("attention.sliding_window_pattern"), pattern)
+		}
+		if h.RopeFreqBaseSWA != 0 && h.RopeFreqBaseSWA != h.RopeFreqBase {
+			return model.Config{}, fmt.Errorf("key %q is %g: xent's gemma2 has one RoPE theta, %g", k("rope.freq_base_swa"), h.RopeFreqBaseSWA, h.RopeFreqBase)
+		}
+		if len(cfg.RopeScaling) > 0 {
+			return model.Config{}, fmt.Errorf("key %q: xent's gemma2 scales the RoPE of no layer", k("rope.scaling.type"))
+		}
+		cfg.SlidingWindow = &window
+		cfg.AttnLogitSoftcapping, cfg.FinalLogitSoftcapping = 50, 30
+		if _, ok := f.Value(k("attn_logit_softcapping")); ok {
+			cfg.AttnLogitSoftcapping = h.AttnSoftcap
+		}
+		if _, ok := f.Value(k("final_logit_softcapping")); ok {
+			cfg.FinalLogitSoftcapping = h.FinalSoftcap
+		}
+	case "gemma3":
+		if h.AttnSoftcap != 0 {
+			return model.Config{}, fmt.Errorf("key %q: llama.cpp's gemma3 soft-caps no attention scores", k("attn_logit_softcapping"))
+		}
+		cfg.FinalLogitSoftcapping = h.FinalSoftcap
+		cfg.RopeLocalBaseFreq = 10000
+		if h.RopeFreqBaseSWA != 0 {
+			cfg.RopeLocalBaseFreq = h.RopeFreqBaseSWA
+		}
+		if h.SlidingWindow > 0 {
+			pattern := 6
+			if h.SlidingWindowPattern != 0 {
+				pattern = h.SlidingWindowPattern
+			}
+			window := h.SlidingWindow
+			cfg.SlidingWindow, cfg.SlidingWindowPattern = &window, pattern
+		} else { // no window: every layer global, with the global theta
+			cfg.LayerTypes = slices.Repeat([]string{"full_attention"}, h.BlockCount)
+		}
+	case "gemma":
+		if len(cfg.RopeScaling) > 0 {
+			return model.Config{}, fmt.Errorf("key %q: xent's gemma scales no RoPE", k("rope.scaling.type"))
+		}
+	}
+	for key, ok := range map[string]bool{
+		"attention.sliding_window_pattern": h.Arch == "gemma2" || h.Arch == "gemma3",
+		"rope.freq_base_swa":               h.Arch == "gemma2" || h.Arch == "gemma3",
+		"attn_logit_softcapping":           h.Arch == "gemma2" || h.Arch == "gemma3",
+		"final_logit_softcapping":          h.Arch == "gemma2" || h.Arch == "gemma3",
+	} {
+		if _, has := f.Value(k(key)); has && !ok {
+			return model.Config{}, fmt.Errorf("key %q: llama.cpp's %s does not read it, and xent will not guess what it was meant to change", k(key), h.Arch)
+		}
 	}
 	return cfg, nil
+}
+
+// ggufRope is the rope_scaling a file's RoPE keys and tensors stand for,
+// and the original context it names (Phi-3's), as llama.cpp computes
+// them: rope.scaling.type (default linear) with rope.scaling.factor (none,
+// 0 or 1: no scaling) is linear or yarn (yarn with llama.cpp's defaults:
+// its original context must be the context, as xent's YaRN reads it, and
+// of its yarn_* keys only beta_fast and beta_slow are read); a
+// rope_freqs.weight (Llama 3) divides each frequency by its value, which
+// is longrope's short_factor with an attention factor of 1 and no
+// original context; Phi-3's rope_factors_short/long.weight under
+// rope.scaling.type longrope are longrope's factors, with
+// rope.scaling.attn_factor.
+func ggufRope(f *gguf.File, h gguf.Hyper) (json.RawMessage, int, error) {
+	k := func(s string) string { return h.Arch + "." + s }
+	factors := func(name string) ([]float32, bool, error) {
+		t, ok := f.Tensor(name)
+		if !ok {
+			return nil, false, nil
+		}
+		if t.Len() != int64(h.RopeDims/2) || len(t.Dims) != 1 {
+			return nil, true, fmt.Errorf("tensor %q has dims %v, want [%d] (half the rotated dimensions)", name, t.Dims, h.RopeDims/2)
+		}
+		data, err := f.Data(name)
+		if err != nil {
+			return nil, true, err
+		}
+		vals := make([]float32, t.Len())
+		if err := gguf.Dequantize(t.Type, data, vals); err != nil {
+			return nil, true, fmt.Errorf("tensor %q: %w", name, err)
+		}
+		for i, v := range vals {
+			if !(v > 0) || math.IsInf(float64(v), 0) {
+				return nil, true, fmt.Errorf("tensor %q: value %d is %v, not a positive divisor", name, i, v)
+			}
+		}
+		return vals, true, nil
+	}
+	scaled := h.RopeScalingFactor != 0 && h.RopeScalingFactor != 1
+	kind := h.RopeScaling
+	if kind == "linear" && !scaled || kind == "none" {
+		kind = ""
+	}
+	if h.Yarn != nil && kind != "yarn" {
+		return nil, 0, fmt.Errorf("key %q under rope.scaling.type %q: llama.cpp reads yarn_* keys only for yarn", k("rope.scaling.yarn_*"), h.RopeScaling)
+	}
+	out := map[string]any{}
+	freqs, hasFreqs, err := factors("rope_freqs.weight")
+	if err != nil {
+		return nil, 0, err
+	}
+	if hasFreqs {
+		if kind != "" {
+			return nil, 0, fmt.Errorf("tensor \"rope_freqs.weight\" with rope.scaling.type %s: xent applies one of them, not both", h.RopeScaling)
+		}
+		out = map[string]any{"rope_type": "longrope", "short_factor": freqs, "long_factor": freqs, "attention_factor": 1}
+		raw, err := json.Marshal(out)
+		return raw, 0, err
+	}
+	orig := 0
+	switch kind {
+	case "":
+		if _, ok := f.Tensor("rope_factors_short.weight"); ok {
+			return nil, 0, fmt.Errorf("tensor \"rope_factors_short.weight\" without rope.scaling.type longrope")
+		}
+		return nil, 0, nil
+	case "linear":
+		out = map[string]any{"rope_type": "linear", "factor": h.RopeScalingFactor}
+	case "yarn":
+		if h.RopeOrigContext != 0 && h.RopeOrigContext != h.ContextLength {
+			return nil, 0, fmt.Errorf("key %q is %d: xent's YaRN takes the context, %d, as the original", k("rope.scaling.original_context_length"), h.RopeOrigContext, h.ContextLength)
+		}
+		if !scaled {
+			return nil, 0, fmt.Errorf("rope.scaling.type yarn without a factor above 1 (key %q)", k("rope.scaling.factor"))
+		}
+		out = map[string]any{"rope_type": "yarn", "factor": h.RopeScalingFactor}
+		for name, v := range h.Yarn {
+			switch name {
+			case "beta_fast", "beta_slow":
+				out[name] = v
+			default:
+				return nil, 0, fmt.Errorf("key %q is not read: its effect beside llama.cpp's defaults is not checked", k("rope.scaling.yarn_"+name))
+			}
+		}
+	case "longrope":
+		short, okS, err := factors("rope_factors_short.weight")
+		if err != nil {
+			return nil, 0, err
+		}
+		long, okL, err := factors("rope_factors_long.weight")
+		if err != nil {
+			return nil, 0, err
+		}
+		if !okS || !okL {
+			return nil, 0, fmt.Errorf("rope.scaling.type longrope without tensors \"rope_factors_short.weight\" and \"rope_factors_long.weight\"")
+		}
+		out = map[string]any{"rope_type": "longrope", "short_factor": short, "long_factor": long}
+		if h.RopeAttnFactor != 0 {
+			out["attention_factor"] = h.RopeAttnFactor
+		}
+		orig = h.RopeOrigContext
+	default:
+		return nil, 0, fmt.Errorf("key %q: RoPE scaling %q is not supported (linear, yarn, longrope)", k("rope.scaling.type"), h.RopeScaling)
+	}
+	raw, err := json.Marshal(out)
+	return raw, orig, err
 }
 
 // ggufTensor fills the parameter p from the file's tensor name, undoing
@@ -188,6 +397,11 @@ func ggufTensor(f *gguf.File, h gguf.Hyper, name string, p model.Tensor) error {
 	}
 	if err := gguf.Dequantize(t.Type, data, dst); err != nil {
 		return fmt.Errorf("tensor %q: %w", name, err)
+	}
+	if strings.HasPrefix(h.Arch, "gemma") && strings.HasSuffix(name, "norm.weight") {
+		for i := range dst {
+			dst[i]-- // the file holds 1 + w (see gguf.HFName)
+		}
 	}
 	if transposed { // dst is [out, in]; p is Conv1D's [in, out]
 		in, out := p.Shape[0], p.Shape[1]

@@ -267,7 +267,7 @@ func TestLoadGGUFRefusals(t *testing.T) {
 			return kv, slices.DeleteFunc(ts, func(t gguf.TensorData) bool { return t.Name == "blk.1.ffn_up.weight" })
 		}, `no tensor "blk.1.ffn_up.weight"`},
 		{"extra", extra("blk.5.ffn_up.weight", []int64{48, 128}), `tensor "blk.5.ffn_up.weight" has no place`},
-		{"rope_freqs", extra("rope_freqs.weight", []int64{8}), `"rope_freqs.weight" (Llama 3's RoPE frequency factors) is not read yet`},
+		{"rope_freqs", extra("rope_freqs.weight", []int64{8}), `tensor "rope_freqs.weight": value 0 is 0, not a positive divisor`},
 		{"pre", setKV("tokenizer.ggml.pre", gguf.Value{Type: gguf.String, V: "falcon"}), `tokenizer.ggml.pre "falcon"`},
 		{"bos", setKV("tokenizer.ggml.bos_token_id", gguf.Value{Type: gguf.Uint32, V: uint32(60000)}), `"tokenizer.ggml.bos_token_id": token 60000 is outside`},
 		{"shape", setKV("llama.feed_forward_length", gguf.Value{Type: gguf.Uint32, V: uint32(96)}), `tensor "blk.0.ffn_gate.weight" has dims`},

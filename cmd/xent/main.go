@@ -56,6 +56,7 @@ says which xent this is.`,
 	root.AddCommand(newGenerateCmd(), newStudyCmd())
 	root.AddCommand(newScalingCmd())
 	root.AddCommand(newPrefsCmd(), newTuneCmd())
+	root.AddCommand(newExportCmd())
 	root.AddCommand(newVersionCmd())
 	return root
 }

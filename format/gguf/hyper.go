@@ -3,6 +3,7 @@ package gguf
 import (
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // Hyper is a model's shape as a GGUF file states it in its
@@ -33,13 +34,34 @@ type Hyper struct {
 	// VocabSize is vocab_size, else the length of tokenizer.ggml.tokens,
 	// else 0.
 	VocabSize int
+	// RopeOrigContext is rope.scaling.original_context_length (YaRN's and
+	// Phi-3's original context), 0 when absent; RopeAttnFactor is
+	// rope.scaling.attn_factor, 0 when absent.
+	RopeOrigContext int
+	RopeAttnFactor  float64
+	// Yarn holds the rope.scaling.yarn_* keys the file has, by the name
+	// after "yarn_" (ext_factor, attn_factor, beta_fast, beta_slow,
+	// log_multiplier); nil when it has none.
+	Yarn map[string]float64
+	// RopeFreqBaseSWA is rope.freq_base_swa, the sliding layers' theta
+	// (Gemma 2 and 3); 0 when absent.
+	RopeFreqBaseSWA float64
+	// SlidingWindow is attention.sliding_window, 0 when absent;
+	// SlidingWindowPattern is attention.sliding_window_pattern, the period
+	// of the sliding layers (every period-th layer is global), 0 when
+	// absent.
+	SlidingWindow        int
+	SlidingWindowPattern int
+	// AttnSoftcap and FinalSoftcap are attn_logit_softcapping and
+	// final_logit_softcapping (Gemma 2, 3), 0 when absent.
+	AttnSoftcap, FinalSoftcap float64
 }
 
 // rmsNorm lists the architectures whose NormEpsilon is RMSNorm's.
-var rmsNorm = map[string]bool{"llama": true, "qwen2": true, "qwen3": true}
+var rmsNorm = map[string]bool{"llama": true, "qwen2": true, "qwen3": true, "gemma": true, "gemma2": true, "gemma3": true, "phi3": true}
 
 // Hyper reads the model's shape for the architectures whose tensor names
-// HFName maps (llama, qwen2, qwen3, gpt2), refusing others by name. Head
+// HFName maps (Archs), refusing others by name. Head
 // counts may be per-layer arrays in GGUF; one that varies across layers
 // is refused, as xent's models have one count for all layers.
 func (f *File) Hyper() (Hyper, error) {
@@ -48,7 +70,7 @@ func (f *File) Hyper() (Hyper, error) {
 		return Hyper{}, err
 	}
 	if _, ok := stems[arch]; !ok {
-		return Hyper{}, fmt.Errorf("gguf: architecture %q: xent reads the shapes of gpt2, llama, qwen2 and qwen3 models", arch)
+		return Hyper{}, fmt.Errorf("gguf: architecture %q: xent reads the shapes of %s models", arch, strings.Join(Archs(), ", "))
 	}
 	h := Hyper{Arch: arch, RopeFreqBase: 10000, RopeScaling: "linear"}
 	k := func(name string) string { return arch + "." + name }
@@ -129,6 +151,41 @@ func (f *File) Hyper() (Hyper, error) {
 	} else if v, ok := f.Value("tokenizer.ggml.tokens"); ok {
 		if s, ok := v.V.([]string); ok {
 			h.VocabSize = len(s)
+		}
+	}
+	for _, r := range []struct {
+		key string
+		dst *int
+	}{{"rope.scaling.original_context_length", &h.RopeOrigContext}, {"attention.sliding_window", &h.SlidingWindow},
+		{"attention.sliding_window_pattern", &h.SlidingWindowPattern}} {
+		if _, ok := f.Value(k(r.key)); ok {
+			if *r.dst, err = f.count(k(r.key)); err != nil {
+				return Hyper{}, err
+			}
+		}
+	}
+	for _, r := range []struct {
+		key string
+		dst *float64
+	}{{"rope.scaling.attn_factor", &h.RopeAttnFactor}, {"rope.freq_base_swa", &h.RopeFreqBaseSWA},
+		{"attn_logit_softcapping", &h.AttnSoftcap}, {"final_logit_softcapping", &h.FinalSoftcap}} {
+		if _, ok := f.Value(k(r.key)); ok {
+			if *r.dst, err = f.Float(k(r.key)); err != nil {
+				return Hyper{}, err
+			}
+		}
+	}
+	for _, name := range []string{"ext_factor", "attn_factor", "beta_fast", "beta_slow", "log_multiplier"} {
+		key := k("rope.scaling.yarn_" + name)
+		if _, ok := f.Value(key); ok {
+			v, err := f.Float(key)
+			if err != nil {
+				return Hyper{}, err
+			}
+			if h.Yarn == nil {
+				h.Yarn = map[string]float64{}
+			}
+			h.Yarn[name] = v
 		}
 	}
 	return h, nil

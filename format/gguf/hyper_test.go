@@ -3,6 +3,7 @@ package gguf
 import (
 	"bytes"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -20,7 +21,7 @@ func TestHyperGGUFPy(t *testing.T) {
 	want := Hyper{Arch: "llama", ContextLength: 512, EmbeddingLength: 64, BlockCount: 2, HeadCount: 4, HeadCountKV: 2,
 		KeyLength: 16, ValueLength: 16, RopeDims: 16, RopeFreqBase: 10000, RopeScaling: "linear",
 		NormEpsilon: float64(float32(1e-5)), VocabSize: 5}
-	if h != want {
+	if !reflect.DeepEqual(h, want) {
 		t.Errorf("got  %+v\nwant %+v", h, want)
 	}
 }
@@ -66,7 +67,7 @@ func TestHyper(t *testing.T) {
 		kv   []KV
 		want string
 	}{
-		{[]KV{str("general.architecture", "gemma3")}, `architecture "gemma3": xent reads the shapes of gpt2, llama, qwen2 and qwen3 models`},
+		{[]KV{str("general.architecture", "mamba")}, `architecture "mamba": xent reads the shapes of gemma, gemma2, gemma3, gpt2, llama, phi3, qwen2, qwen3 models`},
 		{nil, `no metadata key "general.architecture"`},
 		{base("qwen3")[:3], `no metadata key "qwen3.block_count"`},
 		{base("qwen3", u32("qwen3.attention.head_count", 4)), `no metadata key "qwen3.attention.layer_norm_rms_epsilon"`},

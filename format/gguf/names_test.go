@@ -45,7 +45,7 @@ func TestNamesRefusals(t *testing.T) {
 	for _, tc := range []struct {
 		arch, name, want string
 	}{
-		{"gemma3", "token_embd.weight", `architecture "gemma3": xent maps the tensor names of gpt2, llama, qwen2 and qwen3`},
+		{"mamba", "token_embd.weight", `architecture "mamba": xent maps the tensor names of gemma, gemma2, gemma3, gpt2, llama, phi3, qwen2, qwen3`},
 		{"llama", "blk.0.attn_q_norm.weight", `tensor "blk.0.attn_q_norm.weight" is not part of a llama model as xent knows it`},
 		{"llama", "blk.01.attn_q.weight", "is not part of a llama model"},
 		{"llama", "blk.x.attn_q.weight", "is not part of a llama model"},
