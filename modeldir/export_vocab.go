@@ -100,7 +100,7 @@ func exportVocab(p *Pretrained) ([]gguf.KV, exportedVocab, error) {
 	for s, id := range tj.Model.Vocab {
 		typ := int64(1)
 		switch {
-		case v.Model == "llama" && byteToken.MatchString(s):
+		case v.Model == "llama" && spmByteToken.MatchString(s):
 			typ = 6
 		case tj.Model.UnkToken != nil && s == *tj.Model.UnkToken:
 			typ = 2
@@ -203,7 +203,7 @@ func exportVocab(p *Pretrained) ([]gguf.KV, exportedVocab, error) {
 	return kv, exportedVocab{model: chosen.Model, pre: chosen.Pre}, nil
 }
 
-var byteToken = regexp.MustCompile(`^<0x[0-9A-Fa-f]{2}>$`)
+var spmByteToken = regexp.MustCompile(`^<0x[0-9A-Fa-f]{2}>$`)
 
 // looksSpecial is the converter's does_token_look_special: added tokens
 // some models fail to mark special that it writes as control tokens.
