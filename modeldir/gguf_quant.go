@@ -57,3 +57,50 @@ func ggufRopeHeads(h gguf.Hyper, name string) int {
 	}
 	return 0
 }
+
+// ggufInference is the inference-only model (model.NewInference) of
+// config cfg over file f: f16 and quantized matrices kept as blocks
+// (ggufMatrix; Phi-3's fused matrices excepted, which NewInference takes
+// only as float32), every other tensor read to float32 as ggufTensor
+// reads it. It returns the file's tensor names it used. Unlike the
+// float32 tensors, a matrix's values are not checked for NaN and Inf
+// (that would widen it); llama.cpp does not check them either.
+func ggufInference(f *gguf.File, h gguf.Hyper, cfg model.Config) (*model.Model, map[string]bool, error) {
+	shapes, err := cfg.ParamShapes()
+	if err != nil {
+		return nil, nil, err
+	}
+	weights := make(map[string]model.Weight, len(shapes))
+	used := map[string]bool{}
+	for _, s := range shapes {
+		name, err := gguf.FileName(h.Arch, s.Name)
+		if err != nil {
+			return nil, nil, err
+		}
+		used[name] = true
+		if h.Arch != "phi3" {
+			m, ok, err := ggufMatrix(f, h, name)
+			if err != nil {
+				return nil, nil, err
+			}
+			if ok {
+				weights[s.Name] = model.Weight{Matrix: m}
+				continue
+			}
+		}
+		n := 1
+		for _, d := range s.Shape {
+			n *= d
+		}
+		p := model.Tensor{Name: s.Name, Shape: s.Shape, Data: make([]float32, n)}
+		if err := ggufTensor(f, h, name, p); err != nil {
+			return nil, nil, err
+		}
+		weights[s.Name] = model.Weight{F32: p.Data}
+	}
+	m, err := model.NewInference(cfg, weights)
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, used, nil
+}
