@@ -20,7 +20,7 @@ const (
 	Gemma   = "gemma"
 	Gemma2  = "gemma2"
 	// Gemma3Text is Gemma 3's text model (gemma-3-1b; the larger ones nest
-	// it in a multimodal config, model_type gemma3, which is refused).
+	// it in a multimodal config, model_type gemma3, which TextConfig reads).
 	Gemma3Text = "gemma3_text"
 )
 
@@ -100,12 +100,15 @@ func (c Config) checkSupported() error {
 	return nil
 }
 
-// ReadConfig reads a Hugging Face config.json and validates it, its
-// fields too (CheckFields).
+// ReadConfig reads a Hugging Face config.json, the text model's where it
+// nests one (TextConfig), and validates it, its fields too (CheckFields).
 func ReadConfig(path string) (Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return Config{}, fmt.Errorf("model: %w", err)
+	}
+	if b, err = TextConfig(b); err != nil {
+		return Config{}, fmt.Errorf("%w (in %s)", err, path)
 	}
 	var c Config
 	if err := json.Unmarshal(b, &c); err != nil {

@@ -130,7 +130,10 @@ func readShard(cfg Config, d dims, byName map[string]spec, path string, from map
 	}
 	defer r.Close()
 	for i, t := range r.Tensors {
-		name := t.Name
+		name, read := cfg.TextTensorName(t.Name)
+		if !read {
+			continue
+		}
 		if _, ok := byName[name]; !ok && !d.llama {
 			name = strings.TrimPrefix(name, "transformer.")
 		}

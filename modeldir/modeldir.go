@@ -9,7 +9,7 @@
 //     token_counts.npy (how often each token occurred in the training text);
 //   - a local Hugging Face directory of a family package model implements
 //     (gpt2, llama, mistral, qwen2, qwen3, phi3, gemma, gemma2,
-//     gemma3_text): config.json, model.safetensors or the shards
+//     gemma3_text, and gemma3's text model: model.TextConfig): config.json, model.safetensors or the shards
 //     model.safetensors.index.json names (F32, F16 or BF16, read one shard
 //     at a time), and tokenizer.json or GPT-2's vocab.json and merges.txt.
 //     pytorch_model.bin is not read (a message says to convert it).
@@ -104,6 +104,9 @@ func Load(dir string) (*Pretrained, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("modeldir: %s is not a model directory: %w", dir, err)
+	}
+	if raw, err = model.TextConfig(raw); err != nil {
+		return nil, fmt.Errorf("modeldir: %w (in %s)", err, cfgPath)
 	}
 	var extra struct {
 		Xent       json.RawMessage `json:"xent"`
