@@ -70,7 +70,7 @@ func BenchmarkEvalGGUF(b *testing.B) {
 // in llama-quantize's use_more_bits layers, q4_K elsewhere, each falling
 // back (q4_K to q5_0, q6_K to q8_0) where a row is not whole blocks of
 // 256. Norms stay f32. The tokenizer is the 256 byte tokens.
-func benchGGUF(b *testing.B, fam, typ, path string) int64 {
+func benchGGUF(b testing.TB, fam, typ, path string) int64 {
 	spec, err := tinyhf.Find(fam)
 	if err != nil {
 		b.Fatal(err)
