@@ -87,7 +87,10 @@
 // bfloat16 along k: on AMX tiles (TDPBF16PS) where Linux grants this
 // process the tile state, else on VDPBF16PS (AVX512_BF16), else in Go. Go's
 // assembler knows neither, so gen_bf16.go encodes them; the tests execute
-// each encoding and, with objdump, read it back. The Go kernel emulates
+// each encoding and, with objdump, read it back. Packing pairs and rounds
+// in assembly where it can (pack_bf16_amd64.s: two rows of float32 rounded
+// and interleaved, two rows of bfloat16 interleaved, rows rounded whole
+// and then gathered), with the bits of the Go packing. The Go kernel emulates
 // VDPBF16PS bit for bit; AMX rounds in an order of its own, within the
 // same bound.
 //
