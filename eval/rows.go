@@ -29,19 +29,20 @@ func newRowScorer(V, maxRows, threads int) rowScorer {
 // sequence b against target(b, p), calling emit with each row and its
 // logits [V] in order, sequence by sequence. Position p of a sequence
 // reads its inputs 0 to p only (the model is causal), so what follows
-// n[b] is padding that changes nothing. It is the one computation behind
+// n[b] is padding that changes nothing. The pass is the lean forward
+// (model.HiddenLean), which keeps no activations. It is the one computation behind
 // every scored position: xent eval's windows (B = 1) and xent serve's
 // batches.
 func (s *rowScorer) score(m, base *model.Model, inputs []int32, B, T int, from, n []int, target func(b, p int) int32, threads int,
 	emit func(b, p int, r loss.Row, logits []float32)) error {
 	V := m.VocabSize()
-	h, err := m.Hidden(inputs, B, T)
+	h, err := m.HiddenLean(inputs, B, T)
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)
 	}
 	var hb []float32
 	if base != nil {
-		if hb, err = base.Hidden(inputs, B, T); err != nil {
+		if hb, err = base.HiddenLean(inputs, B, T); err != nil {
 			return fmt.Errorf("eval: base model: %w", err)
 		}
 	}

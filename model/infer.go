@@ -3,6 +3,8 @@ package model
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/xent-dev/xent/internal/kernels"
 )
@@ -166,6 +168,33 @@ func (m *Model) WeightBytes() int64 {
 		n += w.bytes()
 	}
 	return n
+}
+
+// WeightDType names the form of the model's weight matrices: "f32",
+// "bf16" or "quantized" (a Matrix), or the forms joined by "+" where they
+// differ (GGUF files keep some matrices in float32).
+func (m *Model) WeightDType() string {
+	if m.inf == nil {
+		return "f32"
+	}
+	var kinds []string
+	for _, s := range m.specs {
+		if len(s.shape) != 2 {
+			continue
+		}
+		w, k := m.inf[s.name], "f32"
+		switch {
+		case w.Matrix != nil:
+			k = "quantized"
+		case w.BF16 != nil:
+			k = "bf16"
+		}
+		if !slices.Contains(kinds, k) {
+			kinds = append(kinds, k)
+		}
+	}
+	slices.Sort(kinds)
+	return strings.Join(kinds, "+")
 }
 
 // trainable returns errInference for an inference-only model.

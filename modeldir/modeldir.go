@@ -86,10 +86,23 @@ type Pretrained struct {
 }
 
 // Load reads the model directory dir, or the GGUF file dir names when it
-// ends in .gguf (loadGGUF). If dir is missing because a save was
-// killed between its two renames, it first moves the last complete save
-// back (see ClaimOutput).
-func Load(dir string) (*Pretrained, error) {
+// ends in .gguf (loadGGUF), as a trainable model (float32 weights and
+// gradients). If dir is missing because a save was killed between its two
+// renames, it first moves the last complete save back (see ClaimOutput).
+func Load(dir string) (*Pretrained, error) { return LoadWith(dir, Options{}) }
+
+// Options say how LoadWith holds a model.
+type Options struct {
+	// Inference loads the model for scoring and generation only
+	// (model.LoadInference): no gradients, and a bfloat16 checkpoint's
+	// matrices kept as bfloat16, half the memory of float32.
+	Inference bool
+	// F32 widens every weight to float32 (--dtype f32); with Inference.
+	F32 bool
+}
+
+// LoadWith is Load with the model held as opt says.
+func LoadWith(dir string, opt Options) (*Pretrained, error) {
 	if IsGGUF(dir) {
 		return loadGGUF(dir)
 	}
@@ -130,7 +143,12 @@ func Load(dir string) (*Pretrained, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := model.LoadShards(cfg, weights)
+	var m *model.Model
+	if opt.Inference {
+		m, err = model.LoadInference(cfg, weights, model.LoadOptions{F32: opt.F32})
+	} else {
+		m, err = model.LoadShards(cfg, weights)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("modeldir: %w", err)
 	}

@@ -14,7 +14,6 @@ import (
 	"github.com/xent-dev/xent/data"
 	"github.com/xent-dev/xent/eval"
 	"github.com/xent-dev/xent/internal/provenance"
-	"github.com/xent-dev/xent/modeldir"
 )
 
 type evalFlags struct {
@@ -24,6 +23,7 @@ type evalFlags struct {
 	ctx, stride, threads      int
 	asJSON, whole             bool
 	remote                    endpointFlags // --endpoint: the model is served elsewhere
+	inf                       inferenceFlags
 }
 
 func newEvalCmd() *cobra.Command {
@@ -80,6 +80,7 @@ marked partial.
 	f.plots.add(cmd, "directory to write the reliability diagram and the loss-by-position plot into")
 	fl.IntVar(&f.threads, "threads", 0, "goroutines (0: GOMAXPROCS)")
 	fl.BoolVar(&f.asJSON, "json", false, "print one JSON object instead of tables")
+	f.inf.add(cmd)
 	f.remote.add(cmd)
 	return cmd
 }
@@ -125,13 +126,14 @@ func evaluate(cmd *cobra.Command, f *evalFlags) (eval.Report, provenance.Source,
 			}
 		}}
 	src := provenance.New()
+	settings := map[string]any{}
 	var e *eval.Evaluator
 	var after func() // once the text is scored
 	if f.remote.url != "" {
 		if e, after, err = f.remote.evaluator(cmd, f, opt, &src); err != nil {
 			return eval.Report{}, provenance.Source{}, err
 		}
-	} else if e, err = localEvaluator(f, opt, logw, &src); err != nil {
+	} else if e, err = localEvaluator(f, opt, logw, &src, settings); err != nil {
 		return eval.Report{}, provenance.Source{}, err
 	}
 	ctx, stop := interruptible(cmd.Context(), logw, "xent eval", "reporting what was scored so far")
@@ -171,7 +173,7 @@ func evaluate(cmd *cobra.Command, f *evalFlags) (eval.Report, provenance.Source,
 			src.Data = "corpus " + f.corpus + " (whole)"
 		}
 	}
-	settings := map[string]any{"window": r.Window, "classes": f.classes}
+	settings["window"], settings["classes"] = r.Window, f.classes
 	if f.remote.url != "" {
 		settings["endpoint"] = f.remote.settings()
 	}
@@ -180,15 +182,17 @@ func evaluate(cmd *cobra.Command, f *evalFlags) (eval.Report, provenance.Source,
 }
 
 // localEvaluator loads --model (and --base) and returns its evaluator,
-// noting the model and tokenizer in src.
-func localEvaluator(f *evalFlags, opt eval.Options, logw io.Writer, src *provenance.Source) (*eval.Evaluator, error) {
+// noting the model and tokenizer in src, and in settings how the model
+// holds its weights and multiplies by them (weights, compute).
+func localEvaluator(f *evalFlags, opt eval.Options, logw io.Writer, src *provenance.Source, settings map[string]any) (*eval.Evaluator, error) {
 	if err := f.remote.unused(); err != nil {
 		return nil, err
 	}
-	p, err := modeldir.Load(f.model)
+	p, err := f.inf.load(f.model, "--model")
 	if err != nil {
 		return nil, err
 	}
+	settings["weights"], settings["compute"] = p.Model.WeightDType(), p.Model.Compute().String()
 	bos, err := p.BOS()
 	if err != nil {
 		return nil, err
@@ -206,7 +210,7 @@ func localEvaluator(f *evalFlags, opt eval.Options, logw io.Writer, src *provena
 		fmt.Fprintf(logw, "xent eval: %s records no training-token counts; the frequency breakdown counts tokens in the evaluated text\n", f.model)
 	}
 	if f.base != "" {
-		b, err := modeldir.Load(f.base)
+		b, err := f.inf.load(f.base, "--base")
 		if err != nil {
 			return nil, fmt.Errorf("eval: --base: %w", err)
 		}

@@ -6,6 +6,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/xent-dev/xent/data"
+	"github.com/xent-dev/xent/internal/gemm"
+	"github.com/xent-dev/xent/model"
+	"github.com/xent-dev/xent/modeldir"
 	"github.com/xent-dev/xent/train"
 )
 
@@ -66,4 +69,46 @@ func (f *tokenizerFlags) describe() string {
 		return f.spec
 	}
 	return fmt.Sprintf("a %d-token byte-level BPE trained on the training split", f.vocabSize)
+}
+
+// inferenceFlags are --dtype and --compute: how a command that only scores
+// or generates (eval, generate, serve, tune's reference) holds a model's
+// weights and multiplies by them.
+type inferenceFlags struct {
+	dtype, compute string
+}
+
+func (f *inferenceFlags) add(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.dtype, "dtype", "auto", "weights in memory: auto (as stored: bf16 matrices stay bf16, f16 is widened to f32) or f32 (widen everything)")
+	fl.StringVar(&f.compute, "compute", "auto", "products over bf16 weights: bf16 (activations rounded to bf16, sums in f32), f32 (the weights widened: exact), or auto: bf16 where the CPU has AVX512_BF16, else f32")
+}
+
+// load loads the model at path for inference only (no gradients) as the
+// flags say; what is the flag it came from, for errors.
+func (f *inferenceFlags) load(path, what string) (*modeldir.Pretrained, error) {
+	if f.dtype == "" {
+		f.dtype = "auto" // a flags struct filled without cobra
+	}
+	if f.compute == "" {
+		f.compute = "auto"
+	}
+	if f.dtype != "auto" && f.dtype != "f32" {
+		return nil, fmt.Errorf("--dtype %q: want auto or f32", f.dtype)
+	}
+	if f.compute != "auto" && f.compute != "f32" && f.compute != "bf16" {
+		return nil, fmt.Errorf("--compute %q: want auto, f32 or bf16", f.compute)
+	}
+	p, err := modeldir.LoadWith(path, modeldir.Options{Inference: true, F32: f.dtype == "f32"})
+	if err != nil {
+		return nil, err
+	}
+	c := model.ComputeF32
+	if f.compute == "bf16" || (f.compute == "auto" && p.Model.HasBF16() && gemm.ActiveBF16Native() != "generic") {
+		c = model.ComputeBF16
+	}
+	if err := p.Model.SetCompute(c); err != nil {
+		return nil, fmt.Errorf("%s %s: --compute %s: %w", what, path, f.compute, err)
+	}
+	return p, nil
 }

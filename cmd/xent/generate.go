@@ -24,6 +24,7 @@ type generateFlags struct {
 	order                     string
 	json, metrics, bf16       bool
 	s                         sample.Settings
+	inf                       inferenceFlags
 }
 
 func newGenerateCmd() *cobra.Command {
@@ -212,6 +213,8 @@ type generatedSample struct {
 
 type generateReport struct {
 	Model        string               `json:"model"`
+	Weights      string               `json:"weights"` // the weight matrices' dtype (model.Model.WeightDType)
+	Compute      string               `json:"compute"` // f32 or bf16 products over bf16 weights
 	PromptTokens int                  `json:"prompt_tokens"`
 	Seed         uint64               `json:"seed"`
 	Order        []sample.Stage       `json:"order"`
@@ -226,7 +229,7 @@ func runGenerate(cmd *cobra.Command, f *generateFlags) error {
 	if f.promptFile == "" && !cmd.Flags().Changed("prompt") {
 		return fmt.Errorf("give the text to continue with --prompt or --prompt-file")
 	}
-	p, err := modeldir.Load(f.model)
+	p, err := f.inf.load(f.model, "--model")
 	if err != nil {
 		return err
 	}
@@ -241,7 +244,8 @@ func runGenerate(cmd *cobra.Command, f *generateFlags) error {
 	if room := ctx - len(prompt) + 1; f.maxTokens > room {
 		return fmt.Errorf("--max-tokens %d: a %d-token prompt leaves room for %d new tokens in the model's context of %d", f.maxTokens, len(prompt), room, ctx)
 	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "xent generate: %s (%s), %d-token prompt, seed %d\n", f.model, p.Kind, len(prompt), f.s.Seed)
+	fmt.Fprintf(cmd.ErrOrStderr(), "xent generate: %s (%s, %s weights, %s compute), %d-token prompt, seed %d\n", f.model, p.Kind,
+		p.Model.WeightDType(), p.Model.Compute(), len(prompt), f.s.Seed)
 	gen := sample.NewGenerator(p.Model)
 	if f.bf16 {
 		gen = sample.NewGeneratorBF16(p.Model)
@@ -249,7 +253,7 @@ func runGenerate(cmd *cobra.Command, f *generateFlags) error {
 	gen.Stop = stopTokens(p)
 	gen.Never = undecodable(p)
 	out := cmd.OutOrStdout()
-	rep := generateReport{Model: f.model, PromptTokens: len(prompt), Seed: f.s.Seed, Order: f.s.Order}
+	rep := generateReport{Model: f.model, Weights: p.Model.WeightDType(), Compute: p.Model.Compute().String(), PromptTokens: len(prompt), Seed: f.s.Seed, Order: f.s.Order}
 	var conts []sample.Continuation
 	for i := range f.samples {
 		sp, err := sample.NewSampler(f.s, uint64(i))

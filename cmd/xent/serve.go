@@ -13,11 +13,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/xent-dev/xent/modeldir"
 	"github.com/xent-dev/xent/serve"
 )
 
 type serveFlags struct {
+	inf                        inferenceFlags
 	model, host, name, keyFile string
 	port, queue, maxPrompts    int
 	maxLogprobs, threads       int
@@ -81,6 +81,7 @@ Ctrl-C stops accepting requests and finishes those in flight.
 	fl.IntVar(&f.batchTokens, "batch-tokens", 0, "tokens in one forward pass (0: 8 × the model's context)")
 	fl.BoolVar(&f.noBatch, "no-batch", false, "score one prompt per forward pass")
 	fl.IntVar(&f.threads, "threads", 0, "goroutines (0: GOMAXPROCS)")
+	f.inf.add(cmd)
 	fl.BoolVar(&f.jsonLog, "json-log", false, "log each request as a JSON object")
 	return cmd
 }
@@ -106,7 +107,7 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 		}
 	}
 	logw := cmd.ErrOrStderr()
-	p, err := modeldir.Load(f.model)
+	p, err := f.inf.load(f.model, "--model")
 	if err != nil {
 		return err
 	}

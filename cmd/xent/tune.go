@@ -25,6 +25,7 @@ type tuneFlags struct {
 	cfg                 tune.Config
 	logEvery, threads   int
 	json                bool
+	inf                 inferenceFlags // the reference model's
 }
 
 func newTuneCmd() *cobra.Command {
@@ -88,6 +89,7 @@ writes the model tuned so far to --out; a second Ctrl-C aborts at once.`,
 	fl.Uint64Var(&f.cfg.Seed, "seed", 1, "seed of the example order")
 	fl.IntVar(&f.logEvery, "log-every", 10, "steps between log lines")
 	fl.IntVar(&f.threads, "threads", 0, "goroutines (0: GOMAXPROCS)")
+	f.inf.add(cmd) // the reference model's; the tuned model is float32
 	fl.BoolVar(&f.json, "json", false, "print the final report as JSON")
 	return cmd
 }
@@ -167,7 +169,7 @@ func runTune(cmd *cobra.Command, method string, f *tuneFlags) error {
 		reference = "precomputed"
 		if !f.cfg.PrecomputeRef {
 			reference = "model"
-			refDir, err := modeldir.Load(f.modelDir)
+			refDir, err := f.inf.load(f.modelDir, "--model (the reference)")
 			if err != nil {
 				return err
 			}
