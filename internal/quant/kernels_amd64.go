@@ -26,6 +26,9 @@ func qdotK16MinVNNI(nb int, x *byte, xd *float32, xb *int16, w *byte, rs int, ou
 func qdotK32MinVNNI(nb int, x *byte, xd *float32, xb *int16, w *byte, rs int, out *float32)
 
 //go:noescape
+func qdot8RawVNNI(nb int, x *byte, xd *float32, w *byte, rs int, corr *int32, cs int, out *float32)
+
+//go:noescape
 func quantQ8_0AVX512(nb int, x *float32, q *int8, d *float32)
 
 //go:noescape
@@ -37,11 +40,12 @@ func simdImpls() []*impl {
 		return nil
 	}
 	k32 := &kernel{bs: 32, g: 32, fn: qdot32VNNI}
+	k8 := &kernel{bs: 32, g: 32, fn: qdot32VNNI, raw: qdot8RawVNNI}
 	k16 := &kernel{bs: 256, g: 16, fn: qdotK16VNNI}
 	k16m := &kernel{bs: 256, g: 16, mins: true, fn: qdotK16MinVNNI}
 	k32m := &kernel{bs: 256, g: 32, mins: true, fn: qdotK32MinVNNI}
 	return []*impl{{name: "avx512vnni", quantQ8_0: quantQ8_0AVX512, quantQ8_K: quantQ8_KAVX512, kernels: map[gguf.Type]*kernel{
-		gguf.Q4_0: k32, gguf.Q5_0: k32, gguf.Q8_0: k32,
+		gguf.Q4_0: k32, gguf.Q5_0: k32, gguf.Q8_0: k8,
 		gguf.Q2_K: k16m, gguf.Q3_K: k16, gguf.Q4_K: k32m, gguf.Q5_K: k32m, gguf.Q6_K: k16,
 	}}}
 }

@@ -18,6 +18,9 @@ type Matrix struct {
 	out, in  int
 	data     []byte
 	rowBytes int
+	// corr [nb][out] is −128·Σw of each q8_0 block, for the kernel that
+	// reads the blocks in place (simd.go); nil without one.
+	corr []int32
 }
 
 // types lists the weight types New accepts, in gguf's order.
@@ -56,7 +59,32 @@ func New(t gguf.Type, out, in int, data []byte) (*Matrix, error) {
 	if want := int64(out) * int64(rowBytes); int64(len(data)) != want {
 		return nil, fmt.Errorf("quant: %s matrix of %d×%d takes %d bytes, not %d", t, out, in, want, len(data))
 	}
-	return &Matrix{t: t, out: out, in: in, data: data, rowBytes: rowBytes}, nil
+	m := &Matrix{t: t, out: out, in: in, data: data, rowBytes: rowBytes}
+	if t == gguf.Q8_0 && hasRawQ8_0() {
+		nb := in / 32
+		m.corr = make([]int32, nb*out)
+		for j := range out {
+			for b := range nb {
+				var s int32
+				for w := range 4 {
+					s += wordSum(le.Uint64(data[j*rowBytes+34*b+2+8*w:])^0x8080808080808080) - 8*128
+				}
+				m.corr[b*out+j] = -corrScale * s
+			}
+		}
+	}
+	return m, nil
+}
+
+// hasRawQ8_0 reports whether some kernel set here reads q8_0 blocks in
+// place (and so needs Matrix.corr).
+func hasRawQ8_0() bool {
+	for _, im := range impls.All() {
+		if k := im.kernels[gguf.Q8_0]; k != nil && k.raw != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // Dims is W's shape [out, in].
@@ -66,7 +94,7 @@ func (m *Matrix) Dims() (out, in int) { return m.out, m.in }
 func (m *Matrix) Type() gguf.Type { return m.t }
 
 // Bytes is the size of the weights held.
-func (m *Matrix) Bytes() int64 { return int64(len(m.data)) }
+func (m *Matrix) Bytes() int64 { return int64(len(m.data)) + 4*int64(len(m.corr)) }
 
 // Row widens row r of W into dst [in], bit for bit as gguf.Dequantize.
 func (m *Matrix) Row(r int, dst []float32) {

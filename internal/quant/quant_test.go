@@ -313,7 +313,7 @@ func TestNewErrors(t *testing.T) {
 		}
 	}
 	m, _ := New(gguf.Q8_0, 2, 64, make([]byte, 136))
-	if o, i := m.Dims(); o != 2 || i != 64 || m.Bytes() != 136 || fmt.Sprint(m.Type()) != "q8_0" {
+	if o, i := m.Dims(); o != 2 || i != 64 || m.Bytes() != 136+4*int64(len(m.corr)) || fmt.Sprint(m.Type()) != "q8_0" {
 		t.Errorf("Dims %d×%d Bytes %d", o, i, m.Bytes())
 	}
 }

@@ -19,6 +19,9 @@ type kernel struct {
 	bs, g int
 	mins  bool
 	fn    func(nb int, x *byte, xd *float32, xb *int16, w *byte, rs int, out *float32)
+	// raw, if set, reads q8_0 blocks in place, with the matrix's
+	// −128·Σw table (Matrix.corr), so no rows are unpacked.
+	raw func(nb int, x *byte, xd *float32, w *byte, rs int, corr *int32, cs int, out *float32)
 }
 
 const (
@@ -132,13 +135,17 @@ func (m *Matrix) mulSIMD(k *kernel, a *acts, y []float32, ldy int, beta float32,
 	in, nb, n := m.in, m.in/k.bs, a.n
 	rs := nb * k.recBytes()
 	groups := m.out / kRows
+	raw := k.raw != nil && m.corr != nil
 	par.Split(groups, threads, func(_, lo, hi int) {
-		r := newWrow(in, m.t.BlockSize())
-		panel := make([]byte, panelRows*rs)
+		var r *wrow
+		var panel []byte
+		if !raw {
+			r, panel = newWrow(in, m.t.BlockSize()), make([]byte, panelRows*rs)
+		}
 		var out [kRows * lanes]float32
 		for g0 := lo; g0 < hi; g0 += panelRows / kRows {
 			j0, j1 := g0*kRows, min(hi, g0+panelRows/kRows)*kRows
-			for j := j0; j < j1; j++ {
+			for j := j0; j < j1 && !raw; j++ {
 				src := m.data[j*m.rowBytes : (j+1)*m.rowBytes]
 				if pack := packers[m.t]; pack != nil {
 					pack(src, panel[(j-j0)*rs:(j-j0+1)*rs], nb)
@@ -153,7 +160,11 @@ func (m *Matrix) mulSIMD(k *kernel, a *acts, y []float32, ldy int, beta float32,
 					xb = &xt.b[t*in/32*pairStride]
 				}
 				for jg := j0; jg < j1; jg += kRows {
-					k.fn(nb, &xt.q[t*lanes*in], &xt.d[t*nb*lanes], xb, &panel[(jg-j0)*rs], rs, &out[0])
+					if raw {
+						k.raw(nb, &xt.q[t*lanes*in], &xt.d[t*nb*lanes], &m.data[jg*m.rowBytes], m.rowBytes, &m.corr[jg], 4*m.out, &out[0])
+					} else {
+						k.fn(nb, &xt.q[t*lanes*in], &xt.d[t*nb*lanes], xb, &panel[(jg-j0)*rs], rs, &out[0])
+					}
 					for l := range min(lanes, n-t*lanes) {
 						yr := y[(t*lanes+l)*ldy+jg:]
 						for r := range kRows {
