@@ -131,7 +131,16 @@ func ggufExport(p *Pretrained, typ, name string) ([]gguf.KV, []gguf.TensorData, 
 		}
 		add(gguf.TensorData{Name: extra.name, Type: gguf.F32, Dims: []int64{int64(len(extra.vals))}, Data: data})
 	}
-	for _, prm := range p.Model.Params() {
+	params := p.Model.Params()
+	if p.Model.Inference() {
+		if p.Kind != GGUF {
+			return nil, nil, GGUFExport{}, fmt.Errorf("modeldir: %s: an inference-only model keeps no parameters to export; load it with Load", p.Dir)
+		}
+		if params, err = ggufParams(p.Dir); err != nil {
+			return nil, nil, GGUFExport{}, err
+		}
+	}
+	for _, prm := range params {
 		t, err := exportTensor(arch, h, prm, ft.Type)
 		if err != nil {
 			return nil, nil, GGUFExport{}, fmt.Errorf("modeldir: %s: %w", p.Dir, err)

@@ -35,40 +35,17 @@ func loadGGUF(path string) (*Pretrained, error) {
 		return nil, fmt.Errorf("modeldir: %w", err)
 	}
 	defer f.Close()
-	h, err := f.Hyper()
+	h, cfg, err := ggufModelConfig(f)
 	if err != nil {
 		return nil, fmt.Errorf("modeldir: %s: %w", path, err)
 	}
-	emb, ok := f.Tensor("token_embd.weight")
-	if !ok || len(emb.Dims) != 2 {
-		return nil, fmt.Errorf("modeldir: %s: no two-dimensional tensor \"token_embd.weight\"", path)
-	}
-	cfg, err := ggufConfig(f, h, int(emb.Dims[1]))
+	weights, err := ggufWeights(f, h, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("modeldir: %s: %w", path, err)
 	}
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("modeldir: %s: %w", path, err)
-	}
-	m, err := model.New(cfg, 0)
+	m, err := model.NewInference(cfg, weights)
 	if err != nil {
 		return nil, fmt.Errorf("modeldir: %s: %w", path, err)
-	}
-	used := map[string]bool{"rope_freqs.weight": true, "rope_factors_short.weight": true, "rope_factors_long.weight": true} // read by ggufRope
-	for _, p := range m.Params() {
-		name, err := gguf.FileName(h.Arch, p.Name)
-		if err != nil {
-			return nil, fmt.Errorf("modeldir: %s: %w", path, err)
-		}
-		if err := ggufTensor(f, h, name, p); err != nil {
-			return nil, fmt.Errorf("modeldir: %s: %w", path, err)
-		}
-		used[name] = true
-	}
-	for _, t := range f.Tensors {
-		if !used[t.Name] {
-			return nil, fmt.Errorf("modeldir: %s: tensor %q has no place in the %s model xent builds from the file", path, t.Name, h.Arch)
-		}
 	}
 	tok, err := ggufTokenizer(f)
 	if err != nil {
@@ -92,6 +69,90 @@ func loadGGUF(path string) (*Pretrained, error) {
 		return nil, fmt.Errorf("modeldir: %s: %w", path, err)
 	}
 	return p, nil
+}
+
+// ggufModelConfig reads a file's hyper-parameters and the model config
+// they stand for (ggufConfig), validated.
+func ggufModelConfig(f *gguf.File) (gguf.Hyper, model.Config, error) {
+	h, err := f.Hyper()
+	if err != nil {
+		return h, model.Config{}, err
+	}
+	emb, ok := f.Tensor("token_embd.weight")
+	if !ok || len(emb.Dims) != 2 {
+		return h, model.Config{}, fmt.Errorf("no two-dimensional tensor \"token_embd.weight\"")
+	}
+	cfg, err := ggufConfig(f, h, int(emb.Dims[1]))
+	if err != nil {
+		return h, model.Config{}, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return h, model.Config{}, err
+	}
+	return h, cfg, nil
+}
+
+// ggufWeights reads every tensor the config needs (Config.ParamShapes)
+// from the file, dequantized to float32 in Hugging Face's layout
+// (ggufTensor), for model.NewInference, and refuses a file tensor the
+// model has no place for. Nothing is initialised at random: every value
+// is the file's.
+func ggufWeights(f *gguf.File, h gguf.Hyper, cfg model.Config) (map[string]model.Weight, error) {
+	shapes, err := cfg.ParamShapes()
+	if err != nil {
+		return nil, err
+	}
+	used := map[string]bool{"rope_freqs.weight": true, "rope_factors_short.weight": true, "rope_factors_long.weight": true} // read by ggufRope
+	weights := make(map[string]model.Weight, len(shapes))
+	for _, p := range shapes {
+		name, err := gguf.FileName(h.Arch, p.Name)
+		if err != nil {
+			return nil, err
+		}
+		n := 1
+		for _, d := range p.Shape {
+			n *= d
+		}
+		p.Data = make([]float32, n)
+		if err := ggufTensor(f, h, name, p); err != nil {
+			return nil, err
+		}
+		weights[p.Name] = model.Weight{F32: p.Data}
+		used[name] = true
+	}
+	for _, t := range f.Tensors {
+		if !used[t.Name] {
+			return nil, fmt.Errorf("tensor %q has no place in the %s model xent builds from the file", t.Name, h.Arch)
+		}
+	}
+	return weights, nil
+}
+
+// ggufParams reads the GGUF file at path as the parameters of its model,
+// in Config.ParamShapes's order (for ExportGGUF, as an inference model
+// keeps no Params).
+func ggufParams(path string) ([]model.Tensor, error) {
+	f, err := gguf.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("modeldir: %w", err)
+	}
+	defer f.Close()
+	h, cfg, err := ggufModelConfig(f)
+	if err != nil {
+		return nil, fmt.Errorf("modeldir: %s: %w", path, err)
+	}
+	weights, err := ggufWeights(f, h, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("modeldir: %s: %w", path, err)
+	}
+	shapes, err := cfg.ParamShapes()
+	if err != nil {
+		return nil, err
+	}
+	for i := range shapes {
+		shapes[i].Data = weights[shapes[i].Name].F32
+	}
+	return shapes, nil
 }
 
 // ggufModelTypes maps a general.architecture to the model_type xent

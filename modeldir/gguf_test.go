@@ -12,6 +12,7 @@ import (
 
 	"github.com/xent-dev/xent/format/gguf"
 	"github.com/xent-dev/xent/internal/tinyhf"
+	"github.com/xent-dev/xent/model"
 )
 
 // ggufArch is the general.architecture llama.cpp's converter gives each
@@ -182,7 +183,14 @@ func TestLoadGGUF(t *testing.T) {
 				if got.Kind != GGUF || got.BOSTokenID != 50256 || len(got.EOSTokenIDs) != 1 || got.EOSTokenIDs[0] != 50256 || got.AddBOS {
 					t.Errorf("Kind %q, BOS %d, EOS %v, AddBOS %v; want gguf, 50256, [50256], false", got.Kind, got.BOSTokenID, got.EOSTokenIDs, got.AddBOS)
 				}
-				for _, p := range got.Model.Params() {
+				if !got.Model.Inference() {
+					t.Errorf("a GGUF file loads as an inference-only model (no random init, no gradients)")
+				}
+				params, err := ggufParams(path)
+				if err != nil || len(params) != len(held) {
+					t.Fatalf("%d parameters, want %d: %v", len(params), len(held), err)
+				}
+				for _, p := range params {
 					want := held[p.Name]
 					for i := range p.Data {
 						if p.Data[i] != want[i] {
@@ -201,14 +209,14 @@ func TestLoadGGUF(t *testing.T) {
 				if !slices.Equal(ids, wantIDs) {
 					t.Fatalf("GGUF tokenizer: %v\nwant %v", ids, wantIDs)
 				}
-				orig, err := ref.Model.Logits(ids, 1, len(ids))
+				orig, err := inferenceTwin(t, ref.Model).Logits(ids, 1, len(ids))
 				if err != nil {
 					t.Fatal(err)
 				}
 				for _, p := range ref.Model.Params() {
 					copy(p.Data, held[p.Name])
 				}
-				same, err := ref.Model.Logits(ids, 1, len(ids))
+				same, err := inferenceTwin(t, ref.Model).Logits(ids, 1, len(ids))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -365,6 +373,22 @@ func TestLoadGGUFSentencePiece(t *testing.T) {
 }
 
 // tinyModel writes tinyhf's directory of the named family and loads it.
+// inferenceTwin is m as an inference-only model over copies of its
+// parameters: the model a GGUF file loads as, whose logits come from the
+// lean forward (model.NewInference).
+func inferenceTwin(t *testing.T, m *model.Model) *model.Model {
+	t.Helper()
+	w := map[string]model.Weight{}
+	for _, p := range m.Params() {
+		w[p.Name] = model.Weight{F32: slices.Clone(p.Data)}
+	}
+	inf, err := model.NewInference(m.Config, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return inf
+}
+
 func tinyModel(t *testing.T, name string, seed uint64) *Pretrained {
 	t.Helper()
 	spec, err := tinyhf.Find(name)
