@@ -104,3 +104,11 @@ func (bd *BatchDecoder) Step(decs []*Decoder, tokens []int32, logits []float32) 
 	}
 	return nil
 }
+
+// KVCacheBytes is the size of one Decoder's KV cache: every layer's keys
+// and values, for each key/value head at every position of the context,
+// in float32.
+func (m *Model) KVCacheBytes() int64 {
+	d := m.d
+	return 8 * int64(d.L) * int64(d.K) * int64(d.maxT) * int64(d.D)
+}

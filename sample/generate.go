@@ -79,9 +79,10 @@ type Generator struct {
 }
 
 // NewGenerator returns a generator for m, which must not change while it
-// generates.
+// generates. Its decoder (and KV cache) is allocated by the first
+// Generate: a generator that only chooses (Next) holds none.
 func NewGenerator(m *model.Model) *Generator {
-	return &Generator{Model: m, dec: model.NewDecoder(m), logits: make([]float32, m.VocabSize()), rows: loss.RowScorer{Rank: true}}
+	return &Generator{Model: m, logits: make([]float32, m.VocabSize()), rows: loss.RowScorer{Rank: true}}
 }
 
 // NewGeneratorBF16 is NewGenerator decoding over a bfloat16 copy of m's
@@ -114,6 +115,9 @@ func (g *Generator) Generate(prompt []int32, maxTokens int, sp *Sampler, emit fu
 	if maxTokens == 0 {
 		return nil, nil
 	}
+	if g.dec == nil {
+		g.dec = model.NewDecoder(g.Model)
+	}
 	g.dec.Reset()
 	logits := g.logits
 	for _, tok := range prompt {
@@ -124,25 +128,11 @@ func (g *Generator) Generate(prompt []int32, maxTokens int, sp *Sampler, emit fu
 	seq := append(make([]int32, 0, len(prompt)+maxTokens), prompt...)
 	var out []Token
 	for {
-		g.work = append(g.work[:0], logits...)
-		for _, id := range g.Never {
-			g.work[id] = float32(math.Inf(-1))
+		t, stop, err := g.Next(logits, seq, sp)
+		if err != nil || stop {
+			return out, err
 		}
-		id, err := sp.Choose(g.work, seq)
-		if err != nil {
-			return out, fmt.Errorf("sample: position %d: %w", len(seq), err)
-		}
-		if slices.Contains(g.Stop, id) {
-			return out, nil
-		}
-		r, err := g.rows.Score(logits, nil, id)
-		if err != nil {
-			return out, fmt.Errorf("sample: position %d: %w", len(seq), err)
-		}
-		t := Token{ID: id, LogProb: -r.NLL, Rank: r.Rank, Top: r.Top, TopLogProb: float64(logits[r.Top]) - r.LSE}
-		for _, c := range TopIDs(logits, g.Alternatives) {
-			t.Alternatives = append(t.Alternatives, Alternative{c, float64(logits[c]) - r.LSE})
-		}
+		id := t.ID
 		out = append(out, t)
 		seq = append(seq, id)
 		if emit != nil {
@@ -157,4 +147,32 @@ func (g *Generator) Generate(prompt []int32, maxTokens int, sp *Sampler, emit fu
 			return out, err
 		}
 	}
+}
+
+// Next chooses the token after seq from the model's logits [V] there, as
+// each step of Generate does (a batched decoder's steps call it for each
+// sequence): sp chooses among the ids not in Never, and the token is
+// scored under the raw logits. stop reports a Stop token, which is not a
+// token of the text. logits are left as they are.
+func (g *Generator) Next(logits []float32, seq []int32, sp *Sampler) (t Token, stop bool, err error) {
+	g.work = append(g.work[:0], logits...)
+	for _, id := range g.Never {
+		g.work[id] = float32(math.Inf(-1))
+	}
+	id, err := sp.Choose(g.work, seq)
+	if err != nil {
+		return Token{}, false, fmt.Errorf("sample: position %d: %w", len(seq), err)
+	}
+	if slices.Contains(g.Stop, id) {
+		return Token{ID: id}, true, nil
+	}
+	r, err := g.rows.Score(logits, nil, id)
+	if err != nil {
+		return Token{}, false, fmt.Errorf("sample: position %d: %w", len(seq), err)
+	}
+	t = Token{ID: id, LogProb: -r.NLL, Rank: r.Rank, Top: r.Top, TopLogProb: float64(logits[r.Top]) - r.LSE}
+	for _, c := range TopIDs(logits, g.Alternatives) {
+		t.Alternatives = append(t.Alternatives, Alternative{c, float64(logits[c]) - r.LSE})
+	}
+	return t, false, nil
 }

@@ -2,7 +2,6 @@ package serve
 
 import (
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"unicode/utf8"
 
@@ -17,11 +16,13 @@ type generation struct {
 	settings  sample.Settings
 	stop      []string
 	n         int
-	k         int // logprobs: the top alternatives of each generated token
-	out       []generated
+	k         int         // logprobs: the top alternatives of each generated token
+	out       []generated // [n], choice j's set when it ends
+	left      int         // choices not yet ended
 	// events, when streaming, carries each token as it is chosen and each
-	// choice's end; the model's goroutine waits for room (back-pressure
-	// from a slow client, bounded by the request's deadline).
+	// choice's end, the choices' events interleaved. It holds every event
+	// a generation can send (n·(maxTokens+1)), so that a slow client
+	// never holds up the model's goroutine and the other requests.
 	events chan tokenEvent
 }
 
@@ -114,65 +115,6 @@ func (s *Server) generation(req *openai.CompletionRequest) (*generation, error) 
 		}
 	}
 	return g, nil
-}
-
-// generate runs w's generation on the loop's goroutine and closes w.ready.
-// Choice j draws from stream j of the seed, so a seeded request gives the
-// same text every time.
-func (s *Server) generate(w *work) {
-	defer close(w.ready)
-	defer func() {
-		if r := recover(); r != nil {
-			w.err = fmt.Errorf("internal error: %v", r)
-		}
-	}()
-	g := w.gen
-	s.gen.Alternatives = g.k
-	for j := range g.n {
-		sp, err := sample.NewSampler(g.settings, uint64(j))
-		if err != nil {
-			w.err = err
-			return
-		}
-		stops := sample.NewStopText(g.stop)
-		var text []byte
-		out := generated{finish: "length"}
-		toks, err := s.gen.Generate(w.ids, g.maxTokens, sp, func(t sample.Token) error {
-			if err := w.ctx.Err(); err != nil {
-				return err
-			}
-			b, _ := s.tok.Token(t.ID)
-			show, stopped := stops.Add(b)
-			text = append(text, show...)
-			if err := g.send(w, tokenEvent{choice: j, tok: t, text: show}); err != nil {
-				return err
-			}
-			if stopped {
-				return errStopText
-			}
-			return nil
-		})
-		switch {
-		case errors.Is(err, errStopText):
-			out.finish = "stop"
-		case err != nil:
-			w.err = err
-			return
-		case len(toks) < g.maxTokens:
-			out.finish = "stop" // an end-of-sequence token
-		}
-		var rest []byte
-		if !errors.Is(err, errStopText) {
-			rest = stops.Flush() // held back as a stop string's possible start
-			text = append(text, rest...)
-		}
-		out.tokens, out.text = toks, string(text)
-		g.out = append(g.out, out)
-		if err := g.send(w, tokenEvent{choice: j, text: rest, end: true, finish: out.finish}); err != nil {
-			w.err = err
-			return
-		}
-	}
 }
 
 // generatedLogprobs are a generated choice's logprobs: each generated

@@ -5,10 +5,11 @@
 // /detokenize. max_tokens > 0 generates with package sample (temperature,
 // top_p, top_k, min_p, the penalties, seed, stop, n; each generated
 // token's log-probability under the raw model and, under logprobs K, the
-// K most probable tokens'), one request at a time on the model's
-// goroutine, the prompt fed token by token through the KV cache: there is
-// no continuous batching yet. stream: true answers in server-sent events
-// (stream.go). /v1/chat/completions (chat.go) renders the messages with
+// K most probable tokens'), with continuous batching (decode.go): every
+// choice in flight has its own KV cache, and one step feeds each its next
+// token in a single pass, so concurrent generations share the reads of
+// the weights, each answer still the one its request gets alone. stream:
+// true answers in server-sent events (stream.go). /v1/chat/completions (chat.go) renders the messages with
 // the model's chat template (chattemplate.go) and answers as a completion
 // of the rendered prompt's token ids would, in the chat format.
 //
@@ -24,7 +25,9 @@
 //
 // Concurrent requests share forward passes: one goroutine owns the model
 // and packs whatever prompts are waiting, up to Options.BatchTokens, into
-// one padded batch (Options.NoBatch: one prompt per pass). The queue is
+// one padded batch (Options.NoBatch: one prompt per pass); between those
+// passes it steps the generations, up to Options.DecodeBatch sequences a
+// step, their KV caches within Options.KVBytes. The queue is
 // bounded (Options.Queue prompts): a request that finds it full is
 // answered 429 at once rather than left to wait. Each request has a
 // deadline (Options.Deadline); a panic in a request answers 500 and
@@ -69,8 +72,15 @@ type Options struct {
 	Queue       int           // prompts waiting for the model before 429; 0: 256
 	Deadline    time.Duration // per request; 0: 5 minutes
 	BatchTokens int           // tokens in one forward pass (B·T); 0: 8 × the model's context
-	NoBatch     bool          // one prompt per forward pass
-	Threads     int           // 0: GOMAXPROCS
+	// DecodeBatch is the most generated sequences (choices) decoded
+	// together in one step, each with its own KV cache; 0: 8, fewer where
+	// their caches would pass KVBytes.
+	DecodeBatch int
+	// KVBytes bounds the KV caches of the sequences decoded together; 0:
+	// 1 GiB. One sequence is always allowed.
+	KVBytes int64
+	NoBatch bool // one prompt per forward pass, one sequence per decoding step
+	Threads int  // 0: GOMAXPROCS
 	// Log, if not nil, gets one line per request: method, path, status,
 	// prompt tokens, latency; JSONLog makes it a JSON object.
 	Log     io.Writer
@@ -88,26 +98,30 @@ type Server struct {
 	queue   chan *work
 	done    chan struct{}
 	closing sync.Once
-	gen     *sample.Generator // used by the loop only
+	gen     *sample.Generator // chooses tokens; used by the loop only
+	dec     decoding          // continuous batching; the loop's
 	// chatTmpl renders /v1/chat/completions' messages; nil: no chat.
 	chatTmpl *chatTemplate
 	logMu    sync.Mutex
-	// Passes and Scored count forward passes and prompts scored.
+	// Passes and Scored count forward passes and prompts scored; steps
+	// and stepped the decoding steps and the sequences they stepped.
 	passes, scored atomic.Int64
+	steps, stepped atomic.Int64
 	beforeScore    func() // a test's hook, run by each completions request
 }
 
 // work is one prompt for the model: score its tokens 1..n−1.
 type work struct {
-	ctx   context.Context
-	ids   []int32
-	rank  bool
-	rows  []loss.Row    // [n−1]
-	top   [][]candidate // [n−1][≤K] the K most probable tokens at each position
-	k     int
-	err   error
-	ready chan struct{}
-	gen   *generation // generate after the prompt; nil: score only
+	ctx         context.Context
+	scorePrompt bool // a generation's prompt is scored too (echo with logprobs, prompt_logprobs)
+	ids         []int32
+	rank        bool
+	rows        []loss.Row    // [n−1]
+	top         [][]candidate // [n−1][≤K] the K most probable tokens at each position
+	k           int
+	err         error
+	ready       chan struct{}
+	gen         *generation // generate after the prompt; nil: score only
 }
 
 // candidate is one of a position's most probable tokens.
@@ -138,7 +152,11 @@ func New(p *modeldir.Pretrained, opt Options) (*Server, error) {
 	if opt.Deadline == 0 {
 		opt.Deadline = 5 * time.Minute
 	}
-	if opt.MaxPrompts < 0 || opt.MaxLogprobs < 0 || opt.MaxTokens < 0 || opt.MaxN < 0 || opt.Queue < 0 || opt.BatchTokens < 0 || opt.MaxBody < 0 || opt.Deadline < 0 {
+	def(&opt.DecodeBatch, 8)
+	if opt.KVBytes == 0 {
+		opt.KVBytes = 1 << 30
+	}
+	if opt.MaxPrompts < 0 || opt.MaxLogprobs < 0 || opt.MaxTokens < 0 || opt.MaxN < 0 || opt.Queue < 0 || opt.BatchTokens < 0 || opt.MaxBody < 0 || opt.Deadline < 0 || opt.DecodeBatch < 0 || opt.KVBytes < 0 {
 		return nil, errors.New("serve: every limit must be ≥ 0 (0: the default)")
 	}
 	bos := int32(-1)
@@ -159,6 +177,12 @@ func New(p *modeldir.Pretrained, opt Options) (*Server, error) {
 	for id := p.Tokenizer.VocabSize(); id < p.Model.VocabSize(); id++ {
 		s.gen.Never = append(s.gen.Never, int32(id)) // padding rows: no text
 	}
+	seqs := opt.DecodeBatch
+	if opt.NoBatch {
+		seqs = 1
+	}
+	seqs = int(max(1, min(int64(seqs), opt.KVBytes/max(1, p.Model.KVCacheBytes()))))
+	s.dec = decoding{bd: model.NewBatchDecoder(p.Model, seqs), logits: make([]float32, seqs*p.Model.VocabSize())}
 	go s.loop(eval.NewBatcher(p.Model, opt.Threads, true))
 	return s, nil
 }
@@ -173,41 +197,76 @@ func (s *Server) Name() string { return s.opt.Name }
 // Stats returns the forward passes run and the prompts scored.
 func (s *Server) Stats() (passes, prompts int64) { return s.passes.Load(), s.scored.Load() }
 
+// DecodeStats returns the decoding steps run and the tokens they fed, all
+// sequences together: tokens/steps is the mean batch of continuous
+// batching.
+func (s *Server) DecodeStats() (steps, tokens int64) { return s.steps.Load(), s.stepped.Load() }
+
 // loop owns the model: it takes the waiting prompts, packs them into
-// batches and scores them.
+// batches and scores them, and between those passes steps the generations
+// in flight (decode.go). It waits for a request only when nothing is
+// being decoded.
 func (s *Server) loop(b *eval.Batcher) {
 	var next *work
 	for {
-		var w *work
-		if next != nil {
-			w, next = next, nil
-		} else {
+		w := next
+		next = nil
+		if w == nil && s.dec.busy() {
 			select {
 			case w = <-s.queue:
 			case <-s.done:
-				s.fail(errors.New("the server is shutting down"))
+				s.shutdown()
+				return
+			default:
+			}
+		} else if w == nil {
+			select {
+			case w = <-s.queue:
+			case <-s.done:
+				s.shutdown()
 				return
 			}
 		}
-		batch, T := []*work{w}, len(w.ids)-1
-	fill:
-		for !s.opt.NoBatch && w.gen == nil {
-			select {
-			case x := <-s.queue:
-				if t := max(T, len(x.ids)-1); x.gen != nil || t*(len(batch)+1) > s.opt.BatchTokens {
-					next = x // the next batch's first
+		if w != nil {
+			batch, T := []*work{w}, len(w.ids)-1
+		fill:
+			for !s.opt.NoBatch && w.gen == nil {
+				select {
+				case x := <-s.queue:
+					if t := max(T, len(x.ids)-1); x.gen != nil || t*(len(batch)+1) > s.opt.BatchTokens {
+						next = x // the next batch's first
+						break fill
+					}
+					batch, T = append(batch, x), max(T, len(x.ids)-1)
+				default:
 					break fill
 				}
-				batch, T = append(batch, x), max(T, len(x.ids)-1)
-			default:
-				break fill
+			}
+			if w.gen != nil && !w.scorePrompt {
+				batch = nil // nothing to score: its prompt is fed to its decoder
+			}
+			s.run(b, batch, T)
+			if w.gen != nil {
+				if err := w.failed(); err != nil {
+					w.err = err
+					close(w.ready)
+				} else {
+					s.start(w)
+				}
 			}
 		}
-		s.run(b, batch, T)
-		if w.gen != nil && w.err == nil {
-			s.generate(w)
+		s.admit()
+		if len(s.dec.active) > 0 {
+			s.step()
 		}
 	}
+}
+
+// shutdown answers what is queued and in flight: the server is closing.
+func (s *Server) shutdown() {
+	err := errors.New("the server is shutting down")
+	s.fail(err)
+	s.failDecoding(err)
 }
 
 // fail answers every queued prompt with err.
@@ -230,7 +289,9 @@ func (s *Server) run(b *eval.Batcher, batch []*work, T int) {
 	for _, w := range batch {
 		if err := w.ctx.Err(); err != nil {
 			w.err = err
-			close(w.ready)
+			if w.gen == nil {
+				close(w.ready) // a generation's is the loop's to close
+			}
 			continue
 		}
 		live = append(live, w)
@@ -251,7 +312,7 @@ func (s *Server) run(b *eval.Batcher, batch []*work, T int) {
 			}
 		}
 		for _, w := range live {
-			if w.gen == nil || w.err != nil {
+			if w.gen == nil {
 				close(w.ready) // a generation's closes when it is done
 			}
 		}
@@ -610,14 +671,15 @@ func (s *Server) enqueue(w http.ResponseWriter, r *http.Request, req *openai.Com
 	}
 	works := make([]*work, len(prompts))
 	for i, ids := range prompts {
-		works[i] = &work{ctx: r.Context(), ids: ids, k: k, ready: make(chan struct{})}
+		works[i] = &work{ctx: r.Context(), ids: ids, k: k, ready: make(chan struct{}),
+			scorePrompt: req.PromptLogprobs != nil || req.Echo && req.Logprobs != nil}
 		if rec, ok := w.(*recorder); ok {
 			rec.tokens += len(ids)
 		}
 		if gen != nil {
 			g := *gen // each prompt generates its own choices
 			if req.Stream {
-				g.events = make(chan tokenEvent, 64)
+				g.events = make(chan tokenEvent, g.n*(g.maxTokens+1))
 			}
 			works[i].gen = &g
 		}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -371,9 +372,13 @@ func TestLoadEqualsAlone(t *testing.T) {
 		}
 		b, _ := json.Marshal(ids)
 		bodies[i] = `{"prompt":` + string(b) + `,"max_tokens":0,"echo":true,"logprobs":2}`
-		if i%4 == 3 {
+		switch i % 4 {
+		case 3:
 			b, _ = json.Marshal(ids[:min(len(ids), 8)])
-			bodies[i] = fmt.Sprintf(`{"prompt":%s,"max_tokens":3,"seed":%d,"n":2,"logprobs":1}`, b, i)
+			bodies[i] = fmt.Sprintf(`{"prompt":%s,"max_tokens":6,"seed":%d,"n":2,"logprobs":2,"temperature":1.3}`, b, i)
+		case 1:
+			b, _ = json.Marshal(ids[:min(len(ids), 5)])
+			bodies[i] = fmt.Sprintf(`{"prompt":%s,"max_tokens":9,"seed":%d,"echo":true,"logprobs":1,"top_k":20}`, b, i)
 		}
 		var r openai.CompletionResponse
 		if st := post(t, ts.URL, "/v1/completions", bodies[i], &r); st != 200 {
@@ -383,10 +388,19 @@ func TestLoadEqualsAlone(t *testing.T) {
 		alone[i] = string(out)
 	}
 	passes0, prompts0 := s.Stats()
+	steps0, stepped0 := s.DecodeStats()
+	heap := func() uint64 {
+		var ms runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	before := heap()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	codes := map[int]int{}
-	for round := range 3 {
+	var after []uint64
+	for round := range 4 {
 		for i := range bodies {
 			wg.Go(func() {
 				var r openai.CompletionResponse
@@ -402,13 +416,35 @@ func TestLoadEqualsAlone(t *testing.T) {
 				}
 			})
 		}
+		wg.Wait()
+		after = append(after, heap())
 	}
-	wg.Wait()
-	if codes[200] == 0 || codes[200]+codes[429] != 3*len(bodies) {
+	if codes[200] == 0 || codes[200]+codes[429] != 4*len(bodies) {
 		t.Errorf("status codes %v", codes)
 	}
 	passes, prompts := s.Stats()
-	t.Logf("status codes %v; %d prompts in %d forward passes", codes, prompts-prompts0, passes-passes0)
+	steps, stepped := s.DecodeStats()
+	t.Logf("status codes %v; %d prompts in %d forward passes; %d decoding steps fed %d tokens (%.2f sequences a step)", codes,
+		prompts-prompts0, passes-passes0, steps-steps0, stepped-stepped0, float64(stepped-stepped0)/float64(steps-steps0))
+	// Memory stays bounded: what the server holds after the load is the
+	// pool of decoders (at most DecodeBatch KV caches) and little else,
+	// and it does not grow from one round of requests to the next.
+	kv := uint64(s.dec.bd.MaxBatch()) * uint64(p.Model.KVCacheBytes())
+	t.Logf("live heap before the load %d KiB, after each round %v KiB (KV caches at most %d KiB)", before>>10, kib(after), kv>>10)
+	if grow := int64(after[len(after)-1]) - int64(before); grow > int64(kv)+4<<20 {
+		t.Errorf("the live heap grew by %d KiB under load; the bound is the KV caches (%d KiB) + 4 MiB", grow>>10, kv>>10)
+	}
+	if grow := int64(after[len(after)-1]) - int64(after[0]); grow > 1<<20 {
+		t.Errorf("the live heap grew by %d KiB between the first round and the last", grow>>10)
+	}
+}
+
+func kib(v []uint64) []uint64 {
+	out := make([]uint64, len(v))
+	for i, x := range v {
+		out[i] = x >> 10
+	}
+	return out
 }
 
 // TestGenerate: max_tokens > 0 generates with package sample: greedy is

@@ -22,7 +22,7 @@ type serveFlags struct {
 	port, queue, maxPrompts    int
 	maxLogprobs, threads       int
 	maxTokens, maxN            int
-	batchTokens                int
+	batchTokens, decodeBatch   int
 	maxBody                    int64
 	deadline                   time.Duration
 	noBatch, jsonLog           bool
@@ -44,18 +44,20 @@ are xent eval's for the same tokens, to the last bit, so
 
 reports what xent eval --model DIR reports. max_tokens > 0 generates as
 xent generate does (temperature, top_p, top_k, min_p, the penalties, seed,
-stop, n; logprobs K lists each generated token's K most probable), one
-request at a time, streamed as server-sent events under stream: true.
-POST /v1/chat/completions renders the messages with the model's chat
+stop, n; logprobs K lists each generated token's K most probable),
+streamed as server-sent events under stream: true. Concurrent generations
+are decoded together (continuous batching: up to --decode-batch sequences
+a step, each with its own KV cache), each answer the one its request gets
+alone. POST /v1/chat/completions renders the messages with the model's chat
 template (tokenizer_config.json's chat_template, or chat_template.jinja)
 and generates from them, in the chat format (logprobs, top_logprobs,
 stream; vLLM's add_generation_prompt, continue_final_message,
 chat_template_kwargs, prompt_logprobs); a model without a template answers
 it 400.
 
-Concurrent requests share forward passes (--no-batch: one prompt per
-pass). It listens on 127.0.0.1 unless --host says otherwise;
---api-key-file makes every request need "Authorization: Bearer KEY". A full
+Concurrent scoring requests share forward passes (--no-batch: one prompt
+per pass, one sequence per decoding step). It listens on 127.0.0.1 unless
+--host says otherwise; --api-key-file makes every request need "Authorization: Bearer KEY". A full
 queue answers 429, a request past --deadline 504, a bad request 400 in
 OpenAI's error shape; one log line per request goes to standard error.
 Ctrl-C stops accepting requests and finishes those in flight.
@@ -79,7 +81,8 @@ Ctrl-C stops accepting requests and finishes those in flight.
 	fl.Int64Var(&f.maxBody, "max-body", 4<<20, "request body bytes")
 	fl.DurationVar(&f.deadline, "deadline", 5*time.Minute, "per-request deadline")
 	fl.IntVar(&f.batchTokens, "batch-tokens", 0, "tokens in one forward pass (0: 8 × the model's context)")
-	fl.BoolVar(&f.noBatch, "no-batch", false, "score one prompt per forward pass")
+	fl.IntVar(&f.decodeBatch, "decode-batch", 8, "generated sequences decoded together in one step (their KV caches within 1 GiB)")
+	fl.BoolVar(&f.noBatch, "no-batch", false, "score one prompt per forward pass and decode one sequence per step")
 	fl.IntVar(&f.threads, "threads", 0, "goroutines (0: GOMAXPROCS)")
 	f.inf.add(cmd)
 	fl.BoolVar(&f.jsonLog, "json-log", false, "log each request as a JSON object")
@@ -93,8 +96,8 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	if f.port < 0 || f.port > 65535 {
 		return fmt.Errorf("serve: --port %d is outside [0, 65535]", f.port)
 	}
-	if f.queue < 1 || f.maxPrompts < 1 || f.maxLogprobs < 0 || f.maxTokens < 0 || f.maxN < 1 || f.maxBody < 1 || f.deadline <= 0 || f.batchTokens < 0 || f.threads < 0 {
-		return errors.New("serve: --queue, --max-prompts, --max-body and --deadline must be positive, --max-logprobs, --batch-tokens and --threads ≥ 0")
+	if f.queue < 1 || f.maxPrompts < 1 || f.maxLogprobs < 0 || f.maxTokens < 0 || f.maxN < 1 || f.maxBody < 1 || f.deadline <= 0 || f.batchTokens < 0 || f.threads < 0 || f.decodeBatch < 1 {
+		return errors.New("serve: --queue, --max-prompts, --max-body, --deadline and --decode-batch must be positive, --max-logprobs, --batch-tokens and --threads ≥ 0")
 	}
 	key := ""
 	if f.keyFile != "" {
@@ -112,7 +115,7 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 		return err
 	}
 	s, err := serve.New(p, serve.Options{Name: f.name, APIKey: key, MaxBody: f.maxBody, MaxPrompts: f.maxPrompts, MaxLogprobs: f.maxLogprobs,
-		MaxTokens: f.maxTokens, MaxN: f.maxN, Queue: f.queue, Deadline: f.deadline, BatchTokens: f.batchTokens, NoBatch: f.noBatch, Threads: f.threads, Log: logw, JSONLog: f.jsonLog})
+		MaxTokens: f.maxTokens, MaxN: f.maxN, Queue: f.queue, Deadline: f.deadline, BatchTokens: f.batchTokens, DecodeBatch: f.decodeBatch, NoBatch: f.noBatch, Threads: f.threads, Log: logw, JSONLog: f.jsonLog})
 	if err != nil {
 		return err
 	}
