@@ -11,9 +11,13 @@ import (
 // weight matrix is read once for the B tokens instead of B times. This is
 // continuous batching's step: the sequences may sit at any positions, and
 // may join or leave between steps. Each decoder's logits are those its own
-// StepInto gives, bit for bit (TestBatchDecoderMatchesStepInto): rows of
-// the products are computed independently, and attention, RoPE and the
-// cache writes are per row.
+// StepInto gives, bit for bit (TestBatchDecoderMatchesStepInto), for a
+// trainable model and an inference model whose weights are float32,
+// bfloat16 or a Matrix: rows of the products are computed independently,
+// and attention, RoPE and the cache writes are per row. A model set to
+// bfloat16 compute (SetCompute) steps its decoders one by one, since its
+// multi-row products would round the activations and one-row products do
+// not.
 type BatchDecoder struct {
 	m      *Model
 	maxB   int
@@ -71,6 +75,16 @@ func (bd *BatchDecoder) Step(decs []*Decoder, tokens []int32, logits []float32) 
 				return fmt.Errorf("model: batch step: decoder %d appears twice", i)
 			}
 		}
+	}
+	if m.compute == ComputeBF16 {
+		// Multi-row products in bfloat16 compute round the activations,
+		// one-row products do not: each decoder steps alone, as it would.
+		for i, dec := range decs {
+			if err := dec.StepInto(tokens[i], logits[i*d.V:(i+1)*d.V]); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	C, Q := d.C, d.qkv()
 	x, out := bd.x[:B*C], bd.out[:B*C]
