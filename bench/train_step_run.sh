@@ -30,7 +30,10 @@
 # The xent side is the same step: ZeroGrads, ForwardBackward,
 # ClipGlobalNorm(1.0), AdamW (train's BenchmarkTrainStep, and `xent bench
 # train`, one warm-up step then STEPS timed ones), each under
-# /usr/bin/time -v with GOMAXPROCS=2. llm.c's update has no clipping and no
+# /usr/bin/time -v with GOMAXPROCS=2; BenchmarkTrainStep also times it
+# with bf16 compute (",compute=bf16": the blocks' products in bfloat16,
+# `xent train --compute bf16`), and BenchmarkTrainStepCompute runs the
+# two alternately for their ratio. llm.c's update has no clipping and no
 # weight decay; xent's does both.
 #
 # The machine is shared: nothing else should run meanwhile (the script
@@ -94,6 +97,10 @@ uptime
 (cd train && /usr/bin/time -v -o "$work/bench.time" "$work/train.test" -test.run '^$' \
 	-test.bench 'BenchmarkTrainStep/gpt2-124M,B=4,T=64' -test.benchtime "${steps}x" -test.count 1 -test.cpu 2)
 rss "$work/bench.time"
+
+echo "== xent: the same step in float32 and with bf16 compute, alternately (BenchmarkTrainStepCompute, -benchtime ${steps}x, 2 threads)"
+uptime
+(cd train && "$work/train.test" -test.run '^$' -test.bench 'BenchmarkTrainStepCompute' -test.benchtime "${steps}x" -test.count 1 -test.cpu 2)
 
 echo "== xent: xent bench train --b 4 --t 64 --iters $steps (GOMAXPROCS=2)"
 uptime
