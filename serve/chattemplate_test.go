@@ -4,7 +4,11 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
+	"sync"
 	"testing"
+
+	"github.com/xent-dev/xent/tokenizer"
 )
 
 // npmModels is where .ci/run installs real models' tokenizer files.
@@ -22,7 +26,9 @@ func npmModels(t *testing.T) string {
 // the conversations of bench/chat_template.mjs and compares each prompt,
 // byte for byte, with @huggingface/jinja's (serve/testdata/
 // chat_templates.json); where that renderer raises the template's error,
-// this one must fail too.
+// this one must fail too. Each prompt's token ids, as serve tokenizes a
+// rendered chat, are Hugging Face tokenizers' (no special tokens added,
+// those the template wrote matched).
 func TestChatTemplateGoldens(t *testing.T) {
 	raw, err := os.ReadFile("testdata/chat_templates.json")
 	if err != nil {
@@ -36,6 +42,7 @@ func TestChatTemplateGoldens(t *testing.T) {
 			Conversation        string  `json:"conversation"`
 			AddGenerationPrompt bool    `json:"add_generation_prompt"`
 			Rendered            *string `json:"rendered"`
+			IDs                 []int32 `json:"ids"`
 			Error               string  `json:"error"`
 		} `json:"cases"`
 	}
@@ -43,22 +50,47 @@ func TestChatTemplateGoldens(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := npmModels(t)
+	// The templates and tokenizers, loaded side by side (a tokenizer.json
+	// takes seconds).
 	templates := map[string]*chatTemplate{}
+	toks := map[string]*tokenizer.Tokenizer{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
 	for _, c := range g.Cases {
-		tmpl, ok := templates[c.Model]
-		if !ok {
-			d := filepath.Join(dir, "tokenizer-"+c.Model, "models")
-			if _, err := os.Stat(d); err != nil {
-				if os.Getenv("CI") == "true" {
-					t.Fatalf("%s is missing (.ci/run installs it)", d)
-				}
-				t.Skipf("%s is missing (.ci/run installs it)", d)
-			}
-			if tmpl, err = loadChatTemplate(d); err != nil || tmpl == nil {
-				t.Fatalf("%s: %v (template %v)", c.Model, err, tmpl)
-			}
-			templates[c.Model] = tmpl
+		if _, ok := templates[c.Model]; ok {
+			continue
 		}
+		d := filepath.Join(dir, "tokenizer-"+c.Model, "models")
+		if _, err := os.Stat(d); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("%s is missing (.ci/run installs it)", d)
+			}
+			t.Skipf("%s is missing (.ci/run installs it)", d)
+		}
+		tmpl, err := loadChatTemplate(d)
+		if err != nil || tmpl == nil {
+			t.Fatalf("%s: %v (template %v)", c.Model, err, tmpl)
+		}
+		templates[c.Model] = tmpl
+		if testing.Short() {
+			continue // the ids are checked in full runs: a tokenizer.json takes seconds to load
+		}
+		wg.Go(func() {
+			tok, err := tokenizer.LoadDir(d)
+			if err != nil {
+				t.Error(err)
+			}
+			mu.Lock()
+			toks[c.Model] = tok
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	for _, c := range g.Cases {
+		tmpl := templates[c.Model]
 		msgs := g.Conversations[c.Conversation]
 		got, err := tmpl.render(msgs, c.AddGenerationPrompt, nil)
 		name := c.Model + "/" + c.Conversation
@@ -71,6 +103,11 @@ func TestChatTemplateGoldens(t *testing.T) {
 			t.Errorf("%s: %v; %s renders %q", name, err, g.Renderer, *c.Rendered)
 		case got != *c.Rendered:
 			t.Errorf("%s (add_generation_prompt %v):\n got %q\nwant %q", name, c.AddGenerationPrompt, got, *c.Rendered)
+		case toks[c.Model] != nil:
+			ids, err := encodeChat(toks[c.Model], got)
+			if err != nil || !slices.Equal(ids, c.IDs) {
+				t.Errorf("%s (add_generation_prompt %v): ids %v (%v), tokenizers' %v", name, c.AddGenerationPrompt, ids, err, c.IDs)
+			}
 		}
 	}
 }
