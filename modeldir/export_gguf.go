@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/xent-dev/xent/format/gguf"
@@ -442,9 +443,6 @@ func exportRope(c model.Config, arch string, theta float64, D int) (exportedRope
 		}
 		r.tensors = append(r.tensors, extraTensor{"rope_freqs.weight", vals})
 	case "longrope", "su":
-		if arch != "phi3" {
-			return r, fmt.Errorf("%s rope_type %s in a %s model: only llama.cpp's phi3 reads longrope factors", where, kind, c.ModelType)
-		}
 		factors := func(name string) ([]float32, error) {
 			list, ok := scaling[name].([]any)
 			if !ok || len(list) != D/2 {
@@ -477,6 +475,15 @@ func exportRope(c model.Config, arch string, theta float64, D int) (exportedRope
 		}
 		if v, ok := num("attention_factor"); ok {
 			af = v
+		}
+		if arch != "phi3" {
+			// Per-dimension divisors alone (what loadGGUF makes of a
+			// rope_freqs.weight) are llama.cpp's rope_freqs.
+			if arch != "llama" || !slices.Equal(long, short) || af != 1 || c.OriginalMaxPositionEmbeddings != 0 {
+				return r, fmt.Errorf("%s rope_type %s in a %s model: llama.cpp reads longrope factors only in phi3, and divisors alone (short_factor = long_factor, attention factor 1) as llama's rope_freqs", where, kind, c.ModelType)
+			}
+			r.tensors = append(r.tensors, extraTensor{"rope_freqs.weight", short})
+			return r, nil
 		}
 		r.kv = append(r.kv, f32(k("rope.scaling.attn_factor"), af))
 		r.tensors = append(r.tensors, extraTensor{"rope_factors_long.weight", long}, extraTensor{"rope_factors_short.weight", short})

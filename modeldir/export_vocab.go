@@ -59,9 +59,38 @@ var vocabCheckTexts = []string{
 // give the model's tokenizer's ids on every check text, or the export is
 // refused. bos_token_id, eos_token_id (the first end token) and
 // add_bos_token are the model's.
+//
+// A GGUF source's tokenizer.ggml.* keys are copied as they are.
 func exportVocab(p *Pretrained) ([]gguf.KV, exportedVocab, error) {
+	if p.Kind == GGUF {
+		return ggufSourceVocab(p.Dir)
+	}
+	return ggufVocabKV(p.Tokenizer, p.Model.VocabSize(), p.BOSTokenID, p.EOSTokenIDs, p.AddBOS)
+}
+
+// ggufSourceVocab is the tokenizer.ggml.* keys of the GGUF file at path.
+func ggufSourceVocab(path string) ([]gguf.KV, exportedVocab, error) {
+	f, err := gguf.Open(path)
+	if err != nil {
+		return nil, exportedVocab{}, err
+	}
+	defer f.Close()
+	var kv []gguf.KV
+	for _, p := range f.KV {
+		if strings.HasPrefix(p.Key, "tokenizer.ggml.") {
+			kv = append(kv, p)
+		}
+	}
+	var v exportedVocab
+	v.model, _ = f.String("tokenizer.ggml.model")
+	v.pre, _ = f.String("tokenizer.ggml.pre")
+	return kv, v, nil
+}
+
+// ggufVocabKV is exportVocab for tokenizer tok of a model of n tokens.
+func ggufVocabKV(tok *tokenizer.Tokenizer, n int, bos int32, eos []int32, addBOS bool) ([]gguf.KV, exportedVocab, error) {
 	var buf bytes.Buffer
-	if err := p.Tokenizer.SaveHF(&buf); err != nil {
+	if err := tok.SaveHF(&buf); err != nil {
 		return nil, exportedVocab{}, fmt.Errorf("tokenizer: %w", err)
 	}
 	var tj struct {
@@ -77,6 +106,7 @@ func exportVocab(p *Pretrained) ([]gguf.KV, exportedVocab, error) {
 			ByteFallback bool            `json:"byte_fallback"`
 			UnkToken     *string         `json:"unk_token"`
 		} `json:"model"`
+		PreTokenizer json.RawMessage `json:"pre_tokenizer"`
 	}
 	if err := json.Unmarshal(buf.Bytes(), &tj); err != nil {
 		return nil, exportedVocab{}, fmt.Errorf("tokenizer: %w", err)
@@ -84,7 +114,6 @@ func exportVocab(p *Pretrained) ([]gguf.KV, exportedVocab, error) {
 	if tj.Model.Type != "BPE" {
 		return nil, exportedVocab{}, fmt.Errorf("tokenizer: a %q tokenizer.json model has no GGUF form xent writes (only BPE)", tj.Model.Type)
 	}
-	n := p.Model.VocabSize()
 	v := tokenizer.GGUFVocab{Model: "gpt2", Tokens: make([]string, n), Types: make([]int64, n)}
 	if tj.Model.ByteFallback {
 		v.Model = "llama"
@@ -148,7 +177,7 @@ func exportVocab(p *Pretrained) ([]gguf.KV, exportedVocab, error) {
 	var candidates []tokenizer.GGUFVocab
 	if v.Model == "gpt2" {
 		v.Merges = merges
-		for _, pre := range ggufPreOrder() {
+		for _, pre := range ggufPreOrder(string(tj.PreTokenizer)) {
 			c := v
 			c.Pre = pre
 			candidates = append(candidates, c)
@@ -168,7 +197,7 @@ func exportVocab(p *Pretrained) ([]gguf.KV, exportedVocab, error) {
 		without.NoSpacePrefix = true
 		candidates = []tokenizer.GGUFVocab{withPrefix, without}
 	}
-	chosen, err := firstAgreeing(p.Tokenizer, candidates)
+	chosen, err := firstAgreeing(tok, candidates)
 	if err != nil {
 		return nil, exportedVocab{}, err
 	}
@@ -185,18 +214,18 @@ func exportVocab(p *Pretrained) ([]gguf.KV, exportedVocab, error) {
 	if chosen.Model == "gpt2" {
 		kv = append(kv, gguf.KV{Key: "tokenizer.ggml.merges", Value: gguf.Value{Type: gguf.Array, Elem: gguf.String, V: chosen.Merges}})
 	}
-	if p.BOSTokenID >= 0 {
-		kv = append(kv, u32("tokenizer.ggml.bos_token_id", int(p.BOSTokenID)))
+	if bos >= 0 {
+		kv = append(kv, u32("tokenizer.ggml.bos_token_id", int(bos)))
 	}
-	if len(p.EOSTokenIDs) > 0 {
-		kv = append(kv, u32("tokenizer.ggml.eos_token_id", int(p.EOSTokenIDs[0])))
+	if len(eos) > 0 {
+		kv = append(kv, u32("tokenizer.ggml.eos_token_id", int(eos[0])))
 	}
 	if tj.Model.UnkToken != nil {
 		if id, ok := seen[*tj.Model.UnkToken]; ok {
 			kv = append(kv, u32("tokenizer.ggml.unknown_token_id", id))
 		}
 	}
-	kv = append(kv, gguf.KV{Key: "tokenizer.ggml.add_bos_token", Value: gguf.Value{Type: gguf.Bool, V: p.AddBOS}})
+	kv = append(kv, gguf.KV{Key: "tokenizer.ggml.add_bos_token", Value: gguf.Value{Type: gguf.Bool, V: addBOS}})
 	if chosen.Model == "llama" {
 		kv = append(kv, gguf.KV{Key: "tokenizer.ggml.add_space_prefix", Value: gguf.Value{Type: gguf.Bool, V: !chosen.NoSpacePrefix}})
 	}
@@ -217,12 +246,28 @@ func looksSpecial(s string) bool {
 		strings.HasPrefix(s, "<unused") && strings.HasSuffix(s, ">")
 }
 
-// ggufPreOrder is the order in which pre names are tried: the names the
-// converter gives the common vocabularies first (several names share a
-// regex; the first is written).
-func ggufPreOrder() []string {
-	order := []string{"gpt-2", "llama-bpe", "qwen2", "smollm", "deepseek-v3"}
-	for _, n := range tokenizer.GGUFPreNames() {
+// preHints are what a tokenizer.json's pre_tokenizer holds (as JSON)
+// when llama.cpp's converter names it pre: Llama 3's numbers of one to
+// three digits, Qwen 2's single digits, SmolLM's Digits.
+var preHints = []struct{ pre, hint string }{
+	{"llama-bpe", `\\p{N}{1,3}`}, {"qwen2", `|\\p{N}|`}, {"smollm", `"Digits"`},
+}
+
+// ggufPreOrder is the order in which pre names are tried for a
+// tokenizer.json whose pre_tokenizer is pre: those its text hints at
+// first, then the names the converter gives the common vocabularies, then
+// the others. Several pre-tokenizers can give a vocabulary the same ids
+// (Qwen's has no token of two digits, so Llama 3's digit runs split it
+// the same); the order names the one the converter would, and the check
+// texts decide.
+func ggufPreOrder(pre string) []string {
+	var order []string
+	for _, h := range preHints {
+		if strings.Contains(pre, h.hint) {
+			order = append(order, h.pre)
+		}
+	}
+	for _, n := range append([]string{"gpt-2", "qwen2", "smollm", "llama-bpe", "deepseek-v3"}, tokenizer.GGUFPreNames()...) {
 		if !slices.Contains(order, n) {
 			order = append(order, n)
 		}

@@ -201,8 +201,8 @@ func ggufConfig(f *gguf.File, h gguf.Hyper, vocab int) (model.Config, error) {
 		NumHiddenLayers: h.BlockCount, NumAttentionHeads: h.HeadCount, NumKeyValueHeads: h.HeadCountKV,
 		RMSNormEps: h.NormEpsilon, RopeTheta: h.RopeFreqBase, MaxPositionEmbeddings: h.ContextLength,
 		TieWordEmbeddings: !hasOutput, HiddenAct: "silu", MLPBias: hasMLPBias}
-	if h.HeadCount > 0 && h.KeyLength != h.EmbeddingLength/h.HeadCount {
-		cfg.HeadDim = h.KeyLength
+	if _, ok := f.Value(h.Arch + ".attention.key_length"); ok || h.HeadCount > 0 && h.KeyLength != h.EmbeddingLength/h.HeadCount {
+		cfg.HeadDim = h.KeyLength // head_dim, as config.json gave it to the converter
 	}
 	var err error
 	if cfg.RopeScaling, cfg.OriginalMaxPositionEmbeddings, err = ggufRope(f, h); err != nil {
