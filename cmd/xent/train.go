@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/xent-dev/xent/data"
+	"github.com/xent-dev/xent/internal/gemm"
 	"github.com/xent-dev/xent/internal/provenance"
 	"github.com/xent-dev/xent/model"
 	"github.com/xent-dev/xent/modeldir"
@@ -126,6 +127,9 @@ type report struct {
 	train.Eval
 	GzipBPB float64 `json:"gzip9_bpb"`
 	Out     string  `json:"checkpoint"`
+	// Compute is the blocks' matrix products: "f32", or "bf16" and the
+	// bfloat16 kernel that ran them (gemm.ActiveBF16Native).
+	Compute string `json:"compute"`
 }
 
 func runTrain(cmd *cobra.Command, f *trainFlags) error {
@@ -211,7 +215,10 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 	}
 	rep := report{Corpus: corpus.Name, Steps: res.Steps, FinalStep: t.Step, Seconds: res.Elapsed.Seconds(), TokensPerS: res.TokensPerS,
 		Params: len(t.Model.ParamBuffer()), VocabSize: tok.VocabSize(), HeldOutByte: len(corpus.HeldOut),
-		Eval: res.Final, GzipBPB: gz, Out: f.out}
+		Eval: res.Final, GzipBPB: gz, Out: f.out, Compute: "f32"}
+	if t.Settings.Compute == "bf16" {
+		rep.Compute = "bf16 (kernel " + gemm.ActiveBF16Native() + ")"
+	}
 	src := provenance.New()
 	src.Model = modelSource(f.out)
 	src.Data = corpus.Name + " (the first 90% trained on, the last 10% held out)"
@@ -245,6 +252,9 @@ func printTrainReport(w io.Writer, r report) error {
 	}
 	fmt.Fprintf(w, "trained %s on %s in %.0f s (%.0f tokens/s), %d parameters, vocabulary %d\n",
 		steps, r.Corpus, r.Seconds, r.TokensPerS, r.Params, r.VocabSize)
+	if r.Compute != "f32" && r.Compute != "" {
+		fmt.Fprintf(w, "mixed precision: the blocks' matrix products in %s, weights, optimizer and loss float32\n", r.Compute)
+	}
 	fmt.Fprintf(w, "held-out (%s, %d bytes):\n", scored(r.Eval), r.Bytes)
 	fmt.Fprintf(w, "  loss         %.4f nats/token\n", r.Loss)
 	fmt.Fprintf(w, "  perplexity   %.2f\n", r.Perplexity)

@@ -263,3 +263,47 @@ func TestTrainInterruptedSaves(t *testing.T) {
 		t.Errorf("resumed to step %d, want 3", got)
 	}
 }
+
+// --compute bf16 trains in mixed precision: the report says so and which
+// kernel ran, the checkpoint's settings keep it (a resumed run goes on in
+// bf16), and a float32 run's settings do not mention it. --compute fp8 is
+// refused by name.
+func TestTrainComputeBF16(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	dir := t.TempDir()
+	corpus := filepath.Join(dir, "corpus.txt")
+	if err := os.WriteFile(corpus, []byte(strings.Repeat("Light is refracted by the prism. ", 300)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"train", "--data", corpus, "--vocab-size", "300", "--layers", "1", "--width", "32", "--heads", "2",
+		"--context", "16", "--batch", "2", "--warmup", "1", "--eval-every", "0", "--steps", "2", "--json"}
+	for _, compute := range []string{"bf16", "f32"} {
+		out := filepath.Join(dir, compute)
+		stdout, _, err := runXent(t, append(args, "--compute", compute, "--out", out)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rep struct{ Compute string }
+		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := os.ReadFile(filepath.Join(out, "config.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(rep.Compute, compute) || strings.Contains(string(cfg), `"compute"`) != (compute == "bf16") {
+			t.Errorf("--compute %s: the report says %q; config.json %s", compute, rep.Compute, cfg)
+		}
+	}
+	stdout, _, err := runXent(t, "train", "--resume", filepath.Join(dir, "bf16"), "--steps", "3", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct{ Compute string }
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || !strings.HasPrefix(rep.Compute, "bf16") {
+		t.Errorf("a resumed bf16 run reports compute %q (%v)", rep.Compute, err)
+	}
+	if _, _, err := runXent(t, append(args, "--compute", "fp8", "--out", filepath.Join(dir, "fp8"))...); err == nil || !strings.Contains(err.Error(), "fp8") {
+		t.Errorf("--compute fp8: %v, want an error naming it", err)
+	}
+}
