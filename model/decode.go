@@ -162,6 +162,53 @@ func (dec *Decoder) StepInto(token int32, logits []float32) error {
 	return nil
 }
 
+// Prefill feeds the tokens of a prompt at the decoder's start (Pos() must
+// be 0) in one lean parallel pass (HiddenLean's), filling the KV cache, and
+// writes the logits [V] of the token after the last into logits. It is
+// StepInto over each token in turn, several times faster on a long
+// prompt; the logits and the cache equal StepInto's to float32 rounding
+// (attention's softmax is computed in another order); a bfloat16 decoder
+// (NewDecoderBF16) steps through them. The pass's scratch
+// is the decoder's own, dropped when it returns, so decoders of one model
+// may prefill concurrently.
+func (dec *Decoder) Prefill(tokens []int32, logits []float32) error {
+	m, d := dec.m, dec.m.d
+	n := len(tokens)
+	switch {
+	case dec.pos != 0:
+		return fmt.Errorf("model: Prefill at position %d; it starts a sequence (Reset first)", dec.pos)
+	case n == 0:
+		return fmt.Errorf("model: Prefill of no tokens")
+	case len(logits) < d.V:
+		return fmt.Errorf("model: a logits buffer of %d values for a vocabulary of %d", len(logits), d.V)
+	}
+	if &dec.blocks[0] != &m.blocks[0] { // a bfloat16 decoder's rounded copies: the lean pass reads the model's
+		for _, tok := range tokens {
+			if err := dec.StepInto(tok, logits); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := m.checkLean(tokens, 1, n); err != nil {
+		return err
+	}
+	W := d.qkv()
+	h := m.leanBody(d.newLeanActs(n, m.threads()), tokens, 1, n, func(l int, qkv []float32) {
+		for i := range n {
+			for g := range d.K {
+				at := (g*d.maxT + i) * d.D
+				copy(dec.k[l][at:at+d.D], qkv[i*W+(d.H+g)*d.D:])
+				copy(dec.v[l][at:at+d.D], qkv[i*W+(d.H+d.K+g)*d.D:])
+			}
+		}
+	})
+	dec.head.forward(h[(n-1)*d.C:n*d.C], 1, logits[:d.V], d.V, false, m.threads())
+	softCap(logits, 0, d.V, d.fam.finalCap)
+	dec.pos = n
+	return nil
+}
+
 // embed sets the residual stream dec.x [C] to the token's embedding (and
 // GPT-2's position embedding).
 func (dec *Decoder) embed(token, pos int) {

@@ -201,7 +201,8 @@ func (m *Model) embed(tok, pos int, dst, tmp []float32) {
 // output [N, C].
 func (m *Model) hidden(tokens []int32, B, T int) []float32 {
 	if m.inf != nil {
-		return m.leanBody(tokens, B, T)
+		m.rowTargets = m.rowTargets[:0]
+		return m.leanBody(m.leanActs(B*T), tokens, B, T, nil)
 	}
 	return m.body(tokens, B, T).lnf
 }

@@ -62,21 +62,26 @@ func (d dims) leanBytes(N, threads int) float64 {
 		float64(leanRows*(2*d.F+d.C)) + float64(threads)*perWorker)
 }
 
-// leanActs returns the scratch for N rows, reallocating on a new count.
+// leanActs returns the model's scratch for N rows, reallocating on a new
+// count.
 func (m *Model) leanActs(N int) *leanActs {
 	th := m.threads()
 	if a := m.lean; a != nil && a.N == N && a.threads == th && a.queries == leanQueries && a.keys == leanKeys {
 		return a
 	}
-	m.lean = nil
-	d := m.d
+	m.lean = nil // let the old scratch go before the new one is made
+	m.lean = m.d.newLeanActs(N, th)
+	return m.lean
+}
+
+// newLeanActs allocates the scratch of N rows on threads.
+func (d dims) newLeanActs(N, th int) *leanActs {
 	f := func(n int) []float32 { return make([]float32, n) }
 	a := &leanActs{N: N, threads: th, queries: leanQueries, keys: leanKeys, res: f(N * d.C), ln: f(N * d.C), qkv: f(N * d.qkv()), atty: f(N * d.H * d.D),
 		stats: f(max(2*N, N*(d.H+d.K))), mlp: f(leanRows * (2*d.F + d.C)), attn: make([][]float32, th), sums: make([][]float64, th)}
 	for w := range a.attn {
 		a.attn[w], a.sums[w] = f(leanQueries*leanKeys+leanQueries*d.D+leanQueries), make([]float64, leanQueries)
 	}
-	m.lean = a
 	return a
 }
 
@@ -89,7 +94,8 @@ func (m *Model) HiddenLean(tokens []int32, B, T int) ([]float32, error) {
 	if err := m.checkLean(tokens, B, T); err != nil {
 		return nil, err
 	}
-	return m.leanBody(tokens, B, T), nil
+	m.rowTargets = m.rowTargets[:0]
+	return m.leanBody(m.leanActs(B*T), tokens, B, T, nil), nil
 }
 
 // checkLean validates a batch as checkBatch does, with the lean forward's
@@ -118,25 +124,31 @@ func (m *Model) checkLean(tokens []int32, B, T int) error {
 	return nil
 }
 
-// leanBody runs the lean forward over a checked batch and returns the
-// final norm's output [N, C].
-func (m *Model) leanBody(tokens []int32, B, T int) []float32 {
+// leanBody runs the lean forward over a checked batch with the scratch a
+// and returns the final norm's output [N, C]. kv, if not nil, is handed
+// each layer's keys and values [N, (H+2K)·D] (after RoPE) before its
+// attention runs. It changes nothing of the model's, so that Decoders may
+// run it concurrently with their own scratch.
+func (m *Model) leanBody(a *leanActs, tokens []int32, B, T int, kv func(l int, qkv []float32)) []float32 {
 	d, th, N := m.d, m.threads(), B*T
-	a := m.leanActs(N)
-	m.rowTargets = m.rowTargets[:0]
 	x := a.res
 	for i, tok := range tokens {
 		m.embed(int(tok), i%T, x[i*d.C:(i+1)*d.C], a.ln)
 	}
 	for l := range m.blocks {
-		m.leanBlock(&m.blocks[l], a, B, T)
+		m.leanBlock(&m.blocks[l], a, B, T, func(qkv []float32) {
+			if kv != nil {
+				kv(l, qkv)
+			}
+		})
 	}
 	m.lnf.forward(x, a.ln, a.stats[:N], a.stats[N:2*N], N, th)
 	return a.ln
 }
 
 // leanBlock runs one layer over the residual stream a.res [N, C] in place.
-func (m *Model) leanBlock(blk *block, a *leanActs, B, T int) {
+// kv is handed the keys and values before attention.
+func (m *Model) leanBlock(blk *block, a *leanActs, B, T int, kv func(qkv []float32)) {
 	d, th, N := m.d, m.threads(), B*T
 	C, W := d.C, d.qkv()
 	x := a.res
@@ -163,6 +175,7 @@ func (m *Model) leanBlock(blk *block, a *leanActs, B, T int) {
 			}
 		})
 	}
+	kv(a.qkv)
 	m.leanAttention(a, B, T, blk)
 	if blk.attnOut.w != nil { // x += norm(proj(atty)), a.ln free now
 		blk.proj.forward(a.atty, N, a.ln, C, false, th)

@@ -77,3 +77,44 @@ func TestLeanMatchesTraining(t *testing.T) {
 		})
 	}
 }
+
+// TestPrefill checks Decoder.Prefill against StepInto over the same
+// prompt: the logits after it and after each later step within leanTol.
+func TestPrefill(t *testing.T) {
+	for _, tc := range tinyConfigs {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := New(tc.cfg, 6)
+			if err != nil {
+				t.Fatal(err)
+			}
+			T := m.MaxSeqLen()
+			tokens := randomTokens(T, tc.cfg.VocabSize, 8)
+			want := decodeAll(t, NewDecoder(m), tokens)
+			V, n := tc.cfg.VocabSize, T/2+1
+			dec := NewDecoder(m)
+			got := make([]float32, V)
+			withSmallBlocks(func() {
+				if err := dec.Prefill(tokens[:n], got); err != nil {
+					t.Fatal(err)
+				}
+			})
+			if dec.Pos() != n {
+				t.Fatalf("Pos %d after a prefill of %d", dec.Pos(), n)
+			}
+			for i := n; ; i++ {
+				if d := maxAbsDiff(got, want[(i-1)*V:i*V]); d > leanTol {
+					t.Fatalf("position %d: logits differ from stepping by %.3g", i-1, d)
+				}
+				if i == T {
+					break
+				}
+				if err := dec.StepInto(tokens[i], got); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := dec.Prefill(tokens[:1], got); err == nil {
+				t.Fatal("Prefill in mid-sequence succeeded")
+			}
+		})
+	}
+}

@@ -120,10 +120,8 @@ func (g *Generator) Generate(prompt []int32, maxTokens int, sp *Sampler, emit fu
 	}
 	g.dec.Reset()
 	logits := g.logits
-	for _, tok := range prompt {
-		if err := g.dec.StepInto(tok, logits); err != nil {
-			return nil, err
-		}
+	if err := g.dec.Prefill(prompt, logits); err != nil { // the prompt in one parallel pass
+		return nil, err
 	}
 	seq := append(make([]int32, 0, len(prompt)+maxTokens), prompt...)
 	var out []Token
