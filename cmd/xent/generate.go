@@ -250,6 +250,7 @@ func runGenerate(cmd *cobra.Command, f *generateFlags) error {
 	if f.bf16 {
 		gen = sample.NewGeneratorBF16(p.Model)
 	}
+	gen.Prefill = true
 	gen.Stop = stopTokens(p)
 	gen.Never = undecodable(p)
 	out := cmd.OutOrStdout()
