@@ -97,9 +97,11 @@ func peakRSS() float64 {
 // BenchmarkEvalLean scores one window of ctx random tokens under the
 // disjoint scheme with inference-only models of the shapes of SmolLM2-135M
 // and Qwen2.5-0.5B, random bf16 weights, in f32 and bf16 compute, and
-// reports tokens/s, the weights' bytes and the process's peak RSS (which
-// counts every model made before it in the same run: run one at a time
-// for the model's own peak). The 0.5B model is skipped under -short.
+// reports tokens/s, tokens per CPU-second of the process (with -cpu 1,
+// the rate a loaded machine leaves intact), the weights' bytes and the
+// process's peak RSS (which counts every model made before it in the same
+// run: run one at a time for the model's own peak). The 0.5B model is
+// skipped under -short.
 func BenchmarkEvalLean(b *testing.B) {
 	for _, fam := range []struct{ name, label string }{{"smollm2-135m", "smollm2-135M"}, {"qwen2.5-0.5b", "qwen2.5-0.5B"}} {
 		var m *model.Model
@@ -130,12 +132,16 @@ func BenchmarkEvalLean(b *testing.B) {
 				if err := e.EvaluateTokens(context.Background(), ids); err != nil { // the scratch made and touched
 					b.Fatal(err)
 				}
+				c0 := cpuSeconds()
 				for b.Loop() {
 					if err := e.EvaluateTokens(context.Background(), ids); err != nil {
 						b.Fatal(err)
 					}
 				}
 				b.ReportMetric(float64(ctx)*float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
+				if cpu := cpuSeconds() - c0; cpu > 0 {
+					b.ReportMetric(float64(ctx)*float64(b.N)/cpu, "tokens/cpu-s")
+				}
 				b.ReportMetric(float64(m.WeightBytes())/1e6, "weight-MB")
 				if rss := peakRSS(); rss > 0 {
 					b.ReportMetric(rss/1e6, "peakRSS-MB")
