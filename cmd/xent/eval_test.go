@@ -163,3 +163,66 @@ func TestEvalLlamaCppBOS(t *testing.T) {
 		t.Errorf("BOS before the text and over each chunk's first token changed nothing: mean NLL %v", plain["mean_nll"])
 	}
 }
+
+// TestEvalDTypeCompute checks --dtype and --compute on a bfloat16
+// directory: the source names the weights and compute that ran, f32
+// compute on bf16 weights gives the mean NLL of the widened weights to
+// float32 rounding, bf16 compute one near it, and bf16 compute on widened
+// weights is refused.
+func TestEvalDTypeCompute(t *testing.T) {
+	spec, err := tinyhf.Find("llama-3.2-1b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "llama")
+	if err := tinyhf.Write(dir, spec, 1); err != nil {
+		t.Fatal(err)
+	}
+	text := filepath.Join(t.TempDir(), "a.txt")
+	os.WriteFile(text, []byte(evalText), 0o644)
+	run := func(args ...string) (map[string]any, float64) {
+		out, stderr, err := runXent(t, append([]string{"eval", "--model", dir, "--data", text, "--context", "32", "--json"}, args...)...)
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, stderr)
+		}
+		var r struct {
+			Source  provenance.Source `json:"source"`
+			MeanNLL float64           `json:"mean_nll"`
+		}
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		return r.Source.Settings.(map[string]any), r.MeanNLL
+	}
+	s32, nll32 := run("--compute", "f32")
+	if s32["weights"] != "bf16" || s32["compute"] != "f32" {
+		t.Errorf("--compute f32: settings %v", s32)
+	}
+	w32, wnll := run("--dtype", "f32")
+	if w32["weights"] != "f32" || w32["compute"] != "f32" {
+		t.Errorf("--dtype f32: settings %v", w32)
+	}
+	if d := nll32 - wnll; d > 1e-5 || d < -1e-5 {
+		t.Errorf("f32 compute on bf16 weights: mean NLL %v, on the widened weights %v", nll32, wnll)
+	}
+	s16, nll16 := run("--compute", "bf16")
+	if s16["weights"] != "bf16" || s16["compute"] != "bf16" {
+		t.Errorf("--compute bf16: settings %v", s16)
+	}
+	if d := nll16 - nll32; d > 1e-2 || d < -1e-2 {
+		t.Errorf("bf16 compute: mean NLL %v, f32 compute's %v", nll16, nll32)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--dtype", "f32", "--compute", "bf16"}, "bf16 compute needs bfloat16 weights"},
+		{[]string{"--compute", "fp8"}, `--compute "fp8"`},
+		{[]string{"--dtype", "f16"}, `--dtype "f16"`},
+	} {
+		_, _, err := runXent(t, append([]string{"eval", "--model", dir, "--data", text, "--context", "32"}, tc.args...)...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: error %v, want %q", tc.args, err, tc.want)
+		}
+	}
+}
