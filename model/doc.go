@@ -40,6 +40,21 @@
 // buffer, as GPT-2's fused c_attn writes them; Llama's q, k and v
 // projections write their column ranges of it.
 //
+// # Inference-only models
+//
+// NewInference and LoadInference build a model that only scores and
+// generates (infer.go): no gradients and no training activations, each
+// weight matrix held as it was stored (float32, bfloat16 bits, or a
+// caller's Matrix such as GGUF's quantized blocks), norm weights and
+// biases in float32; an embedding row is widened when it is looked up.
+// Products over bfloat16 weights run in float32 on the widened weights
+// (exact), or with SetCompute(ComputeBF16) in bfloat16 with float32 sums.
+// Such a model scores through the lean forward (lean.go: one layer's
+// scratch, the MLP a chunk of rows at a time, attention in key blocks
+// with an online softmax, so no [T, T] buffer), which HiddenLean also runs
+// for any model; a Decoder can fill its cache from it (Prefill). The
+// training calls return an error.
+//
 // The output head and its cross-entropy run fused through
 // loss.LinearCrossEntropy: the [N, V] logits are never held, and the tied
 // head's gradient accumulates straight into the embedding's.
