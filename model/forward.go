@@ -269,11 +269,7 @@ func (m *Model) Forward(tokens []int32, B, T int, targets []int32, opt loss.Opti
 	if err := m.checkBatch(tokens, B, T, targets, opt.Ignored()); err != nil {
 		return 0, err
 	}
-	hd, err := m.lossHead()
-	if err != nil {
-		return 0, err
-	}
-	res, err := loss.LinearCrossEntropy(m.hidden(tokens, B, T), B*T, hd, loss.Targets{Index: targets}, m.lossOptions(opt), nil, nil, nil)
+	res, err := m.headLoss(m.hidden(tokens, B, T), B*T, targets, m.lossOptions(opt))
 	if err != nil {
 		return 0, fmt.Errorf("model: %w", err)
 	}
@@ -289,6 +285,56 @@ func (m *Model) Logits(tokens []int32, B, T int) ([]float32, error) {
 	logits := make([]float32, B*T*m.d.V)
 	m.HeadLogits(m.hidden(tokens, B, T), B*T, logits)
 	return logits, nil
+}
+
+// headLoss is the loss of the head over h [n, C] against targets, fused
+// (loss.LinearCrossEntropy), or for a Matrix head, which the fused loss
+// cannot read, from its logits computed a chunk of rows at a time and
+// reduced as the fused loss reduces them.
+func (m *Model) headLoss(h []float32, n int, targets []int32, opt loss.LinearOptions) (loss.Result, error) {
+	if m.head.q == nil {
+		hd, err := m.lossHead()
+		if err != nil {
+			return loss.Result{}, err
+		}
+		res, err := loss.LinearCrossEntropy(h, n, hd, loss.Targets{Index: targets}, opt, nil, nil, nil)
+		if err != nil {
+			return res, fmt.Errorf("model: %w", err)
+		}
+		return res, nil
+	}
+	V, C := m.d.V, m.d.C
+	rows := max(1, min(n, (64<<20)/(4*V)))
+	logits := make([]float32, rows*V)
+	o := opt.Options
+	if o.Reduction == loss.Mean {
+		o.Reduction = loss.Sum
+	}
+	var out loss.Result
+	var ce float64 // the cross-entropy sum, z-loss apart
+	for r0 := 0; r0 < n; r0 += rows {
+		k := min(rows, n-r0)
+		m.head.forward(h[r0*C:], k, logits, V, false, m.threads())
+		res, err := loss.CrossEntropy(loss.F32(logits[:k*V], k, V), loss.Targets{Index: targets[r0 : r0+k]}, o)
+		if err != nil {
+			return out, fmt.Errorf("model: rows %d to %d: %w", r0, r0+k, err)
+		}
+		ce += res.Loss - res.ZLoss
+		out.ZLoss += res.ZLoss
+		out.Count += res.Count
+		out.Denominator += res.Denominator
+		out.RowLoss = append(out.RowLoss, res.RowLoss...)
+		out.LSE = append(out.LSE, res.LSE...)
+	}
+	if opt.Reduction == loss.Mean {
+		if out.Count == 0 {
+			return loss.Result{RowLoss: out.RowLoss, LSE: out.LSE}, nil
+		}
+		ce /= out.Denominator
+		out.ZLoss /= float64(out.Count)
+	}
+	out.Loss = ce + out.ZLoss
+	return out, nil
 }
 
 // lossHead is the output head for loss.LinearCrossEntropy: float32 or

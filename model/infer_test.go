@@ -131,15 +131,26 @@ func TestInferenceModel(t *testing.T) {
 					t.Fatalf("decoder differs from the parallel pass by %.3g", maxAbsDiff(dec, want[:T*tc.cfg.VocabSize]))
 				}
 				targets := nextTokens(tokens, B, T)
-				if form != "matrix" {
-					lw, err := ref.Forward(tokens, B, T, targets, loss.Options{})
+				targets[3] = -100
+				for _, opt := range []loss.Options{{}, {Reduction: loss.Sum, LabelSmoothing: 0.1, ZLoss: 1e-3}} {
+					lw, err := ref.Forward(tokens, B, T, targets, opt)
 					if err != nil {
 						t.Fatal(err)
 					}
-					lg, err := m.Forward(tokens, B, T, targets, loss.Options{})
+					lg, err := m.Forward(tokens, B, T, targets, opt)
 					if err != nil || math.Abs(lg-lw) > 1e-6*math.Abs(lw) {
-						t.Fatalf("Forward = %v, %v; the trainable model's %v", lg, err, lw)
+						t.Fatalf("Forward(%+v) = %v, %v; the trainable model's %v", opt, lg, err, lw)
 					}
+				}
+				lw, lg := make([]float32, B*T), make([]float32, B*T)
+				if err := ref.TokenLogProbs(tokens, B, T, targets, -100, lw); err != nil {
+					t.Fatal(err)
+				}
+				if err := m.TokenLogProbs(tokens, B, T, targets, -100, lg); err != nil {
+					t.Fatal(err)
+				}
+				if d := maxAbsDiff(lg, lw); d > leanTol {
+					t.Fatalf("TokenLogProbs differ from the trainable model's by %.3g", d)
 				}
 				if _, err := m.ForwardBackward(tokens, B, T, targets, loss.Options{}); !errors.Is(err, errInference) {
 					t.Fatalf("ForwardBackward: %v", err)

@@ -24,13 +24,9 @@ func (m *Model) TokenLogProbs(tokens []int32, B, T int, targets []int32, ignore 
 	if len(logp) != B*T {
 		return fmt.Errorf("model: %d log-probabilities for a batch [%d, %d]", len(logp), B, T)
 	}
-	hd, err := m.lossHead()
+	res, err := m.headLoss(m.hidden(tokens, B, T), B*T, targets, m.rowOptions(ignore))
 	if err != nil {
 		return err
-	}
-	res, err := loss.LinearCrossEntropy(m.hidden(tokens, B, T), B*T, hd, loss.Targets{Index: targets}, m.rowOptions(ignore), nil, nil, nil)
-	if err != nil {
-		return fmt.Errorf("model: %w", err)
 	}
 	for i, l := range res.RowLoss {
 		logp[i] = float32(-l)
