@@ -52,14 +52,22 @@
 // # Kernels
 //
 // The generic Go path is the reference (and the only one under -tags
-// purego). On amd64 with AVX-512 VNNI, q8_0, q4_K, q5_K and q6_K run
-// assembly kernels (kernels_amd64.s, written by gen_amd64.go) that put
-// sixteen rows of x in the sixteen lanes of a register: the quantized
-// activations are laid out in tiles of 16 rows (four bytes of each row
-// in turn), four bytes of a weight row are broadcast to every lane, and
-// VPDPBUSD adds the products. Each lane then runs exactly the generic
-// path's chain for its row, so the kernels equal the generic path bit for
-// bit (TestKernelsEqualGeneric).
+// purego). On amd64 with AVX-512 VNNI, q4_0, q5_0, q8_0 and the K types
+// run assembly kernels (kernels_amd64.s, written by gen_amd64.go) that
+// put sixteen rows of x in the sixteen lanes of a register: the quantized
+// activations are laid out in tiles of 16 rows (four bytes of each row in
+// turn, plus 128 so that they are unsigned), four bytes of a row of W are
+// broadcast to every lane, and VPDPBUSD adds the products for eight rows
+// of W at a time; a table of −128·Σw per block takes the 128s out again.
+// Each lane then runs exactly the generic path's chain for its row, so
+// the kernels equal the generic path bit for bit
+// (TestKernelsEqualGeneric). q8_0 blocks are read where they lie (the
+// −128·Σw table, 4 bytes a block, is built by New); the other types'
+// rows are unpacked a panel of 32 rows at a time into signed quants and
+// integer scales (pack.go, eight quants at a time in a uint64), once per
+// call for all the tiles of x. x is rounded to q8_0 and q8_K by AVX-512
+// code equal to the Go rounding bit for bit. Without VNNI (AVX2 only: its
+// VPMADDUBSW saturates the sums of x+128 times w) the generic path runs.
 //
 // # Threads
 //
