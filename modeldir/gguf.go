@@ -23,13 +23,15 @@ func IsGGUF(path string) bool {
 
 // loadGGUF reads a GGUF file as a model: its hyper-parameters as the
 // config of the family its general.architecture names (llama, qwen2,
-// qwen3, gemma, gemma2, gemma3, phi3, gpt2; ggufConfig), every tensor
-// dequantized to float32 under its Hugging Face name (gguf.HFName), with
+// qwen3, gemma, gemma2, gemma3, phi3, gpt2; ggufConfig), its f16 and
+// quantized matrices kept as their blocks (quant.Matrix, ggufMatrix)
+// unless opt.F32, every other tensor dequantized to float32, all under
+// their Hugging Face names (gguf.HFName), with
 // the converter's changes undone (Llama's Q/K row permutation, Gemma's
 // 1 + w norms, GPT-2's transposed Conv1D weights), and the tokenizer
 // from its tokenizer.ggml.* keys. The head is tied when the
 // file has no output.weight, as llama.cpp ties it.
-func loadGGUF(path string) (*Pretrained, error) {
+func loadGGUF(path string, opt Options) (*Pretrained, error) {
 	f, err := gguf.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("modeldir: %w", err)
@@ -39,7 +41,7 @@ func loadGGUF(path string) (*Pretrained, error) {
 	if err != nil {
 		return nil, fmt.Errorf("modeldir: %s: %w", path, err)
 	}
-	weights, err := ggufWeights(f, h, cfg)
+	weights, err := ggufWeights(f, h, cfg, !opt.F32)
 	if err != nil {
 		return nil, fmt.Errorf("modeldir: %s: %w", path, err)
 	}
@@ -94,10 +96,11 @@ func ggufModelConfig(f *gguf.File) (gguf.Hyper, model.Config, error) {
 
 // ggufWeights reads every tensor the config needs (Config.ParamShapes)
 // from the file, dequantized to float32 in Hugging Face's layout
-// (ggufTensor), for model.NewInference, and refuses a file tensor the
+// (ggufTensor), or with blocks the f16 and quantized matrices kept as
+// they are (ggufMatrix), for model.NewInference, and refuses a file tensor the
 // model has no place for. Nothing is initialised at random: every value
 // is the file's.
-func ggufWeights(f *gguf.File, h gguf.Hyper, cfg model.Config) (map[string]model.Weight, error) {
+func ggufWeights(f *gguf.File, h gguf.Hyper, cfg model.Config, blocks bool) (map[string]model.Weight, error) {
 	shapes, err := cfg.ParamShapes()
 	if err != nil {
 		return nil, err
@@ -109,6 +112,17 @@ func ggufWeights(f *gguf.File, h gguf.Hyper, cfg model.Config) (map[string]model
 		if err != nil {
 			return nil, err
 		}
+		used[name] = true
+		if blocks && h.Arch != "phi3" { // NewInference takes Phi-3's fused matrices as float32 only
+			m, ok, err := ggufMatrix(f, h, name)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				weights[p.Name] = model.Weight{Matrix: m}
+				continue
+			}
+		}
 		n := 1
 		for _, d := range p.Shape {
 			n *= d
@@ -118,7 +132,6 @@ func ggufWeights(f *gguf.File, h gguf.Hyper, cfg model.Config) (map[string]model
 			return nil, err
 		}
 		weights[p.Name] = model.Weight{F32: p.Data}
-		used[name] = true
 	}
 	for _, t := range f.Tensors {
 		if !used[t.Name] {
@@ -141,7 +154,7 @@ func ggufParams(path string) ([]model.Tensor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("modeldir: %s: %w", path, err)
 	}
-	weights, err := ggufWeights(f, h, cfg)
+	weights, err := ggufWeights(f, h, cfg, false)
 	if err != nil {
 		return nil, fmt.Errorf("modeldir: %s: %w", path, err)
 	}

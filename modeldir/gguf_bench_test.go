@@ -69,7 +69,8 @@ func BenchmarkEvalGGUF(b *testing.B) {
 // these shapes: q6_K for the (tied) embedding and for attn_v and ffn_down
 // in llama-quantize's use_more_bits layers, q4_K elsewhere, each falling
 // back (q4_K to q5_0, q6_K to q8_0) where a row is not whole blocks of
-// 256. Norms stay f32. The tokenizer is the 256 byte tokens.
+// 256. Norms stay f32. The tokenizer is the 256 byte tokens (and control
+// tokens to the vocabulary's size).
 func benchGGUF(b testing.TB, fam, typ, path string) int64 {
 	spec, err := tinyhf.Find(fam)
 	if err != nil {
@@ -90,9 +91,14 @@ func benchGGUF(b testing.TB, fam, typ, path string) int64 {
 	f32 := func(k string, v float64) gguf.KV {
 		return gguf.KV{Key: arch + "." + k, Value: gguf.Value{Type: gguf.Float32, V: float32(v)}}
 	}
-	tokens := make([]string, 256)
+	// The 256 byte tokens, then control tokens up to the embedding's rows
+	// (llama.cpp takes its vocabulary size from the token list).
+	tokens, types := make([]string, c.VocabSize), make([]int32, c.VocabSize)
 	for i := range tokens {
-		tokens[i] = byteToken(byte(i))
+		tokens[i], types[i] = fmt.Sprintf("<pad%d>", i), 3
+		if i < 256 {
+			tokens[i], types[i] = byteToken(byte(i)), 1
+		}
 	}
 	kv := []gguf.KV{{Key: "general.architecture", Value: gguf.Value{Type: gguf.String, V: arch}},
 		u32("context_length", c.MaxPositionEmbeddings), u32("embedding_length", c.HiddenSize),
@@ -102,6 +108,7 @@ func benchGGUF(b testing.TB, fam, typ, path string) int64 {
 		{Key: "tokenizer.ggml.model", Value: gguf.Value{Type: gguf.String, V: "gpt2"}},
 		{Key: "tokenizer.ggml.pre", Value: gguf.Value{Type: gguf.String, V: "gpt-2"}},
 		{Key: "tokenizer.ggml.tokens", Value: gguf.Value{Type: gguf.Array, Elem: gguf.String, V: tokens}},
+		{Key: "tokenizer.ggml.token_type", Value: gguf.Value{Type: gguf.Array, Elem: gguf.Int32, V: types}},
 		{Key: "tokenizer.ggml.merges", Value: gguf.Value{Type: gguf.Array, Elem: gguf.String, V: []string{}}},
 	}
 	shapes, err := c.ParamShapes()

@@ -59,49 +59,32 @@ func TestGGUFMatrix(t *testing.T) {
 	}
 }
 
-// TestGGUFInference: the inference model over a GGUF file's blocks
-// scores as the float32 model Load builds from the same file: identical
+// TestGGUFBlocks: a GGUF file loaded with its matrices kept as blocks
+// scores as the same file widened to float32 (--dtype f32): identical
 // logits where every matrix is f32, and within the rounding of the
 // activations to the weights' vec_dot_type (q8_0's ~1/254 of each block's
 // largest value, f16's 2⁻¹¹) otherwise.
-func TestGGUFInference(t *testing.T) {
+func TestGGUFBlocks(t *testing.T) {
 	for _, name := range []string{"smollm2-135m", "gpt2"} { // Llama's Q/K rows, GPT-2's Conv1D
 		for _, typ := range []gguf.Type{gguf.F32, gguf.F16, gguf.Q8_0} {
 			t.Run(name+"/"+typ.String(), func(t *testing.T) {
 				ref := tinyModel(t, name, 7)
 				path := filepath.Join(t.TempDir(), "m.gguf")
 				writeTestGGUF(t, ref, ggufArch[name], typ, path, nil)
-				want, err := Load(path)
+				wide, err := LoadWith(path, Options{Inference: true, F32: true})
 				if err != nil {
 					t.Fatal(err)
 				}
-				f, err := gguf.Open(path)
+				blocks, err := LoadWith(path, Options{Inference: true})
 				if err != nil {
 					t.Fatal(err)
-				}
-				defer f.Close()
-				h, err := f.Hyper()
-				if err != nil {
-					t.Fatal(err)
-				}
-				emb, _ := f.Tensor("token_embd.weight")
-				cfg, err := ggufConfig(f, h, int(emb.Dims[1]))
-				if err != nil {
-					t.Fatal(err)
-				}
-				m, used, err := ggufInference(f, h, cfg)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if len(used) != len(f.Tensors) {
-					t.Errorf("used %d of the file's %d tensors", len(used), len(f.Tensors))
 				}
 				ids := []int32{50256, 464, 1893, 286, 262, 9427, 318, 13, 50256, 40, 5}
-				got, err := m.Logits(ids, 1, len(ids))
+				got, err := blocks.Model.Logits(ids, 1, len(ids))
 				if err != nil {
 					t.Fatal(err)
 				}
-				exp, err := want.Model.Logits(ids, 1, len(ids))
+				exp, err := wide.Model.Logits(ids, 1, len(ids))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -110,7 +93,7 @@ func TestGGUFInference(t *testing.T) {
 					worst = max(worst, math.Abs(float64(got[i]-exp[i])))
 					scale = max(scale, math.Abs(float64(exp[i])))
 				}
-				tol := map[gguf.Type]float64{gguf.F32: 1e-5, gguf.F16: 2e-3, gguf.Q8_0: 3e-2}[typ] * max(1, scale)
+				tol := map[gguf.Type]float64{gguf.F32: 0, gguf.F16: 2e-3, gguf.Q8_0: 3e-2}[typ] * max(1, scale)
 				if worst > tol {
 					t.Errorf("logits differ from the float32 model's by up to %.3g (largest %.3g, tolerance %.3g)", worst, scale, tol)
 				}

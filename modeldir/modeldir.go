@@ -104,7 +104,7 @@ type Options struct {
 // LoadWith is Load with the model held as opt says.
 func LoadWith(dir string, opt Options) (*Pretrained, error) {
 	if IsGGUF(dir) {
-		return loadGGUF(dir)
+		return loadGGUF(dir, opt)
 	}
 	cfgPath := filepath.Join(dir, ConfigFile)
 	raw, err := os.ReadFile(cfgPath)
