@@ -127,6 +127,11 @@ func ggufWeights(f *gguf.File, h gguf.Hyper, cfg model.Config, blocks bool) (map
 		for _, d := range p.Shape {
 			n *= d
 		}
+		if t, ok := f.Tensor(name); !ok || t.Len() != int64(n) { // before allocating what the file may not hold
+			if err := ggufTensor(f, h, name, p); err != nil {
+				return nil, err
+			}
+		}
 		p.Data = make([]float32, n)
 		if err := ggufTensor(f, h, name, p); err != nil {
 			return nil, err
@@ -325,9 +330,10 @@ func ggufConfig(f *gguf.File, h gguf.Hyper, vocab int) (model.Config, error) {
 // of its yarn_* keys only beta_fast and beta_slow are read); a
 // rope_freqs.weight (Llama 3) divides each frequency by its value, which
 // is longrope's short_factor with an attention factor of 1 and no
-// original context; Phi-3's rope_factors_short/long.weight under
-// rope.scaling.type longrope are longrope's factors, with
-// rope.scaling.attn_factor.
+// original context; Phi-3's rope_factors_short/long.weight (which the
+// converter writes without a rope.scaling.type) are longrope's factors,
+// with rope.scaling.attn_factor and rope.scaling.original_context_length:
+// llama.cpp, like xent within the original context, uses the short ones.
 func ggufRope(f *gguf.File, h gguf.Hyper) (json.RawMessage, int, error) {
 	k := func(s string) string { return h.Arch + "." + s }
 	factors := func(name string) ([]float32, bool, error) {
@@ -375,11 +381,15 @@ func ggufRope(f *gguf.File, h gguf.Hyper) (json.RawMessage, int, error) {
 		return raw, 0, err
 	}
 	orig := 0
+	_, hasShort := f.Tensor("rope_factors_short.weight")
+	if hasShort && kind == "" {
+		kind = "longrope" // Phi3MiniModel writes the factors and no rope.scaling.type
+	}
+	if kind == "longrope" && h.Arch != "phi3" {
+		return nil, 0, fmt.Errorf("rope.scaling.type longrope (or tensor \"rope_factors_short.weight\") in a %s file: llama.cpp reads the factors only for phi3", h.Arch)
+	}
 	switch kind {
 	case "":
-		if _, ok := f.Tensor("rope_factors_short.weight"); ok {
-			return nil, 0, fmt.Errorf("tensor \"rope_factors_short.weight\" without rope.scaling.type longrope")
-		}
 		return nil, 0, nil
 	case "linear":
 		out = map[string]any{"rope_type": "linear", "factor": h.RopeScalingFactor}

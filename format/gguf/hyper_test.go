@@ -63,10 +63,19 @@ func TestHyper(t *testing.T) {
 		qwen.RopeFreqBase != 1e6 || qwen.RopeScaling != "yarn" || qwen.RopeScalingFactor != 4 {
 		t.Errorf("qwen2: %+v, %v", qwen, err)
 	}
+	g2, err := hyperFile(t, base("gemma2", u32("gemma2.attention.head_count", 4), f32("gemma2.attention.layer_norm_rms_epsilon", 1e-6),
+		u32("gemma2.attention.sliding_window", 4096), u32("gemma2.attention.sliding_window_pattern", 2), f32("gemma2.rope.freq_base_swa", 10000),
+		f32("gemma2.attn_logit_softcapping", 50), f32("gemma2.final_logit_softcapping", 30), u32("gemma2.rope.scaling.original_context_length", 1024),
+		f32("gemma2.rope.scaling.attn_factor", 1.5), f32("gemma2.rope.scaling.yarn_beta_fast", 16))...).Hyper()
+	if err != nil || g2.SlidingWindow != 4096 || g2.SlidingWindowPattern != 2 || g2.RopeFreqBaseSWA != 10000 || g2.AttnSoftcap != 50 ||
+		g2.FinalSoftcap != 30 || g2.RopeOrigContext != 1024 || g2.RopeAttnFactor != 1.5 || !reflect.DeepEqual(g2.Yarn, map[string]float64{"beta_fast": 16}) {
+		t.Errorf("gemma2: %+v, %v", g2, err)
+	}
 	for _, tc := range []struct {
 		kv   []KV
 		want string
 	}{
+		{base("gemma3", u32("gemma3.attention.head_count", 4), f32("gemma3.attention.layer_norm_rms_epsilon", 1e-6), i32s("gemma3.attention.sliding_window", 1, 2)), `key "gemma3.attention.sliding_window" is an array`},
 		{[]KV{str("general.architecture", "mamba")}, `architecture "mamba": xent reads the shapes of gemma, gemma2, gemma3, gpt2, llama, phi3, qwen2, qwen3 models`},
 		{nil, `no metadata key "general.architecture"`},
 		{base("qwen3")[:3], `no metadata key "qwen3.block_count"`},
