@@ -14,10 +14,13 @@
 //     at a time), and tokenizer.json or GPT-2's vocab.json and merges.txt.
 //     pytorch_model.bin is not read (a message says to convert it).
 //
-// A GGUF file (a path ending in .gguf) loads as a model too: llama, qwen2,
-// qwen3 and gpt2 architectures, every tensor dequantized to float32, with
-// the tokenizer its tokenizer.ggml.* keys hold (gguf.go says what is read
-// and what is refused).
+// A GGUF file (a path ending in .gguf) loads as a model too: the llama
+// (Mistral's files too), qwen2, qwen3, gemma, gemma2, gemma3, phi3 and
+// gpt2 architectures, as an inference-only model (model.NewInference:
+// no random init, no gradients) over the file's tensors, with the
+// tokenizer its tokenizer.ggml.* keys hold (gguf.go says what is read and
+// what is refused). ExportGGUF writes any loaded model as a GGUF file, as
+// llama.cpp's converter writes it (export_gguf.go, export_vocab.go).
 //
 // Save writes the first three files of the same layout, so a fine-tuned
 // model loads like any other.

@@ -39,10 +39,14 @@
 // as gguf_write_to_file does.
 //
 // HFName and FileName translate between llama.cpp's tensor names and
-// Hugging Face's for the llama, qwen2, qwen3 and gpt2 architectures, and
-// UnpermuteRows undoes the converter's reordering of Llama's Q and K rows;
-// names.go says which other tensors the converter changes. Hyper reads
-// the model's shape from the "<arch>.*" keys with llama.cpp's defaults,
-// and FileType names general.file_type (Q4_K_M, …). testdata/README.md says how the goldens
-// that show this were made.
+// Hugging Face's for the llama, qwen2, qwen3, gemma, gemma2, gemma3, phi3
+// and gpt2 architectures (Archs), and PermuteRows and UnpermuteRows make
+// and undo the converter's reordering of Llama's Q and K rows; names.go
+// says which other tensors the converter changes (Gemma's norms, GPT-2's
+// Conv1D weights). Hyper reads the model's shape from the "<arch>.*" keys
+// with llama.cpp's defaults, RoPE scaling (rope.scaling.*, YaRN's keys),
+// sliding windows and Gemma's soft-caps included, and FileType names
+// general.file_type (Q4_K_M, …). testdata/README.md says how the goldens
+// that show this were made. Package modeldir builds models from these
+// (loadGGUF) and writes them (ExportGGUF).
 package gguf
