@@ -94,7 +94,7 @@ func FuzzGGUFConfig(f *testing.F) {
 		if h.ContextLength > 1<<12 {
 			return // a legitimate config whose RoPE table (context × head size) would slow the fuzzer down
 		}
-		if w, err := ggufWeights(file, h, cfg); err == nil {
+		if w, err := ggufWeights(file, h, cfg, true); err == nil {
 			if _, err := model.NewInference(cfg, w); err != nil {
 				t.Fatalf("ggufWeights's tensors do not make a model: %v", err)
 			}
