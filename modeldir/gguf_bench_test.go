@@ -21,7 +21,9 @@ import (
 // and the head's logits, 64 rows at a time as eval runs them) of a
 // SmolLM2-135M- and a Qwen2.5-0.5B-shaped GGUF file with random weights,
 // in f16, q8_0 and q4_K_M (benchGGUF's mix), as Load reads them. The
-// Qwen2.5-0.5B files run without -short only.
+// Qwen2.5-0.5B files run without -short only. tokens/cpu-s divides by
+// the process's CPU time instead of the wall clock: what a loaded
+// machine leaves comparable (with -cpu 1, one thread's work).
 func BenchmarkEvalGGUF(b *testing.B) {
 	const ctx, chunk = 512, 64
 	for _, fam := range []string{"smollm2-135m", "qwen2.5-0.5b"} {
@@ -46,6 +48,7 @@ func BenchmarkEvalGGUF(b *testing.B) {
 				logits := make([]float32, chunk*V)
 				runtime.GC()
 				b.ResetTimer()
+				cpu0 := cpuSeconds()
 				for b.Loop() {
 					h, err := m.Hidden(ids, 1, ctx)
 					if err != nil {
@@ -57,6 +60,9 @@ func BenchmarkEvalGGUF(b *testing.B) {
 					}
 				}
 				b.ReportMetric(float64(ctx)*float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
+				if cpu := cpuSeconds() - cpu0; cpu > 0 {
+					b.ReportMetric(float64(ctx)*float64(b.N)/cpu, "tokens/cpu-s")
+				}
 				b.ReportMetric(float64(size)/(1<<20), "fileMiB")
 			})
 		}
@@ -70,7 +76,7 @@ func BenchmarkEvalGGUF(b *testing.B) {
 // in llama-quantize's use_more_bits layers, q4_K elsewhere, each falling
 // back (q4_K to q5_0, q6_K to q8_0) where a row is not whole blocks of
 // 256. Norms stay f32. The tokenizer is the 256 byte tokens (and control
-// tokens to the vocabulary's size).
+// tokens to the vocabulary's size, the first of them BOS and EOS).
 func benchGGUF(b testing.TB, fam, typ, path string) int64 {
 	spec, err := tinyhf.Find(fam)
 	if err != nil {
@@ -110,6 +116,8 @@ func benchGGUF(b testing.TB, fam, typ, path string) int64 {
 		{Key: "tokenizer.ggml.tokens", Value: gguf.Value{Type: gguf.Array, Elem: gguf.String, V: tokens}},
 		{Key: "tokenizer.ggml.token_type", Value: gguf.Value{Type: gguf.Array, Elem: gguf.Int32, V: types}},
 		{Key: "tokenizer.ggml.merges", Value: gguf.Value{Type: gguf.Array, Elem: gguf.String, V: []string{}}},
+		{Key: "tokenizer.ggml.bos_token_id", Value: gguf.Value{Type: gguf.Uint32, V: uint32(256)}},
+		{Key: "tokenizer.ggml.eos_token_id", Value: gguf.Value{Type: gguf.Uint32, V: uint32(256)}},
 	}
 	shapes, err := c.ParamShapes()
 	if err != nil {
