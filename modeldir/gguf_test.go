@@ -23,7 +23,7 @@ var ggufArch = map[string]string{"smollm2-135m": "llama", "qwen2.5-0.5b": "qwen2
 // at the commit format/gguf names): its names (gguf.FileName), Llama's Q/K
 // rows permuted, GPT-2's Conv1D weights transposed, the hyper-parameters
 // under "<arch>.*", and the tokenizer as a gpt2 vocabulary of pre "gpt-2"
-// (tinyhf's tokenizer is GPT-2's). Matrices whose rows are whole blocks are
+// (memModel's and tinyhf's tokenizers are byte-level with GPT-2's pattern). Matrices whose rows are whole blocks are
 // stored as typ, the rest as f32, as llama-quantize keeps norms in f32.
 // edit, if not nil, changes the file before it is written. It returns p's parameters as the file holds them, decoded again.
 func writeTestGGUF(t *testing.T, p *Pretrained, arch string, typ gguf.Type, path string, edit func(kv []gguf.KV, ts []gguf.TensorData) ([]gguf.KV, []gguf.TensorData)) map[string][]float32 {
@@ -92,8 +92,8 @@ func writeTestGGUF(t *testing.T, p *Pretrained, arch string, typ gguf.Type, path
 		gguf.KV{Key: "tokenizer.ggml.tokens", Value: gguf.Value{Type: gguf.Array, Elem: gguf.String, V: tokens}},
 		gguf.KV{Key: "tokenizer.ggml.token_type", Value: gguf.Value{Type: gguf.Array, Elem: gguf.Int32, V: types}},
 		gguf.KV{Key: "tokenizer.ggml.merges", Value: gguf.Value{Type: gguf.Array, Elem: gguf.String, V: merges}},
-		gguf.KV{Key: "tokenizer.ggml.bos_token_id", Value: gguf.Value{Type: gguf.Uint32, V: uint32(50256)}},
-		gguf.KV{Key: "tokenizer.ggml.eos_token_id", Value: gguf.Value{Type: gguf.Uint32, V: uint32(50256)}},
+		gguf.KV{Key: "tokenizer.ggml.bos_token_id", Value: gguf.Value{Type: gguf.Uint32, V: uint32(endOfText(t, p))}},
+		gguf.KV{Key: "tokenizer.ggml.eos_token_id", Value: gguf.Value{Type: gguf.Uint32, V: uint32(endOfText(t, p))}},
 	)
 	held := map[string][]float32{}
 	var tensors []gguf.TensorData
@@ -173,15 +173,16 @@ func TestLoadGGUF(t *testing.T) {
 	for _, name := range []string{"smollm2-135m", "qwen2.5-0.5b", "qwen3-0.6b", "gpt2"} {
 		for _, typ := range []gguf.Type{gguf.F32, gguf.Q8_0} {
 			t.Run(name+"/"+typ.String(), func(t *testing.T) {
-				ref := tinyModel(t, name, 11)
+				ref := memModel(t, name, 11)
+				eot := endOfText(t, ref)
 				path := filepath.Join(t.TempDir(), name+".gguf")
 				held := writeTestGGUF(t, ref, ggufArch[name], typ, path, nil)
 				got, err := LoadWith(path, Options{F32: true}) // the file's values widened; TestGGUFBlocks checks the blocks
 				if err != nil {
 					t.Fatal(err)
 				}
-				if got.Kind != GGUF || got.BOSTokenID != 50256 || len(got.EOSTokenIDs) != 1 || got.EOSTokenIDs[0] != 50256 || got.AddBOS {
-					t.Errorf("Kind %q, BOS %d, EOS %v, AddBOS %v; want gguf, 50256, [50256], false", got.Kind, got.BOSTokenID, got.EOSTokenIDs, got.AddBOS)
+				if got.Kind != GGUF || got.BOSTokenID != eot || len(got.EOSTokenIDs) != 1 || got.EOSTokenIDs[0] != eot || got.AddBOS {
+					t.Errorf("Kind %q, BOS %d, EOS %v, AddBOS %v; want gguf, %d, [%d], false", got.Kind, got.BOSTokenID, got.EOSTokenIDs, got.AddBOS, eot, eot)
 				}
 				if !got.Model.Inference() {
 					t.Errorf("a GGUF file loads as an inference-only model (no random init, no gradients)")
@@ -246,7 +247,7 @@ func TestLoadGGUF(t *testing.T) {
 // TestLoadGGUFRefusals checks that a GGUF file loadGGUF cannot read whole
 // is refused with the tensor or key at fault named.
 func TestLoadGGUFRefusals(t *testing.T) {
-	ref := tinyModel(t, "smollm2-135m", 3)
+	ref := memModel(t, "smollm2-135m", 3)
 	setKV := func(key string, v gguf.Value) func([]gguf.KV, []gguf.TensorData) ([]gguf.KV, []gguf.TensorData) {
 		return func(kv []gguf.KV, ts []gguf.TensorData) ([]gguf.KV, []gguf.TensorData) {
 			for i := range kv {
@@ -295,7 +296,7 @@ func TestLoadGGUFRefusals(t *testing.T) {
 // tokenizer.ggml.add_bos_token where it has one, else true for a gpt2
 // vocabulary only under a Llama 3 pre name.
 func TestLoadGGUFAddBOS(t *testing.T) {
-	ref := tinyModel(t, "smollm2-135m", 3)
+	ref := memModel(t, "smollm2-135m", 3)
 	for _, c := range []struct {
 		pre  string
 		key  *bool
@@ -329,7 +330,7 @@ func TestLoadGGUFAddBOS(t *testing.T) {
 // spells, falls back to its byte), and BOS is added unless the file says
 // not to.
 func TestLoadGGUFSentencePiece(t *testing.T) {
-	ref := tinyModel(t, "smollm2-135m", 3)
+	ref := memModel(t, "smollm2-135m", 3)
 	tokens := []string{"<unk>", "<s>", "</s>"}
 	types := []int32{2, 3, 3}
 	for b := range 256 {
@@ -373,6 +374,16 @@ func TestLoadGGUFSentencePiece(t *testing.T) {
 }
 
 // tinyModel writes tinyhf's directory of the named family and loads it.
+// endOfText is the id of p's <|endoftext|> token.
+func endOfText(t *testing.T, p *Pretrained) int32 {
+	t.Helper()
+	ids, err := p.Tokenizer.EncodeSpecial([]byte("<|endoftext|>"), []string{"<|endoftext|>"})
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("no <|endoftext|> token: %v %v", ids, err)
+	}
+	return ids[0]
+}
+
 // inferenceTwin is m as an inference-only model over copies of its
 // parameters: the model a GGUF file loads as, whose logits come from the
 // lean forward (model.NewInference).
