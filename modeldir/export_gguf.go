@@ -60,6 +60,9 @@ type GGUFExport struct {
 	Tensors   int
 	Bytes     int64 // the file's size
 	TypeCount map[gguf.Type]int
+	// Notes say where llama.cpp will compute otherwise than xent on
+	// the source model, as it does on the converter's file.
+	Notes []string
 }
 
 // ExportGGUF writes p to path as a GGUF file whose matrices are of type
@@ -120,6 +123,9 @@ func ggufExport(p *Pretrained, typ, name string) ([]gguf.KV, []gguf.TensorData, 
 	}
 	kv = append(kv, vkv...)
 	info := GGUFExport{Arch: arch, Vocab: vinfo.model, Pre: vinfo.pre, TypeCount: map[gguf.Type]int{}}
+	if (c.ModelType == model.Mistral || c.ModelType == model.Phi3) && c.SlidingWindow != nil && *c.SlidingWindow < c.MaxPositionEmbeddings {
+		info.Notes = append(info.Notes, fmt.Sprintf("%s's sliding_window of %d: llama.cpp's %s attends to every position, so past %d tokens its numbers differ from xent's on the source", c.ModelType, *c.SlidingWindow, arch, *c.SlidingWindow))
+	}
 	var ts []gguf.TensorData
 	add := func(t gguf.TensorData) {
 		ts = append(ts, t)
@@ -254,9 +260,7 @@ func exportHyper(c model.Config, arch string) (exported, error) {
 			}
 			e.kv = append(e.kv, f32(k("attn_logit_softcapping"), c.AttnLogitSoftcapping),
 				f32(k("final_logit_softcapping"), c.FinalLogitSoftcapping))
-			if c.SlidingWindow != nil {
-				e.kv = append(e.kv, u32(k("attention.sliding_window"), *c.SlidingWindow))
-			}
+			e.kv = append(e.kv, u32(k("attention.sliding_window"), windowOrContext(c)))
 		}
 	case "gemma3":
 		e.kv = []gguf.KV{u32(k("block_count"), c.NumHiddenLayers), u32(k("context_length"), ctx),
@@ -283,8 +287,8 @@ func exportHyper(c model.Config, arch string) (exported, error) {
 		if err != nil {
 			return e, err
 		}
-		if period != 1 && c.SlidingWindow != nil {
-			e.kv = append(e.kv, u32(k("attention.sliding_window"), *c.SlidingWindow))
+		if period != 1 {
+			e.kv = append(e.kv, u32(k("attention.sliding_window"), windowOrContext(c)))
 			if period != 6 { // llama.cpp's default; the converter writes none
 				e.kv = append(e.kv, u32(k("attention.sliding_window_pattern"), period))
 			}
@@ -307,6 +311,18 @@ func exportHyper(c model.Config, arch string) (exported, error) {
 		e.kv = append(e.kv, rope.kv...)
 	}
 	return e, nil
+}
+
+// windowOrContext is a Gemma 2 or 3 config's sliding_window, or where it
+// has none the context: llama.cpp gives Gemma 2 a window of 4096 where the
+// file names none, and Gemma 3 no sliding layers (so no local RoPE
+// either), while xent's Gemma without a window attends to every position
+// and keeps the local RoPE; a window as long as the context masks nothing.
+func windowOrContext(c model.Config) int {
+	if c.SlidingWindow != nil {
+		return *c.SlidingWindow
+	}
+	return c.MaxPositionEmbeddings
 }
 
 // gemmaQueryScalar is the query_pre_attn_scalar llama.cpp assumes for a

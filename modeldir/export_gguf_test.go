@@ -249,21 +249,30 @@ func TestExportGGUFRefusals(t *testing.T) {
 
 // TestExportGGUFRope round-trips the RoPE variants the converter writes
 // as keys or tensors (linear and yarn as rope.scaling.*, longrope as
-// Phi-3's rope_factors_*), f32 logits exactly the source's (longrope's
-// within 1e-6: its attention factor is stored as a float32).
+// Phi-3's rope_factors_*) and Gemma 2 and 3 without a sliding window, f32
+// logits exactly the source's (longrope's within 1e-6: its attention
+// factor is stored as a float32).
 func TestExportGGUFRope(t *testing.T) {
 	text := []byte("the rotary embedding, scaled 123 ways")
 	for _, c := range []struct{ name, family, scaling string }{
 		{"linear", "smollm2-135m", `{"rope_type":"linear","factor":2}`},
 		{"yarn", "qwen2.5-0.5b", `{"rope_type":"yarn","factor":4,"beta_fast":16}`},
 		{"longrope", "phi-3-mini-4k", `{"type":"longrope","short_factor":[1,1.5,2,2.5,3,3.5,4,4.5],"long_factor":[2,2,2,2,3,3,3,3]}`},
+		// No sliding_window: xent's Gemma 3 keeps the local RoPE on the
+		// sliding layers, and the file says so with a window as long as
+		// the context (llama.cpp would drop both without one).
+		{"gemma3-no-window", "gemma-3-1b", `null`},
+		{"gemma2-no-window", "gemma-2-2b", `null`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ref := memModel(t, c.family, 3)
 			cfg := ref.Model.Config
 			cfg.RopeScaling = json.RawMessage(c.scaling)
-			if c.name == "longrope" {
+			switch c.name {
+			case "longrope":
 				cfg.MaxPositionEmbeddings, cfg.OriginalMaxPositionEmbeddings = 8192, 4096
+			case "gemma3-no-window", "gemma2-no-window":
+				cfg.SlidingWindow = nil
 			}
 			m, err := model.New(cfg, 3)
 			if err != nil {

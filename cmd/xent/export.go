@@ -62,6 +62,9 @@ written atomically; an existing --out is replaced only with --force.`,
 			slices.Sort(types)
 			_, err = fmt.Fprintf(cmd.OutOrStdout(), "%s: %s, %d tensors (%s), %s vocabulary (pre %q), %.1f MB\n",
 				out, info.Arch, info.Tensors, strings.Join(types, ", "), info.Vocab, info.Pre, float64(info.Bytes)/1e6)
+			for _, n := range info.Notes {
+				fmt.Fprintf(cmd.ErrOrStderr(), "xent export gguf: note: %s\n", n)
+			}
 			return err
 		},
 	}

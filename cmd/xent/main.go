@@ -37,8 +37,9 @@ perplexity, bits per byte, calibration and where the loss goes;
 "xent generate" samples with the usual processors and penalties;
 "xent study" measures exposure bias, repetition and negation; "xent tune"
 fine-tunes with SFT, DPO, KTO, ORPO or SimPO; "xent scaling" fits and
-plans with scaling laws; "xent bench" times the kernels; "xent version"
-says which xent this is.`,
+plans with scaling laws; "xent export gguf" writes a model as llama.cpp's
+GGUF; "xent bench" times the kernels; "xent version" says which xent this
+is.`,
 		SilenceUsage:  true, // an error is not a reason to print the usage
 		SilenceErrors: true, // main prints errors as "xent: <err>"
 		CompletionOptions: cobra.CompletionOptions{
