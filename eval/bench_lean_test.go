@@ -94,15 +94,15 @@ func peakRSS() float64 {
 	return 0
 }
 
-// BenchmarkEvalLean scores one window of ctx random tokens under the
-// disjoint scheme with inference-only models of the shapes of SmolLM2-135M
+// evalLean is BenchmarkEval's inference models: it scores one window of
+// ctx random tokens under the disjoint scheme with inference-only models of the shapes of SmolLM2-135M
 // and Qwen2.5-0.5B, random bf16 weights, in f32 and bf16 compute, and
 // reports tokens/s, tokens per CPU-second of the process (with -cpu 1,
 // the rate a loaded machine leaves intact), the weights' bytes and the
 // process's peak RSS (which counts every model made before it in the same
 // run: run one at a time for the model's own peak). The 0.5B model is
 // skipped under -short.
-func BenchmarkEvalLean(b *testing.B) {
+func evalLean(b *testing.B) {
 	for _, fam := range []struct{ name, label string }{{"smollm2-135m", "smollm2-135M"}, {"qwen2.5-0.5b", "qwen2.5-0.5B"}} {
 		var m *model.Model
 		for _, compute := range []model.Compute{model.ComputeF32, model.ComputeBF16} {

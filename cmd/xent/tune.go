@@ -163,7 +163,7 @@ func runTune(cmd *cobra.Command, method string, f *tuneFlags) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", f.data, err)
 	}
-	reference := "none"
+	reference, refHow := "none", "" // refHow: how a reference model holds and multiplies its weights
 	var ref *model.Model
 	if f.cfg.NeedsReference() {
 		reference = "precomputed"
@@ -175,13 +175,14 @@ func runTune(cmd *cobra.Command, method string, f *tuneFlags) error {
 			}
 			ref = refDir.Model
 			ref.Threads = f.threads
+			refHow = fmt.Sprintf(" (%s weights, %s compute)", ref.WeightDType(), ref.Compute())
 		}
 	}
 	// The tuned weights and the tokenizer, with a margin.
 	if err := modeldir.CheckSpace(f.out, 4*int64(len(pre.Model.ParamBuffer()))+1<<20); err != nil {
 		return fmt.Errorf("--out %s: %w", f.out, err)
 	}
-	fmt.Fprintf(logw, "xent tune: %s on %d examples from %s, %d steps of %d, reference: %s\n", method, len(items), f.data, f.cfg.Steps, f.cfg.Batch, reference)
+	fmt.Fprintf(logw, "xent tune: %s on %d examples from %s, %d steps of %d, reference: %s%s\n", method, len(items), f.data, f.cfg.Steps, f.cfg.Batch, reference, refHow)
 	start := time.Now()
 	t, err := tune.New(pre.Model, ref, items, f.cfg)
 	if err != nil {
