@@ -176,14 +176,17 @@ func TestExportGGUF(t *testing.T) {
 // TestExportVocab exports real tokenizers' vocabularies (those
 // TestLoadGGUFModels in package tokenizer reads), reads them back as
 // loadGGUF does, and checks the kind and pre name the converter gives
-// each and the ids on texts beyond the check texts.
+// each and the ids on texts beyond the check texts: Llama 2's and Gemma
+// 3's SentencePiece vocabularies (with and without the space prefix),
+// Llama 3's and Qwen 3's byte-level ones (Qwen 3's and Gemma 3's, of
+// 150k and 262k tokens, without -short only).
 func TestExportVocab(t *testing.T) {
 	texts := []string{"Hello, world! It's 2025: 1234567 tokens.", "  indented\n\tcode(x, y) -> z  ", "naïve café 東京 🚀🚀", "I'VE 'told you'RE"}
 	for _, c := range []struct{ name, model, pre string }{
-		{"llama2", "llama", "default"}, {"llama3", "gpt2", "llama-bpe"}, {"qwen3", "gpt2", "qwen2"},
+		{"llama2", "llama", "default"}, {"llama3", "gpt2", "llama-bpe"}, {"qwen3", "gpt2", "qwen2"}, {"gemma3", "llama", "default"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			if testing.Short() && c.name == "qwen3" {
+			if testing.Short() && (c.name == "qwen3" || c.name == "gemma3") {
 				t.Skip("a large vocabulary")
 			}
 			tok, err := tokenizer.LoadHFFile(npmcache.TokenizerFile(t, c.name))
