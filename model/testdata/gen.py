@@ -173,7 +173,7 @@ def rope_cos_sin(inv_freq, attention_factor, T):
     return emb.cos() * attention_factor, emb.sin() * attention_factor
 
 
-def llama(cfg, p, tokens):
+def llama(cfg, p, tokens, linear=None):
     """Llama and the families written like it, after transformers'
     modeling_llama.py, modeling_mistral.py, modeling_qwen2.py and
     modeling_qwen3.py, modeling_phi3.py and modeling_gemma.py (v4.51): head_dim; biases (llama: attention_bias on
@@ -189,7 +189,8 @@ def llama(cfg, p, tokens):
     soft-caps of scores and logits and a window on even layers; gemma3_text
     (modeling_gemma3.py) has q/k norms, the window on the layers
     sliding_window_pattern says, and those layers' RoPE at
-    rope_local_base_freq."""
+    rope_local_base_freq. linear(x, name), where given, computes the
+    projection called name in place of x @ weight.T + bias."""
     B, T = tokens.shape
     kind = cfg["model_type"]
     C, L = cfg["hidden_size"], cfg["num_hidden_layers"]
@@ -206,16 +207,19 @@ def llama(cfg, p, tokens):
         return w * (x * torch.rsqrt(var + eps))
 
     def lin(x, name):  # nn.Linear: weight [out, in], optional bias
+        if linear:  # bench/torch_family_eval.py's oneDNN products
+            return linear(x, name)
         y = x @ p[name + ".weight"].T
         if name + ".bias" in p:
             y = y + p[name + ".bias"]
         return y
 
     gemma = kind in ("gemma", "gemma2", "gemma3_text")
-    cos_sin = rope_cos_sin(*rope_inv_freq(cfg, D), T)
+    dtype = p["model.embed_tokens.weight"].dtype  # float64 here; bench/torch_family_eval.py runs float32 and bfloat16
+    cos_sin = tuple(t.to(dtype) for t in rope_cos_sin(*rope_inv_freq(cfg, D), T))
     if kind == "gemma3_text":  # Gemma3TextModel.rotary_emb_local: default RoPE at rope_local_base_freq
         local = dict(cfg, rope_theta=cfg.get("rope_local_base_freq") or 10000.0, rope_scaling=None, rope_parameters=None)
-        cos_sin_local = rope_cos_sin(*rope_inv_freq(local, D), T)
+        cos_sin_local = tuple(t.to(dtype) for t in rope_cos_sin(*rope_inv_freq(local, D), T))
         pattern = cfg.get("sliding_window_pattern") or 6
         sliding = [bool((l + 1) % pattern) for l in range(L)]  # Gemma3Attention.is_sliding
     elif kind == "gemma2":
@@ -284,7 +288,7 @@ def llama(cfg, p, tokens):
             mlp = rms(mlp, pre + "post_feedforward_layernorm")
         x = x + mlp
     head = p["model.embed_tokens.weight"] if cfg.get("tie_word_embeddings") else p["lm_head.weight"]
-    logits = rms(x, "model.norm") @ head.T
+    logits = linear(rms(x, "model.norm"), "lm_head") if linear else rms(x, "model.norm") @ head.T
     final_cap = cfg.get("final_logit_softcapping") if kind in ("gemma2", "gemma3_text") else None
     if final_cap:  # Gemma2ForCausalLM
         logits = torch.tanh(logits / final_cap) * final_cap
