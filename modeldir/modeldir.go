@@ -272,8 +272,9 @@ func Save(dir string, m *model.Model, tok *tokenizer.Tokenizer, extra map[string
 
 // WriteFiles writes the files of a model directory into the existing
 // directory dir: config.json (the model's config with the architectures
-// and torch_dtype that transformers loads it by, plus extra's fields),
-// model.safetensors and tokenizer.json.
+// and torch_dtype that transformers loads it by, plus extra's fields, and
+// the token ids completeHF adds), model.safetensors, tokenizer.json, and
+// completeHF's generation_config.json and tokenizer_config.json.
 func WriteFiles(dir string, m *model.Model, tok *tokenizer.Tokenizer, extra map[string]any) error {
 	raw, err := json.Marshal(m.Config)
 	if err != nil {
@@ -288,6 +289,9 @@ func WriteFiles(dir string, m *model.Model, tok *tokenizer.Tokenizer, extra map[
 	fields["torch_dtype"] = "float32"
 	for k, v := range extra {
 		fields[k] = v
+	}
+	if err := completeHF(dir, m, tok, fields); err != nil {
+		return err
 	}
 	cfg, err := json.MarshalIndent(fields, "", "  ")
 	if err != nil {

@@ -30,7 +30,7 @@ const (
 
 // ownFiles are the files xent writes into a model directory: the only
 // ones a save may replace.
-var ownFiles = []string{ConfigFile, WeightsFile, TokenizerFile, CountsFile, OptimizerFile, StateFile, MetricsFile, PlotFile, EvalFile, ReportFile}
+var ownFiles = []string{ConfigFile, WeightsFile, TokenizerFile, GenerationFile, TokenizerConfigFile, CountsFile, OptimizerFile, StateFile, MetricsFile, PlotFile, EvalFile, ReportFile}
 
 // OutputOptions says what ClaimOutput may do with a model directory that
 // already exists. Its errors speak to users of xent's commands, which
