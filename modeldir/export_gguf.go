@@ -82,7 +82,21 @@ func ExportGGUF(p *Pretrained, path, typ string, force bool) (GGUFExport, error)
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return GGUFExport{}, fmt.Errorf("modeldir: %w", err)
 	}
-	kv, ts, info, err := ggufExport(p, typ, strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)))
+	// general.name: the source's directory (or file) name, as the
+	// converter falls back to it. llama.cpp keys some vocabulary quirks on
+	// it (a name holding "phi-3" makes it look up "</s>", <unk>, <s> and
+	// <|endoftext|> by text, and fail on a vocabulary without them).
+	// A GGUF source keeps its own.
+	name := strings.TrimSuffix(filepath.Base(filepath.Clean(p.Dir)), ".gguf")
+	if p.Kind == GGUF {
+		if f, err := gguf.Open(p.Dir); err == nil {
+			if n, err := f.String("general.name"); err == nil {
+				name = n
+			}
+			f.Close()
+		}
+	}
+	kv, ts, info, err := ggufExport(p, typ, name)
 	if err != nil {
 		return GGUFExport{}, err
 	}
