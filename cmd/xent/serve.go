@@ -48,7 +48,8 @@ stop, n; logprobs K lists each generated token's K most probable),
 streamed as server-sent events under stream: true. Concurrent generations
 are decoded together (continuous batching: up to --decode-batch sequences
 a step, each with its own KV cache), each answer the one its request gets
-alone. POST /v1/chat/completions renders the messages with the model's chat
+alone; by default only on models of at most 64 MiB of weights, where it is
+faster on a CPU. POST /v1/chat/completions renders the messages with the model's chat
 template (tokenizer_config.json's chat_template, or chat_template.jinja)
 and generates from them, in the chat format (logprobs, top_logprobs,
 stream; vLLM's add_generation_prompt, continue_final_message,
@@ -81,7 +82,7 @@ Ctrl-C stops accepting requests and finishes those in flight.
 	fl.Int64Var(&f.maxBody, "max-body", 4<<20, "request body bytes")
 	fl.DurationVar(&f.deadline, "deadline", 5*time.Minute, "per-request deadline")
 	fl.IntVar(&f.batchTokens, "batch-tokens", 0, "tokens in one forward pass (0: 8 × the model's context)")
-	fl.IntVar(&f.decodeBatch, "decode-batch", 8, "generated sequences decoded together in one step (their KV caches within 1 GiB)")
+	fl.IntVar(&f.decodeBatch, "decode-batch", 0, "generated sequences decoded together in one step, their KV caches within 1 GiB (0: 8 for a model of ≤ 64 MiB of weights, else 1, where a CPU's batched step is slower than one sequence at a time)")
 	fl.BoolVar(&f.noBatch, "no-batch", false, "score one prompt per forward pass and decode one sequence per step")
 	fl.IntVar(&f.threads, "threads", 0, "goroutines (0: GOMAXPROCS)")
 	f.inf.add(cmd)
@@ -96,8 +97,8 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	if f.port < 0 || f.port > 65535 {
 		return fmt.Errorf("serve: --port %d is outside [0, 65535]", f.port)
 	}
-	if f.queue < 1 || f.maxPrompts < 1 || f.maxLogprobs < 0 || f.maxTokens < 0 || f.maxN < 1 || f.maxBody < 1 || f.deadline <= 0 || f.batchTokens < 0 || f.threads < 0 || f.decodeBatch < 1 {
-		return errors.New("serve: --queue, --max-prompts, --max-body, --deadline and --decode-batch must be positive, --max-logprobs, --batch-tokens and --threads ≥ 0")
+	if f.queue < 1 || f.maxPrompts < 1 || f.maxLogprobs < 0 || f.maxTokens < 0 || f.maxN < 1 || f.maxBody < 1 || f.deadline <= 0 || f.batchTokens < 0 || f.threads < 0 || f.decodeBatch < 0 {
+		return errors.New("serve: --queue, --max-prompts, --max-body and --deadline must be positive, --max-logprobs, --batch-tokens, --decode-batch and --threads ≥ 0")
 	}
 	key := ""
 	if f.keyFile != "" {
