@@ -48,19 +48,20 @@ stop, n; logprobs K lists each generated token's K most probable),
 streamed as server-sent events under stream: true. Concurrent generations
 are decoded together (continuous batching: up to --decode-batch sequences
 a step, each with its own KV cache), each answer the one its request gets
-alone; by default only on models of at most 64 MiB of weights, where it is
-faster on a CPU. POST /v1/chat/completions renders the messages with the model's chat
-template (tokenizer_config.json's chat_template, or chat_template.jinja)
-and generates from them, in the chat format (logprobs, top_logprobs,
-stream; vLLM's add_generation_prompt, continue_final_message,
-chat_template_kwargs, prompt_logprobs); a model without a template answers
-it 400.
+alone; by default only on models of at most 64 MiB of weights, where it
+is faster on a CPU. POST /v1/chat/completions renders the messages with
+the model's chat template (tokenizer_config.json's chat_template, or
+chat_template.jinja) and generates from them, in the chat format
+(logprobs, top_logprobs, stream; vLLM's add_generation_prompt,
+continue_final_message, chat_template_kwargs, prompt_logprobs); a model
+without a template answers it 400.
 
 Concurrent scoring requests share forward passes (--no-batch: one prompt
 per pass, one sequence per decoding step). It listens on 127.0.0.1 unless
---host says otherwise; --api-key-file makes every request need "Authorization: Bearer KEY". A full
-queue answers 429, a request past --deadline 504, a bad request 400 in
-OpenAI's error shape; one log line per request goes to standard error.
+--host says otherwise; --api-key-file makes every request need
+"Authorization: Bearer KEY". A full queue answers 429, a request past
+--deadline 504, a bad request 400 in OpenAI's error shape; one log line
+per request goes to standard error.
 Ctrl-C stops accepting requests and finishes those in flight.
 
   xent serve --model runs/opticks
