@@ -22,7 +22,9 @@
 //     add_bos: Llama 2 and 3, Mistral, Gemma, Phi-3 and xent's own
 //     checkpoints; not Qwen, GPT-2 or SmolLM2).
 //
-// A window is one causal forward pass (model.Hidden); the output head runs
+// A window is one causal forward pass, the lean one (model.HiddenLean: no
+// activations kept, attention in blocks, memory the weights plus
+// O(ctx·width)); the output head runs
 // a chunk of scored rows at a time (model.HeadLogits), so [T, V] logits
 // never exist, and each row is measured by loss.RowScorer: the target's
 // NLL, the top-1 token and its probability, and against a base row the KL
