@@ -1,10 +1,12 @@
 package quant
 
 import (
+	"encoding/binary"
 	"github.com/xent-dev/xent/format/gguf"
 	"github.com/xent-dev/xent/internal/gemm"
 	"github.com/xent-dev/xent/internal/kernels"
 	"github.com/xent-dev/xent/internal/par"
+	"math"
 )
 
 // panelBytes bounds the float32 panel of W that mulFloat widens at a time.
@@ -37,10 +39,28 @@ func (m *Matrix) mulFloat(x []float32, n, ldx int, y []float32, ldy int, beta fl
 	rows := max(16, min(m.out, panelBytes/(4*in)))
 	par.Split(m.out, threads, func(_, lo, hi int) {
 		panel := make([]float32, min(rows, hi-lo)*in)
+		var bits []uint16
+		if m.t != gguf.F32 {
+			bits = make([]uint16, len(panel))
+		}
 		for j0 := lo; j0 < hi; j0 += rows {
 			p := min(rows, hi-j0)
-			if err := gguf.Dequantize(m.t, m.data[j0*m.rowBytes:(j0+p)*m.rowBytes], panel[:p*in]); err != nil {
-				panic(err) // New checked the sizes and the type
+			src, dst := m.data[j0*m.rowBytes:(j0+p)*m.rowBytes], panel[:p*in]
+			switch m.t { // gguf.Dequantize's conversions, into buffers kept across panels
+			case gguf.F32:
+				for i := range dst {
+					dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(src[4*i:]))
+				}
+			case gguf.F16, gguf.BF16:
+				b := bits[:len(dst)]
+				for i := range b {
+					b[i] = binary.LittleEndian.Uint16(src[2*i:])
+				}
+				if m.t == gguf.F16 {
+					kernels.F16ToF32(dst, b)
+				} else {
+					kernels.BF16ToF32(dst, b)
+				}
 			}
 			gemm.Sgemm(gemm.NoTrans, gemm.Trans, n, p, in, 1, xs, ld, panel, in, beta, y[j0:], ldy, 1)
 		}
