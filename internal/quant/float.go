@@ -2,11 +2,12 @@ package quant
 
 import (
 	"encoding/binary"
+	"math"
+
 	"github.com/xent-dev/xent/format/gguf"
 	"github.com/xent-dev/xent/internal/gemm"
 	"github.com/xent-dev/xent/internal/kernels"
 	"github.com/xent-dev/xent/internal/par"
-	"math"
 )
 
 // panelBytes bounds the float32 panel of W that mulFloat widens at a time.
