@@ -8,6 +8,7 @@
 # load average before each side; compare numbers from one run only.
 #
 #   bench/family_eval_run.sh [repeats] [ctx ...]   # default 3 repeats, ctx 512
+#   FAMILIES=qwen2.5-0.5b WINDOWS=1 bench/family_eval_run.sh 2 512
 #
 # PyTorch: tokens/s of one CTX-token window (forward + per-token NLL), min/
 # median/max over the timed passes (bench/torch_family_eval.py; fp32
@@ -49,12 +50,12 @@ PY
 
 stats() { sort -n | awk '{a[NR]=$1} END {printf "min %.1f median %.1f max %.1f (%d runs)\n", a[1], a[int((NR+1)/2)], a[NR], NR}'; }
 
-for family in smollm2-135m qwen2.5-0.5b; do
+for family in ${FAMILIES:-smollm2-135m qwen2.5-0.5b}; do
   dir="$work/$family"
   [ -d "$dir" ] || "$work/tinyhf" -family "$family" -full -out "$dir"
   for ctx in "${ctxs[@]}"; do
     text="$work/text-$ctx-${WINDOWS:-2}.txt"
-    [ -f "$text" ] || words $((${WINDOWS:-2} * ctx)) > "$text"
+    [ -f "$text" ] || words $((${WINDOWS:-2} * ctx - 1)) > "$text" # one token a word, and the newline
     for dt in fp32 bf16; do
       echo "== PyTorch $family ctx $ctx $dt"; uptime
       nice -n 5 /usr/bin/python3 bench/torch_family_eval.py --model "$dir" --ctx "$ctx" --dtype "$dt" --threads 2 --repeats "$repeats"

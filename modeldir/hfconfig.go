@@ -28,6 +28,9 @@ var eosNames = []string{"<|endoftext|>", "<|end_of_text|>", "</s>", "<eos>", "<ï
 // texts; model_max_length, the model's context). fields is config.json's,
 // and gains the ids.
 func completeHF(dir string, m *model.Model, tok *tokenizer.Tokenizer, fields map[string]any) error {
+	if m.Config.ModelType == model.Gemma3Text {
+		gemma3Explicit(m.Config, fields)
+	}
 	bos, hasBOS := fields["bos_token_id"], fields["bos_token_id"] != nil
 	if !hasBOS {
 		if id, err := TokenizerBOS(tok); err == nil {
@@ -103,4 +106,29 @@ func completeHF(dir string, m *model.Model, tok *tokenizer.Tokenizer, fields map
 		}
 	}
 	return nil
+}
+
+// gemma3Explicit writes out the gemma3_text fields that xent's Config
+// leaves at zero, as the values xent computes with: transformers (and
+// model.TextConfig, reading the directory back) would fill an absent one
+// with Gemma3TextConfig's default instead (head_dim 256, 4 key/value
+// heads, query_pre_attn_scalar 256, rope_theta 1e6, a window of 4096).
+func gemma3Explicit(c model.Config, fields map[string]any) {
+	d := c.HeadDim
+	if d == 0 {
+		d = c.HiddenSize / c.NumAttentionHeads
+		fields["head_dim"] = d
+	}
+	if c.NumKeyValueHeads == 0 {
+		fields["num_key_value_heads"] = c.NumAttentionHeads
+	}
+	if c.QueryPreAttnScalar == 0 {
+		fields["query_pre_attn_scalar"] = d // xent's scale, 1/âˆšhead_dim
+	}
+	if c.RopeTheta == 0 {
+		fields["rope_theta"] = 10000.0
+	}
+	if c.SlidingWindow == nil {
+		fields["sliding_window"] = nil // null: no window
+	}
 }

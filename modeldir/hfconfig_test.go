@@ -137,3 +137,42 @@ func TestTransformersReadsWhatXentWrites(t *testing.T) {
 		})
 	}
 }
+
+// TestGemma3ExplicitFields checks that a gemma3_text model whose Config
+// leaves fields at zero (no head_dim, no window, no query_pre_attn_scalar)
+// is written so that it reads back as the same model, not with
+// Gemma3TextConfig's defaults in those fields.
+func TestGemma3ExplicitFields(t *testing.T) {
+	cfg := model.Config{ModelType: model.Gemma3Text, VocabSize: 320, HiddenSize: 16, IntermediateSize: 24,
+		NumHiddenLayers: 2, NumAttentionHeads: 4, MaxPositionEmbeddings: 16, TieWordEmbeddings: true}
+	m, err := model.New(cfg, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := tokenizer.Train([][]byte{[]byte("a b c a b c")}, tokenizer.TrainOptions{VocabSize: 260, Pattern: tokenizer.GPT2, Special: []string{"<bos>", "<eos>"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := WriteFiles(dir, m, tok, nil); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := []int32{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
+	want, err := m.Logits(tokens, 1, len(tokens))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := p.Model.Logits(tokens, 1, len(tokens))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("logit %d: %g read back, %g written", i, got[i], want[i])
+		}
+	}
+}
