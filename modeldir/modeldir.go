@@ -259,7 +259,17 @@ func TokenizerBOS(tok *tokenizer.Tokenizer) (int32, error) {
 			}
 		}
 	}
-	return 0, fmt.Errorf("the tokenizer has none of the special tokens %q that start a document (it has %q)", bosNames, special)
+	return 0, fmt.Errorf("the tokenizer has none of the special tokens %q that start a document (it has %s)", bosNames, someNames(special, 8))
+}
+
+// someNames quotes the first n of names and counts the rest, so that an
+// error about a vocabulary of thousands of special tokens stays one short
+// line.
+func someNames(names []string, n int) string {
+	if len(names) <= n {
+		return fmt.Sprintf("%q", names)
+	}
+	return fmt.Sprintf("%q and %d more", names[:n], len(names)-n)
 }
 
 // Save writes m and tok to dir as a model directory that Load reads

@@ -1,6 +1,7 @@
 package modeldir
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -147,5 +148,19 @@ func TestLoadTokenizer(t *testing.T) {
 	}
 	if _, err := LoadTokenizer(filepath.Join(dir, "nope")); err == nil || !strings.Contains(err.Error(), "neither a built-in name") {
 		t.Errorf("a missing path: error %v", err)
+	}
+}
+
+func TestSomeNamesKeepsErrorsShort(t *testing.T) {
+	if got := someNames([]string{"<a>", "<b>"}, 8); got != `["<a>" "<b>"]` {
+		t.Errorf("two names: %s", got)
+	}
+	many := make([]string, 48896)
+	for i := range many {
+		many[i] = fmt.Sprintf("<ctrl%d>", i)
+	}
+	got := someNames(many, 8)
+	if !strings.HasSuffix(got, " and 48888 more") || len(got) > 200 {
+		t.Errorf("48,896 names became %d bytes: %.120s…", len(got), got)
 	}
 }
