@@ -11,6 +11,7 @@ import (
 
 	"github.com/xent-dev/xent/internal/gemm"
 	"github.com/xent-dev/xent/internal/kernels"
+	"github.com/xent-dev/xent/internal/quant"
 )
 
 // Unknown marks what the binary does not record: the commit of a build
@@ -36,6 +37,10 @@ type Info struct {
 	// only one built with -tags purego or off amd64).
 	Kernels string `json:"kernels"`
 	Gemm    string `json:"gemm"`
+	// GemmBF16 names the bfloat16 products' kernel (amx, avx512bf16 or
+	// generic) and Quant the GGUF block products' (avx512vnni or generic).
+	GemmBF16 string `json:"gemm_bf16"`
+	Quant    string `json:"quant"`
 }
 
 // Get returns this binary's Info.
@@ -48,7 +53,7 @@ func Get() Info {
 func fromBuild(bi *debug.BuildInfo, ok bool) Info {
 	in := Info{Module: "github.com/xent-dev/xent", Version: "(devel)", Commit: Unknown,
 		Go: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH,
-		Kernels: kernels.Active(), Gemm: gemm.Active()}
+		Kernels: kernels.Active(), Gemm: gemm.Active(), GemmBF16: gemm.ActiveBF16Native(), Quant: quant.Active()}
 	if !ok || bi == nil {
 		return in
 	}
@@ -74,7 +79,8 @@ func fromBuild(bi *debug.BuildInfo, ok bool) Info {
 }
 
 // String is Info on one line, e.g. "xent v0.3.1 (commit 1a2b3c4d5e6f,
-// modified) go1.26.8 linux/amd64, kernels avx512, gemm avx512".
+// modified) go1.26.8 linux/amd64, kernels avx512, gemm avx512, bf16
+// avx512bf16, quant avx512vnni".
 func (in Info) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "xent %s (commit %s", in.Version, short(in.Commit))
@@ -89,6 +95,12 @@ func (in Info) String() string {
 		fmt.Fprintf(&b, " -tags %s", in.Tags)
 	}
 	fmt.Fprintf(&b, ", kernels %s, gemm %s", in.Kernels, in.Gemm)
+	if in.GemmBF16 != "" {
+		fmt.Fprintf(&b, ", bf16 %s", in.GemmBF16)
+	}
+	if in.Quant != "" {
+		fmt.Fprintf(&b, ", quant %s", in.Quant)
+	}
 	return b.String()
 }
 
