@@ -8,6 +8,7 @@ import (
 
 	"github.com/xent-dev/xent/internal/gemm"
 	"github.com/xent-dev/xent/internal/kernels"
+	"github.com/xent-dev/xent/internal/quant"
 )
 
 func TestFromBuild(t *testing.T) {
@@ -21,12 +22,12 @@ func TestFromBuild(t *testing.T) {
 	in := fromBuild(bi, true)
 	want := Info{Module: "github.com/xent-dev/xent", Version: "v0.3.1", Commit: "1a2b3c4d5e6f7a8b9c0d1a2b3c4d5e6f7a8b9c0d",
 		CommitTime: "2026-12-04T16:00:00Z", Modified: true, Go: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH,
-		Tags: "purego", Kernels: kernels.Active(), Gemm: gemm.Active(), GemmBF16: "avx512bf16", Quant: "generic"}
+		Tags: "purego", Kernels: kernels.Active(), Gemm: gemm.Active(), GemmBF16: gemm.ActiveBF16Native(), Quant: quant.Active()}
 	if in != want {
 		t.Fatalf("got %+v\nwant %+v", in, want)
 	}
 	s := in.String()
-	for _, w := range []string{"xent v0.3.1", "commit 1a2b3c4d5e6f of 2026-12-04T16:00:00Z, modified", runtime.Version(), "-tags purego", "kernels " + kernels.Active(), "gemm " + gemm.Active(), "bf16 avx512bf16", "quant generic"} {
+	for _, w := range []string{"xent v0.3.1", "commit 1a2b3c4d5e6f of 2026-12-04T16:00:00Z, modified", runtime.Version(), "-tags purego", "kernels " + kernels.Active(), "gemm " + gemm.Active(), "bf16 " + gemm.ActiveBF16Native(), "quant " + quant.Active()} {
 		if !strings.Contains(s, w) {
 			t.Errorf("%q does not say %q", s, w)
 		}
