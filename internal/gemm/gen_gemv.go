@@ -448,6 +448,10 @@ func gemvScale(s isa) {
 	p("RET")
 }
 
+// gemvRowsMax is the most x rows gemvTRows takes (gemvrows.go's
+// gemvRowsMax): 8 accumulators beside the 17 registers of a tile.
+const gemvRowsMax = 8
+
 func log2(n int) int {
 	l := 0
 	for 1<<l < n {
@@ -468,6 +472,154 @@ func genGemv() {
 		gemvScale(s)
 	}
 	for _, d := range dtypes {
+		for nx := 2; nx <= gemvRowsMax; nx++ {
+			gemvTRows(isas[0], d, nx)
+		}
+	}
+	for _, d := range dtypes {
 		gemvDot(d)
+	}
+}
+
+// xAddr is the address of x row r (r < 8) at byte offset off of the
+// current columns: AX is row 0, BX the bytes from one row to the next, R10
+// three times that, R11 five times, R12 seven times.
+func xAddr(r, off int) string {
+	switch r {
+	case 0:
+		return fmt.Sprintf("%d(AX)", off)
+	case 1, 2, 4:
+		return fmt.Sprintf("%d(AX)(BX*%d)", off, r)
+	case 3:
+		return fmt.Sprintf("%d(AX)(R10*1)", off)
+	case 5:
+		return fmt.Sprintf("%d(AX)(R11*1)", off)
+	case 6:
+		return fmt.Sprintf("%d(AX)(R10*2)", off)
+	default:
+		return fmt.Sprintf("%d(AX)(R12*1)", off)
+	}
+}
+
+// gemvTRows: func(k int, w *T, ldw int, x *float32, ldx int, y *float32,
+// ldy int, alpha, beta float32), AVX-512 only: gemvT over one block of L
+// rows of W for nx rows of x (and of y) at once. Each tile of W is loaded
+// and transposed once and multiplied against every x row; accumulator
+// L+1+r is x row r's, and its lanes' sums are exactly gemvT's for that
+// x row alone (the same fused multiply-adds in the same order, the same
+// scalar tail and epilogue), so SgemvRows gives Sgemv's bits row by row.
+func gemvTRows(s isa, d dtype, nx int) {
+	name := fmt.Sprintf("gemvTRows%s%sx%d", d.name, s.name, nx)
+	L := s.lanes
+	cw := L * 4 / d.size
+	acc := func(r int) string { return s.r(L + 1 + r) }
+	mask := s.r(L + 1 + nx)
+	text(name, fmt.Sprintf("(k int, w *%s, ldw int, x *float32, ldx int, y *float32, ldy int, alpha, beta float32)", d.goTyp), 4*L*nx, 64,
+		"k+0(FP), CX", "w+8(FP), SI", "ldw+16(FP), DX", "x+24(FP), AX", "ldx+32(FP), BX", "y+40(FP), DI")
+	p("SHLQ $%d, DX", d.shift)
+	p("MOVQ DX, R9")
+	p("SHLQ $%d, R9", log2(L)) // the next block of rows, same columns
+	p("SHLQ $2, BX")
+	p("LEAQ (BX)(BX*2), R10")
+	p("LEAQ (BX)(BX*4), R11")
+	p("LEAQ (R10)(BX*4), R12")
+	for r := range nx {
+		p("VPXORD %s, %s, %s", acc(r), acc(r), acc(r))
+	}
+	if d.size == 2 {
+		p("VPTERNLOGD $0xff, %s, %s, %s", mask, mask, mask)
+		p("VPSLLD $16, %s, %s", mask, mask)
+	}
+	fma := func(q int, v string) {
+		for r := range nx {
+			p("VFMADD231PS.BCST %s, %s, %s", xAddr(r, 4*q), v, acc(r))
+		}
+	}
+	label(name + "_block")
+	p("CMPQ CX, $%d", cw)
+	p("JLT %s_tail", name)
+	p("MOVQ SI, R8")
+	for i := range L {
+		p("VMOVUPS (R8), %s", s.r(i))
+		p("PREFETCHT1 (R8)(R9*1)")
+		if i < L-1 {
+			p("ADDQ DX, R8")
+		}
+	}
+	cols, free := transpose(s)
+	for q := range L {
+		if d.size == 4 {
+			fma(q, s.r(cols[q]))
+			continue
+		}
+		c, t := s.r(cols[q]), s.r(free)
+		p("VPSLLD $16, %s, %s", c, t)
+		fma(2*q, t)
+		p("VPANDD %s, %s, %s", mask, c, c)
+		fma(2*q+1, c)
+	}
+	p("ADDQ $%d, SI", cw*d.size)
+	p("ADDQ $%d, AX", 4*cw)
+	p("SUBQ $%d, CX", cw)
+	p("JMP %s_block", name)
+	label(name + "_tail")
+	p("TESTQ CX, CX")
+	p("JZ %s_epilogue", name)
+	for r := range nx {
+		p("VMOVUPS %s, %d(SP)", acc(r), 4*L*r)
+	}
+	// Row counter R9, column counter DI (y is loaded again after); the x
+	// rows go last first, since a bfloat16 load clobbers R12.
+	for r := nx - 1; r >= 0; r-- {
+		tag := fmt.Sprint(r)
+		p("LEAQ %s, R13", xAddr(r, 0)) // x row r's tail
+		p("MOVQ SI, R8")
+		p("XORQ R9, R9")
+		label(name + "_row" + tag)
+		p("VMOVSS %d(SP)(R9*4), X0", 4*L*r)
+		p("XORQ DI, DI")
+		label(name + "_col" + tag)
+		d.loadScalar(fmt.Sprintf("(R8)(DI*%d)", d.size), "X1")
+		p("VFMADD231SS (R13)(DI*4), X1, X0")
+		p("INCQ DI")
+		p("CMPQ DI, CX")
+		p("JLT %s_col%s", name, tag)
+		p("VMOVSS X0, %d(SP)(R9*4)", 4*L*r)
+		p("ADDQ DX, R8")
+		p("INCQ R9")
+		p("CMPQ R9, $%d", L)
+		p("JLT %s_row%s", name, tag)
+	}
+	p("MOVQ y+40(FP), DI")
+	for r := range nx {
+		p("VMOVUPS %d(SP), %s", 4*L*r, acc(r))
+	}
+	label(name + "_epilogue")
+	alpha, beta := s.r(0), s.r(1)
+	p("MOVQ ldy+48(FP), BX")
+	p("SHLQ $2, BX")
+	p("VBROADCASTSS alpha+56(FP), %s", alpha)
+	p("VBROADCASTSS beta+60(FP), %s", beta)
+	p("MOVL beta+60(FP), R8")
+	p("ANDL $0x7fffffff, R8")
+	for _, b0 := range []bool{false, true} {
+		if b0 {
+			label(name + "_beta0")
+		} else {
+			p("JZ %s_beta0", name)
+		}
+		p("MOVQ DI, R8")
+		for r := range nx {
+			p("VMULPS %s, %s, %s", alpha, acc(r), acc(r))
+			if !b0 {
+				p("VFMADD231PS (R8), %s, %s", beta, acc(r))
+			}
+			p("VMOVUPS %s, (R8)", acc(r))
+			if r < nx-1 {
+				p("ADDQ BX, R8")
+			}
+		}
+		p("VZEROUPPER")
+		p("RET")
 	}
 }
