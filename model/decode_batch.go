@@ -33,7 +33,9 @@ type BatchDecoder struct {
 func NewBatchDecoder(m *Model, maxB int) *BatchDecoder {
 	d := m.d
 	maxB = max(maxB, 1)
-	return &BatchDecoder{m: m, maxB: maxB, la: newLayerActs(d, maxB, 1), x: make([]float32, maxB*d.C), out: make([]float32, maxB*d.C),
+	la := newLayerActs(d, maxB, 1)
+	la.step = true
+	return &BatchDecoder{m: m, maxB: maxB, la: la, x: make([]float32, maxB*d.C), out: make([]float32, maxB*d.C),
 		lnf: make([]float32, maxB*d.C), mean: make([]float32, maxB), rstd: make([]float32, maxB)}
 }
 
@@ -111,7 +113,7 @@ func (bd *BatchDecoder) Step(decs []*Decoder, tokens []int32, logits []float32) 
 		x, out = out, x
 	}
 	m.lnf.forward(x, bd.lnf, bd.mean[:B], bd.rstd[:B], B, 1)
-	m.head.forward(bd.lnf, B, logits[:B*d.V], d.V, false, m.threads())
+	m.head.stepForward(bd.lnf, B, logits[:B*d.V], d.V, false, m.threads())
 	for i, dec := range decs {
 		softCap(logits, i*d.V, (i+1)*d.V, d.fam.finalCap)
 		dec.pos++

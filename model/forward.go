@@ -25,6 +25,9 @@ type layerActs struct {
 	// before their norms, aoutRstd and moutRstd [N] the norms' rstds;
 	// Gemma 2 only.
 	aout, mout, aoutRstd, moutRstd []float32
+	// step marks a batched decoding step's rows (BatchDecoder): the
+	// linear layers' products go through linear.stepForward.
+	step bool
 }
 
 func newLayerActs(d dims, B, T int) layerActs {
@@ -212,10 +215,14 @@ func (m *Model) hidden(tokens []int32, B, T int) []float32 {
 // attention output y [n, H·D]: the whole causal batch, or one decoding step.
 func (m *Model) blockForward(blk *block, la *layerActs, x, out []float32, n int, attend func(qkv, y []float32)) {
 	d, th := m.d, m.threads()
+	fwd := linear.forward
+	if la.step {
+		fwd = linear.stepForward
+	}
 	blk.ln1.forward(x, la.ln1, la.ln1Mean, la.ln1Rstd, n, th)
 	off := 0
 	for _, l := range blk.qkv {
-		l.forward(la.ln1, n, la.qkv[off:], d.qkv(), false, th)
+		fwd(l, la.ln1, n, la.qkv[off:], d.qkv(), false, th)
 		off += l.out
 	}
 	if blk.qNorm.w != nil {
@@ -223,12 +230,12 @@ func (m *Model) blockForward(blk *block, la *layerActs, x, out []float32, n int,
 	}
 	attend(la.qkv, la.atty)
 	if blk.attnOut.w != nil { // res2 = x + norm(proj(atty))
-		blk.proj.forward(la.atty, n, la.aout, d.C, false, th)
+		fwd(blk.proj, la.atty, n, la.aout, d.C, false, th)
 		blk.attnOut.forward(la.aout, la.res2, nil, la.aoutRstd, n, th)
 		addTo(la.res2[:n*d.C], x[:n*d.C])
 	} else {
 		copy(la.res2, x[:n*d.C])
-		blk.proj.forward(la.atty, n, la.res2, d.C, true, th)
+		fwd(blk.proj, la.atty, n, la.res2, d.C, true, th)
 	}
 	blk.ln2.forward(la.res2, la.ln2, la.ln2Mean, la.ln2Rstd, n, th)
 	for i, l := range blk.up {
@@ -236,7 +243,7 @@ func (m *Model) blockForward(blk *block, la *layerActs, x, out []float32, n int,
 		if i > 0 {
 			dst = la.up
 		}
-		l.forward(la.ln2, n, dst, d.F, false, th)
+		fwd(l, la.ln2, n, dst, d.F, false, th)
 	}
 	if d.fam.geglu {
 		geglu(la.fc, la.up, la.act, n, d.F, th)
@@ -246,13 +253,13 @@ func (m *Model) blockForward(blk *block, la *layerActs, x, out []float32, n int,
 		gelu(la.fc, la.act, n, d.F, th)
 	}
 	if blk.mlpOut.w != nil { // out = res2 + norm(down(act))
-		blk.down.forward(la.act, n, la.mout, d.C, false, th)
+		fwd(blk.down, la.act, n, la.mout, d.C, false, th)
 		blk.mlpOut.forward(la.mout, out, nil, la.moutRstd, n, th)
 		addTo(out[:n*d.C], la.res2[:n*d.C])
 		return
 	}
 	copy(out, la.res2[:n*d.C])
-	blk.down.forward(la.act, n, out, d.C, true, th)
+	fwd(blk.down, la.act, n, out, d.C, true, th)
 }
 
 // Forward scores a batch of tokens [B, T] against targets [B, T] (usually

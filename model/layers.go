@@ -46,6 +46,19 @@ type linear struct {
 // them), or with native set bfloat16 products added in float32
 // (SgemmBF16Native); a Matrix multiplies itself.
 func (l linear) forward(x []float32, n int, y []float32, ldy int, acc bool, threads int) {
+	l.product(x, n, y, ldy, acc, threads, false)
+}
+
+// stepForward is forward for the rows of a batched decoding step
+// (BatchDecoder): up to 8 rows over float32 or bfloat16 weights go through
+// gemm.SgemvRows, which reads W once for all of them, as a one-row step
+// does, and gives each row the bits its one-row step (Sgemv) gives it.
+func (l linear) stepForward(x []float32, n int, y []float32, ldy int, acc bool, threads int) {
+	l.product(x, n, y, ldy, acc, threads, true)
+}
+
+// product is forward; with step, stepForward.
+func (l linear) product(x []float32, n int, y []float32, ldy int, acc bool, threads int, step bool) {
 	beta := float32(0)
 	if acc {
 		beta = 1
@@ -72,6 +85,10 @@ func (l linear) forward(x []float32, n int, y []float32, ldy int, acc bool, thre
 		gemm.SgemvBF16(op, l.out, l.in, 1, x, l.wb, ldw, beta, y, threads)
 	case n == 1:
 		gemm.Sgemv(op, l.out, l.in, 1, x, l.w, ldw, beta, y, threads)
+	case step && l.wb != nil && !l.native:
+		gemm.SgemvRowsBF16(op, n, l.out, l.in, 1, x, l.in, l.wb, ldw, beta, y, ldy, threads)
+	case step && l.wb == nil:
+		gemm.SgemvRows(op, n, l.out, l.in, 1, x, l.in, l.w, ldw, beta, y, ldy, threads)
 	case l.wb != nil && l.native:
 		gemm.SgemmBF16Native(gemm.NoTrans, op, n, l.out, l.in, 1, x, l.in, l.wb, ldw, beta, y, ldy, threads)
 	case l.wb != nil:
