@@ -74,12 +74,9 @@ type Options struct {
 	BatchTokens int           // tokens in one forward pass (B·T); 0: 8 × the model's context
 	// DecodeBatch is the most generated sequences (choices) decoded
 	// together in one step, each with its own KV cache, fewer where their
-	// caches would pass KVBytes. 0: 8 for a model of at most 64 MiB of
-	// weights, else 1. On a CPU a batched step's matrix products pack the
-	// weights, which costs more than streaming them once per sequence when
-	// they outgrow the caches: 7 sequences a step decoded 1.5–2× the
-	// tokens/s of one at a time on a 15 MB model, 0.6× on a 340 MB one
-	// (BENCHMARKS.md).
+	// caches would pass KVBytes. 0: 8. A batched step's matrix products
+	// stream each weight matrix once for all its sequences
+	// (gemm.SgemvRows), as a one-sequence step does for one.
 	DecodeBatch int
 	// KVBytes bounds the KV caches of the sequences decoded together; 0:
 	// 1 GiB. One sequence is always allowed.
@@ -159,9 +156,6 @@ func New(p *modeldir.Pretrained, opt Options) (*Server, error) {
 	}
 	if opt.DecodeBatch == 0 {
 		opt.DecodeBatch = 8
-		if p.Model.WeightBytes() > 64<<20 {
-			opt.DecodeBatch = 1
-		}
 	}
 	if opt.KVBytes == 0 {
 		opt.KVBytes = 1 << 30

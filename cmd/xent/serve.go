@@ -48,9 +48,8 @@ stop, n; logprobs K lists each generated token's K most probable),
 streamed as server-sent events under stream: true. Concurrent generations
 are decoded together (continuous batching: up to --decode-batch sequences
 a step, each with its own KV cache), each answer the one its request gets
-alone; by default only on models of at most 64 MiB of weights, where it
-is faster on a CPU. POST /v1/chat/completions renders the messages with
-the model's chat template (tokenizer_config.json's chat_template, or
+alone. POST /v1/chat/completions renders the messages with the model's
+chat template (tokenizer_config.json's chat_template, or
 chat_template.jinja) and generates from them, in the chat format
 (logprobs, top_logprobs, stream; vLLM's add_generation_prompt,
 continue_final_message, chat_template_kwargs, prompt_logprobs); a model
@@ -83,7 +82,7 @@ Ctrl-C stops accepting requests and finishes those in flight.
 	fl.Int64Var(&f.maxBody, "max-body", 4<<20, "request body bytes")
 	fl.DurationVar(&f.deadline, "deadline", 5*time.Minute, "per-request deadline")
 	fl.IntVar(&f.batchTokens, "batch-tokens", 0, "tokens in one forward pass (0: 8 × the model's context)")
-	fl.IntVar(&f.decodeBatch, "decode-batch", 0, "generated sequences decoded together in one step, their KV caches within 1 GiB (0: 8 for a model of ≤ 64 MiB of weights, else 1, where a CPU's batched step is slower than one sequence at a time)")
+	fl.IntVar(&f.decodeBatch, "decode-batch", 0, "generated sequences decoded together in one step, their KV caches within 1 GiB (0: 8)")
 	fl.BoolVar(&f.noBatch, "no-batch", false, "score one prompt per forward pass and decode one sequence per step")
 	fl.IntVar(&f.threads, "threads", 0, "goroutines (0: GOMAXPROCS)")
 	f.inf.add(cmd)
