@@ -74,6 +74,14 @@
 // folded into y by its epilogue; so Sgemv gives Sgemm's bits, whatever
 // the thread count.
 //
+// SgemvRows (SgemvRowsBF16) is Sgemv for up to 8 rows of x at once, the
+// products of a step that decodes several sequences together: over W
+// stored [N, K] each 16×16 tile is loaded and transposed once and
+// multiplied against every row of x (one accumulator a row), so W is
+// streamed once for all of them; each row's sum is the chain Sgemv runs
+// for it alone, so every row gets Sgemv's bits. More rows go through
+// Sgemm; W stored [K, N] and the AVX2 and Go kernels go row by row.
+//
 // The goroutines take the pieces of a product in turn (ForPieces), and
 // the helpers among them are kept between products, spinning a little
 // before they sleep: a decoding step runs some sixty products a few
