@@ -22,12 +22,12 @@ type gemvRowsT[T float32 | uint16] func(k int, w *T, ldw int, x *float32, ldx in
 //
 //	Sgemv(transW, n, k, alpha, x[i·ldx:], w, ldw, beta, y[i·ldy:], threads)
 //
-// gives it. With W stored [N, K] (transW Trans) and m ≤ 8 the AVX-512
+// gives it. With W stored [N, K] (transW Trans) and m ≤ 8 the assembly
 // kernels read each tile of W once and multiply it against all m rows of
-// x while it is in registers, so the step streams W once instead of m
-// times (and does not pack it, as Sgemm would); more rows go through
-// Sgemm, whose sums are the same; elsewhere (W stored [K, N], other
-// implementations) it is Sgemv row by row.
+// x while it is in registers (AVX2: up to 5 rows, more in two groups),
+// so the step streams W once instead of m times (and does not pack it,
+// as Sgemm would); more rows go through Sgemm, whose sums are the same;
+// elsewhere (W stored [K, N], the Go kernels) it is Sgemv row by row.
 func SgemvRows(transW Transpose, m, n, k int, alpha float32, x []float32, ldx int, w []float32, ldw int, beta float32, y []float32, ldy int, threads int) {
 	im := impls.Current()
 	if m > gemvRowsMax {
@@ -49,8 +49,8 @@ func SgemvRowsBF16(transW Transpose, m, n, k int, alpha float32, x []float32, ld
 }
 
 // gemvRowsN is SgemvRows for m ≤ gemvRowsMax: the multi-row kernels tn
-// (tn[r] for r rows; nil where there are none) over W [n, k], else one
-// is Sgemv or SgemvBF16 row by row.
+// (tn[r] for 2 ≤ r < len(tn) rows; nil where there are none) over W
+// [n, k], else one, Sgemv or SgemvBF16, row by row.
 func gemvRowsN[T float32 | uint16](im *impl, ks *gemvKernels[T], tn []gemvRowsT[T],
 	one func(Transpose, int, int, float32, []float32, []T, int, float32, []float32, int),
 	transW Transpose, m, n, k int, alpha float32, x []float32, ldx int, w []T, ldw int, beta float32, y []float32, ldy int, threads int) {
@@ -77,7 +77,10 @@ func gemvRowsN[T float32 | uint16](im *impl, ks *gemvKernels[T], tn []gemvRowsT[
 		threads = runtime.GOMAXPROCS(0)
 	}
 	threads = max(1, min(threads, n*k>>15)) // as Sgemv
-	t := tn[m]
+	// More rows than the widest kernel go in groups of about equal size,
+	// each block of W read once per group (from the caches after the
+	// first).
+	groups := ceilDiv(m, len(tn)-1)
 	blocks := n / ks.rows
 	parts := max(1, min(threads, blocks))
 	pieces := pieceCount(blocks, parts)
@@ -99,9 +102,16 @@ func gemvRowsN[T float32 | uint16](im *impl, ks *gemvKernels[T], tn []gemvRowsT[
 		lo, hi := share(blocks, u, pieces)
 		for b := lo; b < hi; b++ {
 			r := b * ks.rows
-			kcBlocks(im.kc, k, beta, func(p0, kb int, bt float32) {
-				t(kb, &w[r*ldw+p0], ldw, &x[p0], ldx, &y[r], ldy, alpha, bt)
-			})
+			for g := range groups {
+				i0, i1 := share(m, g, groups)
+				kcBlocks(im.kc, k, beta, func(p0, kb int, bt float32) {
+					if i1-i0 == 1 {
+						ks.t(kb, &w[r*ldw+p0], ldw, &x[i0*ldx+p0], &y[i0*ldy+r], alpha, bt)
+						return
+					}
+					tn[i1-i0](kb, &w[r*ldw+p0], ldw, &x[i0*ldx+p0], ldx, &y[i0*ldy+r], ldy, alpha, bt)
+				})
+			}
 		}
 	})
 }

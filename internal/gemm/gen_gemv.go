@@ -19,6 +19,10 @@
 //	       registers, so that lane i accumulates row i's sum over p in
 //	       order; the columns past the last whole tile go through scalar
 //	       FMAs on the spilled accumulators.
+//	gemvTRows: gemvT over one block for 2 to 8 (AVX2: 5) rows of x and
+//	       of y at once, each tile of W loaded and transposed once and
+//	       multiplied against every x row (SgemvRows); each row's sums
+//	       are gemvT's for that row alone.
 //	gemvDot: the same for one row, scalar (the rows past the last block).
 //	gemvScale: y[j] = alpha·t[j] + beta·y[j] for j < n.
 //
@@ -452,6 +456,10 @@ func gemvScale(s isa) {
 // gemvRowsMax): 8 accumulators beside the 17 registers of a tile.
 const gemvRowsMax = 8
 
+// gemvRowsAVX2 is the most x rows the AVX2 gemvTRows takes: 16 ymm
+// registers hold a tile (9), the accumulators, the mask and a broadcast.
+const gemvRowsAVX2 = 5
+
 func log2(n int) int {
 	l := 0
 	for 1<<l < n {
@@ -474,6 +482,9 @@ func genGemv() {
 	for _, d := range dtypes {
 		for nx := 2; nx <= gemvRowsMax; nx++ {
 			gemvTRows(isas[0], d, nx)
+		}
+		for nx := 2; nx <= gemvRowsAVX2; nx++ {
+			gemvTRows(isas[1], d, nx)
 		}
 	}
 	for _, d := range dtypes {
@@ -502,7 +513,7 @@ func xAddr(r, off int) string {
 }
 
 // gemvTRows: func(k int, w *T, ldw int, x *float32, ldx int, y *float32,
-// ldy int, alpha, beta float32), AVX-512 only: gemvT over one block of L
+// ldy int, alpha, beta float32): gemvT over one block of L
 // rows of W for nx rows of x (and of y) at once. Each tile of W is loaded
 // and transposed once and multiplied against every x row; accumulator
 // L+1+r is x row r's, and its lanes' sums are exactly gemvT's for that
@@ -513,7 +524,7 @@ func gemvTRows(s isa, d dtype, nx int) {
 	L := s.lanes
 	cw := L * 4 / d.size
 	acc := func(r int) string { return s.r(L + 1 + r) }
-	mask := s.r(L + 1 + nx)
+	mask, bc := s.r(L+1+nx), s.r(L+2+nx) // AVX2 broadcasts x through bc
 	text(name, fmt.Sprintf("(k int, w *%s, ldw int, x *float32, ldx int, y *float32, ldy int, alpha, beta float32)", d.goTyp), 4*L*nx, 64,
 		"k+0(FP), CX", "w+8(FP), SI", "ldw+16(FP), DX", "x+24(FP), AX", "ldx+32(FP), BX", "y+40(FP), DI")
 	p("SHLQ $%d, DX", d.shift)
@@ -523,16 +534,29 @@ func gemvTRows(s isa, d dtype, nx int) {
 	p("LEAQ (BX)(BX*2), R10")
 	p("LEAQ (BX)(BX*4), R11")
 	p("LEAQ (R10)(BX*4), R12")
+	zero, and := "VXORPS", "VPAND"
+	if s.reg == "Z" {
+		zero, and = "VPXORD", "VPANDD"
+	}
 	for r := range nx {
-		p("VPXORD %s, %s, %s", acc(r), acc(r), acc(r))
+		p("%s %s, %s, %s", zero, acc(r), acc(r), acc(r))
 	}
 	if d.size == 2 {
-		p("VPTERNLOGD $0xff, %s, %s, %s", mask, mask, mask)
+		if s.reg == "Z" {
+			p("VPTERNLOGD $0xff, %s, %s, %s", mask, mask, mask)
+		} else {
+			p("VPCMPEQD %s, %s, %s", mask, mask, mask)
+		}
 		p("VPSLLD $16, %s, %s", mask, mask)
 	}
 	fma := func(q int, v string) {
 		for r := range nx {
-			p("VFMADD231PS.BCST %s, %s, %s", xAddr(r, 4*q), v, acc(r))
+			if s.reg == "Z" {
+				p("VFMADD231PS.BCST %s, %s, %s", xAddr(r, 4*q), v, acc(r))
+				continue
+			}
+			p("VBROADCASTSS %s, %s", xAddr(r, 4*q), bc)
+			p("VFMADD231PS %s, %s, %s", bc, v, acc(r))
 		}
 	}
 	label(name + "_block")
@@ -555,7 +579,7 @@ func gemvTRows(s isa, d dtype, nx int) {
 		c, t := s.r(cols[q]), s.r(free)
 		p("VPSLLD $16, %s, %s", c, t)
 		fma(2*q, t)
-		p("VPANDD %s, %s, %s", mask, c, c)
+		p("%s %s, %s, %s", and, mask, c, c)
 		fma(2*q+1, c)
 	}
 	p("ADDQ $%d, SI", cw*d.size)
