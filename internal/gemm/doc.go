@@ -80,7 +80,8 @@
 // multiplied against every row of x (one accumulator a row), so W is
 // streamed once for all of them; each row's sum is the chain Sgemv runs
 // for it alone, so every row gets Sgemv's bits. More rows go through
-// Sgemm; W stored [K, N] and the AVX2 and Go kernels go row by row.
+// Sgemm, as does a W stored [K, N] that fits in L2; a larger one, and
+// the Go kernels, go row by row. AVX2 takes up to 5 rows a pass.
 //
 // The goroutines take the pieces of a product in turn (ForPieces), and
 // the helpers among them are kept between products, spinning a little

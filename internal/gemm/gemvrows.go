@@ -9,6 +9,13 @@ import (
 // through Sgemm, whose packing pays for itself once W is reused that much.
 const gemvRowsMax = 8
 
+// gemvRowsCached is the most bytes of W stored [K, N] that SgemvRows
+// leaves to Sgemm: a matrix in a core's L2 (1 MiB on Zen 4) costs little
+// to pack, and the micro-kernel then beats a pass of Sgemv per row (7
+// rows of a 256×768 W: 1.6–2.3× faster on the 2-core Zen 4); past it,
+// Sgemv row by row is faster (3–4× at 768×2304).
+const gemvRowsCached = 1 << 20
+
 // gemvRowsT is a multi-row gemvKernels.t: for nx rows of x [nx, k] (leading
 // dimension ldx) and of y (ldy), y[r·ldy+i] = alpha·Σ_p w[i·ldw+p]·x[r·ldx+p]
 // + beta·y[r·ldy+i] for the i < rows of one block, each sum exactly the
@@ -26,11 +33,12 @@ type gemvRowsT[T float32 | uint16] func(k int, w *T, ldw int, x *float32, ldx in
 // kernels read each tile of W once and multiply it against all m rows of
 // x while it is in registers (AVX2: up to 5 rows, more in two groups),
 // so the step streams W once instead of m times (and does not pack it,
-// as Sgemm would); more rows go through Sgemm, whose sums are the same;
-// elsewhere (W stored [K, N], the Go kernels) it is Sgemv row by row.
+// as Sgemm would); more rows go through Sgemm, whose sums are the same,
+// as does a W stored [K, N] of at most 1 MiB; elsewhere (a larger W
+// stored [K, N], the Go kernels) it is Sgemv row by row.
 func SgemvRows(transW Transpose, m, n, k int, alpha float32, x []float32, ldx int, w []float32, ldw int, beta float32, y []float32, ldy int, threads int) {
 	im := impls.Current()
-	if m > gemvRowsMax {
+	if m > gemvRowsMax || m > 1 && transW == NoTrans && 4*n*k <= gemvRowsCached {
 		Sgemm(NoTrans, transW, m, n, k, alpha, x, ldx, w, ldw, beta, y, ldy, threads)
 		return
 	}
@@ -41,7 +49,7 @@ func SgemvRows(transW Transpose, m, n, k int, alpha float32, x []float32, ldx in
 // row i of y gets exactly the bits SgemvBF16 gives it.
 func SgemvRowsBF16(transW Transpose, m, n, k int, alpha float32, x []float32, ldx int, w []uint16, ldw int, beta float32, y []float32, ldy int, threads int) {
 	im := impls.Current()
-	if m > gemvRowsMax {
+	if m > gemvRowsMax || m > 1 && transW == NoTrans && 2*n*k <= gemvRowsCached {
 		SgemmBF16(NoTrans, transW, m, n, k, alpha, x, ldx, w, ldw, beta, y, ldy, threads)
 		return
 	}
