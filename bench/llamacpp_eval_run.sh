@@ -10,7 +10,8 @@
 #
 # Reported per file, min / median / max over the runs:
 #   llama.cpp pp t/s   llama-perplexity's own "prompt eval" tokens/s (the
-#                      forward passes only: its perf counters)
+#                      forward passes only: its perf counters, which it
+#                      prints only with -lv 4)
 #   llama.cpp wall     tokens / wall clock of the whole llama-perplexity
 #                      command (load, warm-up, tokenizing, scoring)
 #   xent wall          tokens / wall clock of the whole xent eval command
@@ -93,7 +94,7 @@ side() {
 	: >"$work/xwall.txt"
 	for i in $(seq "$runs"); do
 		t0=$(date +%s.%N)
-		out=$("$bin/llama-perplexity" -m "$lfile" -f "$text" -c $ctx -b $ctx -t 2 2>&1) || {
+		out=$("$bin/llama-perplexity" -m "$lfile" -f "$text" -c $ctx -b $ctx -t 2 -lv 4 2>&1) || {
 			echo "$out" | tail -5
 			return 1
 		}
