@@ -126,7 +126,7 @@ def perplexity(args, gguf, text, extra=()):
             return {"error": "llama-perplexity exit %d: %s" % (rc, last_lines(out))}, out
         m = re.search(r"Final estimate: PPL = ([0-9.]+) \+/- ([0-9.]+)", out)
         if "--kl-divergence" in extra:
-            if "Same top p" in out:
+            if "error" not in kl_stats(out):
                 return {}, out
         elif m:
             break
