@@ -366,3 +366,26 @@ func addKV(add ...gguf.KV) func([]gguf.KV, []gguf.TensorData) ([]gguf.KV, []gguf
 		return kv, ts
 	}
 }
+
+// TestExportGGUFWithoutConfigBOS: a model whose config names no BOS (an
+// xent checkpoint written before checkpoints recorded one) exports the
+// BOS xent eval uses, so that llama.cpp does not take its own default.
+func TestExportGGUFWithoutConfigBOS(t *testing.T) {
+	ref := memModel(t, "smollm2-135m", 5)
+	ref.BOSTokenID, ref.Kind = -1, Xent
+	want, err := ref.BOS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "m.gguf")
+	if _, err := ExportGGUF(ref, path, "f32", false); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.BOSTokenID != want {
+		t.Errorf("the file's BOS is %d; want %d, the tokenizer's", got.BOSTokenID, want)
+	}
+}

@@ -58,14 +58,23 @@ var vocabCheckTexts = []string{
 // Either way the vocabulary is loaded back (tokenizer.LoadGGUF) and must
 // give the model's tokenizer's ids on every check text, or the export is
 // refused. bos_token_id, eos_token_id (the first end token) and
-// add_bos_token are the model's.
+// add_bos_token are the model's; a model whose config names no BOS (an
+// xent checkpoint written before it recorded one) gets the one xent eval
+// puts before its windows (Pretrained.BOS), since llama.cpp would
+// otherwise take its vocabulary type's default id.
 //
 // A GGUF source's tokenizer.ggml.* keys are copied as they are.
 func exportVocab(p *Pretrained) ([]gguf.KV, exportedVocab, error) {
 	if p.Kind == GGUF {
 		return ggufSourceVocab(p.Dir)
 	}
-	return ggufVocabKV(p.Tokenizer, p.Model.VocabSize(), p.BOSTokenID, p.EOSTokenIDs, p.AddBOS)
+	bos := p.BOSTokenID
+	if bos < 0 {
+		if b, err := p.BOS(); err == nil {
+			bos = b
+		}
+	}
+	return ggufVocabKV(p.Tokenizer, p.Model.VocabSize(), bos, p.EOSTokenIDs, p.AddBOS)
 }
 
 // ggufSourceVocab is the tokenizer.ggml.* keys of the GGUF file at path.
