@@ -65,13 +65,9 @@ var errInference = errors.New("model: an inference-only model (loaded without gr
 // tensor. One-dimensional tensors (norm weights, biases) given as BF16 are
 // widened to float32 here; Phi-3's fused matrices cannot be a Matrix.
 func NewInference(cfg Config, weights map[string]Weight) (*Model, error) {
-	d, err := cfg.dims()
+	d, specs, _, err := cfg.bounded()
 	if err != nil {
 		return nil, err
-	}
-	specs, total := layout(d)
-	if total > maxParams {
-		return nil, fmt.Errorf("model: %d parameters are more than the %d supported", total, maxParams)
 	}
 	known := map[string]spec{}
 	for _, s := range specs {

@@ -69,13 +69,9 @@ type LoadOptions struct {
 // float32. Each tensor is read straight into its final buffer, one shard
 // at a time, so loading holds nothing but the weights.
 func LoadInference(cfg Config, paths []string, opt LoadOptions) (*Model, error) {
-	d, err := cfg.dims()
+	d, specs, _, err := cfg.bounded()
 	if err != nil {
 		return nil, err
-	}
-	specs, total := layout(d)
-	if total > maxParams {
-		return nil, fmt.Errorf("model: %d parameters are more than the %d supported", total, maxParams)
 	}
 	weights := map[string]Weight{}
 	err = readShards(cfg, d, specs, paths, func(r *safetensors.Reader, i int, s spec) error {

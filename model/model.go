@@ -79,15 +79,26 @@ func New(cfg Config, seed uint64) (*Model, error) {
 	return m, nil
 }
 
-// alloc returns a model with zero parameters.
-func alloc(cfg Config) (*Model, error) {
-	d, err := cfg.dims()
+// bounded is the config's dimensions and parameter layout, refused when
+// it holds more parameters than a model may: the first check of every
+// constructor (New, NewInference, LoadInference).
+func (c Config) bounded() (dims, []spec, int, error) {
+	d, err := c.dims()
 	if err != nil {
-		return nil, err
+		return dims{}, nil, 0, err
 	}
 	specs, total := layout(d)
 	if total > maxParams {
-		return nil, fmt.Errorf("model: %d parameters are more than the %d supported", total, maxParams)
+		return dims{}, nil, 0, fmt.Errorf("model: %d parameters are more than the %d supported", total, maxParams)
+	}
+	return d, specs, total, nil
+}
+
+// alloc returns a model with zero parameters.
+func alloc(cfg Config) (*Model, error) {
+	d, specs, total, err := cfg.bounded()
+	if err != nil {
+		return nil, err
 	}
 	need := 8 * float64(total) // weights and gradients, float32
 	if d.llama {
