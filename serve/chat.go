@@ -266,16 +266,10 @@ func (s *Server) chatStream(w http.ResponseWriter, r *http.Request, req *openai.
 			return
 		}
 	}
-	if req.StreamOptions != nil && req.StreamOptions.IncludeUsage {
-		u := usage
-		u.TotalTokens = u.PromptTokens + u.CompletionTokens
+	endStream(w, req.StreamOptions, usage, func(u *openai.Usage) {
 		ch := base
 		ch.Choices = []openai.ChatChunkChoice{}
-		ch.Usage = &u
+		ch.Usage = u
 		send(ch)
-	}
-	fmt.Fprint(w, "data: [DONE]\n\n")
-	if rec, ok := w.(*recorder); ok {
-		rec.tokens += usage.CompletionTokens
-	}
+	})
 }

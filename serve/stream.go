@@ -93,13 +93,23 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, req *openai.Comp
 		}
 		index += g.n
 	}
-	if req.StreamOptions != nil && req.StreamOptions.IncludeUsage {
-		u := usage
-		u.TotalTokens = u.PromptTokens + u.CompletionTokens
+	endStream(w, req.StreamOptions, usage, func(u *openai.Usage) {
 		ch := base
 		ch.Choices = []openai.CompletionChoice{}
-		ch.Usage = &u
+		ch.Usage = u
 		send(ch)
+	})
+}
+
+// endStream closes a stream as OpenAI's does: a last chunk with no
+// choices that carries the usage, when the client asked for it
+// (stream_options.include_usage), then [DONE]; the request log counts the
+// completion tokens.
+func endStream(w http.ResponseWriter, opt *openai.StreamOptions, usage openai.Usage, sendUsage func(*openai.Usage)) {
+	if opt != nil && opt.IncludeUsage {
+		u := usage
+		u.TotalTokens = u.PromptTokens + u.CompletionTokens
+		sendUsage(&u)
 	}
 	fmt.Fprint(w, "data: [DONE]\n\n")
 	if rec, ok := w.(*recorder); ok {
