@@ -101,14 +101,8 @@ func (m *Model) HiddenLean(tokens []int32, B, T int) ([]float32, error) {
 // checkLean validates a batch as checkBatch does, with the lean forward's
 // memory in place of the training activations'.
 func (m *Model) checkLean(tokens []int32, B, T int) error {
-	if B < 1 || T < 1 {
-		return fmt.Errorf("model: batch [%d, %d] is empty", B, T)
-	}
-	if T > m.d.maxT {
-		return fmt.Errorf("model: sequence of %d tokens is longer than the context of %d", T, m.d.maxT)
-	}
-	if w := m.d.fam.maxSeq; w > 0 && T > w {
-		return fmt.Errorf("model: sequence of %d tokens is longer than %s; score at most %d tokens at a time", T, m.d.fam.maxSeqWhy, w)
+	if err := m.checkShape(B, T); err != nil {
+		return err
 	}
 	if err := fits(m.d.leanBytes(B*T, m.threads())); err != nil {
 		return fmt.Errorf("model: the scratch of a batch [%d, %d] needs %w; use a smaller batch or context", B, T, err)

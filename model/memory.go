@@ -30,14 +30,8 @@ func fits(bytes float64) error {
 // that allocate per batch check before they do; Forward and
 // ForwardBackward check too.
 func (m *Model) CheckBatch(B, T int) error {
-	if B < 1 || T < 1 {
-		return fmt.Errorf("model: batch [%d, %d] is empty", B, T)
-	}
-	if T > m.d.maxT {
-		return fmt.Errorf("model: sequence of %d tokens is longer than the context of %d", T, m.d.maxT)
-	}
-	if w := m.d.fam.maxSeq; w > 0 && T > w {
-		return fmt.Errorf("model: sequence of %d tokens is longer than %s; score at most %d tokens at a time", T, m.d.fam.maxSeqWhy, w)
+	if err := m.checkShape(B, T); err != nil {
+		return err
 	}
 	need := m.activationBytes(B, T)
 	if m.inf != nil {
@@ -77,4 +71,20 @@ func (m *Model) activationBytes(B, T int) float64 {
 		perBatch += N * HK * float64(3*d.D+1) // qk, qkOnes
 	}
 	return 4 * (float64(d.L)*perLayer + perBatch)
+}
+
+// checkShape refuses a batch [B, T] that is empty or longer than the
+// model's context or its family's longest scored sequence: the part of
+// CheckBatch and checkLean that does not depend on which pass runs.
+func (m *Model) checkShape(B, T int) error {
+	if B < 1 || T < 1 {
+		return fmt.Errorf("model: batch [%d, %d] is empty", B, T)
+	}
+	if T > m.d.maxT {
+		return fmt.Errorf("model: sequence of %d tokens is longer than the context of %d", T, m.d.maxT)
+	}
+	if w := m.d.fam.maxSeq; w > 0 && T > w {
+		return fmt.Errorf("model: sequence of %d tokens is longer than %s; score at most %d tokens at a time", T, m.d.fam.maxSeqWhy, w)
+	}
+	return nil
 }

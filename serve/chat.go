@@ -220,10 +220,7 @@ func (s *Server) chatStream(w http.ResponseWriter, r *http.Request, req *openai.
 		ch.Choices = []openai.ChatChunkChoice{c}
 		send(ch)
 	}
-	fail := func(err error) {
-		send(openai.NewError(http.StatusInternalServerError, "InternalServerError", "", err.Error()))
-		fmt.Fprint(w, "data: [DONE]\n\n")
-	}
+	fail := failStream(w, send)
 	usage := openai.Usage{PromptTokens: len(wk.ids)}
 	g := wk.gen
 	if g == nil {

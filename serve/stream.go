@@ -26,10 +26,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, req *openai.Comp
 		ch.Choices = []openai.CompletionChoice{c}
 		send(ch)
 	}
-	fail := func(err error) {
-		send(openai.NewError(http.StatusInternalServerError, "InternalServerError", "", err.Error()))
-		fmt.Fprint(w, "data: [DONE]\n\n")
-	}
+	fail := failStream(w, send)
 	var usage openai.Usage
 	index := 0
 	for i, wk := range works {
@@ -99,6 +96,15 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, req *openai.Comp
 		ch.Usage = u
 		send(ch)
 	})
+}
+
+// failStream returns what ends a stream that has begun when generation
+// fails: the error as one more event, as vLLM sends it, then [DONE].
+func failStream(w http.ResponseWriter, send func(v any)) func(error) {
+	return func(err error) {
+		send(openai.NewError(http.StatusInternalServerError, "InternalServerError", "", err.Error()))
+		fmt.Fprint(w, "data: [DONE]\n\n")
+	}
 }
 
 // endStream closes a stream as OpenAI's does: a last chunk with no

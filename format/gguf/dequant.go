@@ -206,24 +206,11 @@ func dequantQ2_K(dst []float32, src []byte) {
 // dequantQ3_K: block_q3_K is 32 bytes of high bits (hmask), 64 bytes of
 // 2-bit quants, 12 bytes of 6-bit scales, d (f16); x = d·(sc−32)·(q−4·!h).
 func dequantQ3_K(dst []float32, src []byte) {
-	const kmask1, kmask2 = 0x03030303, 0x0f0f0f0f
 	for b := 0; b < len(dst)/256; b++ {
 		x, y := src[b*110:], dst[b*256:]
 		hm, q := x[0:32], x[32:96]
 		dAll := half(x[108:])
-		var aux [4]uint32
-		for i := range 3 {
-			aux[i] = binary.LittleEndian.Uint32(x[96+4*i:])
-		}
-		tmp := aux[2]
-		aux[2] = ((aux[0] >> 4) & kmask2) | (((tmp >> 4) & kmask1) << 4)
-		aux[3] = ((aux[1] >> 4) & kmask2) | (((tmp >> 6) & kmask1) << 4)
-		aux[0] = (aux[0] & kmask2) | (((tmp >> 0) & kmask1) << 4)
-		aux[1] = (aux[1] & kmask2) | (((tmp >> 2) & kmask1) << 4)
-		var scales [16]int8
-		for i := range scales {
-			scales[i] = int8(aux[i/4] >> (8 * (i % 4)))
-		}
+		scales := Q3KScales(x)
 		is := 0
 		m := uint8(1)
 		for n := 0; n < 256; n += 128 {
@@ -337,4 +324,25 @@ func dequantQ6_K(dst []float32, src []byte) {
 			ql, qh, sc = ql[64:], qh[32:], sc[8:]
 		}
 	}
+}
+
+// Q3KScales unpacks the sixteen 6-bit scales of a block_q3_K (the 12
+// bytes after its hmask and quants), before the −32 offset, as ggml's
+// dequantize_row_q3_K does with its kmask1/kmask2 shuffle.
+func Q3KScales(block []byte) [16]int8 {
+	const kmask1, kmask2 = 0x03030303, 0x0f0f0f0f
+	var aux [4]uint32
+	for i := range 3 {
+		aux[i] = binary.LittleEndian.Uint32(block[96+4*i:])
+	}
+	tmp := aux[2]
+	aux[2] = ((aux[0] >> 4) & kmask2) | (((tmp >> 4) & kmask1) << 4)
+	aux[3] = ((aux[1] >> 4) & kmask2) | (((tmp >> 6) & kmask1) << 4)
+	aux[0] = (aux[0] & kmask2) | (((tmp >> 0) & kmask1) << 4)
+	aux[1] = (aux[1] & kmask2) | (((tmp >> 2) & kmask1) << 4)
+	var scales [16]int8
+	for i := range scales {
+		scales[i] = int8(aux[i/4] >> (8 * (i % 4)))
+	}
+	return scales
 }

@@ -108,25 +108,16 @@ func unpackQ2_K(x []byte, b int, r *wrow) {
 }
 
 func unpackQ3_K(x []byte, b int, r *wrow) {
-	const kmask1, kmask2 = 0x03030303, 0x0f0f0f0f
 	hm, q := x[0:32], x[32:96]
 	r.d[b] = half(x[108:])
-	var aux [4]uint32
-	for i := range 3 {
-		aux[i] = binary.LittleEndian.Uint32(x[96+4*i:])
-	}
-	tmp := aux[2]
-	aux[2] = ((aux[0] >> 4) & kmask2) | (((tmp >> 4) & kmask1) << 4)
-	aux[3] = ((aux[1] >> 4) & kmask2) | (((tmp >> 6) & kmask1) << 4)
-	aux[0] = (aux[0] & kmask2) | (((tmp >> 0) & kmask1) << 4)
-	aux[1] = (aux[1] & kmask2) | (((tmp >> 2) & kmask1) << 4)
+	scales := gguf.Q3KScales(x)
 	w, g := r.w[256*b:], 16*b
 	m := uint8(1)
 	for n := range 2 {
 		for shift := 0; shift < 8; shift += 2 {
 			for _, off := range [2]int{0, 16} {
 				is := g - 16*b
-				r.sc[g] = int32(int8(aux[is/4]>>(8*(is%4)))) - 32
+				r.sc[g] = int32(scales[is]) - 32
 				for l := range 16 {
 					v := int8((q[32*n+l+off] >> shift) & 3)
 					if hm[l+off]&m == 0 {
