@@ -18,8 +18,9 @@ type Start struct {
 	Corpus data.PrepareOptions
 	Resume string
 	Steps  int // with Resume: a new total of steps (0: the checkpoint's)
-	// InitFrom is a model directory (an xent checkpoint or a Hugging Face
-	// GPT-2 or Llama directory) whose weights and tokenizer to train on.
+	// InitFrom is a model (an xent checkpoint, a Hugging Face directory
+	// of any family package model knows, or a GGUF file, dequantized)
+	// whose weights and tokenizer to train on.
 	InitFrom string
 	// Arch, Width, Layers and Heads shape a new model; its context is
 	// Settings.Context.

@@ -41,11 +41,10 @@ go/scanner's classes), by how often the target occurred in the training data,
 and by position in the window. --base adds the KL divergence from a base
 model's next-token distribution on the same tokens.
 
---model is an xent checkpoint, a local Hugging Face GPT-2 or Llama
-directory (config.json, model.safetensors, tokenizer.json), or a GGUF file
-(llama, qwen2, qwen3 or gpt2; dequantized to float32); nothing is
-downloaded. Each file (or .jsonl line's "text") is a document, windowed on
-its own:
+--model is ` + modelKinds + `,
+its weights kept as stored (bf16 stays bf16, GGUF blocks stay blocks) unless
+--dtype f32; nothing is downloaded. Each file (or .jsonl line's "text") is a
+document, windowed on its own:
 
   disjoint  lm-evaluation-harness's rolling log-likelihood: every token is
             scored once, the first conditioned on BOS
@@ -68,7 +67,7 @@ marked partial.
 		RunE: func(cmd *cobra.Command, _ []string) error { return runEval(cmd, &f) },
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.model, "model", "", "model directory (an xent checkpoint or a Hugging Face GPT-2/Llama directory) or .gguf file (required)")
+	fl.StringVar(&f.model, "model", "", "the model: "+modelKinds+" (required)")
 	fl.StringVar(&f.data, "data", "", "text to score: a file, a directory, a glob, or - for standard input; .jsonl files hold one document per line")
 	fl.StringVar(&f.corpus, "corpus", "", "a built-in corpus to score (opticks, gosrc): its held-out last 10%, unless --whole")
 	fl.BoolVar(&f.whole, "whole", false, "with --corpus, score all of it rather than the held-out split")

@@ -12,6 +12,10 @@ import (
 	"github.com/xent-dev/xent/train"
 )
 
+// modelKinds names what --model may be, for every command that loads a
+// model to run it: one phrase, so the commands cannot drift apart.
+const modelKinds = "an xent checkpoint, a Hugging Face directory (llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3, phi3 or gpt2: config.json, model.safetensors or its shards, tokenizer.json) or a GGUF file"
+
 // addOptimFlags registers the optimizer's flags (train.Optim) with the
 // command's defaults d: "xent train", "xent tune" and "xent scaling sweep"
 // share them.

@@ -32,8 +32,7 @@ func newGenerateCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "generate --model DIR --prompt TEXT|--prompt-file F [flags]",
 		Short: "Continue a prompt with a model, decoding with the KV cache",
-		Long: `Continue a prompt with the model in --model (an xent checkpoint, a local
-Hugging Face GPT-2 or Llama directory, or a GGUF file), one token at a time with the KV
+		Long: `Continue a prompt with the model in --model (` + modelKinds + `), one token at a time with the KV
 cache, streaming the continuation (not the prompt) to stdout as it comes.
 
 Each token is chosen from the logits after a chain of processors, in
@@ -78,7 +77,7 @@ tokens, and those that were not chosen), and the mean log-probability.`,
 	}
 	fl := cmd.Flags()
 	fl.SortFlags = false
-	fl.StringVar(&f.model, "model", "", "model directory (an xent checkpoint or a Hugging Face GPT-2/Llama directory) or .gguf file (required)")
+	fl.StringVar(&f.model, "model", "", "the model: "+modelKinds+" (required)")
 	fl.StringVar(&f.prompt, "prompt", "", "the text to continue (empty: start from the BOS token)")
 	fl.StringVar(&f.promptFile, "prompt-file", "", "read the prompt from this file instead (- for standard input)")
 	fl.IntVar(&f.maxTokens, "max-tokens", 64, "tokens to generate at most")

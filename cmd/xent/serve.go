@@ -69,7 +69,7 @@ Ctrl-C stops accepting requests and finishes those in flight.
 		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, &f) },
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.model, "model", "", "model directory (an xent checkpoint or a Hugging Face directory) or .gguf file (required)")
+	fl.StringVar(&f.model, "model", "", "the model: "+modelKinds+" (required)")
 	fl.StringVar(&f.host, "host", "127.0.0.1", "address to listen on (0.0.0.0: every interface)")
 	fl.IntVar(&f.port, "port", 8000, "port to listen on")
 	fl.StringVar(&f.name, "name", "", "the model's name in requests and /v1/models (default: --model's base name)")

@@ -57,7 +57,7 @@ func (f *studyFlags) add(cmd *cobra.Command) {
 	f.cmd = cmd
 	fl := cmd.Flags()
 	fl.SortFlags = false
-	fl.StringVar(&f.model, "model", "", "model directory: an xent checkpoint or a Hugging Face GPT-2/Llama directory (required)")
+	fl.StringVar(&f.model, "model", "", "the model: "+modelKinds+" (required)")
 	addSourceFlags(cmd, &f.src, "whose held-out 10% gives the documents")
 	fl.IntVar(&f.docs, "docs", 32, "held-out documents to use at most")
 	fl.Uint64Var(&f.seed, "seed", 1, "seed of the sampled generations")

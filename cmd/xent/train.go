@@ -94,7 +94,7 @@ before the usual forward and backward pass against the true targets.`,
 	fl.BoolVar(&f.force, "force", false, "replace the model directory at --out if there is one")
 	fl.IntVar(&f.saveEvery, "save-every", 0, "also checkpoint every this many steps (0: only at the end)")
 	fl.StringVar(&f.resume, "resume", "", "continue the checkpoint in this directory (its settings, except --steps), writing to it")
-	fl.StringVar(&f.init, "init-from", "", "start from the weights and tokenizer of a Hugging Face GPT-2 or Llama directory (config.json, model.safetensors, tokenizer.json) or an xent checkpoint")
+	fl.StringVar(&f.init, "init-from", "", "start from the weights and tokenizer of "+modelKinds)
 	fl.BoolVar(&f.json, "json", false, "print the final report as JSON")
 	return cmd
 }
