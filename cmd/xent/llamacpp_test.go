@@ -78,11 +78,12 @@ var llamaCppTol = map[string]float64{"f32": 1e-4, "f16": 1e-4, "bf16": 1e-4, "q8
 // llamaCppAll runs every golden: every type of every tinyhf family, with
 // the tokenizer checks (XENT_LLAMACPP_ALL=1: about 30 CPU-seconds, two
 // minutes on a loaded machine). By default the trained models run in
-// full, and the f32 file and directory of three families that between
-// them hold BOS, Llama 3's RoPE, biases, soft-caps and Gemma's norms.
+// full, and the f32 file and directory of four families that between
+// them hold BOS, Llama 3's RoPE, biases, soft-caps, Gemma's norms and
+// Phi-3's fused projections.
 var llamaCppAll = os.Getenv("XENT_LLAMACPP_ALL") != ""
 
-var llamaCppDefault = map[string]bool{"llama-3.2-1b+bos": true, "qwen2.5-0.5b": true, "gemma-2-2b": true}
+var llamaCppDefault = map[string]bool{"llama-3.2-1b+bos": true, "qwen2.5-0.5b": true, "gemma-2-2b": true, "phi-three-mini-4k": true}
 
 // llamaCppSource returns the model a golden's source names, as gen.py
 // writes it: "file:NAME", a GGUF file committed beside the goldens, or a
