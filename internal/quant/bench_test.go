@@ -70,3 +70,33 @@ func BenchmarkMulT(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkKernels: GFLOPS of MulT per kernel set (avx512vnni, avx2,
+// generic: those this CPU runs), type and shape, at n = 512 rows on 2
+// threads, for the types with kernels and the SmolLM2 shapes (and
+// Qwen2.5's MLP down, rows of 4864).
+func BenchmarkKernels(b *testing.B) {
+	const n, threads = 512, 2
+	names := Implementations()
+	defer Use(names[0])
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, typ := range []gguf.Type{gguf.Q8_0, gguf.Q4_0, gguf.Q5_0, gguf.Q2_K, gguf.Q3_K, gguf.Q4_K, gguf.Q5_K, gguf.Q6_K} {
+		for _, sh := range benchShapes {
+			if sh.big || sh.in%typ.BlockSize() != 0 || (sh.name != "smol-up-1536x576" && sh.name != "qwen-down-896x4864") {
+				continue
+			}
+			m := randomMatrix(b, typ, sh.out, sh.in, rng)
+			x := randomActs(n, sh.in, rng)
+			y := make([]float32, n*sh.out)
+			for _, name := range names {
+				b.Run(fmt.Sprintf("%s/%s/%s", name, typ, sh.name), func(b *testing.B) {
+					Use(name)
+					for b.Loop() {
+						m.MulT(x, n, sh.in, y, sh.out, 0, threads)
+					}
+					b.ReportMetric(2*float64(n)*float64(sh.out)*float64(sh.in)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
+				})
+			}
+		}
+	}
+}

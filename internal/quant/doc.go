@@ -66,8 +66,20 @@
 // rows are unpacked a panel of 32 rows at a time into signed quants and
 // integer scales (pack.go, eight quants at a time in a uint64), once per
 // call for all the tiles of x. x is rounded to q8_0 and q8_K by AVX-512
-// code equal to the Go rounding bit for bit. Without VNNI (AVX2 only: its
-// VPMADDUBSW saturates the sums of x+128 times w) the generic path runs.
+// code equal to the Go rounding bit for bit.
+//
+// Without VNNI, on AVX2, the same types run kernels with the same
+// contract and records (gen_amd64.go's kernelAVX2): VPMADDUBSW multiplies
+// x+128 by w and adds pairs into int16s, summed in int16 only as many
+// groups of four as cannot overflow for the type's range of w, then
+// VPMADDWD widens them (by ones, or by the group's integer scale) into
+// int32. That is exact for every type but q8_0, whose w reaches ±128;
+// q8_0 takes ggml's route, VPSIGNB moving w's sign onto x so that
+// VPMADDUBSW multiplies |w| by x·sign(w), which cannot saturate since the
+// q8_0 rounding keeps |x| ≤ 127. Sixteen ymm registers hold four rows of
+// W against eight lanes, so each call makes four passes. Their results
+// are the generic path's bits too; x is rounded by the Go code.
+// Dispatch takes avx512vnni, then avx2, then generic.
 //
 // # Threads
 //

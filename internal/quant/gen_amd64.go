@@ -1,6 +1,6 @@
 //go:build ignore
 
-// gen_amd64 writes kernels_amd64.s, the AVX-512 VNNI kernels of the
+// gen_amd64 writes kernels_amd64.s, the AVX-512 VNNI and AVX2 kernels of the
 // quantized products:
 //
 //	go run gen_amd64.go
@@ -209,6 +209,198 @@ func raw(name string) {
 	p("RET")
 }
 
+// y is AVX2 register i.
+func y(i int) string { return fmt.Sprintf("Y%d", i) }
+
+// avx2Rows are the rows of W each pass of an AVX2 kernel holds in registers.
+const avx2Rows = 4
+
+// kernelAVX2 writes one AVX2 kernel with the contract of kernel (eight
+// rows of W against a tile of sixteen rows of x), for a CPU without
+// VPDPBUSD. Sixteen ymm registers hold four rows of W against eight lanes,
+// so the kernel makes four passes (lanes 0–7 and 8–15 of rows 0–3, then of
+// rows 4–7) over the nb blocks.
+//
+// Per group of four values VPMADDUBSW multiplies x+128 (unsigned) by w
+// (signed) and adds pairs into int16s, with saturation: that is exact
+// because |w| ≤ 32 for every type but q8_0 (q4_0 −8…7, q5_0 −16…15, q2_K
+// 0…3, q3_K −4…3, q4_K 0…15, q5_K 0…31, q6_K −32…31), so a pair is at most
+// 2·255·32 = 16320 in magnitude. chunk groups are summed in int16 (VPADDW)
+// while chunk·2·255·max|w| ≤ 32767, then widened by VPMADDWD, against ones
+// or the group's integer scale (every scale fits in an int16), into the
+// block's int32; the −128·Σ sc·w term removes the 128s as in the VNNI
+// kernels.
+//
+// q8_0 (signed: w is −128…127) takes ggml's route instead (arch/x86/
+// quants.c, mul_sum_i8_pairs_float): x back to signed (XOR 0x80), VPSIGNB
+// moves w's sign onto x, VPMADDUBSW multiplies |w| (128 for −128, as an
+// unsigned byte) by x·sign(w), pairs of at most 2·128·127 = 32512: no
+// saturation, and x·sign(w) does not wrap, since |x| ≤ 127. (The q8_0
+// rounding of x gives −128 only where 127/amax overflows; then the
+// block's d is 0, f16 of amax/127 < 3·10⁻³⁹, and the block adds ±0 to a
+// chain that is never −0, whatever its integer.) Each group is widened
+// by VPMADDWD with ones.
+//
+// The float part is the VNNI kernels' (and the generic path's) chain,
+// operand for operand.
+func kernelAVX2(name string, bs, g, chunk int, mins, signed bool) {
+	meta, corr := 8, bs+4
+	if bs == 256 {
+		meta, corr = 112, bs+8
+	}
+	rec := bs + meta
+	steps := g / 4 // groups of four values per scale group
+	if chunk > steps {
+		chunk = steps
+	}
+	fmt.Fprintf(&out, "\n// func %s(nb int, x *byte, xd *float32, xb *int16, w *byte, rs int, out *float32)\n", name)
+	fmt.Fprintf(&out, "// AVX2: %d values a block, groups of %d, int16 sums of %d groups of four, mins %v, signed %v; records of %d bytes.\n", bs, g, chunk, mins, signed, rec)
+	fmt.Fprintf(&out, "TEXT ·%s(SB), NOSPLIT, $0-56\n", name)
+	p("VPCMPEQW Y15, Y15, Y15")
+	p("VPSRLW $15, Y15, Y15") // int16 ones
+	if signed {
+		p("MOVL $0x80808080, R13")
+		p("MOVD R13, X10")
+		p("VPBROADCASTD X10, Y10")
+	}
+	p("XORQ R12, R12")
+	fmt.Fprintf(&out, "%s_pass:\n", name)
+	p("MOVQ nb+0(FP), CX")
+	p("MOVQ x+8(FP), SI")
+	p("MOVQ xd+16(FP), DX")
+	p("MOVQ xb+24(FP), R11")
+	p("MOVQ w+32(FP), AX")
+	p("MOVQ rs+40(FP), R9")
+	p("MOVQ out+48(FP), DI")
+	p("MOVQ R12, R13") // lanes 8–15 on odd passes: 32 bytes on
+	p("ANDQ $1, R13")
+	p("SHLQ $5, R13")
+	p("ADDQ R13, SI")
+	p("ADDQ R13, DX")
+	p("ADDQ R13, R11")
+	p("ADDQ R13, DI")
+	p("MOVQ R12, R13") // rows 4–7 on passes 2 and 3
+	p("SHRQ $1, R13")
+	p("MOVQ R13, R10")
+	p("SHLQ $8, R10")
+	p("ADDQ R10, DI")
+	p("IMULQ R9, R13")
+	p("LEAQ (AX)(R13*4), AX")
+	p("LEAQ (AX)(R9*2), BX")
+	p("ADDQ R9, BX")
+	// rows 0–2 at AX, AX+rs, AX+2rs; row 3 at BX.
+	wr := func(r, disp int) string {
+		switch r {
+		case 0:
+			return fmt.Sprintf("%d(AX)", disp)
+		case 1:
+			return fmt.Sprintf("%d(AX)(R9*1)", disp)
+		case 2:
+			return fmt.Sprintf("%d(AX)(R9*2)", disp)
+		}
+		return fmt.Sprintf("%d(BX)", disp)
+	}
+	for r := range avx2Rows {
+		p("VPXOR %s, %s, %s", y(r), y(r), y(r))
+	}
+	acc := func(r int) string { return y(4 + r) } // the block's integer
+	s16 := func(r int) string { return y(8 + r) } // int16 sums of a chunk
+	fmt.Fprintf(&out, "%s_block:\n", name)
+	for r := range avx2Rows {
+		if signed {
+			p("VPXOR %s, %s, %s", acc(r), acc(r), acc(r))
+		} else {
+			p("VPBROADCASTD %s, %s", wr(r, corr), acc(r))
+		}
+	}
+	for gi := 0; gi < bs/g; gi++ {
+		for c0 := 0; c0 < steps; c0 += chunk {
+			for u := c0; u < c0+chunk; u++ {
+				k := gi*g + 4*u
+				p("VMOVDQU %d(SI), Y12", 16*k)
+				if signed {
+					p("VPXOR Y10, Y12, Y9") // x
+					for r := range avx2Rows {
+						p("VPBROADCASTD %s, Y13", wr(r, k))
+						p("VPSIGNB Y13, Y9, Y14")  // x·sign(w)
+						p("VPSIGNB Y13, Y13, Y13") // |w|
+						p("VPMADDUBSW Y14, Y13, Y14")
+						p("VPMADDWD Y15, Y14, Y14")
+						p("VPADDD Y14, %s, %s", acc(r), acc(r))
+					}
+					continue
+				}
+				for r := range avx2Rows {
+					p("VPBROADCASTD %s, Y13", wr(r, k))
+					if u == c0 {
+						p("VPMADDUBSW Y13, Y12, %s", s16(r))
+					} else {
+						p("VPMADDUBSW Y13, Y12, Y14")
+						p("VPADDW Y14, %s, %s", s16(r), s16(r))
+					}
+				}
+			}
+			if signed {
+				continue
+			}
+			for r := range avx2Rows {
+				if g < bs {
+					p("VPBROADCASTW %s, Y13", wr(r, bs+16+4*gi))
+					p("VPMADDWD Y13, %s, %s", s16(r), s16(r))
+				} else {
+					p("VPMADDWD Y15, %s, %s", s16(r), s16(r))
+				}
+				p("VPADDD %s, %s, %s", s16(r), acc(r), acc(r))
+			}
+		}
+	}
+	p("VMOVDQU (DX), Y12")
+	for r := range avx2Rows {
+		p("VBROADCASTSS %s, Y13", wr(r, bs))
+		p("VMULPS Y13, Y12, Y13")
+		p("VCVTDQ2PS %s, Y14", acc(r))
+		p("VMULPS Y14, Y13, Y14")
+		p("VADDPS Y14, %s, %s", y(r), y(r))
+	}
+	if mins {
+		for q := range 8 {
+			p("VMOVDQU %d(R11), Y12", 64*q)
+			for r := range avx2Rows {
+				p("VPBROADCASTD %s, Y13", wr(r, bs+80+4*q))
+				if q == 0 {
+					p("VPMADDWD Y13, Y12, %s", s16(r))
+				} else {
+					p("VPMADDWD Y13, Y12, Y14")
+					p("VPADDD Y14, %s, %s", s16(r), s16(r))
+				}
+			}
+		}
+		p("VMOVDQU (DX), Y12")
+		for r := range avx2Rows {
+			p("VBROADCASTSS %s, Y13", wr(r, bs+4))
+			p("VMULPS Y13, Y12, Y13")
+			p("VCVTDQ2PS %s, Y14", s16(r))
+			p("VMULPS Y14, Y13, Y14")
+			p("VSUBPS Y14, %s, %s", y(r), y(r))
+		}
+		p("ADDQ $512, R11")
+	}
+	p("ADDQ $%d, AX", rec)
+	p("ADDQ $%d, BX", rec)
+	p("ADDQ $%d, SI", 16*bs)
+	p("ADDQ $64, DX")
+	p("DECQ CX")
+	p("JNZ %s_block", name)
+	for r := range avx2Rows {
+		p("VMOVUPS %s, %d(DI)", y(r), 64*r)
+	}
+	p("INCQ R12")
+	p("CMPQ R12, $4")
+	p("JLT %s_pass", name)
+	p("VZEROUPPER")
+	p("RET")
+}
+
 func main() {
 	out.WriteString("// Code generated by gen_amd64.go; DO NOT EDIT.\n\n//go:build !purego\n\n#include \"textflag.h\"\n")
 	kernel("qdot32VNNI", 32, 32, false)
@@ -216,6 +408,16 @@ func main() {
 	kernel("qdotK16MinVNNI", 256, 16, true)
 	kernel("qdotK32MinVNNI", 256, 32, true)
 	raw("qdot8RawVNNI")
+	// AVX2: chunk is the most groups of four whose int16 sum cannot
+	// overflow, 32767 / (2·255·max|w|).
+	kernelAVX2("qdotQ4_0AVX2", 32, 32, 8, false, false)
+	kernelAVX2("qdotQ5_0AVX2", 32, 32, 4, false, false)
+	kernelAVX2("qdotQ8_0AVX2", 32, 32, 1, false, true)
+	kernelAVX2("qdotQ2_KAVX2", 256, 16, 4, true, false)
+	kernelAVX2("qdotQ3_KAVX2", 256, 16, 4, false, false)
+	kernelAVX2("qdotQ4_KAVX2", 256, 32, 4, true, false)
+	kernelAVX2("qdotQ5_KAVX2", 256, 32, 2, true, false)
+	kernelAVX2("qdotQ6_KAVX2", 256, 16, 2, false, false)
 	if err := os.WriteFile("kernels_amd64.s", out.Bytes(), 0o644); err != nil {
 		panic(err)
 	}

@@ -24,7 +24,7 @@ var generic = &impl{name: "generic"}
 var impls = dispatch.NewSet(append(simdImpls(), generic), func(i *impl) string { return i.name })
 
 // Implementations names the kernel sets this machine can run, best first
-// ("avx512vnni", "generic").
+// ("avx512vnni", "avx2", "generic").
 func Implementations() []string { return impls.Names() }
 
 // Active names the kernel set in use.

@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/xent-dev/xent/format/gguf"
 )
 
 // TestKernelsEqualGeneric: every kernel set gives the generic path's bits
@@ -117,4 +119,120 @@ func TestQuantizeQ8_KFast(t *testing.T) {
 			}
 		}
 	}
+}
+
+// sameBits compares y with the generic path's want: the same bits, or
+// both NaN (the payload of a NaN met twice depends on operand order).
+func sameBits(y, want float32) bool {
+	return math.Float32bits(y) == math.Float32bits(want) || (y != y && want != want)
+}
+
+// mulEach runs MulT with every kernel set and reports the first output
+// that differs from the generic path's.
+func mulEach(t *testing.T, m *Matrix, x []float32, n, ldx int) {
+	t.Helper()
+	names := Implementations()
+	defer Use(names[0])
+	Use("generic")
+	want := make([]float32, n*m.out)
+	m.MulT(x, n, ldx, want, m.out, 0, 2)
+	for _, name := range names {
+		Use(name)
+		y := make([]float32, n*m.out)
+		m.MulT(x, n, ldx, y, m.out, 0, 2)
+		for i := range y {
+			if !sameBits(y[i], want[i]) {
+				t.Fatalf("%s %s %d×%d, n %d: y[%d] = %g, generic %g", name, m.t, m.out, m.in, n, i, y[i], want[i])
+			}
+		}
+	}
+}
+
+// TestKernelsExtremes: the sums the AVX2 kernels keep in int16 (and
+// VPMADDUBSW's pairs) at their largest: every quant byte 0x00, 0xFF, 0x80
+// or 0x7F (w at the ends of its range), x rows whose blocks all round to
+// ±127, and blocks so small that 127/amax overflows (q8_0 then rounds x
+// to −128 with d = 0), on every kernel set.
+func TestKernelsExtremes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	const out, in, n = 24, 512, 19
+	x := make([]float32, n*in)
+	for i := range n {
+		row := x[i*in : (i+1)*in]
+		for k := range row {
+			switch i % 4 {
+			case 0:
+				row[k] = 1
+			case 1:
+				row[k] = -1
+			case 2:
+				row[k] = float32(1 - 2*(k%2))
+			default:
+				row[k] = float32(1-2*rng.IntN(2)) * float32(rng.IntN(3))
+			}
+		}
+		if i%5 == 4 {
+			for k := range row[:256] {
+				row[k] *= 1e-38
+			}
+		}
+	}
+	for _, typ := range quantTypes {
+		m := randomMatrix(t, typ, out, in, rng)
+		ts := typ.TypeSize()
+		fill := []byte{0x00, 0xFF, 0x80, 0x7F}
+		for b := range len(m.data) / ts {
+			blk := m.data[b*ts : (b+1)*ts]
+			f := fill[b%len(fill)]
+			for i := range blk {
+				if !isHalf(typ, i) {
+					blk[i] = f
+				}
+			}
+		}
+		m, err := New(typ, out, in, m.data) // New's tables from the new bytes
+		if err != nil {
+			t.Fatal(err)
+		}
+		mulEach(t, m, x, n, in)
+	}
+}
+
+// isHalf reports whether byte i of a block of t belongs to an f16 scale.
+func isHalf(t gguf.Type, i int) bool {
+	for _, off := range halves[t] {
+		if i == off || i == off+1 {
+			return true
+		}
+	}
+	return false
+}
+
+// FuzzKernels: any block bytes (scales included: Inf and NaN too) and
+// activations give the generic path's bits on every kernel set.
+func FuzzKernels(f *testing.F) {
+	f.Add(uint8(0), []byte{1, 2, 3}, int64(1))
+	f.Add(uint8(4), []byte{0xFF, 0x7C, 0x00, 0x80}, int64(2))
+	f.Fuzz(func(t *testing.T, ti uint8, data []byte, seed int64) {
+		if len(data) == 0 {
+			return
+		}
+		typ := quantTypes[int(ti)%len(quantTypes)]
+		const out, n = 11, 17
+		in := 256
+		w := make([]byte, out*in/typ.BlockSize()*typ.TypeSize())
+		for i := range w {
+			w[i] = data[i%len(data)] ^ byte(i/len(data))
+		}
+		m, err := New(typ, out, in, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(uint64(seed), 1))
+		x := randomActs(n, in, rng)
+		for i := range x {
+			x[i] *= float32(math.Ldexp(1, rng.IntN(80)-40))
+		}
+		mulEach(t, m, x, n, in)
+	})
 }

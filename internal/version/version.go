@@ -38,7 +38,8 @@ type Info struct {
 	Kernels string `json:"kernels"`
 	Gemm    string `json:"gemm"`
 	// GemmBF16 names the bfloat16 products' kernel (amx, avx512bf16 or
-	// generic) and Quant the GGUF block products' (avx512vnni or generic).
+	// generic) and Quant the GGUF block products' (avx512vnni, avx2 or
+	// generic).
 	GemmBF16 string `json:"gemm_bf16"`
 	Quant    string `json:"quant"`
 }
