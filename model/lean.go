@@ -16,7 +16,8 @@ import (
 // [N, C], updated in place, with one layer's scratch reused by every
 // layer: the norm's output [N, C], the queries, keys and values [N,
 // (H+2K)·D], the attention output [N, H·D], and the MLP's hidden units
-// for leanRows rows at a time ([leanRows, F], never [N, F]). Attention
+// for d.mlpRows(N) rows at a time ([rows, 2F + C], at most leanMLPBytes
+// unless that is under leanRows rows). Attention
 // runs in blocks of leanQueries queries against leanKeys keys with an online
 // softmax (FlashAttention's recurrence): a block's scores are exponentiated
 // against the running maximum of its row, the row's sum and output are
@@ -32,8 +33,25 @@ import (
 // TestLeanMatchesTraining bounds that difference; results are
 // bit-identical across thread counts, as everywhere in the package.
 
-// leanRows is how many rows of the MLP's hidden units exist at a time.
-const leanRows = 256
+// leanRows and leanMLPBytes bound how many rows of the MLP's hidden units
+// exist at a time: as many as leanMLPBytes of float32 [rows, 2F + C] hold,
+// and never fewer than leanRows. Each weight panel the MLP's products pack
+// is used by every row of a block, so the fewer the blocks the less the
+// packing costs: with Qwen2.5-0.5B's F = 4864 a 512-token window is one
+// block (21.8 MB), Llama-3.2-1B's F = 8192 at 4096 tokens five (≤ 64 MB).
+const (
+	leanRows     = 256
+	leanMLPBytes = 64 << 20
+)
+
+// mlpRows is how many rows of N the lean MLP runs at a time: N split into
+// the fewest blocks of at most max(leanRows, leanMLPBytes / (4·(2F + C)))
+// rows, of equal size but for the last.
+func (d dims) mlpRows(N int) int {
+	most := max(leanRows, leanMLPBytes/(4*(2*d.F+d.C)))
+	blocks := (N + most - 1) / most
+	return max(1, (N+blocks-1)/blocks)
+}
 
 // leanQueries and leanKeys are how many queries and keys one block of
 // attention scores spans (variables so that the tests can make the
@@ -49,7 +67,7 @@ type leanActs struct {
 	qkv           []float32   // [N, (H+2K)·D]
 	atty          []float32   // [N, H·D]
 	stats         []float32   // [2N] a norm's means and rstds, or [N·(H+K)] q/k norms' rstds
-	mlp           []float32   // [leanRows, 2F + C] gate (then activation), up, and an output norm's input
+	mlp           []float32   // [d.mlpRows(N), 2F + C] gate (then activation), up, and an output norm's input
 	attn          [][]float32 // per worker: scores [leanQueries, leanKeys], output [leanQueries, D], running max [leanQueries]
 	sums          [][]float64 // per worker: running sums [leanQueries]
 }
@@ -59,7 +77,7 @@ func (d dims) leanBytes(N, threads int) float64 {
 	n, C := float64(N), float64(d.C)
 	perWorker := float64(leanQueries*leanKeys + leanQueries*d.D + 3*leanQueries)
 	return 4 * (n*(2*C+float64(d.qkv()+d.H*d.D)) + float64(max(2*N, N*(d.H+d.K))) +
-		float64(leanRows*(2*d.F+d.C)) + float64(threads)*perWorker)
+		float64(d.mlpRows(N)*(2*d.F+d.C)) + float64(threads)*perWorker)
 }
 
 // leanActs returns the model's scratch for N rows, reallocating on a new
@@ -78,7 +96,7 @@ func (m *Model) leanActs(N int) *leanActs {
 func (d dims) newLeanActs(N, th int) *leanActs {
 	f := func(n int) []float32 { return make([]float32, n) }
 	a := &leanActs{N: N, threads: th, queries: leanQueries, keys: leanKeys, res: f(N * d.C), ln: f(N * d.C), qkv: f(N * d.qkv()), atty: f(N * d.H * d.D),
-		stats: f(max(2*N, N*(d.H+d.K))), mlp: f(leanRows * (2*d.F + d.C)), attn: make([][]float32, th), sums: make([][]float64, th)}
+		stats: f(max(2*N, N*(d.H+d.K))), mlp: f(d.mlpRows(N) * (2*d.F + d.C)), attn: make([][]float32, th), sums: make([][]float64, th)}
 	for w := range a.attn {
 		a.attn[w], a.sums[w] = f(leanQueries*leanKeys+leanQueries*d.D+leanQueries), make([]float64, leanQueries)
 	}
@@ -179,10 +197,10 @@ func (m *Model) leanBlock(blk *block, a *leanActs, B, T int, kv func(qkv []float
 		blk.proj.forward(a.atty, N, x, C, true, th)
 	}
 	blk.ln2.forward(x, a.ln, a.stats[:N], a.stats[N:2*N], N, th)
-	F := d.F
-	gate, up, tmp := a.mlp[:leanRows*F], a.mlp[leanRows*F:2*leanRows*F], a.mlp[2*leanRows*F:]
-	for r0 := 0; r0 < N; r0 += leanRows {
-		n := min(leanRows, N-r0)
+	F, rows := d.F, d.mlpRows(N)
+	gate, up, tmp := a.mlp[:rows*F], a.mlp[rows*F:2*rows*F], a.mlp[2*rows*F:]
+	for r0 := 0; r0 < N; r0 += rows {
+		n := min(rows, N-r0)
 		in, out := a.ln[r0*C:], x[r0*C:]
 		for i, l := range blk.up {
 			dst := gate

@@ -150,6 +150,7 @@ type job struct {
 	alpha, beta    float32
 	a, b, c        []float32
 	bh             []uint16 // B in bfloat16, for an im.bf16 kernel (b is then nil)
+	pk             *Packed  // B packed once (prepack.go; b and bh are then nil)
 	lda, ldb, ldc  int
 }
 
@@ -165,6 +166,12 @@ func (jb *job) packA(dst []float32, i0, mc, p0, kc int, tmp []float32) {
 
 // packB packs the job's op(B)[p0:p0+kc, j0:j0+nc] as the kernel reads it.
 func (jb *job) packB(dst []float32, p0, kc, j0, nc int) {
+	if jb.pk != nil { // the bfloat16 kernel reads it in place (run)
+		if !jb.im.bf16 {
+			jb.pk.widen(dst, p0, kc, j0, nc)
+		}
+		return
+	}
 	if jb.im.bf16 {
 		packBBF16(jb.im, dst, jb.bh, jb.ldb, jb.transB, p0, kc, jb.im.packedK(kc), j0, nc, jb.im.nr)
 		return
@@ -299,6 +306,9 @@ func (jb *job) run(T int) {
 				}
 				bp := w.bp[step%2]
 				step++
+				if jb.pk != nil && im.bf16 {
+					bp = jb.pk.panel(jc, pc)
+				}
 				if lo, hi := share(nsl, t, T); lo < hi {
 					jb.packB(bp[lo*kp*nr:], pc, kc, jc+lo*nr, min(nc, hi*nr)-lo*nr)
 				}
@@ -354,7 +364,11 @@ func (jb *job) tile(ap, bp, tp []float32, ic, ir, mc, jc, jr, nc, kc int, beta f
 	im := jb.im
 	mr, nr, ldc := im.mr, im.nr, jb.ldc
 	mb, nb := min(mr, mc-ir), min(nr, nc-jr)
-	a, b := &ap[ir*kc], &bp[jr*kc]
+	ks := kc // the packed k between B slivers
+	if jb.pk != nil && im.bf16 {
+		ks = jb.pk.kp
+	}
+	a, b := &ap[ir*kc], &bp[jr*ks]
 	ci := (ic+ir)*ldc + jc + jr
 	c := jb.c
 	if mb == mr && nb == nr {

@@ -1,0 +1,242 @@
+package gemm
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"unsafe"
+)
+
+// # Weights packed once
+//
+// Sgemm packs B anew for every call, which is right for activations but
+// wasteful for a model's weights: the same W is packed for every window a
+// model scores. A Packed holds a bfloat16 weight W [N, K] (nn.Linear's
+// layout, the B operand transposed: op(B) = Wᵀ) already in the layout of
+// the bfloat16 kernel's B slivers, packed once when a model is loaded:
+// ceil(N/32) slivers of 32 columns, each [ceil(K/2)][32] words, word (q, j)
+// the pair (W[j, 2q], W[j, 2q+1]), the lower k in the low half, columns
+// past N and the k past K zero. It takes the bytes of W itself (2 a
+// value, plus the padding of the last sliver), and it serves every product
+// over W with the bits it had before it was packed:
+//
+//   - SgemmPacked with native: the bfloat16 kernel reads the slivers in
+//     place (a KC block of k is a run of pairs of each sliver), so B is
+//     never packed; the bits of SgemmBF16Native.
+//   - SgemmPacked without native: each panel is widened to float32 as it
+//     is packed (a pair word gives the two rows w<<16 and w&0xffff0000,
+//     no transpose), the bits of SgemmBF16 (Sgemm on the widened W).
+//   - SgemvPacked, one row of A or a few (a decoding step): each sliver's
+//     32 columns are summed in k order by fused multiply-adds per KC block
+//     and folded into y by the micro-kernel's epilogue, the bits of
+//     SgemvBF16 and SgemvRowsBF16 (both Sgemm's).
+//
+// Packing needs the AVX-512 kernels (32 columns a sliver in both the
+// float32 and the bfloat16 kernel): CanPack says whether this machine has
+// them, and a Packed keeps the kernels it was packed for, whatever Use
+// switches later.
+
+// packNR is the width of a packed sliver: the NR of the float32 and the
+// bfloat16 AVX-512 kernels.
+const packNR = 32
+
+// Packed is a bfloat16 matrix W [N, K] packed once (see above).
+type Packed struct {
+	n, k, kp int
+	w        []float32 // ceil(N/32)·kp·32 words of bfloat16 pairs
+	f32, bf  *impl     // the kernels it was packed for
+}
+
+// CanPack reports whether PackBF16 packs on this machine: the float32 and
+// the bfloat16 kernels in use are AVX-512's (not AMX).
+func CanPack() bool {
+	f, b := impls.Current(), bf16Impls.Current()
+	return f.nr == packNR && f.trans != nil && b.nr == packNR && b.bf16 && !b.amx && b.trans != nil
+}
+
+// PackBF16 packs the matrices parts, each [n_i, k] in bfloat16 row-major,
+// stacked into one W [Σ n_i, k] (the rows of parts[0] first), on up to
+// threads goroutines; every part but the last must have a multiple of 32
+// rows. It returns nil when CanPack is false. Sizes that do not fit panic.
+func PackBF16(k, threads int, parts ...[]uint16) *Packed {
+	if !CanPack() {
+		return nil
+	}
+	if k < 1 {
+		panic(fmt.Sprintf("gemm: PackBF16 of k = %d", k))
+	}
+	n := 0
+	for i, p := range parts {
+		if len(p)%k != 0 || i < len(parts)-1 && len(p)/k%packNR != 0 {
+			panic(fmt.Sprintf("gemm: PackBF16 part %d holds %d values, not rows of %d (a multiple of 32 rows but for the last)", i, len(p), k))
+		}
+		n += len(p) / k
+	}
+	pk := &Packed{n: n, k: k, kp: (k + 1) / 2, f32: impls.Current(), bf: bf16Impls.Current()}
+	slivers := ceilDiv(n, packNR)
+	pk.w = make([]float32, slivers*pk.kp*packNR)
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	s0 := 0 // the first sliver of each part
+	for _, p := range parts {
+		rows := len(p) / k
+		ns := ceilDiv(rows, packNR)
+		const chunk = 8 // slivers a piece
+		ForPieces(threads, ceilDiv(ns, chunk), func(u int) {
+			lo, hi := u*chunk, min(ns, (u+1)*chunk)
+			j0, nc := lo*packNR, min(rows, hi*packNR)-lo*packNR
+			packBBF16(pk.bf, pk.w[(s0+lo)*pk.kp*packNR:], p, k, Trans, 0, k, pk.kp, j0, nc, packNR)
+		})
+		s0 += ns
+	}
+	return pk
+}
+
+// Dims returns W's dimensions [N, K].
+func (pk *Packed) Dims() (n, k int) { return pk.n, pk.k }
+
+// Bytes is the memory the packed matrix holds.
+func (pk *Packed) Bytes() int64 { return 4 * int64(len(pk.w)) }
+
+// Row widens row j < N of W into dst [K].
+func (pk *Packed) Row(j int, dst []float32) {
+	w := words(pk.w[(j/packNR)*pk.kp*packNR:])
+	for q := range pk.kp {
+		x := w[q*packNR+j%packNR]
+		dst[2*q] = widenLo(x)
+		if 2*q+1 < pk.k {
+			dst[2*q+1] = widenHi(x)
+		}
+	}
+}
+
+// widenLo and widenHi widen the low and the high bfloat16 of a pair.
+func widenLo(x uint32) float32 { return math.Float32frombits(x << 16) }
+func widenHi(x uint32) float32 { return math.Float32frombits(x & 0xffff0000) }
+
+// SgemmPacked computes C = alpha·A·Wᵀ + beta·C for A [M, K] (leading
+// dimension lda) and C [M, N] (ldc): with native, bfloat16 products added
+// in float32 with A rounded to bfloat16 (the bits of SgemmBF16Native on
+// W's bfloat16), else float32 arithmetic on the widened W (the bits of
+// SgemmBF16). The same bits for every thread count.
+func SgemmPacked(m int, alpha float32, a []float32, lda int, pk *Packed, beta float32, c []float32, ldc int, native bool, threads int) {
+	checkMatrix("a", a, m, pk.k, lda)
+	checkMatrix("c", c, m, pk.n, ldc)
+	im := pk.f32
+	if native {
+		im = pk.bf
+	}
+	(&job{im: im, transA: NoTrans, transB: Trans, m: m, n: pk.n, k: pk.k, alpha: alpha, a: a, lda: lda, pk: pk, beta: beta, c: c, ldc: ldc}).start(threads)
+}
+
+// panel is the packed B panel of the native kernel at column jc and k pc
+// (even): the slivers from jc/32 on, kp pairs apart, from pair pc/2.
+func (pk *Packed) panel(jc, pc int) []float32 { return pk.w[jc*pk.kp+pc/2*packNR:] }
+
+// widen packs op(B)[p0:p0+kc, j0:j0+nc] (p0 even, j0 a multiple of 32)
+// as float32 slivers [kc][32] at dst, widening the packed pairs.
+func (pk *Packed) widen(dst []float32, p0, kc, j0, nc int) {
+	for s := 0; s*packNR < nc; s++ {
+		src := pk.w[((j0/packNR+s)*pk.kp+p0/2)*packNR:]
+		widenPairs(&dst[s*kc*packNR], &words(src)[0], kc)
+	}
+}
+
+// widenPairsGo is widenPairs in Go: for each pair row q of src [kc/2][32]
+// words, rows 2q and 2q+1 of dst [kc][32], the low and the high halves
+// (only the low one for an odd kc's last pair).
+func widenPairsGo(dst *float32, src *uint32, kc int) {
+	d := unsafe.Slice(dst, kc*packNR)
+	s := unsafe.Slice(src, (kc+1)/2*packNR)
+	for p := range kc {
+		for j := range packNR {
+			x := s[p/2*packNR+j]
+			if p%2 == 0 {
+				d[p*packNR+j] = widenLo(x)
+			} else {
+				d[p*packNR+j] = widenHi(x)
+			}
+		}
+	}
+}
+
+// gemvPackedGo is gemvPacked in Go: acc[j] = Σ_{p<k} x[p]·W(p, j) over
+// the widened pairs of one sliver, summed in p order by fused
+// multiply-adds from zero.
+func gemvPackedGo(acc *[packNR]float32, x *float32, w *uint32, k int) {
+	xs := unsafe.Slice(x, k)
+	s := unsafe.Slice(w, (k+1)/2*packNR)
+	for j := range packNR {
+		var t float32
+		for p, xp := range xs {
+			v := s[p/2*packNR+j]
+			if p%2 == 0 {
+				t = fma32(widenLo(v), xp, t)
+			} else {
+				t = fma32(widenHi(v), xp, t)
+			}
+		}
+		acc[j] = t
+	}
+}
+
+// widenPairs and gemvPacked are the assembly kernels where packing runs
+// (prepack_amd64.go), else the Go ones.
+var (
+	widenPairs = widenPairsGo
+	gemvPacked = gemvPackedGo
+)
+
+// SgemvPacked computes y = alpha·x·Wᵀ + beta·y for m rows of x [m, K]
+// (leading dimension ldx) and y [m, N] (ldy), in float32 arithmetic on
+// the widened W: each row gets the bits SgemvBF16 (and Sgemm) give it.
+// W is read from memory once for all the rows: each sliver's KC block
+// serves every row while it is in cache.
+func SgemvPacked(m int, alpha float32, x []float32, ldx int, pk *Packed, beta float32, y []float32, ldy int, threads int) {
+	checkMatrix("x", x, m, pk.k, ldx)
+	checkMatrix("y", y, m, pk.n, ldy)
+	if m == 0 {
+		return
+	}
+	if alpha == 0 {
+		scaleC(m, pk.n, beta, y, ldy)
+		return
+	}
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	threads = max(1, min(threads, pk.n*pk.k>>15))
+	kc, slivers := pk.f32.kc, ceilDiv(pk.n, packNR)
+	pieces := min(slivers, threads*gemvShare)
+	ForPieces(threads, pieces, func(u int) {
+		var acc [packNR]float32
+		lo, hi := share(slivers, u, pieces)
+		for s := lo; s < hi; s++ {
+			cols := min(packNR, pk.n-s*packNR)
+			for p0 := 0; p0 < pk.k; p0 += kc {
+				n := min(kc, pk.k-p0)
+				w := &words(pk.w[(s*pk.kp+p0/2)*packNR:])[0]
+				bt := beta
+				if p0 > 0 {
+					bt = 1
+				}
+				for r := range m {
+					gemvPacked(&acc, &x[r*ldx+p0], w, n)
+					yr := y[r*ldy+s*packNR : r*ldy+s*packNR+cols]
+					for j := range yr {
+						t := float32(alpha * acc[j])
+						switch bt {
+						case 0:
+							yr[j] = t
+						case 1:
+							yr[j] += t
+						default:
+							yr[j] = fma32(bt, yr[j], t)
+						}
+					}
+				}
+			}
+		}
+	})
+}

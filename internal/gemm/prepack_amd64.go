@@ -1,0 +1,19 @@
+//go:build !purego
+
+package gemm
+
+import "golang.org/x/sys/cpu"
+
+// The AVX-512 kernels of packed weights (prepack_amd64.s).
+
+//go:noescape
+func widenPairsAVX512(dst *float32, src *uint32, kc int)
+
+//go:noescape
+func gemvPackedAVX512(acc *[packNR]float32, x *float32, w *uint32, k int)
+
+func init() {
+	if cpu.X86.HasAVX512F {
+		widenPairs, gemvPacked = widenPairsAVX512, gemvPackedAVX512
+	}
+}

@@ -1,0 +1,118 @@
+package gemm
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/xent-dev/xent/internal/kernels"
+)
+
+// A packed matrix must give every product the bits of the unpacked one:
+// SgemmPacked those of SgemmBF16 (float32) and SgemmBF16Native (native),
+// SgemvPacked those of SgemvBF16 row by row, for any thread count, with
+// odd K, N past a sliver, several KC blocks and stacked parts.
+func TestPackedMatchesUnpacked(t *testing.T) {
+	if !CanPack() {
+		t.Skip("packing needs the AVX-512 float32 and bfloat16 kernels")
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, s := range []struct {
+		m, k  int
+		parts []int // rows of each stacked part
+	}{{5, 9, []int{7}}, {3, 1100, []int{64, 40}}, {40, 2200, []int{32, 96, 5}}, {1, 1, []int{1}}, {17, 64, []int{33}}} {
+		var parts [][]uint16
+		var all []uint16
+		n := 0
+		for _, rows := range s.parts {
+			p := make([]uint16, rows*s.k)
+			for i := range p {
+				p[i] = kernels.Float32ToBFloat16(float32(r.NormFloat64()))
+			}
+			parts, all, n = append(parts, p), append(all, p...), n+rows
+		}
+		pk := PackBF16(s.k, 3, parts...)
+		if gn, gk := pk.Dims(); gn != n || gk != s.k {
+			t.Fatalf("Dims %d×%d, want %d×%d", gn, gk, n, s.k)
+		}
+		row, want := make([]float32, s.k), make([]float32, s.k)
+		for j := range n {
+			pk.Row(j, row)
+			kernels.BF16ToF32(want, all[j*s.k:])
+			if !slices.Equal(row, want) {
+				t.Fatalf("%v: Row %d differs", s, j)
+			}
+		}
+		lda, ldc := s.k+3, n+2
+		a := make([]float32, s.m*lda)
+		for i := range a {
+			a[i] = float32(r.NormFloat64())
+		}
+		c0 := make([]float32, s.m*ldc)
+		for i := range c0 {
+			c0[i] = float32(r.NormFloat64())
+		}
+		for _, beta := range []float32{0, 1, 0.25} {
+			for _, threads := range []int{1, 2, 3} {
+				want, got := slices.Clone(c0), slices.Clone(c0)
+				SgemmBF16(NoTrans, Trans, s.m, n, s.k, 0.5, a, lda, all, s.k, beta, want, ldc, threads)
+				SgemmPacked(s.m, 0.5, a, lda, pk, beta, got, ldc, false, threads)
+				if !slices.Equal(got, want) {
+					t.Errorf("%v beta %g threads %d: SgemmPacked differs from SgemmBF16", s, beta, threads)
+				}
+				want, got = slices.Clone(c0), slices.Clone(c0)
+				SgemmBF16Native(NoTrans, Trans, s.m, n, s.k, 0.5, a, lda, all, s.k, beta, want, ldc, threads)
+				SgemmPacked(s.m, 0.5, a, lda, pk, beta, got, ldc, true, threads)
+				if !slices.Equal(got, want) {
+					t.Errorf("%v beta %g threads %d: native SgemmPacked differs from SgemmBF16Native", s, beta, threads)
+				}
+				rows := min(s.m, 8)
+				want, got = slices.Clone(c0), slices.Clone(c0)
+				for i := range rows {
+					SgemvBF16(Trans, n, s.k, 0.5, a[i*lda:], all, s.k, beta, want[i*ldc:], threads)
+				}
+				SgemvPacked(rows, 0.5, a, lda, pk, beta, got, ldc, threads)
+				if !slices.Equal(got, want) {
+					t.Errorf("%v beta %g threads %d: SgemvPacked differs from SgemvBF16", s, beta, threads)
+				}
+			}
+		}
+	}
+}
+
+// The Go kernels are the assembly ones' reference: the same bits, NaN and
+// Inf included.
+func TestPackedKernelsMatchGo(t *testing.T) {
+	if !CanPack() {
+		t.Skip("packing needs the AVX-512 kernels")
+	}
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, k := range []int{1, 2, 7, 512} {
+		w := make([]uint32, (k+1)/2*packNR)
+		for i := range w {
+			w[i] = r.Uint32()
+			if i%37 == 0 { // Inf and NaN
+				w[i] |= 0x7f807f80
+			}
+		}
+		x := make([]float32, k)
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+		}
+		d1, d2 := make([]float32, k*packNR), make([]float32, k*packNR)
+		widenPairs(&d1[0], &w[0], k)
+		widenPairsGo(&d2[0], &w[0], k)
+		if !slices.EqualFunc(d1, d2, func(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) }) {
+			t.Errorf("k %d: widenPairs differs from Go", k)
+		}
+		var a1, a2 [packNR]float32
+		gemvPacked(&a1, &x[0], &w[0], k)
+		gemvPackedGo(&a2, &x[0], &w[0], k)
+		for j := range a1 {
+			if math.Float32bits(a1[j]) != math.Float32bits(a2[j]) && !(a1[j] != a1[j] && a2[j] != a2[j]) {
+				t.Errorf("k %d column %d: gemvPacked %g, Go %g", k, j, a1[j], a2[j])
+			}
+		}
+	}
+}
