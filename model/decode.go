@@ -62,7 +62,7 @@ func NewDecoderBF16(m *Model) *Decoder {
 		return b
 	}
 	rounded := func(l linear) linear {
-		if l.wb == nil && l.q == nil { // an inference model's bfloat16 or Matrix weights stay
+		if l.wb == nil && l.q == nil && l.pk == nil { // an inference model's bfloat16 or Matrix weights stay
 			l.wb = round(l.w)
 		}
 		return l

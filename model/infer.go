@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/xent-dev/xent/internal/gemm"
 	"github.com/xent-dev/xent/internal/kernels"
 )
 
@@ -17,7 +18,11 @@ import (
 // ([]uint16 bits) or a Matrix of the caller's (GGUF's quantized blocks).
 // Norm weights and biases are float32; an embedding row is widened to
 // float32 when it is looked up, and a tied head reads the embedding in its
-// stored dtype. Such a model runs Hidden, HeadLogits, Forward,
+// stored dtype. The bfloat16 matrices of the layers are packed once
+// (gemm.PackBF16, where the machine has the AVX-512 kernels) into the
+// layout the products read, in place of the stored bytes: the lean forward
+// then never packs them, with the bits it had without packing. Such a
+// model runs Hidden, HeadLogits, Forward,
 // TokenLogProbs and Decoders through the lean forward (lean.go); the
 // training calls (ForwardBackward, the backward passes) return an error,
 // and Params, Grads, ParamBuffer and GradBuffer are empty.
@@ -40,6 +45,7 @@ type Weight struct {
 	F32    []float32
 	BF16   []uint16
 	Matrix Matrix
+	packed *gemm.Packed // BF16 packed once (packable); only the package sets it
 }
 
 // bytes is the memory the weight holds.
@@ -47,6 +53,8 @@ func (w Weight) bytes() int64 {
 	switch {
 	case w.Matrix != nil:
 		return w.Matrix.Bytes()
+	case w.packed != nil:
+		return w.packed.Bytes()
 	case w.BF16 != nil:
 		return 2 * int64(len(w.BF16))
 	}
@@ -59,7 +67,9 @@ var errInference = errors.New("model: an inference-only model (loaded without gr
 // NewInference returns an inference-only model of config cfg over the
 // caller's weights, keyed by Hugging Face name (Config.ParamShapes lists
 // them): no random init, no gradients, each matrix kept as given (the
-// slices are not copied: the caller must not change them). A name the
+// slices are not copied: the caller must not change them) but for the
+// layers' bfloat16 matrices, which are packed (a copy: the caller may drop
+// its slices). A name the
 // config has no place for, a missing tensor, a length that does not match
 // the shape, or a Matrix of the wrong dimensions is an error naming the
 // tensor. One-dimensional tensors (norm weights, biases) given as BF16 are
@@ -87,6 +97,9 @@ func NewInference(cfg Config, weights map[string]Weight) (*Model, error) {
 		if w, err = checkWeight(s, w, d); err != nil {
 			return nil, err
 		}
+		if w.BF16 != nil && packable(s, d) {
+			w = Weight{packed: gemm.PackBF16(s.shape[1], 0, w.BF16)}
+		}
 		inf[s.name] = w
 	}
 	cfg.TieWordEmbeddings = d.tied
@@ -99,7 +112,7 @@ func NewInference(cfg Config, weights map[string]Weight) (*Model, error) {
 // as the model holds it (a BF16 vector widened).
 func checkWeight(s spec, w Weight, d dims) (Weight, error) {
 	n := 0
-	for _, set := range []bool{w.F32 != nil, w.BF16 != nil, w.Matrix != nil} {
+	for _, set := range []bool{w.F32 != nil, w.BF16 != nil, w.Matrix != nil, w.packed != nil} {
 		if set {
 			n++
 		}
@@ -108,6 +121,7 @@ func checkWeight(s spec, w Weight, d dims) (Weight, error) {
 		return w, fmt.Errorf("model: tensor %q needs exactly one of float32, bfloat16 or a Matrix, not %d", s.name, n)
 	}
 	switch {
+	case w.packed != nil: // LoadInference's, made from a checked tensor
 	case w.Matrix != nil:
 		if len(s.shape) != 2 {
 			return w, fmt.Errorf("model: tensor %q of shape %v cannot be a Matrix: only matrices can", s.name, s.shape)
@@ -138,6 +152,21 @@ func checkWeight(s spec, w Weight, d dims) (Weight, error) {
 	}
 	return w, nil
 }
+
+// packable reports whether the matrix s is packed once when held in
+// bfloat16: a matrix of a layer (not the embeddings or the head, which
+// the decoders and the loss read as stored) of a Llama-style family (GPT-2's
+// Conv1D weights are [in, out]) whose matrices are not fused (Phi-3's
+// are split into row ranges), of whole 32-row slivers and pairs of
+// columns (so that packing adds no bytes), on a machine with the kernels
+// to pack for.
+func packable(s spec, d dims) bool {
+	return packWeights && d.llama && !d.fam.fused && len(s.shape) == 2 && s.shape[0]%32 == 0 && s.shape[1]%2 == 0 &&
+		strings.Contains(s.name, ".layers.") && gemm.CanPack()
+}
+
+// packWeights turns packing off for the tests that compare the two.
+var packWeights = true
 
 // conv1D reports whether a GPT-2 parameter is a Conv1D weight [in, out].
 func conv1D(name string) bool {
@@ -182,7 +211,7 @@ func (m *Model) WeightDType() string {
 		switch {
 		case w.Matrix != nil:
 			k = "quantized"
-		case w.BF16 != nil:
+		case w.BF16 != nil, w.packed != nil:
 			k = "bf16"
 		}
 		if !slices.Contains(kinds, k) {
@@ -237,7 +266,7 @@ func ParseCompute(s string) (Compute, error) {
 // bfloat16 (ComputeBF16 has something to change).
 func (m *Model) HasBF16() bool {
 	for _, w := range m.inf {
-		if w.BF16 != nil {
+		if w.BF16 != nil || w.packed != nil {
 			return true
 		}
 	}
@@ -252,7 +281,7 @@ func (m *Model) SetCompute(c Compute) error {
 		return fmt.Errorf("model: bf16 compute needs bfloat16 weights; this model holds none (load it without --dtype f32)")
 	}
 	native := c == ComputeBF16
-	set := func(l *linear) { l.native = native && l.wb != nil }
+	set := func(l *linear) { l.native = native && (l.wb != nil || l.pk != nil) }
 	for i := range m.blocks {
 		b := &m.blocks[i]
 		for j := range b.qkv {

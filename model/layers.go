@@ -29,11 +29,12 @@ func scaleBy(x []float32, s float32) {
 // stored weights, or a bfloat16 Decoder's copy, read instead of w), or a
 // Matrix (q, always [out, in]; conv is false then).
 type linear struct {
-	w, dw   []float32 // [in, out] if conv, else [out, in]; dw nil in an inference model
-	wb      []uint16  // W in bfloat16, as w; nil otherwise
-	q       Matrix    // W [out, in] in a form only it knows; nil otherwise
-	native  bool      // with wb: products in bfloat16 (Model.SetCompute(ComputeBF16))
-	b, db   []float32 // [out]; nil without bias
+	w, dw   []float32    // [in, out] if conv, else [out, in]; dw nil in an inference model
+	wb      []uint16     // W in bfloat16, as w; nil otherwise
+	q       Matrix       // W [out, in] in a form only it knows; nil otherwise
+	pk      *gemm.Packed // W [out, in] in bfloat16, packed once (infer.go); wb is then nil
+	native  bool         // with wb: products in bfloat16 (Model.SetCompute(ComputeBF16))
+	b, db   []float32    // [out]; nil without bias
 	in, out int
 	conv    bool
 }
@@ -81,6 +82,10 @@ func (l linear) product(x []float32, n int, y []float32, ldy int, acc bool, thre
 	switch {
 	case l.q != nil:
 		l.q.MulT(x, n, l.in, y, ldy, beta, threads)
+	case l.pk != nil && (n == 1 || step && !l.native):
+		gemm.SgemvPacked(n, 1, x, l.in, l.pk, beta, y, ldy, threads)
+	case l.pk != nil:
+		gemm.SgemmPacked(n, 1, x, l.in, l.pk, beta, y, ldy, l.native, threads)
 	case n == 1 && l.wb != nil:
 		gemm.SgemvBF16(op, l.out, l.in, 1, x, l.wb, ldw, beta, y, threads)
 	case n == 1:

@@ -141,7 +141,7 @@ func (m *Model) bind() {
 		l := linear{w: p(name), dw: g(name), in: in, out: out, conv: conv}
 		if m.inf != nil {
 			w := m.inf[name]
-			l.wb, l.q = w.BF16, w.Matrix
+			l.wb, l.q, l.pk = w.BF16, w.Matrix, w.packed
 			if l.q != nil {
 				l.conv = false // a Matrix is W [out, in] whatever the checkpoint stores
 			}
