@@ -52,12 +52,3 @@ func TestSgemmBF16MatchesWidened(t *testing.T) {
 	}
 	Use(Implementations()[0])
 }
-
-// The bit-identity above rests on bf16Rows being a multiple of every KC.
-func TestBF16RowsAlignWithKC(t *testing.T) {
-	for _, im := range impls.All() {
-		if bf16Rows%im.kc != 0 {
-			t.Errorf("%s: KC %d does not divide bf16Rows %d", im.name, im.kc, bf16Rows)
-		}
-	}
-}

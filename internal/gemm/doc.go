@@ -89,6 +89,15 @@
 // microseconds apart, and waking a sleeping thread for each cost a fifth
 // of the bandwidth.
 //
+// # Weights in 16-bit floats
+//
+// SgemmF16 and SgemmBF16 (f16.go) are Sgemm with B held as f16 or
+// bfloat16 bits: B is widened to float32 as it is packed (16×16 blocks
+// loaded with VCVTPH2PS, or shifted for bfloat16, and transposed in
+// registers, f16_amd64.s; other slivers converted with kernels' widening
+// into a buffer, then packed), so no float32 copy of B is made and the
+// packed panels are those of the widened B: the bits are Sgemm's on it.
+//
 // # Products in bfloat16
 //
 // SgemmBF16Native (bf16native.go) multiplies bfloat16 and adds in float32

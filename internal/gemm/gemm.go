@@ -151,7 +151,10 @@ type job struct {
 	a, b, c        []float32
 	bh             []uint16 // B in bfloat16, for an im.bf16 kernel (b is then nil)
 	pk             *Packed  // B packed once (prepack.go; b and bh are then nil)
-	lda, ldb, ldc  int
+	// half, if set, says bh holds B as 16-bit floats of this type (b is
+	// then nil), widened to float32 as B is packed (f16.go).
+	half          *halfType
+	lda, ldb, ldc int
 }
 
 // packA packs the job's op(A)[i0:i0+mc, p0:p0+kc] as the kernel reads it;
@@ -166,6 +169,10 @@ func (jb *job) packA(dst []float32, i0, mc, p0, kc int, tmp []float32) {
 
 // packB packs the job's op(B)[p0:p0+kc, j0:j0+nc] as the kernel reads it.
 func (jb *job) packB(dst []float32, p0, kc, j0, nc int) {
+	if jb.half != nil {
+		packBHalf(jb.im, dst, jb.bh, jb.ldb, jb.transB, p0, kc, j0, nc, jb.half)
+		return
+	}
 	if jb.pk != nil { // the bfloat16 kernel reads it in place (run)
 		if !jb.im.bf16 {
 			jb.pk.widen(dst, p0, kc, j0, nc)
