@@ -46,8 +46,10 @@
 // xent's values and llama.cpp's differ by float32 rounding of the block
 // sums, not by the Q8 rounding of x, which they share.
 //
-// The float types widen a panel of rows of W at a time and multiply with
-// internal/gemm's Sgemm, as llama.cpp's f16 dot products widen to float32.
+// The float types multiply with internal/gemm over W where it lies, as
+// llama.cpp's f16 dot products widen to float32: Sgemm for f32, SgemmF16
+// and SgemmBF16 (which widen W exactly as they pack it) for f16 and bf16,
+// Sgemv and SgemvBF16 for one row.
 //
 // # Kernels
 //
