@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	"github.com/xent-dev/xent/internal/gemm"
+	"github.com/xent-dev/xent/internal/kernels"
+	"github.com/xent-dev/xent/internal/par"
 )
 
 // Head is an output projection W [V, C]: logits = h·Wᵀ. A tied head is the
@@ -13,7 +15,13 @@ import (
 type Head struct {
 	V, C int
 	W    []float32 // [V, C] float32, or
-	BF16 []uint16  // [V, C] bfloat16 bits; the math is float32
+	BF16 []uint16  // [V, C] bfloat16 bits; the math is float32 unless Native
+	// Native, with BF16, multiplies in bfloat16 and adds in float32
+	// (gemm.SgemmBF16Native), as mixed-precision training's layers do: the
+	// hidden states and dlogits are rounded to bfloat16 (nearest even) for
+	// the three products. The logits come out in float32 and the
+	// cross-entropy (log-sum-exp, loss, dlogits) is float32 math as always.
+	Native bool
 }
 
 func (hd Head) check() error {
@@ -28,6 +36,8 @@ func (hd Head) check() error {
 		return fmt.Errorf("loss: head is [%d, %d] but holds %d float32 values", hd.V, hd.C, len(hd.W))
 	case hd.BF16 != nil && int64(len(hd.BF16)) != size:
 		return fmt.Errorf("loss: head is [%d, %d] but holds %d bfloat16 values", hd.V, hd.C, len(hd.BF16))
+	case hd.Native && hd.BF16 == nil:
+		return fmt.Errorf("loss: a head with bfloat16 products (Native) needs bfloat16 weights")
 	}
 	return nil
 }
@@ -69,6 +79,9 @@ const DefaultChunkBytes = 32 << 20
 // the unfused path and no recomputation: the logits a chunk's gradient uses
 // are the ones its loss used.
 //
+// A Native head (Head.Native) runs the three products in bfloat16 with
+// float32 sums; the loss and dlogits are float32 as ever.
+//
 // dW is accumulated (+=) so that a tied head can pass its embedding's
 // gradient directly; zero it first otherwise. dloss == nil computes the
 // loss alone (dh and dW untouched, may be nil); otherwise dloss is the
@@ -109,6 +122,11 @@ func LinearCrossEntropy(h []float32, n int, head Head, targets Targets, opt Line
 	logits := grow(*buf, chunk*v)
 	*buf = logits
 	threads := opt.threads()
+	var hb *[]uint16 // h in bfloat16, the B operand of a Native head's dW
+	if head.Native && dloss != nil && dW != nil {
+		hb = roundedH(h, threads)
+		defer roundBufs.Put(hb)
+	}
 	for lo := 0; lo < n; lo += chunk {
 		hi := min(n, lo+chunk)
 		m := hi - lo
@@ -145,6 +163,10 @@ func LinearCrossEntropy(h []float32, n int, head Head, targets Targets, opt Line
 		if dW != nil {
 			// dW [run, C] += dlogitsᵀ [run, m] · h [m, C]
 			for _, r := range runs {
+				if hb != nil {
+					gemm.SgemmBF16Native(gemm.Trans, gemm.NoTrans, r[1]-r[0], c, m, 1, x[r[0]:], v, (*hb)[lo*c:hi*c], c, 1, dW[r[0]*c:], c, threads)
+					continue
+				}
 				gemm.Sgemm(gemm.Trans, gemm.NoTrans, r[1]-r[0], c, m, 1, x[r[0]:], v, hc, c, 1, dW[r[0]*c:], c, threads)
 			}
 		}
@@ -220,11 +242,34 @@ func (j *ceJob) chunk(lo, hi int, x Matrix) *ceJob {
 
 // times is the sgemm with W (float32 or bfloat16) as the B operand, rows
 // from row0 on: C [m, n] = op(A)·op(W[row0:]) + beta·C, op(W) = Wᵀ when
-// transW is gemm.Trans.
+// transW is gemm.Trans. A Native head rounds A to bfloat16 as it packs it.
 func (hd Head) times(transW gemm.Transpose, m, n, k int, a []float32, lda, row0 int, beta float32, c []float32, ldc, threads int) {
-	if hd.W != nil {
+	switch {
+	case hd.W != nil:
 		gemm.Sgemm(gemm.NoTrans, transW, m, n, k, 1, a, lda, hd.W[row0*hd.C:], hd.C, beta, c, ldc, threads)
-		return
+	case hd.Native:
+		gemm.SgemmBF16Native(gemm.NoTrans, transW, m, n, k, 1, a, lda, hd.BF16[row0*hd.C:], hd.C, beta, c, ldc, threads)
+	default:
+		gemm.SgemmBF16(gemm.NoTrans, transW, m, n, k, 1, a, lda, hd.BF16[row0*hd.C:], hd.C, beta, c, ldc, threads)
 	}
-	gemm.SgemmBF16(gemm.NoTrans, transW, m, n, k, 1, a, lda, hd.BF16[row0*hd.C:], hd.C, beta, c, ldc, threads)
+}
+
+// roundBufs keeps roundedH's buffers between calls (a training loop calls
+// the head every step).
+var roundBufs = sync.Pool{New: func() any { return new([]uint16) }}
+
+// roundedH rounds h to bfloat16, nearest even, into a buffer from
+// roundBufs (put it back when done).
+func roundedH(h []float32, threads int) *[]uint16 {
+	buf := roundBufs.Get().(*[]uint16)
+	if cap(*buf) < len(h) {
+		*buf = make([]uint16, len(h))
+	}
+	*buf = (*buf)[:len(h)]
+	b := *buf
+	const block = 4096
+	par.Split((len(h)+block-1)/block, threads, func(_, lo, hi int) {
+		kernels.F32ToBF16(b[lo*block:min(len(h), hi*block)], h[lo*block:min(len(h), hi*block)])
+	})
+	return buf
 }

@@ -259,3 +259,100 @@ func TestLinearFiltering(t *testing.T) {
 	checkClose(t, "dh", dh, refDh)
 	checkClose(t, "dW", dW, refDW)
 }
+
+// A Native head (bfloat16 products, float32 sums) against float32 math on
+// the same bfloat16-rounded h and W. A product of two bfloat16 values is
+// exact in float32, so the logits, and with them the loss and its
+// log-sum-exps, differ from the float32 path's only by the order of the
+// float32 sums. dh and dW also round dlogits (dW: h already rounded), a
+// relative error of at most u = 2⁻⁹ in each term, so each element is
+// within (2u + (K+2)·2⁻²⁴)·Σ|term| of the float32 path's (K the length of
+// its sum; one u more for the dlogits' own float32 differences). The
+// products must differ from the float32 path's (they did run in
+// bfloat16), and 1, 2 and 3 threads give the same bits.
+func TestLinearNativeBF16(t *testing.T) {
+	r := rand.New(rand.NewPCG(41, 42))
+	const n, v, c = 23, 1031, 40
+	h, w := randHead(r, n, v, c)
+	wBits := make([]uint16, len(w))
+	kernels.F32ToBF16(wBits, w)
+	round := func(x []float32) []float32 {
+		b := make([]uint16, len(x))
+		kernels.F32ToBF16(b, x)
+		out := make([]float32, len(x))
+		kernels.BF16ToF32(out, b)
+		return out
+	}
+	hr, wr := round(h), round(w)
+	targets := randProblem(r, n, v, false, 1).targets
+	opt := Options{LabelSmoothing: 0.1, ZLoss: 1e-4}
+
+	// float32 on the rounded operands, with the dlogits kept for the bound.
+	dlogits := make([]float32, n*v)
+	gemm.Sgemm(gemm.NoTrans, gemm.Trans, n, v, c, 1, hr, c, wr, c, 0, dlogits, v, 1)
+	x := F32(dlogits, n, v)
+	want, err := CrossEntropyForwardBackward(x, targets, opt, []float32{1}, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantDh := make([]float32, n*c)
+	wantDW := make([]float32, v*c)
+	gemm.Sgemm(gemm.NoTrans, gemm.NoTrans, n, c, v, 1, dlogits, v, wr, c, 0, wantDh, c, 1)
+	gemm.Sgemm(gemm.Trans, gemm.NoTrans, v, c, n, 1, dlogits, v, hr, c, 0, wantDW, c, 1)
+
+	const u = 0x1p-9
+	var first []float32
+	for _, threads := range []int{1, 2, 3} {
+		dh := make([]float32, n*c)
+		dW := make([]float32, v*c)
+		// 5 rows per chunk: five chunks, the last one short.
+		got, err := LinearCrossEntropy(h, n, Head{V: v, C: c, BF16: wBits, Native: true}, targets,
+			LinearOptions{Options: Options{LabelSmoothing: 0.1, ZLoss: 1e-4, Threads: threads}, ChunkBytes: 5 * v * 4}, []float32{1}, dh, dW)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first == nil {
+			if !near(got.Loss, want.Loss, 1e-6) {
+				t.Errorf("loss %.9g, float32 on the rounded operands %.9g", got.Loss, want.Loss)
+			}
+			for i := range n {
+				if !near(got.LSE[i], want.LSE[i], 1e-6) {
+					t.Errorf("row %d: log-sum-exp %.9g, float32 %.9g", i, got.LSE[i], want.LSE[i])
+				}
+			}
+			for i := range n {
+				for k := range c {
+					var s float64
+					for j := range v {
+						s += math.Abs(float64(dlogits[i*v+j]) * float64(wr[j*c+k]))
+					}
+					if d := math.Abs(float64(dh[i*c+k] - wantDh[i*c+k])); d > (3*u+float64(v+2)*0x1p-24)*s {
+						t.Fatalf("dh[%d, %d] = %.9g, float32 %.9g: off by %.3g > bound %.3g", i, k, dh[i*c+k], wantDh[i*c+k], d, (3*u+float64(v+2)*0x1p-24)*s)
+					}
+				}
+			}
+			for j := range v {
+				for k := range c {
+					var s float64
+					for i := range n {
+						s += math.Abs(float64(dlogits[i*v+j]) * float64(hr[i*c+k]))
+					}
+					if d := math.Abs(float64(dW[j*c+k] - wantDW[j*c+k])); d > (3*u+float64(n+2)*0x1p-24)*s {
+						t.Fatalf("dW[%d, %d] = %.9g, float32 %.9g: off by %.3g > bound %.3g", j, k, dW[j*c+k], wantDW[j*c+k], d, (3*u+float64(n+2)*0x1p-24)*s)
+					}
+				}
+			}
+			if slices.Equal(dh, wantDh) || slices.Equal(dW, wantDW) {
+				t.Error("dh or dW equals float32's: the bfloat16 products did not run")
+			}
+			first = append(dh, dW...)
+			continue
+		}
+		if !slices.Equal(append(dh, dW...), first) {
+			t.Errorf("%d threads: dh and dW differ from 1 thread's", threads)
+		}
+	}
+	if _, err := LinearCrossEntropy(h, n, Head{V: v, C: c, W: w, Native: true}, targets, LinearOptions{}, nil, nil, nil); err == nil || !strings.Contains(err.Error(), "Native") {
+		t.Errorf("a float32 head marked Native: error %v", err)
+	}
+}

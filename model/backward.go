@@ -124,18 +124,20 @@ func (m *Model) blockBackward(blk *block, la *layerActs, x []float32, B, T int) 
 
 // SetMixedBF16 turns mixed-precision training on or off. On, every
 // transformer block's linear layers (attention's q, k, v and output
-// projections, the MLP's) multiply in bfloat16 and add in float32, forward
-// and backward (gemm.SgemmBF16Native, VDPBF16PS where the CPU has
+// projections, the MLP's) and the output head (the fused head loss's three
+// products: logits, dh and dW) multiply in bfloat16 and add in float32,
+// forward and backward (gemm.SgemmBF16Native, VDPBF16PS where the CPU has
 // AVX512_BF16): their float32 weights, the master copy that the optimizer
 // updates, are rounded to bfloat16 (nearest even) into a copy the products
 // read, and the activations and gradients they multiply are rounded as
-// they are packed. Everything else stays float32: the embeddings, norms,
-// attention's own products (scores and the weighted sum of values), the
-// output head, the loss and its gradient, the gradients' sums and the
-// optimizer. The copy is taken now: call SetMixedBF16(true) again after
-// the weights change (train.Trainer does before each step).
-// SetMixedBF16(false) computes in float32 again (the copy's memory is kept
-// for the next call). An inference model has nothing to train: an error.
+// they are packed. Everything else stays float32: the embeddings (a tied
+// head's lookups read the float32 table), norms, attention's own products
+// (scores and the weighted sum of values), the logits, the loss and its
+// gradient, the gradients' sums and the optimizer. The copy is taken now:
+// call SetMixedBF16(true) again after the weights change (train.Trainer
+// does before each step). SetMixedBF16(false) computes in float32 again
+// (the copy's memory is kept for the next call). An inference model has
+// nothing to train: an error.
 func (m *Model) SetMixedBF16(on bool) error {
 	if err := m.trainable(); err != nil {
 		return err
@@ -151,6 +153,7 @@ func (m *Model) SetMixedBF16(on bool) error {
 		}
 		ls = append(ls, &b.proj, &b.down)
 	}
+	ls = append(ls, &m.head)
 	if !on {
 		for _, l := range ls {
 			l.wb, l.native = nil, false
@@ -169,9 +172,22 @@ func (m *Model) SetMixedBF16(on bool) error {
 		l.wb, l.native = m.mixed[off:off+len(l.w):off+len(l.w)], true
 		off += len(l.w)
 	}
-	par.Split(len(ls), m.threads(), func(_, lo, hi int) {
-		for _, l := range ls[lo:hi] {
-			kernels.F32ToBF16(l.wb, l.w)
+	// Pieces of at most 1M weights, so that the threads share the head
+	// (GPT-2 small's: 38.6M of 124M) as evenly as the blocks.
+	const piece = 1 << 20
+	type span struct {
+		l      *linear
+		lo, hi int
+	}
+	var spans []span
+	for _, l := range ls {
+		for lo := 0; lo < len(l.w); lo += piece {
+			spans = append(spans, span{l, lo, min(len(l.w), lo+piece)})
+		}
+	}
+	par.Split(len(spans), m.threads(), func(_, lo, hi int) {
+		for _, s := range spans[lo:hi] {
+			kernels.F32ToBF16(s.l.wb[s.lo:s.hi], s.l.w[s.lo:s.hi])
 		}
 	})
 	return nil

@@ -345,14 +345,15 @@ func (m *Model) headLoss(h []float32, n int, targets []int32, opt loss.LinearOpt
 }
 
 // lossHead is the output head for loss.LinearCrossEntropy: float32 or
-// bfloat16 weights (the loss's math is float32 either way). A Matrix head
-// has none: its logits come from HeadLogits only.
+// bfloat16 weights (the loss's math is float32 either way), with bfloat16
+// products in mixed-precision training (SetMixedBF16). A Matrix head has
+// none: its logits come from HeadLogits only.
 func (m *Model) lossHead() (loss.Head, error) {
 	switch {
 	case m.head.q != nil:
 		return loss.Head{}, fmt.Errorf("model: the fused head loss cannot read a %T head; score through Hidden and HeadLogits", m.head.q)
 	case m.head.wb != nil:
-		return loss.Head{V: m.d.V, C: m.d.C, BF16: m.head.wb}, nil
+		return loss.Head{V: m.d.V, C: m.d.C, BF16: m.head.wb, Native: m.head.native && m.inf == nil}, nil
 	}
 	return loss.Head{V: m.d.V, C: m.d.C, W: m.head.w}, nil
 }

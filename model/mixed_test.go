@@ -196,3 +196,33 @@ func TestLinearBackwardBF16(t *testing.T) {
 		}
 	}
 }
+
+// Mixed precision runs the head's fused loss with bfloat16 products
+// (loss.Head.Native) and leaves it float32 again when turned off; an
+// inference model's bfloat16 head never gets them from the fused loss.
+func TestMixedBF16Head(t *testing.T) {
+	for _, tc := range tinyConfigs[:3] {
+		m, err := New(tc.cfg, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.SetMixedBF16(true); err != nil {
+			t.Fatal(err)
+		}
+		hd, err := m.lossHead()
+		if err != nil || !hd.Native || hd.BF16 == nil || hd.W != nil {
+			t.Errorf("%s: mixed precision's head: native %v, bf16 %v, float32 %v (%v)", tc.name, hd.Native, hd.BF16 != nil, hd.W != nil, err)
+		}
+		for i, b := range hd.BF16 {
+			if want := kernels.Float32ToBFloat16(m.head.w[i]); b != want {
+				t.Fatalf("%s: head weight %d in bfloat16 %#04x, want %#04x", tc.name, i, b, want)
+			}
+		}
+		if err := m.SetMixedBF16(false); err != nil {
+			t.Fatal(err)
+		}
+		if hd, _ := m.lossHead(); hd.Native || hd.BF16 != nil || hd.W == nil {
+			t.Errorf("%s: after SetMixedBF16(false) the head is native %v, bf16 %v", tc.name, hd.Native, hd.BF16 != nil)
+		}
+	}
+}

@@ -36,10 +36,12 @@ type Settings struct {
 	LossSum    string `json:"loss_sum,omitempty"`
 
 	// Compute "bf16" trains in mixed precision (model.SetMixedBF16): the
-	// transformer blocks' matrix products in bfloat16, added in float32,
-	// over a bfloat16 copy of the weights rounded before every step; the
-	// weights themselves, the optimizer's state, the loss and everything
-	// else stay float32. "" (or "f32") is float32 throughout.
+	// transformer blocks' and the output head's matrix products in
+	// bfloat16, added in float32, over a bfloat16 copy of the weights
+	// rounded before every step; the weights themselves, the optimizer's
+	// state, the logits, the loss and everything else stay float32. The
+	// held-out evaluations run after the step, in float32. "" (or "f32")
+	// is float32 throughout.
 	Compute string `json:"compute,omitempty"`
 
 	// Scheduled sampling (scheduled.go): "" (off), linear, exponential or

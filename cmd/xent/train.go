@@ -85,7 +85,7 @@ before the usual forward and backward pass against the true targets.`,
 	fl.IntVar(&f.s.EvalEvery, "eval-every", 100, "steps between held-out evaluations (0: only at the end)")
 	fl.IntVar(&f.evalTokens, "eval-tokens", train.DefaultEvalTokens, "held-out tokens each evaluation scores at most, the first of the split (0: all)")
 	fl.IntVar(&f.s.Threads, "threads", 0, "goroutines (0: GOMAXPROCS); results are identical for the same count")
-	fl.StringVar(&f.s.Compute, "compute", "f32", "matrix products of the transformer blocks: f32, or bf16 (mixed precision: bfloat16 products added in float32, float32 weights, optimizer and loss)")
+	fl.StringVar(&f.s.Compute, "compute", "f32", "matrix products of the transformer blocks and the output head: f32, or bf16 (mixed precision: bfloat16 products added in float32, float32 weights, optimizer and loss)")
 	fl.StringVar(&f.s.ScheduledSampling, "scheduled-sampling", "", "scheduled sampling (Bengio et al. 2015): linear, exponential or inverse-sigmoid decay of the teacher-forcing probability ε (default: off, pure teacher forcing)")
 	fl.Float64Var(&f.s.SSK, "ss-k", 0, "k of the schedule: linear ε = max(ε_min, k − c·step) (0: k = 1); exponential ε = k^step, 0 < k < 1; inverse-sigmoid ε = k/(k + exp(step/k)), k ≥ 1")
 	fl.Float64Var(&f.s.SSC, "ss-c", 0, "slope c of the linear schedule (0: (k − ε_min)/steps, reaching ε_min at the last step)")
@@ -127,7 +127,7 @@ type report struct {
 	train.Eval
 	GzipBPB float64 `json:"gzip9_bpb"`
 	Out     string  `json:"checkpoint"`
-	// Compute is the blocks' matrix products: "f32", or "bf16" and the
+	// Compute is the blocks' and the head's matrix products: "f32", or "bf16" and the
 	// bfloat16 kernel that ran them (gemm.ActiveBF16Native).
 	Compute string `json:"compute"`
 }
@@ -253,7 +253,7 @@ func printTrainReport(w io.Writer, r report) error {
 	fmt.Fprintf(w, "trained %s on %s in %.0f s (%.0f tokens/s), %d parameters, vocabulary %d\n",
 		steps, r.Corpus, r.Seconds, r.TokensPerS, r.Params, r.VocabSize)
 	if r.Compute != "f32" && r.Compute != "" {
-		fmt.Fprintf(w, "mixed precision: the blocks' matrix products in %s, weights, optimizer and loss float32\n", r.Compute)
+		fmt.Fprintf(w, "mixed precision: the blocks' and the head's matrix products in %s, weights, logits, optimizer and loss float32\n", r.Compute)
 	}
 	fmt.Fprintf(w, "held-out (%s, %d bytes):\n", scored(r.Eval), r.Bytes)
 	fmt.Fprintf(w, "  loss         %.4f nats/token\n", r.Loss)
