@@ -18,7 +18,11 @@ directory laid out as the real checkpoint is, seed 1), this script
      copies that file here (xent cannot write Q4_K), and runs
          llama-perplexity -m F16.gguf  ... --kl-divergence-base BASE.kld
          llama-perplexity -m Q.gguf    ... --kl-divergence-base BASE.kld --kl-divergence
-     for Q = q8_0 and q4_k_m, recording the statistics block.
+     for Q = q8_0 and q4_k_m, recording the statistics block;
+  5. for the trained models (below), runs llama-perplexity again with
+         -fa off -ctk f32 -ctv f32
+     (no flash attention, K and V kept in float32: the attention as xent
+     computes it), recording that final estimate as ppl_float_attention.
 
 The models: every tinyhf family (random weights: each family's arithmetic,
 but near-uniform predictions, PPL about the vocabulary's size), and two
@@ -126,7 +130,7 @@ def perplexity(args, gguf, text, extra=()):
     # llama.cpp logs from a thread of its own, and on this loaded machine a
     # run sometimes exits (status 0) before its last lines are written:
     # such a run is repeated.
-    for attempt in range(5):
+    for attempt in range(20):
         rc, out = run(cmd)
         if rc != 0:
             return {"error": "llama-perplexity exit %d: %s" % (rc, last_lines(out))}, out
@@ -142,6 +146,23 @@ def perplexity(args, gguf, text, extra=()):
     if not m:
         return {"error": "no final estimate: " + last_lines(out)}, out
     return {"ppl": float(m.group(1)), "ppl_err": float(m.group(2)), "chunks": chunks}, out
+
+
+# llama-perplexity's attention as xent computes it: without flash attention
+# (llama.cpp's default, auto, turns it on for the CPU) and with K and V
+# kept in float32 rather than f16. Quantized files are compared with this
+# estimate to a tight tolerance: the activations' Q8 rounding turns the
+# attention's float32 rounding differences into whole quantization steps
+# of the next projection's input, so the default estimate differs from it
+# by up to 1.1e-4 on the trained models.
+FLOAT_ATTENTION = ["-fa", "off", "-ctk", "f32", "-ctv", "f32"]
+
+
+def float_attention(args, gguf, text):
+    res, _ = perplexity(args, gguf, text, FLOAT_ATTENTION)
+    if "error" in res:
+        return {"ppl_float_attention_error": res["error"]}
+    return {"ppl_float_attention": res["ppl"]}
 
 
 def kl_stats(out):
@@ -198,6 +219,7 @@ def main():
             "threads": THREADS,
             "seed": 1,
             "perplexity_command": "llama-perplexity -m F.gguf -f %s -c %d -b %d -t %d" % (TEXT, CTX, CTX, THREADS),
+            "float_attention_command": "llama-perplexity -m F.gguf -f %s -c %d -b %d -t %d %s" % (TEXT, CTX, CTX, THREADS, " ".join(FLOAT_ATTENTION)),
             "kl_commands": [
                 "llama-perplexity -m F16.gguf -f %s -c %d -b %d -t %d --kl-divergence-base BASE.kld" % (TEXT, CTX, CTX, THREADS),
                 "llama-perplexity -m Q.gguf -f %s -c %d -b %d -t %d --kl-divergence-base BASE.kld --kl-divergence" % (TEXT, CTX, CTX, THREADS),
@@ -244,6 +266,8 @@ def main():
                 entry["sha256"] = sha256(g)
                 res, out = perplexity(args, g, text)
                 entry.update(res)
+                if source.startswith("file:"):
+                    entry.update(float_attention(args, g, text))
                 if "error" not in res and not any(m["family"] == name and "tokens" in m for m in golden["models"]):
                     rc, ids = run([os.path.join(args.bin, "llama-tokenize"), "-m", g, "-f", text, "--ids", "--no-bos", "--log-disable"])
                     m = re.search(r"\[[0-9, ]*\]", ids)
@@ -267,6 +291,7 @@ def main():
                     entry = {"family": name, "source": source, "type": "q4_k_m", "file": kept, "sha256": sha256(q4)}
                     res, _ = perplexity(args, q4, text)
                     entry.update(res)
+                    entry.update(float_attention(args, q4, text))
                     print(name, "q4_k_m", {k: v for k, v in entry.items() if k != "chunks"}, flush=True)
                     golden["models"].append(entry)
                 base = os.path.join(tmp, name + ".kld")
