@@ -41,10 +41,26 @@
 //
 // each product and sum rounded to float32 (no fused multiply-add), so
 // every implementation gives the same bits, for any thread count. ggml
-// sums the same integers but in other float32 orders (eight lanes, then
-// a horizontal sum; its repacked q4_K path in blocks of eight rows), so
+// sums the same integers but in other float32 orders (for q8_0, q4_0 and
+// q5_0 llamafile's tinyBLAS_Q0_AVX, ggml-cpu/llamafile/sgemm.cpp: eight
+// lanes of four products each, a fused multiply-add per block, then a
+// horizontal sum; its repacked q4_K path in blocks of eight rows), so
 // xent's values and llama.cpp's differ by float32 rounding of the block
-// sums, not by the Q8 rounding of x, which they share.
+// sums, not by the Q8 rounding of x, which they share. Through a model
+// those roundings still move a perplexity by more than their size: where
+// they change an activation across a Q8 rounding boundary, the next
+// product sees a whole quantization step. On the trained models of
+// eval/testdata/llamacpp, llama-perplexity's default estimate differs
+// from xent's by up to 1.7e-4 (q8_0), and its own flash attention, on by
+// default, accounts for it: with -fa off -ctk f32 -ctv f32 the two agree
+// within 1.1e-5 (summing xent's blocks in tinyBLAS's order, in reverse or
+// with fused multiply-adds moves xent's estimate by up to 7.6e-6). On
+// random-weight models of real depth the effect is chaotic: on
+// SmolLM2-135M's shapes (30 layers, near-uniform predictions; q8_0, one
+// window of 128) four float32 orders of the same integer sums spread
+// xent's estimate over 1.5e-3, llama.cpp's inside that spread, and
+// llama.cpp's own estimate moves by 2.6e-4 between its repacked and
+// plain q4_K paths (Q4_K_M) and by 2.1e-4 with flash attention off.
 //
 // The float types multiply with internal/gemm over W where it lies, as
 // llama.cpp's f16 dot products widen to float32: Sgemm for f32, SgemmF16
