@@ -20,8 +20,8 @@ import (
 // float32 when it is looked up, and a tied head reads the embedding in its
 // stored dtype. The bfloat16 matrices of the layers are packed once
 // (gemm.PackBF16, where the machine has the AVX-512 kernels) into the
-// layout the products read, in place of the stored bytes: the lean forward
-// then never packs them, with the bits it had without packing. Such a
+// layout the products read, in the stored bytes: the lean forward then
+// never packs them, with the bits it had without packing. Such a
 // model runs Hidden, HeadLogits, Forward,
 // TokenLogProbs and Decoders through the lean forward (lean.go); the
 // training calls (ForwardBackward, the backward passes) return an error,
@@ -45,7 +45,7 @@ type Weight struct {
 	F32    []float32
 	BF16   []uint16
 	Matrix Matrix
-	packed *gemm.Packed // BF16 packed once (packable); only the package sets it
+	packed *gemm.Packed // BF16 packed in place (packable); only NewInference sets it
 }
 
 // bytes is the memory the weight holds.
@@ -67,9 +67,9 @@ var errInference = errors.New("model: an inference-only model (loaded without gr
 // NewInference returns an inference-only model of config cfg over the
 // caller's weights, keyed by Hugging Face name (Config.ParamShapes lists
 // them): no random init, no gradients, each matrix kept as given (the
-// slices are not copied: the caller must not change them) but for the
-// layers' bfloat16 matrices, which are packed (a copy: the caller may drop
-// its slices). A name the
+// slices are not copied: the caller must not change them). The layers'
+// bfloat16 matrices are packed in place where they can be (gemm.PackBF16):
+// the caller must not read those slices afterwards. A name the
 // config has no place for, a missing tensor, a length that does not match
 // the shape, or a Matrix of the wrong dimensions is an error naming the
 // tensor. One-dimensional tensors (norm weights, biases) given as BF16 are
@@ -97,10 +97,14 @@ func NewInference(cfg Config, weights map[string]Weight) (*Model, error) {
 		if w, err = checkWeight(s, w, d); err != nil {
 			return nil, err
 		}
-		if w.BF16 != nil && packable(s, d) {
-			w = Weight{packed: gemm.PackBF16(s.shape[1], 0, w.BF16)}
-		}
 		inf[s.name] = w
+	}
+	for _, s := range specs { // only once every tensor is known good
+		if w := inf[s.name]; w.BF16 != nil && packable(s, d) {
+			if pk := gemm.PackBF16(w.BF16, s.shape[1], 0); pk != nil {
+				inf[s.name] = Weight{packed: pk}
+			}
+		}
 	}
 	cfg.TieWordEmbeddings = d.tied
 	m := &Model{Config: cfg, d: d, specs: specs, byName: known, inf: inf}
@@ -112,7 +116,7 @@ func NewInference(cfg Config, weights map[string]Weight) (*Model, error) {
 // as the model holds it (a BF16 vector widened).
 func checkWeight(s spec, w Weight, d dims) (Weight, error) {
 	n := 0
-	for _, set := range []bool{w.F32 != nil, w.BF16 != nil, w.Matrix != nil, w.packed != nil} {
+	for _, set := range []bool{w.F32 != nil, w.BF16 != nil, w.Matrix != nil} {
 		if set {
 			n++
 		}
@@ -121,7 +125,6 @@ func checkWeight(s spec, w Weight, d dims) (Weight, error) {
 		return w, fmt.Errorf("model: tensor %q needs exactly one of float32, bfloat16 or a Matrix, not %d", s.name, n)
 	}
 	switch {
-	case w.packed != nil: // LoadInference's, made from a checked tensor
 	case w.Matrix != nil:
 		if len(s.shape) != 2 {
 			return w, fmt.Errorf("model: tensor %q of shape %v cannot be a Matrix: only matrices can", s.name, s.shape)

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/xent-dev/xent/format/safetensors"
-	"github.com/xent-dev/xent/internal/gemm"
 )
 
 // Save writes the parameters to a .safetensors file in Hugging Face
@@ -75,19 +74,7 @@ func LoadInference(cfg Config, paths []string, opt LoadOptions) (*Model, error) 
 		return nil, err
 	}
 	weights := map[string]Weight{}
-	var scratch []uint16 // a tensor read to be packed, reused
 	err = readShards(cfg, d, specs, paths, func(r *safetensors.Reader, i int, s spec) error {
-		if r.Tensors[i].DType == safetensors.BF16 && len(s.shape) == 2 && !opt.F32 && packable(s, d) {
-			if cap(scratch) < s.size() {
-				scratch = make([]uint16, s.size())
-			}
-			w := scratch[:s.size()]
-			if err := r.BF16s(i, w); err != nil {
-				return err
-			}
-			weights[s.name] = Weight{packed: gemm.PackBF16(s.shape[1], 0, w)}
-			return nil
-		}
 		if r.Tensors[i].DType == safetensors.BF16 && len(s.shape) == 2 && !opt.F32 {
 			w := make([]uint16, s.size())
 			weights[s.name] = Weight{BF16: w}

@@ -1,7 +1,6 @@
 package gemm
 
 import (
-	"fmt"
 	"math"
 	"runtime"
 	"unsafe"
@@ -15,10 +14,12 @@ import (
 // layout, the B operand transposed: op(B) = Wᵀ) already in the layout of
 // the bfloat16 kernel's B slivers, packed once when a model is loaded:
 // ceil(N/32) slivers of 32 columns, each [ceil(K/2)][32] words, word (q, j)
-// the pair (W[j, 2q], W[j, 2q+1]), the lower k in the low half, columns
-// past N and the k past K zero. It takes the bytes of W itself (2 a
-// value, plus the padding of the last sliver), and it serves every product
-// over W with the bits it had before it was packed:
+// the pair (W[j, 2q], W[j, 2q+1]), the lower k in the low half. With N a
+// multiple of 32 and K even, sliver s holds exactly the values of rows
+// [32s, 32s+32) of W, in the bytes those rows took: PackBF16 packs W in
+// place, a sliver at a time through a copy of its rows, so packing costs
+// no memory. A Packed serves every product over W with the bits it had
+// before it was packed:
 //
 //   - SgemmPacked with native: the bfloat16 kernel reads the slivers in
 //     place (a KC block of k is a run of pairs of each sliver), so B is
@@ -54,42 +55,31 @@ func CanPack() bool {
 	return f.nr == packNR && f.trans != nil && b.nr == packNR && b.bf16 && !b.amx && b.trans != nil
 }
 
-// PackBF16 packs the matrices parts, each [n_i, k] in bfloat16 row-major,
-// stacked into one W [Σ n_i, k] (the rows of parts[0] first), on up to
-// threads goroutines; every part but the last must have a multiple of 32
-// rows. It returns nil when CanPack is false. Sizes that do not fit panic.
-func PackBF16(k, threads int, parts ...[]uint16) *Packed {
-	if !CanPack() {
+// PackBF16 packs W [len(w)/k, k] in bfloat16, row-major, in place on up
+// to threads goroutines and returns it as a Packed: w then holds the
+// packed layout and must not be read as W again. It returns nil, leaving
+// w as it was, when CanPack is false or W cannot be packed in place: its
+// rows not a multiple of 32, k odd, or w not 4-byte aligned.
+func PackBF16(w []uint16, k, threads int) *Packed {
+	if !CanPack() || k < 2 || k%2 != 0 || len(w)%(packNR*k) != 0 || len(w) == 0 || uintptr(unsafe.Pointer(&w[0]))%4 != 0 {
 		return nil
 	}
-	if k < 1 {
-		panic(fmt.Sprintf("gemm: PackBF16 of k = %d", k))
-	}
-	n := 0
-	for i, p := range parts {
-		if len(p)%k != 0 || i < len(parts)-1 && len(p)/k%packNR != 0 {
-			panic(fmt.Sprintf("gemm: PackBF16 part %d holds %d values, not rows of %d (a multiple of 32 rows but for the last)", i, len(p), k))
-		}
-		n += len(p) / k
-	}
-	pk := &Packed{n: n, k: k, kp: (k + 1) / 2, f32: impls.Current(), bf: bf16Impls.Current()}
-	slivers := ceilDiv(n, packNR)
-	pk.w = make([]float32, slivers*pk.kp*packNR)
+	n := len(w) / k
+	pk := &Packed{n: n, k: k, kp: k / 2, f32: impls.Current(), bf: bf16Impls.Current(),
+		w: unsafe.Slice((*float32)(unsafe.Pointer(&w[0])), len(w)/2)}
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	s0 := 0 // the first sliver of each part
-	for _, p := range parts {
-		rows := len(p) / k
-		ns := ceilDiv(rows, packNR)
-		const chunk = 8 // slivers a piece
-		ForPieces(threads, ceilDiv(ns, chunk), func(u int) {
-			lo, hi := u*chunk, min(ns, (u+1)*chunk)
-			j0, nc := lo*packNR, min(rows, hi*packNR)-lo*packNR
-			packBBF16(pk.bf, pk.w[(s0+lo)*pk.kp*packNR:], p, k, Trans, 0, k, pk.kp, j0, nc, packNR)
-		})
-		s0 += ns
-	}
+	slivers := n / packNR
+	pieces := min(slivers, threads)
+	ForPieces(threads, pieces, func(u int) {
+		rows := make([]uint16, packNR*k) // a sliver's rows, packed from here into their own place
+		lo, hi := share(slivers, u, pieces)
+		for s := lo; s < hi; s++ {
+			copy(rows, w[s*packNR*k:(s+1)*packNR*k])
+			packBBF16(pk.bf, pk.w[s*pk.kp*packNR:], rows, k, Trans, 0, k, pk.kp, 0, packNR, packNR)
+		}
+	})
 	return pk
 }
 

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"unsafe"
 
 	"github.com/xent-dev/xent/internal/kernels"
 )
@@ -12,27 +13,19 @@ import (
 // A packed matrix must give every product the bits of the unpacked one:
 // SgemmPacked those of SgemmBF16 (float32) and SgemmBF16Native (native),
 // SgemvPacked those of SgemvBF16 row by row, for any thread count, with
-// odd K, N past a sliver, several KC blocks and stacked parts.
+// several KC blocks of K and of N.
 func TestPackedMatchesUnpacked(t *testing.T) {
 	if !CanPack() {
 		t.Skip("packing needs the AVX-512 float32 and bfloat16 kernels")
 	}
 	r := rand.New(rand.NewPCG(7, 8))
-	for _, s := range []struct {
-		m, k  int
-		parts []int // rows of each stacked part
-	}{{5, 9, []int{7}}, {3, 1100, []int{64, 40}}, {40, 2200, []int{32, 96, 5}}, {1, 1, []int{1}}, {17, 64, []int{33}}} {
-		var parts [][]uint16
-		var all []uint16
-		n := 0
-		for _, rows := range s.parts {
-			p := make([]uint16, rows*s.k)
-			for i := range p {
-				p[i] = kernels.Float32ToBFloat16(float32(r.NormFloat64()))
-			}
-			parts, all, n = append(parts, p), append(all, p...), n+rows
+	for _, s := range []struct{ m, n, k int }{{5, 32, 10}, {3, 64, 1100}, {40, 4160, 1100}, {1, 32, 2}, {17, 96, 64}} {
+		n := s.n
+		all := make([]uint16, n*s.k)
+		for i := range all {
+			all[i] = kernels.Float32ToBFloat16(float32(r.NormFloat64()))
 		}
-		pk := PackBF16(s.k, 3, parts...)
+		pk := PackBF16(slices.Clone(all), s.k, 3)
 		if gn, gk := pk.Dims(); gn != n || gk != s.k {
 			t.Fatalf("Dims %d×%d, want %d×%d", gn, gk, n, s.k)
 		}
@@ -114,5 +107,30 @@ func TestPackedKernelsMatchGo(t *testing.T) {
 				t.Errorf("k %d column %d: gemvPacked %g, Go %g", k, j, a1[j], a2[j])
 			}
 		}
+	}
+}
+
+// PackBF16 refuses what it cannot pack in place and leaves it as it was.
+func TestPackBF16Refuses(t *testing.T) {
+	if !CanPack() {
+		t.Skip("packing needs the AVX-512 kernels")
+	}
+	for _, c := range []struct{ n, k int }{{31, 8}, {32, 7}, {33, 8}, {0, 8}} {
+		w := make([]uint16, c.n*c.k)
+		for i := range w {
+			w[i] = uint16(i)
+		}
+		if pk := PackBF16(w, c.k, 2); pk != nil {
+			t.Errorf("%d×%d packed", c.n, c.k)
+		}
+		for i := range w {
+			if w[i] != uint16(i) {
+				t.Fatalf("%d×%d: w changed", c.n, c.k)
+			}
+		}
+	}
+	w := make([]uint16, 64*8+1)
+	if PackBF16(w[1:], 8, 1) != nil && uintptr(unsafe.Pointer(&w[1]))%4 != 0 {
+		t.Error("a misaligned W was packed")
 	}
 }
