@@ -68,14 +68,15 @@ type leanActs struct {
 	atty          []float32   // [N, H·D]
 	stats         []float32   // [2N] a norm's means and rstds, or [N·(H+K)] q/k norms' rstds
 	mlp           []float32   // [d.mlpRows(N), 2F + C] gate (then activation), up, and an output norm's input
-	attn          [][]float32 // per worker: scores [leanQueries, leanKeys], output [leanQueries, D], running max [leanQueries]
-	sums          [][]float64 // per worker: running sums [leanQueries]
+	attn          [][]float32 // per worker, for G = H/K heads: queries [G·leanQueries, D], scores [G·leanQueries, leanKeys], output [G·leanQueries, D], running max [G·leanQueries]
+	sums          [][]float64 // per worker: running sums [G·leanQueries]
 }
 
 // leanBytes is the size of the scratch of N rows on threads.
 func (d dims) leanBytes(N, threads int) float64 {
 	n, C := float64(N), float64(d.C)
-	perWorker := float64(leanQueries*leanKeys + leanQueries*d.D + 3*leanQueries)
+	GQ := float64(d.H / d.K * leanQueries)
+	perWorker := GQ * float64(leanKeys+2*d.D+3)
 	return 4 * (n*(2*C+float64(d.qkv()+d.H*d.D)) + float64(max(2*N, N*(d.H+d.K))) +
 		float64(d.mlpRows(N)*(2*d.F+d.C)) + float64(threads)*perWorker)
 }
@@ -97,8 +98,9 @@ func (d dims) newLeanActs(N, th int) *leanActs {
 	f := func(n int) []float32 { return make([]float32, n) }
 	a := &leanActs{N: N, threads: th, queries: leanQueries, keys: leanKeys, res: f(N * d.C), ln: f(N * d.C), qkv: f(N * d.qkv()), atty: f(N * d.H * d.D),
 		stats: f(max(2*N, N*(d.H+d.K))), mlp: f(d.mlpRows(N) * (2*d.F + d.C)), attn: make([][]float32, th), sums: make([][]float64, th)}
+	GQ := d.H / d.K * leanQueries
 	for w := range a.attn {
-		a.attn[w], a.sums[w] = f(leanQueries*leanKeys+leanQueries*d.D+leanQueries), make([]float64, leanQueries)
+		a.attn[w], a.sums[w] = f(GQ*(leanKeys+2*d.D+1)), make([]float64, GQ)
 	}
 	return a
 }
@@ -228,67 +230,82 @@ func (m *Model) leanBlock(blk *block, a *leanActs, B, T int, kv func(qkv []float
 }
 
 // leanAttention is attnForward without the probabilities: a.qkv [B, T,
-// (H+2K)·D] to a.atty [B, T, H·D], each (sequence, head, block of
-// leanQueries queries) by one worker, keys in blocks of leanKeys with an
-// online softmax. The blocks of keys a query block reads start at its
-// first row's sliding window and end at its last row.
+// (H+2K)·D] to a.atty [B, T, H·D]. Each (sequence, key/value head, block
+// of leanQueries queries) is one worker's: the G = H/K heads that share
+// the key/value head have their queries copied into one matrix [G·r, D]
+// (row hh·r + t: head g·G+hh at position i0+t), so that each block of
+// leanKeys keys and values is packed once for all of them, and run
+// against the keys with an online softmax. The blocks of keys a query
+// block reads start at its first row's sliding window and end at its
+// last row. Every score and output element is the sum it was with one
+// head at a time (the products' bits do not depend on the rows beside
+// them).
 func (m *Model) leanAttention(a *leanActs, B, T int, blk *block) {
 	d := m.d
-	W, A, D := d.qkv(), d.H*d.D, d.D
+	W, A, D, G := d.qkv(), d.H*d.D, d.D, d.H/d.K
 	scale, capAt, window := blk.scale, d.fam.attnCap, blk.window
 	Q, KB := leanQueries, leanKeys
 	nq := (T + Q - 1) / Q
-	par.Split(B*d.H*nq, m.threads(), func(w, lo, hi int) {
+	par.Split(B*d.K*nq, m.threads(), func(w, lo, hi int) {
 		buf, sum := a.attn[w], a.sums[w]
-		s, o, mx := buf[:Q*KB], buf[Q*KB:Q*(KB+D)], buf[Q*(KB+D):]
+		GQ := G * Q
+		qs, s := buf[:GQ*D], buf[GQ*D:GQ*(D+KB)]
+		o, mx := buf[GQ*(D+KB):GQ*(2*D+KB)], buf[GQ*(2*D+KB):]
 		for u := lo; u < hi; u++ {
-			b, h, qb := u/(d.H*nq), u/nq%d.H, u%nq
-			g := h / (d.H / d.K)
+			b, g, qb := u/(d.K*nq), u/nq%d.K, u%nq
 			seq := a.qkv[b*T*W:]
-			q, k, v := seq[h*D:], seq[(d.H+g)*D:], seq[(d.H+d.K+g)*D:]
+			k, v := seq[(d.H+g)*D:], seq[(d.H+d.K+g)*D:]
 			i0, i1 := qb*Q, min(T, (qb+1)*Q)
 			r := i1 - i0
-			clear(o[:r*D])
-			for t := range r {
-				mx[t], sum[t] = -math.MaxFloat32, 0
+			R := G * r
+			for hh := range G {
+				for t := range r {
+					copy(qs[(hh*r+t)*D:(hh*r+t+1)*D], seq[(i0+t)*W+(g*G+hh)*D:])
+				}
+			}
+			clear(o[:R*D])
+			for e := range R {
+				mx[e], sum[e] = -math.MaxFloat32, 0
 			}
 			for j0 := firstKey(i0, window) / KB * KB; j0 < i1; j0 += KB {
 				j1 := min(i1, j0+KB)
 				nk := j1 - j0
-				gemm.Sgemm(gemm.NoTrans, gemm.Trans, r, nk, D, scale, q[i0*W:], W, k[j0*W:], W, 0, s, KB, 1)
-				for t := range r {
-					row := s[t*KB : t*KB+nk]
+				gemm.Sgemm(gemm.NoTrans, gemm.Trans, R, nk, D, scale, qs, D, k[j0*W:], W, 0, s, KB, 1)
+				for e := range R {
+					t := e % r
+					row := s[e*KB : e*KB+nk]
 					lo, hi := max(firstKey(i0+t, window), j0)-j0, min(i0+t+1, j1)-j0
 					if lo >= hi { // no key of this block is seen
 						clear(row)
 						continue
 					}
 					softCap(row, lo, hi, capAt)
-					bm := mx[t]
+					bm := mx[e]
 					for _, x := range row[lo:hi] {
 						bm = max(bm, x)
 					}
-					if bm > mx[t] { // rescale what came before to the new maximum
-						c := math.Exp(float64(mx[t] - bm))
-						sum[t] *= c
-						scaleBy(o[t*D:(t+1)*D], float32(c))
-						mx[t] = bm
+					if bm > mx[e] { // rescale what came before to the new maximum
+						c := math.Exp(float64(mx[e] - bm))
+						sum[e] *= c
+						scaleBy(o[e*D:(e+1)*D], float32(c))
+						mx[e] = bm
 					}
 					kernels.ExpAffine(row[lo:hi], row[lo:hi], bm, 1, 0)
 					var z float64
-					for _, e := range row[lo:hi] {
-						z += float64(e)
+					for _, x := range row[lo:hi] {
+						z += float64(x)
 					}
-					sum[t] += z
+					sum[e] += z
 					clear(row[:lo])
 					clear(row[hi:])
 				}
-				gemm.Sgemm(gemm.NoTrans, gemm.NoTrans, r, D, nk, 1, s, KB, v[j0*W:], W, 1, o, D, 1)
+				gemm.Sgemm(gemm.NoTrans, gemm.NoTrans, R, D, nk, 1, s, KB, v[j0*W:], W, 1, o, D, 1)
 			}
-			for t := range r {
-				y, inv := a.atty[(b*T+i0+t)*A+h*D:], float32(1/sum[t])
+			for e := range R {
+				hh, t := e/r, e%r
+				y, inv := a.atty[(b*T+i0+t)*A+(g*G+hh)*D:], float32(1/sum[e])
 				for c := range D {
-					y[c] = o[t*D+c] * inv
+					y[c] = o[e*D+c] * inv
 				}
 			}
 		}
