@@ -280,10 +280,7 @@ func (m *Model) leanAttention(a *leanActs, B, T int, blk *block) {
 						continue
 					}
 					softCap(row, lo, hi, capAt)
-					bm := mx[e]
-					for _, x := range row[lo:hi] {
-						bm = max(bm, x)
-					}
+					bm := max(mx[e], maxOf(row[lo:hi]))
 					if bm > mx[e] { // rescale what came before to the new maximum
 						c := math.Exp(float64(mx[e] - bm))
 						sum[e] *= c
@@ -291,11 +288,7 @@ func (m *Model) leanAttention(a *leanActs, B, T int, blk *block) {
 						mx[e] = bm
 					}
 					kernels.ExpAffine(row[lo:hi], row[lo:hi], bm, 1, 0)
-					var z float64
-					for _, x := range row[lo:hi] {
-						z += float64(x)
-					}
-					sum[e] += z
+					sum[e] += sumF64(row[lo:hi])
 					clear(row[:lo])
 					clear(row[hi:])
 				}
@@ -310,4 +303,34 @@ func (m *Model) leanAttention(a *leanActs, B, T int, blk *block) {
 			}
 		}
 	})
+}
+
+// maxOf is the largest of x (NaN if any is), four running maxima at a time.
+func maxOf(x []float32) float32 {
+	m := [4]float32{-math.MaxFloat32, -math.MaxFloat32, -math.MaxFloat32, -math.MaxFloat32}
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		m[0], m[1], m[2], m[3] = max(m[0], x[i]), max(m[1], x[i+1]), max(m[2], x[i+2]), max(m[3], x[i+3])
+	}
+	for ; i < len(x); i++ {
+		m[0] = max(m[0], x[i])
+	}
+	return max(m[0], m[1], m[2], m[3])
+}
+
+// sumF64 is Σ x in float64, in four running sums (x[i] into sum i mod 4)
+// added at the end: four chains of additions in flight instead of one.
+func sumF64(x []float32) float64 {
+	var z [4]float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		z[0] += float64(x[i])
+		z[1] += float64(x[i+1])
+		z[2] += float64(x[i+2])
+		z[3] += float64(x[i+3])
+	}
+	for ; i < len(x); i++ {
+		z[i%4] += float64(x[i])
+	}
+	return (z[0] + z[1]) + (z[2] + z[3])
 }
