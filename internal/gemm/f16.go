@@ -2,6 +2,7 @@ package gemm
 
 import (
 	"sync"
+	"unsafe"
 
 	"github.com/xent-dev/xent/internal/kernels"
 )
@@ -87,4 +88,56 @@ func packBHalf(im *impl, dst []float32, b []uint16, ldb int, trans Transpose, p0
 		}
 		packB(im, dst[s*kc*nr:(s+1)*kc*nr], w, kc, Trans, 0, kc, 0, cols, nr)
 	}
+}
+
+// SgemvF16 is Sgemv with W held as IEEE binary16 bits: x, the sums and y
+// are float32, and the bits are those of Sgemv on the widened W (and so
+// of Sgemm). It streams W as Sgemv does, each kernel call's block of W
+// (at most two blocks of rows by KC columns, or KC rows by 256 columns)
+// first widened with kernels.F16ToF32 into a buffer that stays in cache.
+func SgemvF16(transW Transpose, n, k int, alpha float32, x []float32, w []uint16, ldw int, beta float32, y []float32, threads int) {
+	im := impls.Current()
+	gemv(im, widenGemv(im.gemv, kernels.F16ToF32), transW, n, k, alpha, x, w, ldw, beta, y, threads)
+}
+
+// widenCols is how many columns a widened gemvKernels.n call takes at a time.
+const widenCols = 256
+
+// widenGemv is ks for weights in 16-bit floats that widen converts: each
+// call widens its part of W into a pooled buffer and runs ks's kernel on
+// it with the same arguments, so every sum is ks's. (The columns of a
+// gemvKernels.n product are independent sums, so taking them widenCols at
+// a time changes nothing.)
+func widenGemv(ks *gemvKernels[float32], widen func([]float32, []uint16)) *gemvKernels[uint16] {
+	rows := func(r, k int, w *uint16, ldw int, f func(buf []float32)) {
+		bp := halfBuffers.Get().(*[]float32)
+		defer halfBuffers.Put(bp)
+		buf := growBuffer(bp, r*k)
+		ws := unsafe.Slice(w, (r-1)*ldw+k)
+		for i := range r {
+			widen(buf[i*k:(i+1)*k], ws[i*ldw:])
+		}
+		f(buf)
+	}
+	hk := &gemvKernels[uint16]{rows: ks.rows}
+	hk.n = func(k, n int, x *float32, w *uint16, ldw int, t *float32) {
+		ts := unsafe.Slice(t, n)
+		ws := unsafe.Slice(w, (k-1)*ldw+n)
+		for j0 := 0; j0 < n; j0 += widenCols {
+			c := min(widenCols, n-j0)
+			rows(k, c, &ws[j0], ldw, func(buf []float32) { ks.n(k, c, x, &buf[0], c, &ts[j0]) })
+		}
+	}
+	hk.t = func(k int, w *uint16, ldw int, x, y *float32, alpha, beta float32) {
+		rows(ks.rows, k, w, ldw, func(buf []float32) { ks.t(k, &buf[0], k, x, y, alpha, beta) })
+	}
+	if ks.t2 != nil {
+		hk.t2 = func(k int, w *uint16, ldw int, x, y *float32, alpha, beta float32) {
+			rows(2*ks.rows, k, w, ldw, func(buf []float32) { ks.t2(k, &buf[0], k, x, y, alpha, beta) })
+		}
+	}
+	hk.dot = func(k int, w *uint16, x, y *float32, alpha, beta float32) {
+		rows(1, k, w, k, func(buf []float32) { ks.dot(k, &buf[0], x, y, alpha, beta) })
+	}
+	return hk
 }

@@ -112,3 +112,89 @@ func BenchmarkSgemmF16(b *testing.B) {
 		}
 	}
 }
+
+// SgemvF16 must give exactly the bits of Sgemv (and so Sgemm) on the
+// widened W: both layouts, row blocks and tails, KC blocks and tails,
+// more columns than one widened chunk, 1 to 3 threads.
+func TestSgemvF16MatchesWidened(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, impl := range Implementations() {
+		Use(impl)
+		for _, tr := range []Transpose{NoTrans, Trans} {
+			for _, s := range [][2]int{{1, 1}, {37, 530}, {600, 40}, {70, 1100}, {0, 3}, {3, 0}} {
+				n, k := s[0], s[1]
+				rows, cols := k, n
+				if tr == Trans {
+					rows, cols = n, k
+				}
+				ldw := cols + 3
+				bits := make([]uint16, max(0, rows*ldw))
+				for i := range bits {
+					bits[i] = uint16(r.IntN(0x7c00)) | uint16(r.IntN(2))<<15
+				}
+				wf := make([]float32, len(bits))
+				for i, h := range bits {
+					wf[i] = kernels.Float16ToFloat32(h)
+				}
+				x := make([]float32, k)
+				for i := range x {
+					x[i] = float32(r.NormFloat64())
+				}
+				for threads := 1; threads <= 3; threads++ {
+					want := make([]float32, n)
+					got := make([]float32, n)
+					for i := range want {
+						want[i] = float32(i)
+						got[i] = float32(i)
+					}
+					Sgemv(tr, n, k, 0.5, x, wf, max(1, ldw), 0.25, want, threads)
+					SgemvF16(tr, n, k, 0.5, x, bits, max(1, ldw), 0.25, got, threads)
+					for i := range want {
+						if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+							t.Fatalf("%s trans=%v n=%d k=%d, %d threads: y[%d] = %v, Sgemv on the widened W gives %v",
+								impl, tr, n, k, threads, i, got[i], want[i])
+						}
+					}
+				}
+			}
+		}
+	}
+	Use(Implementations()[0])
+}
+
+// BenchmarkSgemvF16 times a decoding step's logits over Qwen2.5-0.5B's
+// head (W [151936, 896], an nn.Linear): Sgemv on float32 W, SgemvF16 on
+// the f16 W, and SgemmF16 with one row (what it replaces).
+func BenchmarkSgemvF16(b *testing.B) {
+	const n, k = 151936, 896
+	r := rand.New(rand.NewPCG(1, 1))
+	x := make([]float32, k)
+	for i := range x {
+		x[i] = r.Float32() - 0.5
+	}
+	w16 := make([]uint16, n*k)
+	for i := range w16 {
+		w16[i] = kernels.Float32ToFloat16(0.02 * float32(r.NormFloat64()))
+	}
+	y := make([]float32, n)
+	for _, typ := range []string{"f32", "f16", "SgemmF16"} {
+		b.Run(typ, func(b *testing.B) {
+			run := func() { SgemvF16(Trans, n, k, 1, x, w16, k, 0, y, 0) }
+			switch typ {
+			case "f32":
+				w32 := make([]float32, len(w16))
+				kernels.F16ToF32(w32, w16)
+				run = func() { Sgemv(Trans, n, k, 1, x, w32, k, 0, y, 0) }
+			case "SgemmF16":
+				run = func() { SgemmF16(NoTrans, Trans, 1, n, k, 1, x, k, w16, k, 0, y, n, 0) }
+			}
+			run()
+			b.ResetTimer()
+			cpu := cpuSeconds()
+			for b.Loop() {
+				run()
+			}
+			reportGFLOPS(b, 1, n, k, cpu)
+		})
+	}
+}

@@ -65,7 +65,7 @@
 // The float types multiply with internal/gemm over W where it lies, as
 // llama.cpp's f16 dot products widen to float32: Sgemm for f32, SgemmF16
 // and SgemmBF16 (which widen W exactly as they pack it) for f16 and bf16,
-// Sgemv and SgemvBF16 for one row.
+// Sgemv, SgemvF16 and SgemvBF16 for one row.
 //
 // # Kernels
 //

@@ -113,6 +113,8 @@ func (m *Matrix) product(x []float32, n, ldx int, y []float32, ldy int, beta flo
 		gemm.SgemvBF16(gemm.Trans, out, in, 1, x, w16, in, beta, y, threads)
 	case m.t == gguf.BF16:
 		gemm.SgemmBF16(gemm.NoTrans, gemm.Trans, n, out, in, 1, x, ldx, w16, in, beta, y, ldy, threads)
+	case n == 1:
+		gemm.SgemvF16(gemm.Trans, out, in, 1, x, w16, in, beta, y, threads)
 	default:
 		gemm.SgemmF16(gemm.NoTrans, gemm.Trans, n, out, in, 1, x, ldx, w16, in, beta, y, ldy, threads)
 	}
