@@ -97,6 +97,11 @@
 // registers, f16_amd64.s; other slivers converted with kernels' widening
 // into a buffer, then packed), so no float32 copy of B is made and the
 // packed panels are those of the widened B: the bits are Sgemm's on it.
+// SgemvF16 is Sgemv over f16 weights: with AVX-512 its kernels
+// (f16gemv_amd64.s, gen_gemv.go's F16 type) widen W with VCVTPH2PS as they
+// load it, streaming half of float32's bytes; elsewhere each kernel
+// call's block of W is widened into a cached buffer for Sgemv's kernels.
+// Either way the bits are Sgemv's on the widened W.
 //
 // # Products in bfloat16
 //

@@ -92,12 +92,18 @@ func packBHalf(im *impl, dst []float32, b []uint16, ldb int, trans Transpose, p0
 
 // SgemvF16 is Sgemv with W held as IEEE binary16 bits: x, the sums and y
 // are float32, and the bits are those of Sgemv on the widened W (and so
-// of Sgemm). It streams W as Sgemv does, each kernel call's block of W
-// (at most two blocks of rows by KC columns, or KC rows by 256 columns)
-// first widened with kernels.F16ToF32 into a buffer that stays in cache.
+// of Sgemm). It streams W as Sgemv does: with AVX-512, kernels that widen
+// W as they load it (VCVTPH2PS; gen_gemv.go's F16 kernels); otherwise
+// each kernel call's block of W (at most two blocks of rows by KC
+// columns, or KC rows by 256 columns) is first widened with
+// kernels.F16ToF32 into a buffer that stays in cache.
 func SgemvF16(transW Transpose, n, k int, alpha float32, x []float32, w []uint16, ldw int, beta float32, y []float32, threads int) {
 	im := impls.Current()
-	gemv(im, widenGemv(im.gemv, kernels.F16ToF32), transW, n, k, alpha, x, w, ldw, beta, y, threads)
+	ks := im.gemvF16
+	if ks == nil {
+		ks = widenGemv(im.gemv, kernels.F16ToF32)
+	}
+	gemv(im, ks, transW, n, k, alpha, x, w, ldw, beta, y, threads)
 }
 
 // widenCols is how many columns a widened gemvKernels.n call takes at a time.

@@ -45,6 +45,7 @@ type impl struct {
 	// their epilogue y = alpha·t + beta·y over n values.
 	gemv      *gemvKernels[float32]
 	gemvBF16  *gemvKernels[uint16]
+	gemvF16   *gemvKernels[uint16] // nil: SgemvF16 widens blocks for gemv (f16.go)
 	gemvScale func(n int, t, y *float32, alpha, beta float32)
 }
 

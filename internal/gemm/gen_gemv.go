@@ -55,16 +55,21 @@ func text(name, proto string, frame, args int, loads ...string) {
 
 // dtype is how the weights are stored.
 type dtype struct {
-	name  string // F32 or BF16
+	name  string // F32, BF16 or F16
 	size  int    // bytes per weight
 	shift int    // log2(size)
 	goTyp string
+	f16   bool // IEEE binary16, widened by VCVTPH2PS (AVX-512F or F16C)
 }
 
 // loadVec loads lanes weights at addr into register dst as float32.
 func (d dtype) loadVec(s isa, addr, dst string) {
 	if d.size == 4 {
 		p("VMOVUPS %s, %s", addr, dst)
+		return
+	}
+	if d.f16 {
+		p("VCVTPH2PS %s, %s", addr, dst)
 		return
 	}
 	p("VPMOVZXWD %s, %s", addr, dst)
@@ -88,6 +93,11 @@ func (d dtype) loadScalar(addr, dst string) {
 		return
 	}
 	p("MOVWLZX %s, R12", addr)
+	if d.f16 {
+		p("VMOVD R12, %s", dst)
+		p("VCVTPH2PS %s, %s", dst, dst)
+		return
+	}
 	p("SHLL $16, R12")
 	p("VMOVD R12, %s", dst)
 }
@@ -263,11 +273,14 @@ func transpose(s isa) (cols []int, free int) {
 // 32-bit lane a pair of columns: transposing the pairs gives, per pair,
 // its first column (the lane shifted up 16 bits) and its second (the lane
 // with the low 16 bits cleared), half the shuffles a column of widened
-// float32 tiles would cost.
+// float32 tiles would cost. An f16 tile is L×L, widened as it is loaded.
 func gemvT(s isa, d dtype, nb int) {
 	name := fmt.Sprintf("gemvT%s%sx%d", d.name, s.name, nb)
 	L := s.lanes
 	cw := L * 4 / d.size // columns per tile
+	if d.f16 {
+		cw = L
+	}
 	acc := func(b int) string { return s.r(L + 1 + b) }
 	bc, mask := s.r(L+1+nb), s.r(L+2+nb)
 	// The frame holds the accumulators while the column tail runs.
@@ -283,7 +296,7 @@ func gemvT(s isa, d dtype, nb int) {
 	for b := range nb {
 		p("%s %s, %s, %s", zero, acc(b), acc(b), acc(b))
 	}
-	if d.size == 2 { // 0xffff0000 in every lane
+	if d.size == 2 && !d.f16 { // 0xffff0000 in every lane
 		if s.reg == "Z" {
 			p("VPTERNLOGD $0xff, %s, %s, %s", mask, mask, mask)
 		} else {
@@ -306,7 +319,11 @@ func gemvT(s isa, d dtype, nb int) {
 	p("MOVQ SI, R8")
 	for b := range nb {
 		for i := range L {
-			p("VMOVUPS (R8), %s", s.r(i)) // float32 lanes or pairs of bfloat16
+			if d.f16 {
+				p("VCVTPH2PS (R8), %s", s.r(i))
+			} else {
+				p("VMOVUPS (R8), %s", s.r(i)) // float32 lanes or pairs of bfloat16
+			}
 			p("PREFETCHT1 (R8)(R9*1)")
 			if b < nb-1 || i < L-1 {
 				p("ADDQ DX, R8")
@@ -314,7 +331,7 @@ func gemvT(s isa, d dtype, nb int) {
 		}
 		cols, free := transpose(s)
 		for q := range L {
-			if d.size == 4 {
+			if d.size == 4 || d.f16 {
 				fma(q, s.r(cols[q]), acc(b))
 				continue
 			}
@@ -470,7 +487,7 @@ func log2(n int) int {
 
 func genGemv() {
 	isas := []isa{{"AVX512", "Z", 16}, {"AVX2", "Y", 8}}
-	dtypes := []dtype{{"F32", 4, 2, "float32"}, {"BF16", 2, 1, "uint16"}}
+	dtypes := []dtype{{"F32", 4, 2, "float32", false}, {"BF16", 2, 1, "uint16", false}}
 	for _, s := range isas {
 		for _, d := range dtypes {
 			gemvN(s, d)
@@ -490,6 +507,16 @@ func genGemv() {
 	for _, d := range dtypes {
 		gemvDot(d)
 	}
+}
+
+// genGemvF16 writes SgemvF16's kernels: gemvN, gemvT x1 and x2 and gemvDot
+// over f16 weights, AVX-512 only (f16gemv_amd64.s).
+func genGemvF16() {
+	s, d := isa{"AVX512", "Z", 16}, dtype{"F16", 2, 1, "uint16", true}
+	gemvN(s, d)
+	gemvT(s, d, 1)
+	gemvT(s, d, 2)
+	gemvDot(d)
 }
 
 // xAddr is the address of x row r (r < 8) at byte offset off of the

@@ -1,7 +1,8 @@
 //go:build ignore
 
 // gen_kernels writes kernels_amd64.s, the register-tiled micro-kernels,
-// and (with gen_gemv.go) gemv_amd64.s, the matrix–vector kernels:
+// and (with gen_gemv.go) gemv_amd64.s and f16gemv_amd64.s, the
+// matrix–vector kernels:
 //
 //	go run gen_kernels.go gen_gemv.go gen_bf16.go
 //
@@ -188,4 +189,5 @@ func main() {
 	})
 	write("gemv_amd64.s", genGemv)
 	write("bf16_amd64.s", genBF16)
+	write("f16gemv_amd64.s", genGemvF16)
 }

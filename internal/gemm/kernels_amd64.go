@@ -36,6 +36,7 @@ func simdImpls() []*impl {
 		kernel: kernel14x32AVX512, gather: gatherPackAVX512, copy: copyPackAVX512, trans: transPackAVX512,
 		gemv:      &gemvKernels[float32]{n: gemvNF32AVX512, t: gemvTF32AVX512x1, t2: gemvTF32AVX512x2, rows: 16, dot: gemvDotF32FMA},
 		gemvBF16:  &gemvKernels[uint16]{n: gemvNBF16AVX512, t: gemvTBF16AVX512x1, t2: gemvTBF16AVX512x2, rows: 16, dot: gemvDotBF16FMA},
+		gemvF16:   &gemvKernels[uint16]{n: gemvNF16AVX512, t: gemvTF16AVX512x1, t2: gemvTF16AVX512x2, rows: 16, dot: gemvDotF16FMA},
 		gemvScale: gemvScaleAVX512}
 	return []*impl{avx512, avx2}
 }
