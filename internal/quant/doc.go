@@ -91,12 +91,14 @@
 // x+128 by w and adds pairs into int16s, summed in int16 only as many
 // groups of four as cannot overflow for the type's range of w, then
 // VPMADDWD widens them (by ones, or by the group's integer scale) into
-// int32. That is exact for every type but q8_0, whose w reaches ±128;
+// int32. That is exact for every type but q8_0, whose w reaches −128;
 // q8_0 takes ggml's route, VPSIGNB moving w's sign onto x so that
 // VPMADDUBSW multiplies |w| by x·sign(w), which cannot saturate since the
-// q8_0 rounding keeps |x| ≤ 127. Sixteen ymm registers hold four rows of
-// W against eight lanes, so each call makes four passes. Their results
-// are the generic path's bits too; x is rounded by the Go code.
+// q8_0 rounding keeps |x| ≤ 127 (except in a block whose scale rounds to
+// 0, where the integer does not count). Sixteen ymm registers hold four
+// rows of W against eight lanes, so each call makes four passes. Their
+// results are the generic path's bits too (TestKernelsExtremes puts every
+// int16 sum at its bound; FuzzKernels); x is rounded by the Go code.
 // Dispatch takes avx512vnni, then avx2, then generic.
 //
 // # Threads
