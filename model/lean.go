@@ -16,8 +16,12 @@ import (
 // [N, C], updated in place, with one layer's scratch reused by every
 // layer: the norm's output [N, C], the queries, keys and values [N,
 // (H+2K)·D], the attention output [N, H·D], and the MLP's hidden units
-// for d.mlpRows(N) rows at a time ([rows, 2F + C], at most leanMLPBytes
-// unless that is under leanRows rows). Attention
+// for d.mlpRows(N) rows at a time ([rows, 3F + C], at most leanMLPBytes
+// unless that is under leanRows rows). Where the layer's matrices are
+// packed (gemm.PackBF16), the queries, keys and values are one product
+// over the three matrices stacked, and so are the gate and the up
+// projections ([rows, 2F], then the activation into [rows, F]): their
+// input is packed once, not three times and twice. Attention
 // runs in blocks of leanQueries queries against leanKeys keys with an online
 // softmax (FlashAttention's recurrence): a block's scores are exponentiated
 // against the running maximum of its row, the row's sum and output are
@@ -34,21 +38,21 @@ import (
 // bit-identical across thread counts, as everywhere in the package.
 
 // leanRows and leanMLPBytes bound how many rows of the MLP's hidden units
-// exist at a time: as many as leanMLPBytes of float32 [rows, 2F + C] hold,
+// exist at a time: as many as leanMLPBytes of float32 [rows, 3F + C] hold,
 // and never fewer than leanRows. Each weight panel the MLP's products pack
 // is used by every row of a block, so the fewer the blocks the less the
 // packing costs: with Qwen2.5-0.5B's F = 4864 a 512-token window is one
-// block (21.8 MB), Llama-3.2-1B's F = 8192 at 4096 tokens five (≤ 64 MB).
+// block (31.7 MB), Llama-3.2-1B's F = 8192 at 4096 tokens seven (≤ 64 MB).
 const (
 	leanRows     = 256
 	leanMLPBytes = 64 << 20
 )
 
 // mlpRows is how many rows of N the lean MLP runs at a time: N split into
-// the fewest blocks of at most max(leanRows, leanMLPBytes / (4·(2F + C)))
+// the fewest blocks of at most max(leanRows, leanMLPBytes / (4·(3F + C)))
 // rows, of equal size but for the last.
 func (d dims) mlpRows(N int) int {
-	most := max(leanRows, leanMLPBytes/(4*(2*d.F+d.C)))
+	most := max(leanRows, leanMLPBytes/(4*(3*d.F+d.C)))
 	blocks := (N + most - 1) / most
 	return max(1, (N+blocks-1)/blocks)
 }
@@ -67,7 +71,7 @@ type leanActs struct {
 	qkv           []float32   // [N, (H+2K)·D]
 	atty          []float32   // [N, H·D]
 	stats         []float32   // [2N] a norm's means and rstds, or [N·(H+K)] q/k norms' rstds
-	mlp           []float32   // [d.mlpRows(N), 2F + C] gate (then activation), up, and an output norm's input
+	mlp           []float32   // [d.mlpRows(N), 3F + C] gate (then activation), up, and an output norm's input
 	attn          [][]float32 // per worker, for G = H/K heads: queries [G·leanQueries, D], scores [G·leanQueries, leanKeys], output [G·leanQueries, D], running max [G·leanQueries]
 	sums          [][]float64 // per worker: running sums [G·leanQueries]
 }
@@ -78,7 +82,7 @@ func (d dims) leanBytes(N, threads int) float64 {
 	GQ := float64(d.H / d.K * leanQueries)
 	perWorker := GQ * float64(leanKeys+2*d.D+3)
 	return 4 * (n*(2*C+float64(d.qkv()+d.H*d.D)) + float64(max(2*N, N*(d.H+d.K))) +
-		float64(d.mlpRows(N)*(2*d.F+d.C)) + float64(threads)*perWorker)
+		float64(d.mlpRows(N)*(3*d.F+d.C)) + float64(threads)*perWorker)
 }
 
 // leanActs returns the model's scratch for N rows, reallocating on a new
@@ -97,7 +101,7 @@ func (m *Model) leanActs(N int) *leanActs {
 func (d dims) newLeanActs(N, th int) *leanActs {
 	f := func(n int) []float32 { return make([]float32, n) }
 	a := &leanActs{N: N, threads: th, queries: leanQueries, keys: leanKeys, res: f(N * d.C), ln: f(N * d.C), qkv: f(N * d.qkv()), atty: f(N * d.H * d.D),
-		stats: f(max(2*N, N*(d.H+d.K))), mlp: f(d.mlpRows(N) * (2*d.F + d.C)), attn: make([][]float32, th), sums: make([][]float64, th)}
+		stats: f(max(2*N, N*(d.H+d.K))), mlp: f(d.mlpRows(N) * (3*d.F + d.C)), attn: make([][]float32, th), sums: make([][]float64, th)}
 	GQ := d.H / d.K * leanQueries
 	for w := range a.attn {
 		a.attn[w], a.sums[w] = f(GQ*(leanKeys+2*d.D+1)), make([]float64, GQ)
@@ -167,10 +171,14 @@ func (m *Model) leanBlock(blk *block, a *leanActs, B, T int, kv func(qkv []float
 	C, W := d.C, d.qkv()
 	x := a.res
 	blk.ln1.forward(x, a.ln, a.stats[:N], a.stats[N:2*N], N, th)
-	off := 0
-	for _, l := range blk.qkv {
-		l.forward(a.ln, N, a.qkv[off:], W, false, th)
-		off += l.out
+	if blk.qkvStack != nil {
+		stackedForward(blk.qkv, blk.qkvStack, a.ln, N, a.qkv, W, th)
+	} else {
+		off := 0
+		for _, l := range blk.qkv {
+			l.forward(a.ln, N, a.qkv[off:], W, false, th)
+			off += l.out
+		}
 	}
 	if blk.qNorm.w != nil { // in place, each head's D channels
 		Q, KV := d.H*d.D, d.K*d.D
@@ -200,18 +208,35 @@ func (m *Model) leanBlock(blk *block, a *leanActs, B, T int, kv func(qkv []float
 	}
 	blk.ln2.forward(x, a.ln, a.stats[:N], a.stats[N:2*N], N, th)
 	F, rows := d.F, d.mlpRows(N)
-	gate, up, tmp := a.mlp[:rows*F], a.mlp[rows*F:2*rows*F], a.mlp[2*rows*F:]
+	gate, up, tmp := a.mlp[:rows*F], a.mlp[rows*F:2*rows*F], a.mlp[3*rows*F:]
 	for r0 := 0; r0 < N; r0 += rows {
 		n := min(rows, N-r0)
 		in, out := a.ln[r0*C:], x[r0*C:]
-		for i, l := range blk.up {
-			dst := gate
-			if i > 0 {
-				dst = up
+		if blk.upStack == nil {
+			for i, l := range blk.up {
+				dst := gate
+				if i > 0 {
+					dst = up
+				}
+				l.forward(in, n, dst, F, false, th)
 			}
-			l.forward(in, n, dst, F, false, th)
 		}
+		act := gate
 		switch {
+		case blk.upStack != nil: // gate|up [n, 2F] over gate and up, the activation into the last F
+			gu := a.mlp[:2*rows*F]
+			act = a.mlp[2*rows*F : 3*rows*F]
+			stackedForward(blk.up, blk.upStack, in, n, gu, 2*F, th)
+			par.Split(n, th, func(_, lo, hi int) {
+				for i := lo; i < hi; i++ {
+					g, u, y := gu[2*i*F:(2*i+1)*F], gu[(2*i+1)*F:(2*i+2)*F], act[i*F:(i+1)*F]
+					if d.fam.geglu {
+						geglu(g, u, y, 1, F, 1)
+					} else {
+						swiglu(g, u, y, 1, F, 1)
+					}
+				}
+			})
 		case d.fam.geglu:
 			geglu(gate, up, gate, n, F, th)
 		case d.llama:
@@ -220,12 +245,12 @@ func (m *Model) leanBlock(blk *block, a *leanActs, B, T int, kv func(qkv []float
 			gelu(gate, gate, n, F, th)
 		}
 		if blk.mlpOut.w != nil { // out += norm(down(act))
-			blk.down.forward(gate, n, tmp, C, false, th)
+			blk.down.forward(act, n, tmp, C, false, th)
 			blk.mlpOut.forward(tmp, tmp, nil, a.stats[:n], n, th)
 			addTo(out[:n*C], tmp[:n*C])
 			continue
 		}
-		blk.down.forward(gate, n, out, C, true, th)
+		blk.down.forward(act, n, out, C, true, th)
 	}
 }
 
@@ -333,4 +358,50 @@ func sumF64(x []float32) float64 {
 		z[i%4] += float64(x[i])
 	}
 	return (z[0] + z[1]) + (z[2] + z[3])
+}
+
+// stackPacked stacks the packed matrices of each layer's qkv and of its
+// up projections (gemm.Stack) where every one is packed and all or none
+// has a bias (so that the stacked product adds what each did).
+func (m *Model) stackPacked() {
+	stack := func(ls []linear) *gemm.Packed {
+		if len(ls) < 2 {
+			return nil
+		}
+		var pks []*gemm.Packed
+		for _, l := range ls {
+			if l.pk == nil || (l.b == nil) != (ls[0].b == nil) {
+				return nil
+			}
+			pks = append(pks, l.pk)
+		}
+		return gemm.Stack(pks...)
+	}
+	for i := range m.blocks {
+		b := &m.blocks[i]
+		b.qkvStack, b.upStack = stack(b.qkv), stack(b.up)
+	}
+}
+
+// stackedForward is the forward of the linears ls over x [n, in] into y
+// [n, Σ out] (leading dimension ldy, each linear's outputs after the
+// previous one's) as one product over their stacked packed matrices st:
+// the products and the bits of each linear's forward, x packed once.
+func stackedForward(ls []linear, st *gemm.Packed, x []float32, n int, y []float32, ldy, threads int) {
+	beta := float32(0)
+	if ls[0].b != nil {
+		for i := range n {
+			off := 0
+			for _, l := range ls {
+				copy(y[i*ldy+off:i*ldy+off+l.out], l.b)
+				off += l.out
+			}
+		}
+		beta = 1
+	}
+	if n == 1 {
+		gemm.SgemvPacked(n, 1, x, ls[0].in, st, beta, y, ldy, threads)
+		return
+	}
+	gemm.SgemmPacked(n, 1, x, ls[0].in, st, beta, y, ldy, ls[0].native, threads)
 }

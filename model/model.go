@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"runtime"
 	"strconv"
+
+	"github.com/xent-dev/xent/internal/gemm"
 )
 
 // Model is a transformer's parameters, gradients and activation buffers.
@@ -65,6 +67,10 @@ type block struct {
 	window          int     // the keys a position attends to, itself included; 0: all
 	scale           float32 // attention scores are q·k times this
 	rope            *rope   // the layer's rotary embedding (Llama-like families)
+	// qkvStack and upStack are the packed matrices of qkv and of up
+	// stacked (lean.go), so that the lean forward packs their input once;
+	// nil unless every one of them is packed.
+	qkvStack, upStack *gemm.Packed
 }
 
 // New returns a model of the given config with GPT-2-style random weights
@@ -236,6 +242,7 @@ func (m *Model) bind() {
 			m.blocks[i].scale /= float32(i + 1)
 		}
 	}
+	m.stackPacked()
 	m.head = m.emb
 	m.head.dw = m.dwte
 	if !d.tied {

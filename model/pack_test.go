@@ -11,7 +11,8 @@ import (
 // bfloat16 compute at any thread count, a decoding step (one row) and a
 // batched step (several), against the same model with its matrices as
 // stored. The shapes are whole 32-row slivers, so that every matrix of a
-// layer is packed.
+// layer is packed, and the packed model's qkv and gate|up products are
+// stacked (one product each).
 func TestPackedWeightsSameBits(t *testing.T) {
 	if !gemm.CanPack() {
 		t.Skip("packing needs the AVX-512 kernels")
@@ -24,6 +25,9 @@ func TestPackedWeightsSameBits(t *testing.T) {
 			NumAttentionHeads: 2, NumKeyValueHeads: 1, MaxPositionEmbeddings: 16, RMSNormEps: 1e-5, RopeTheta: 10000}},
 		{"qwen2", Config{ModelType: Qwen2, VocabSize: 37, HiddenSize: 64, IntermediateSize: 160, NumHiddenLayers: 2,
 			NumAttentionHeads: 4, NumKeyValueHeads: 2, MaxPositionEmbeddings: 16, RMSNormEps: 1e-6, RopeTheta: 1e4, TieWordEmbeddings: true}},
+		{"gemma", Config{ModelType: Gemma, VocabSize: 37, HiddenSize: 64, IntermediateSize: 96, NumHiddenLayers: 2,
+			NumAttentionHeads: 2, NumKeyValueHeads: 1, HeadDim: 32, MaxPositionEmbeddings: 16, RMSNormEps: 1e-6, RopeTheta: 1e4,
+			HiddenAct: "gelu", HiddenActivation: "gelu_pytorch_tanh", TieWordEmbeddings: true}},
 		{"qwen3", Config{ModelType: Qwen3, VocabSize: 37, HiddenSize: 32, IntermediateSize: 64, NumHiddenLayers: 2,
 			NumAttentionHeads: 4, NumKeyValueHeads: 2, HeadDim: 16, MaxPositionEmbeddings: 16, RMSNormEps: 1e-6, RopeTheta: 1e4}},
 	} {
@@ -42,7 +46,7 @@ func TestPackedWeightsSameBits(t *testing.T) {
 				return m
 			}
 			packed, plain := build(true), build(false)
-			if packed.blocks[0].down.pk == nil || plain.blocks[0].down.pk != nil {
+			if packed.blocks[0].down.pk == nil || packed.blocks[1].qkvStack == nil || packed.blocks[1].upStack == nil || plain.blocks[0].down.pk != nil {
 				t.Fatal("the packed model's matrices are not packed, or the plain one's are")
 			}
 			if packed.WeightBytes() != plain.WeightBytes() || packed.WeightDType() != "bf16" {

@@ -314,9 +314,6 @@ func (jb *job) run(T int) {
 				}
 				bp := w.bp[step%2]
 				step++
-				if jb.pk != nil && im.bf16 {
-					bp = jb.pk.panel(jc, pc)
-				}
 				if lo, hi := share(nsl, t, T); lo < hi {
 					jb.packB(bp[lo*kp*nr:], pc, kc, jc+lo*nr, min(nc, hi*nr)-lo*nr)
 				}
@@ -331,10 +328,10 @@ func (jb *job) run(T int) {
 					bar.wait()
 					if nsl >= 2*T || nsl >= msl {
 						lo, hi := share(nsl, t, T)
-						jb.macro(ap, bp, tp, ic, mc, 0, mc, jc, nc, lo*nr, min(nc, hi*nr), kp, beta)
+						jb.macro(ap, bp, tp, ic, mc, 0, mc, jc, nc, lo*nr, min(nc, hi*nr), pc, kp, beta)
 					} else {
 						lo, hi := share(msl, t, T)
-						jb.macro(ap, bp, tp, ic, mc, lo*mr, min(mc, hi*mr), jc, nc, 0, nc, kp, beta)
+						jb.macro(ap, bp, tp, ic, mc, lo*mr, min(mc, hi*mr), jc, nc, 0, nc, pc, kp, beta)
 					}
 				}
 			}
@@ -356,11 +353,11 @@ func (jb *job) run(T int) {
 // [jr0,jr1) of the mc×nc block of C at (ic, jc), from the packed A block ap
 // and B panel bp (ir0 a multiple of MR, jr0 of NR). B slivers are the outer
 // loop: each is reused from cache while the A slivers stream past it.
-func (jb *job) macro(ap, bp, tp []float32, ic, mc, ir0, ir1, jc, nc, jr0, jr1, kc int, beta float32) {
+func (jb *job) macro(ap, bp, tp []float32, ic, mc, ir0, ir1, jc, nc, jr0, jr1, pc, kc int, beta float32) {
 	im := jb.im
 	for jr := jr0; jr < jr1; jr += im.nr {
 		for ir := ir0; ir < ir1; ir += im.mr {
-			jb.tile(ap, bp, tp, ic, ir, mc, jc, jr, nc, kc, beta)
+			jb.tile(ap, bp, tp, ic, ir, mc, jc, jr, nc, pc, kc, beta)
 		}
 	}
 }
@@ -368,15 +365,17 @@ func (jb *job) macro(ap, bp, tp []float32, ic, mc, ir0, ir1, jc, nc, jr0, jr1, k
 // tile computes the MR×NR tile at row ic+ir, column jc+jr of C from the
 // packed slivers; a tile cut by the edge of the block goes through the
 // scratch tile tp so that it gets the same kernel arithmetic.
-func (jb *job) tile(ap, bp, tp []float32, ic, ir, mc, jc, jr, nc, kc int, beta float32) {
+func (jb *job) tile(ap, bp, tp []float32, ic, ir, mc, jc, jr, nc, pc, kc int, beta float32) {
 	im := jb.im
 	mr, nr, ldc := im.mr, im.nr, jb.ldc
 	mb, nb := min(mr, mc-ir), min(nr, nc-jr)
-	ks := kc // the packed k between B slivers
-	if jb.pk != nil && im.bf16 {
-		ks = jb.pk.kp
+	a := &ap[ir*kc]
+	var b *float32
+	if jb.pk != nil && im.bf16 { // the sliver as packed once, from pair pc/2
+		b = &jb.pk.sliver((jc + jr) / nr)[pc/2*nr]
+	} else {
+		b = &bp[jr*kc]
 	}
-	a, b := &ap[ir*kc], &bp[jr*ks]
 	ci := (ic+ir)*ldc + jc + jr
 	c := jb.c
 	if mb == mr && nb == nr {

@@ -3,6 +3,7 @@ package gemm
 import (
 	"math"
 	"runtime"
+	"slices"
 	"unsafe"
 )
 
@@ -41,11 +42,41 @@ import (
 // bfloat16 AVX-512 kernels.
 const packNR = 32
 
-// Packed is a bfloat16 matrix W [N, K] packed once (see above).
+// Packed is a bfloat16 matrix W [N, K] packed once (see above), or a
+// stack of such matrices (Stack).
 type Packed struct {
 	n, k, kp int
-	w        []float32 // ceil(N/32)·kp·32 words of bfloat16 pairs
+	w        []float32 // N/32 slivers of kp·32 words of bfloat16 pairs; nil for a stack
+	parts    []*Packed // a stack's matrices, the rows of parts[0] first
 	f32, bf  *impl     // the kernels it was packed for
+}
+
+// Stack returns the matrices parts, packed with the same K, stacked into
+// one W [Σ N_i, K] (the rows of parts[0] first) without copying: products
+// of an A with several matrices then pack A once. nil if any part is.
+func Stack(parts ...*Packed) *Packed {
+	if len(parts) == 0 || slices.Contains(parts, nil) {
+		return nil
+	}
+	st := &Packed{k: parts[0].k, kp: parts[0].kp, parts: parts, f32: parts[0].f32, bf: parts[0].bf}
+	for _, p := range parts {
+		if p.k != st.k || p.f32 != st.f32 || p.bf != st.bf || p.parts != nil {
+			panic("gemm: Stack of matrices with different K or kernels, or of a stack")
+		}
+		st.n += p.n
+	}
+	return st
+}
+
+// sliver is the packed sliver s [kp][32] words: columns [32s, 32s+32).
+func (pk *Packed) sliver(s int) []float32 {
+	for _, p := range pk.parts {
+		if s < p.n/packNR {
+			return p.sliver(s)
+		}
+		s -= p.n / packNR
+	}
+	return pk.w[s*pk.kp*packNR : (s+1)*pk.kp*packNR]
 }
 
 // CanPack reports whether PackBF16 packs on this machine: the float32 and
@@ -86,12 +117,18 @@ func PackBF16(w []uint16, k, threads int) *Packed {
 // Dims returns W's dimensions [N, K].
 func (pk *Packed) Dims() (n, k int) { return pk.n, pk.k }
 
-// Bytes is the memory the packed matrix holds.
-func (pk *Packed) Bytes() int64 { return 4 * int64(len(pk.w)) }
+// Bytes is the memory the packed matrix holds (a stack: its parts').
+func (pk *Packed) Bytes() int64 {
+	n := 4 * int64(len(pk.w))
+	for _, p := range pk.parts {
+		n += p.Bytes()
+	}
+	return n
+}
 
 // Row widens row j < N of W into dst [K].
 func (pk *Packed) Row(j int, dst []float32) {
-	w := words(pk.w[(j/packNR)*pk.kp*packNR:])
+	w := words(pk.sliver(j / packNR))
 	for q := range pk.kp {
 		x := w[q*packNR+j%packNR]
 		dst[2*q] = widenLo(x)
@@ -120,15 +157,11 @@ func SgemmPacked(m int, alpha float32, a []float32, lda int, pk *Packed, beta fl
 	(&job{im: im, transA: NoTrans, transB: Trans, m: m, n: pk.n, k: pk.k, alpha: alpha, a: a, lda: lda, pk: pk, beta: beta, c: c, ldc: ldc}).start(threads)
 }
 
-// panel is the packed B panel of the native kernel at column jc and k pc
-// (even): the slivers from jc/32 on, kp pairs apart, from pair pc/2.
-func (pk *Packed) panel(jc, pc int) []float32 { return pk.w[jc*pk.kp+pc/2*packNR:] }
-
 // widen packs op(B)[p0:p0+kc, j0:j0+nc] (p0 even, j0 a multiple of 32)
 // as float32 slivers [kc][32] at dst, widening the packed pairs.
 func (pk *Packed) widen(dst []float32, p0, kc, j0, nc int) {
 	for s := 0; s*packNR < nc; s++ {
-		src := pk.w[((j0/packNR+s)*pk.kp+p0/2)*packNR:]
+		src := pk.sliver(j0/packNR + s)[p0/2*packNR:]
 		widenPairs(&dst[s*kc*packNR], &words(src)[0], kc)
 	}
 }
@@ -206,7 +239,7 @@ func SgemvPacked(m int, alpha float32, x []float32, ldx int, pk *Packed, beta fl
 			cols := min(packNR, pk.n-s*packNR)
 			for p0 := 0; p0 < pk.k; p0 += kc {
 				n := min(kc, pk.k-p0)
-				w := &words(pk.w[(s*pk.kp+p0/2)*packNR:])[0]
+				w := &words(pk.sliver(s)[p0/2*packNR:])[0]
 				bt := beta
 				if p0 > 0 {
 					bt = 1

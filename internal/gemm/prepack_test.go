@@ -26,6 +26,20 @@ func TestPackedMatchesUnpacked(t *testing.T) {
 			all[i] = kernels.Float32ToBFloat16(float32(r.NormFloat64()))
 		}
 		pk := PackBF16(slices.Clone(all), s.k, 3)
+		if n > packNR { // and as a stack of its first 32 rows and the rest
+			st := Stack(PackBF16(slices.Clone(all[:packNR*s.k]), s.k, 1), PackBF16(slices.Clone(all[packNR*s.k:]), s.k, 2))
+			checkPacked(t, r, st, all, s.m, n, s.k)
+		}
+		checkPacked(t, r, pk, all, s.m, n, s.k)
+	}
+}
+
+// checkPacked checks pk, W [n, k] packed, against the products over all,
+// W as stored, with m rows of A.
+func checkPacked(t *testing.T, r *rand.Rand, pk *Packed, all []uint16, m, n, k int) {
+	t.Helper()
+	s := struct{ m, n, k int }{m, n, k}
+	{
 		if gn, gk := pk.Dims(); gn != n || gk != s.k {
 			t.Fatalf("Dims %d×%d, want %d×%d", gn, gk, n, s.k)
 		}
