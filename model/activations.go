@@ -78,17 +78,27 @@ func geluDeriv(v, s float32) float32 {
 // when up is nil, over n rows of width w.
 func geglu(gate, up, y []float32, n, w, threads int) {
 	elementwise(n, w, threads, func(i, j int, scratch []float32) {
-		arg, s := scratch[:j-i], scratch[chunk:chunk+j-i]
-		geluArg(arg, gate[i:j])
-		sigmoids(s, arg)
-		for k, g := range gate[i:j] {
-			if up == nil {
-				y[i+k] = g * s[k]
-			} else {
-				y[i+k] = g * s[k] * up[i+k]
-			}
+		var u []float32
+		if up != nil {
+			u = up[i:j]
 		}
+		gegluSpan(gate[i:j], u, y[i:j], scratch)
 	})
+}
+
+// gegluSpan is geglu over one block of elements (up nil: GELU), with a
+// scratch of 2·chunk values.
+func gegluSpan(gate, up, y, scratch []float32) {
+	arg, s := scratch[:len(gate)], scratch[chunk:chunk+len(gate)]
+	geluArg(arg, gate)
+	sigmoids(s, arg)
+	for k, g := range gate {
+		if up == nil {
+			y[k] = g * s[k]
+		} else {
+			y[k] = g * s[k] * up[k]
+		}
+	}
 }
 
 // gegluBackward sets dgate and dup from dy for y = GELU(gate)·up.
@@ -107,10 +117,31 @@ func gegluBackward(gate, up, dy, dgate, dup []float32, n, w, threads int) {
 // swiglu sets y = SiLU(gate)·up = gate·σ(gate)·up over n rows of width w.
 func swiglu(gate, up, y []float32, n, w, threads int) {
 	elementwise(n, w, threads, func(i, j int, scratch []float32) {
-		s := scratch[:j-i]
-		sigmoids(s, gate[i:j])
-		for k, g := range gate[i:j] {
-			y[i+k] = g * s[k] * up[i+k]
+		swigluSpan(gate[i:j], up[i:j], y[i:j], scratch)
+	})
+}
+
+// swigluSpan is swiglu over one block of elements, with a scratch.
+func swigluSpan(gate, up, y, scratch []float32) {
+	s := scratch[:len(gate)]
+	sigmoids(s, gate)
+	for k, g := range gate {
+		y[k] = g * s[k] * up[k]
+	}
+}
+
+// gatedStacked sets y [n, w] = SiLU(gate)·up, or with gelu GELU(gate)·up,
+// for the gate and up projections side by side in gu [n, 2w] (the lean
+// forward's stacked product): each element gets swiglu's or geglu's
+// arithmetic (the same blocks of each row).
+func gatedStacked(gu, y []float32, n, w int, gelu bool, threads int) {
+	elementwise(n, w, threads, func(i, j int, scratch []float32) {
+		r, c := i/w, i%w
+		g, u := gu[2*r*w+c:2*r*w+c+j-i], gu[(2*r+1)*w+c:(2*r+1)*w+c+j-i]
+		if gelu {
+			gegluSpan(g, u, y[i:j], scratch)
+		} else {
+			swigluSpan(g, u, y[i:j], scratch)
 		}
 	})
 }

@@ -227,16 +227,7 @@ func (m *Model) leanBlock(blk *block, a *leanActs, B, T int, kv func(qkv []float
 			gu := a.mlp[:2*rows*F]
 			act = a.mlp[2*rows*F : 3*rows*F]
 			stackedForward(blk.up, blk.upStack, in, n, gu, 2*F, th)
-			par.Split(n, th, func(_, lo, hi int) {
-				for i := lo; i < hi; i++ {
-					g, u, y := gu[2*i*F:(2*i+1)*F], gu[(2*i+1)*F:(2*i+2)*F], act[i*F:(i+1)*F]
-					if d.fam.geglu {
-						geglu(g, u, y, 1, F, 1)
-					} else {
-						swiglu(g, u, y, 1, F, 1)
-					}
-				}
-			})
+			gatedStacked(gu, act, n, F, d.fam.geglu, th)
 		case d.fam.geglu:
 			geglu(gate, up, gate, n, F, th)
 		case d.llama:
