@@ -31,8 +31,8 @@
 # ClipGlobalNorm(1.0), AdamW (train's BenchmarkTrainStep, and `xent bench
 # train`, one warm-up step then STEPS timed ones), each under
 # /usr/bin/time -v with GOMAXPROCS=2; BenchmarkTrainStep also times it
-# with bf16 compute (",compute=bf16": the blocks' products in bfloat16,
-# `xent train --compute bf16`), and BenchmarkTrainStepCompute runs the
+# with bf16 compute (",compute=bf16": the blocks' and the head's products
+# in bfloat16, `xent train --compute bf16`), and BenchmarkTrainStepCompute runs the
 # two alternately for their ratio. llm.c's update has no clipping and no
 # weight decay; xent's does both.
 #
