@@ -204,11 +204,19 @@ func gemvPackedGo(acc *[packNR]float32, x *float32, w *uint32, k int) {
 	}
 }
 
-// widenPairs and gemvPacked are the assembly kernels where packing runs
-// (prepack_amd64.go), else the Go ones.
+// gemvPacked4Go is gemvPacked4 in Go: gemvPackedGo for each of four rows.
+func gemvPacked4Go(acc *[4][packNR]float32, x0, x1, x2, x3 *float32, w *uint32, k int) {
+	for r, x := range []*float32{x0, x1, x2, x3} {
+		gemvPackedGo(&acc[r], x, w, k)
+	}
+}
+
+// widenPairs, gemvPacked and gemvPacked4 (four rows of x at once) are the
+// assembly kernels where packing runs (prepack_amd64.go), else the Go ones.
 var (
-	widenPairs = widenPairsGo
-	gemvPacked = gemvPackedGo
+	widenPairs  = widenPairsGo
+	gemvPacked  = gemvPackedGo
+	gemvPacked4 = gemvPacked4Go
 )
 
 // SgemvPacked computes y = alpha·x·Wᵀ + beta·y for m rows of x [m, K]
@@ -233,7 +241,7 @@ func SgemvPacked(m int, alpha float32, x []float32, ldx int, pk *Packed, beta fl
 	kc, slivers := pk.f32.kc, ceilDiv(pk.n, packNR)
 	pieces := min(slivers, threads*gemvShare)
 	ForPieces(threads, pieces, func(u int) {
-		var acc [packNR]float32
+		var acc [4][packNR]float32
 		lo, hi := share(slivers, u, pieces)
 		for s := lo; s < hi; s++ {
 			cols := min(packNR, pk.n-s*packNR)
@@ -245,10 +253,16 @@ func SgemvPacked(m int, alpha float32, x []float32, ldx int, pk *Packed, beta fl
 					bt = 1
 				}
 				for r := range m {
-					gemvPacked(&acc, &x[r*ldx+p0], w, n)
+					switch g := r % 4; {
+					case g == 0 && m-r >= 2: // rows r to r+3 (the last repeated) in one pass
+						xr := func(i int) *float32 { return &x[min(r+i, m-1)*ldx+p0] }
+						gemvPacked4(&acc, xr(0), xr(1), xr(2), xr(3), w, n)
+					case g == 0:
+						gemvPacked(&acc[0], &x[r*ldx+p0], w, n)
+					}
 					yr := y[r*ldy+s*packNR : r*ldy+s*packNR+cols]
 					for j := range yr {
-						t := float32(alpha * acc[j])
+						t := float32(alpha * acc[r%4][j])
 						switch bt {
 						case 0:
 							yr[j] = t
