@@ -20,17 +20,21 @@ import (
 // BenchmarkEvalGGUF: tokens/s of one 512-token window (the causal pass
 // and the head's logits, 64 rows at a time as eval runs them) of a
 // SmolLM2-135M- and a Qwen2.5-0.5B-shaped GGUF file with random weights,
-// in f16, q8_0 and q4_K_M (benchGGUF's mix), as Load reads them. The
-// Qwen2.5-0.5B files run without -short only. tokens/cpu-s divides by
+// in f32, f16, q8_0 and q4_K_M (benchGGUF's mix), as Load reads them. The
+// Qwen2.5-0.5B files run without -short only, and not in f32 (a 2 GB file
+// built in memory: time xent eval on an f32 file instead). tokens/cpu-s divides by
 // the process's CPU time instead of the wall clock: what a loaded
 // machine leaves comparable (with -cpu 1, one thread's work).
 func BenchmarkEvalGGUF(b *testing.B) {
 	const ctx, chunk = 512, 64
 	for _, fam := range []string{"smollm2-135m", "qwen2.5-0.5b"} {
-		for _, typ := range []string{"f16", "q8_0", "q4_K_M"} {
+		for _, typ := range []string{"f32", "f16", "q8_0", "q4_K_M"} {
 			b.Run(fmt.Sprintf("%s/%s", fam, typ), func(b *testing.B) {
 				if fam != "smollm2-135m" && testing.Short() {
 					b.Skip("the Qwen2.5-0.5B shape runs without -short")
+				}
+				if fam != "smollm2-135m" && typ == "f32" {
+					b.Skip("the Qwen2.5-0.5B f32 file is too large to build in memory here")
 				}
 				path := filepath.Join(b.TempDir(), "m.gguf")
 				size := benchGGUF(b, fam, typ, path)
@@ -157,6 +161,8 @@ func benchGGUF(b testing.TB, fam, typ, path string) int64 {
 // type typ.
 func benchType(typ, name string, in, layers int) gguf.Type {
 	switch typ {
+	case "f32":
+		return gguf.F32
 	case "f16":
 		return gguf.F16
 	case "q8_0":
