@@ -119,6 +119,10 @@ func ggufWeights(f *gguf.File, h gguf.Hyper, cfg model.Config, blocks bool) (map
 				return nil, err
 			}
 			if ok {
+				if out, in := m.Dims(); len(p.Shape) != 2 || out*in != p.Shape[0]*p.Shape[1] {
+					t, _ := f.Tensor(name)
+					return nil, fmt.Errorf("tensor %q has dims %v, %s needs shape %v", name, t.Dims, p.Name, p.Shape)
+				}
 				weights[p.Name] = model.Weight{Matrix: m}
 				continue
 			}

@@ -11,10 +11,12 @@ import (
 )
 
 // ggufMatrix is the GGUF tensor name as a model.Matrix that keeps its
-// blocks (internal/quant), for model.NewInference: matrices of f16 and
-// the quantized types (q4_0 … q8_0, q2_K … q6_K), with llama's Q/K rows
-// unpermuted (whole rows of blocks move). It reports false for a tensor
-// that stays float32 or bfloat16 (vectors, f32 and bf16 matrices). The
+// blocks (internal/quant), for model.NewInference: matrices of f32, f16
+// and the quantized types (q4_0 … q8_0, q2_K … q6_K), with llama's Q/K
+// rows unpermuted (whole rows of blocks move). It reports false for a
+// tensor that stays float32 or bfloat16 (vectors, bf16 matrices). An f32
+// matrix multiplies as the float32 model's would (gemm.Sgemm, its bits),
+// the rows split over the threads without barriers between them. The
 // data is copied off the file, so the matrix outlives it; its size is the
 // file's, not float32's.
 func ggufMatrix(f *gguf.File, h gguf.Hyper, name string) (model.Matrix, bool, error) {
@@ -22,7 +24,7 @@ func ggufMatrix(f *gguf.File, h gguf.Hyper, name string) (model.Matrix, bool, er
 	if !ok {
 		return nil, false, fmt.Errorf("no tensor %q", name)
 	}
-	if len(t.Dims) != 2 || t.Type == gguf.F32 || t.Type == gguf.BF16 || !quant.Supported(t.Type) {
+	if len(t.Dims) != 2 || t.Type == gguf.BF16 || !quant.Supported(t.Type) {
 		return nil, false, nil
 	}
 	data, err := f.Data(name)
