@@ -9,8 +9,8 @@ import (
 )
 
 // rowScorer holds what scoring positions needs between forward passes:
-// the head's logits a chunk of rows at a time, so that at most
-// chunkBytes of them are held, and a loss.RowScorer per worker.
+// the head's logits a chunk of rows at a time (chunkBytes of them, or
+// headRows rows if that is more), and a loss.RowScorer per worker.
 type rowScorer struct {
 	logits, blog []float32 // [rows, V] the model's and the base model's logits
 	results      []loss.Row
@@ -19,7 +19,7 @@ type rowScorer struct {
 }
 
 func newRowScorer(V, maxRows, threads int) rowScorer {
-	rows := max(1, min(maxRows, chunkBytes/(4*V)))
+	rows := max(1, min(maxRows, max(headRows, chunkBytes/(4*V))))
 	return rowScorer{logits: make([]float32, rows*V), results: make([]loss.Row, rows),
 		scorers: make([]loss.RowScorer, threads), errs: make([]error, threads)}
 }
