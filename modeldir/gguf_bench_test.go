@@ -18,7 +18,7 @@ import (
 )
 
 // BenchmarkEvalGGUF: tokens/s of one 512-token window (the causal pass
-// and the head's logits, 64 rows at a time as eval runs them) of a
+// and the head's logits, 256 rows at a time as eval runs them: its headRows) of a
 // SmolLM2-135M- and a Qwen2.5-0.5B-shaped GGUF file with random weights,
 // in f32, f16, q8_0 and q4_K_M (benchGGUF's mix), as Load reads them. The
 // Qwen2.5-0.5B files run without -short only, and not in f32 (a 2 GB file
@@ -26,7 +26,7 @@ import (
 // the process's CPU time instead of the wall clock: what a loaded
 // machine leaves comparable (with -cpu 1, one thread's work).
 func BenchmarkEvalGGUF(b *testing.B) {
-	const ctx, chunk = 512, 64
+	const ctx, chunk = 512, 256
 	for _, fam := range []string{"smollm2-135m", "qwen2.5-0.5b"} {
 		for _, typ := range []string{"f32", "f16", "q8_0", "q4_K_M"} {
 			b.Run(fmt.Sprintf("%s/%s", fam, typ), func(b *testing.B) {
